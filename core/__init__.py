@@ -1,0 +1,24 @@
+"""Loss Landscape Navigator core: NumPy only.
+
+    import core
+    ds = core.load_dataset("wisconsin", seed=0)
+    net = core.MLP([9, 15, 1]); p0 = net.init(seed=0)
+    opt = core.optimizers.make("momentum", lr=0.07, momentum=0.9)
+    traj = core.train(net, p0, ds, opt, steps=2000, record_every=10)
+    plane = core.make_plane("pca", net, center=traj.params[-1], trajectories=[traj])
+    Z = core.surface(net, ds.X_train, ds.y_train, plane, alphas, betas)   # (len(betas), len(alphas))
+    path = core.project(traj, plane)
+    result = core.run_experiment(core.ExperimentSpec.preset("four_optimizers"))
+"""
+from . import optimizers, schedules
+from .data import Dataset, load_dataset
+from .directions import Plane, make_plane, random_direction, renormalize
+from .experiment import ExperimentResult, MovingLandscape, load_result, run_experiment
+from .landscape import Projection, project, surface
+from .network import MLP
+from .spec import ExperimentSpec
+from .training import Trajectory, train
+
+__all__ = ["optimizers", "schedules", "Dataset", "load_dataset", "Plane", "make_plane", "random_direction",
+           "renormalize", "ExperimentResult", "MovingLandscape", "load_result", "run_experiment",
+           "Projection", "project", "surface", "MLP", "ExperimentSpec", "Trajectory", "train"]

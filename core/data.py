@@ -1,0 +1,231 @@
+"""Datasets: the Wisconsin breast-cancer data (bundled), seeded synthetic 2-D sets, a user's CSV.
+
+Every loader returns a ``Dataset`` with X_* of shape (n, features) float64 (one
+sample per row), y_* of shape (n,) float64 in {0, 1}.
+
+Scaling: features are min-max scaled to [0, 1] with the minimum and maximum of
+the TRAINING rows only. (The article fitted its scaler on all 683 rows; on the
+article's split that changes nothing, because every Wisconsin feature takes its
+extremes 1 and 10 in the first 500 rows, but on other splits it leaks test
+statistics into training.) Test rows may then fall slightly outside [0, 1].
+"""
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
+WISCONSIN_PATH = os.path.join(ASSETS, "data", "breast-cancer-wisconsin.data")
+WISCONSIN_FEATURES = [
+    "clump_thickness", "uniformity_cell_size", "uniformity_cell_shape", "marginal_adhesion",
+    "single_epithelial_cell_size", "bare_nuclei", "bland_chromatin", "normal_nucleoli", "mitoses",
+]
+SYNTHETIC = ("moons", "circles", "spirals", "xor")
+DATASETS = ("wisconsin",) + SYNTHETIC + ("csv",)
+SPLITS = ("article", "stratified")
+MAX_SAMPLES = 20000
+ARTICLE_TRAIN_ROWS = 500
+
+
+@dataclass
+class Dataset:
+    name: str
+    X_train: np.ndarray           # (n_train, d) scaled features
+    y_train: np.ndarray           # (n_train,) in {0, 1}
+    X_test: np.ndarray            # (n_test, d)
+    y_test: np.ndarray            # (n_test,)
+    feature_names: list = field(default_factory=list)
+    scale_min: np.ndarray = None  # (d,) training-row minimum used for scaling
+    scale_max: np.ndarray = None  # (d,) training-row maximum
+
+    @property
+    def n_features(self):
+        return self.X_train.shape[1]
+
+
+def _minmax(X_train, X_test):
+    lo, hi = X_train.min(axis=0), X_train.max(axis=0)
+    span = np.where(hi > lo, hi - lo, 1.0)          # constant feature -> scale 1, no division by 0
+    return (X_train - lo) / span, (X_test - lo) / span, lo, hi
+
+
+def _split(X, y, split, test_fraction, seed, n_train_article=None):
+    """Indices of train and test rows. 'article': first rows train, in file order."""
+    n = len(y)
+    if split == "article":
+        k = n_train_article if n_train_article is not None else int(round(n * (1 - test_fraction)))
+        return np.arange(k), np.arange(k, n)
+    rng = np.random.default_rng(seed)
+    tr, te = [], []
+    for c in (0.0, 1.0):                             # stratified: same class ratio in both parts
+        idx = rng.permutation(np.flatnonzero(y == c))
+        n_te = int(round(len(idx) * test_fraction))
+        te.append(idx[:n_te]); tr.append(idx[n_te:])
+    return np.sort(np.concatenate(tr)), np.sort(np.concatenate(te))
+
+
+def parse_wisconsin(path=WISCONSIN_PATH, drop_missing=True):
+    """The original UCI file -> X (n, 9) raw scores 1..10, y (n,) 0 benign / 1 malignant.
+
+    11 columns: id (not a feature), 9 features, class (2 benign, 4 malignant);
+    '?' marks the 16 missing Bare Nuclei values. Rows with '?' are dropped
+    (drop_missing=True) or, with drop_missing=False, the missing value is
+    replaced by the column median of the complete rows.
+    """
+    rows = []
+    with open(path, newline="") as f:
+        for lineno, line in enumerate(f, start=1):
+            line = line.strip()
+            if not line:
+                continue
+            parts = line.split(",")
+            if len(parts) != 11:
+                raise ValueError(f"{path}:{lineno}: expected 11 comma-separated values, got {len(parts)}")
+            rows.append(parts)
+    feats = [[np.nan if v == "?" else float(v) for v in r[1:10]] for r in rows]
+    X = np.array(feats, dtype=np.float64)
+    cls = np.array([int(r[10]) for r in rows])
+    y = (cls == 4).astype(np.float64)
+    missing = np.isnan(X).any(axis=1)
+    if drop_missing:
+        X, y = X[~missing], y[~missing]
+    else:
+        med = np.nanmedian(X[~missing], axis=0)
+        X = np.where(np.isnan(X), med, X)
+    return X, y
+
+
+def _moons(n, noise, rng):
+    n1 = n // 2; n2 = n - n1
+    t1 = rng.uniform(0, np.pi, n1); t2 = rng.uniform(0, np.pi, n2)
+    X = np.vstack([np.c_[np.cos(t1), np.sin(t1)], np.c_[1 - np.cos(t2), 0.5 - np.sin(t2)]])
+    y = np.r_[np.zeros(n1), np.ones(n2)]
+    return X + noise * rng.standard_normal(X.shape), y
+
+
+def _circles(n, noise, rng):
+    n1 = n // 2; n2 = n - n1
+    t = rng.uniform(0, 2 * np.pi, n)
+    r = np.r_[np.ones(n1), 0.5 * np.ones(n2)]
+    X = np.c_[r * np.cos(t), r * np.sin(t)]
+    y = np.r_[np.zeros(n1), np.ones(n2)]
+    return X + noise * rng.standard_normal(X.shape), y
+
+
+def _spirals(n, noise, rng):
+    n1 = n // 2; n2 = n - n1
+    def arm(m, phase):
+        t = np.sqrt(rng.uniform(0, 1, m)) * 3 * np.pi          # angle grows along the arm
+        return np.c_[t * np.cos(t + phase), t * np.sin(t + phase)] / (3 * np.pi)
+    X = np.vstack([arm(n1, 0.0), arm(n2, np.pi)])
+    y = np.r_[np.zeros(n1), np.ones(n2)]
+    return X + noise * rng.standard_normal(X.shape), y
+
+
+def _xor(n, noise, rng):
+    X = rng.uniform(-1, 1, (n, 2))
+    y = ((X[:, 0] > 0) != (X[:, 1] > 0)).astype(np.float64)
+    return X + noise * rng.standard_normal(X.shape), y
+
+
+_GENERATORS = {"moons": _moons, "circles": _circles, "spirals": _spirals, "xor": _xor}
+
+
+def read_csv(path, target):
+    """A user's CSV with a header row -> X (n, d), y (n,), feature names.
+
+    Errors name the file, the column and the fix.
+    """
+    if not isinstance(path, str) or not path:
+        raise ValueError(f"data.path={path!r}: give the path of a CSV file with a header row")
+    if not os.path.isfile(path):
+        raise ValueError(f"data.path={path!r}: no such file")
+    with open(path, newline="") as f:
+        reader = csv.reader(f)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise ValueError(f"data.path={path!r}: the file is empty; expected a header row and data rows") from None
+        rows = [r for r in reader if any(c.strip() for c in r)]
+    if target not in header:
+        raise ValueError(f"data.target={target!r}: no such column in {path!r}; columns are {header}")
+    if not rows:
+        raise ValueError(f"data.path={path!r}: no data rows after the header")
+    t = header.index(target)
+    names = [h for i, h in enumerate(header) if i != t]
+    if not names:
+        raise ValueError(f"data.path={path!r}: needs at least one feature column besides target {target!r}")
+    X = np.empty((len(rows), len(names))); y_raw = []
+    for r_i, r in enumerate(rows, start=2):
+        if len(r) != len(header):
+            raise ValueError(f"{path}: line {r_i} has {len(r)} values, the header has {len(header)}")
+        vals = [c.strip() for j, c in enumerate(r) if j != t]
+        for j, v in enumerate(vals):
+            try:
+                X[r_i - 2, j] = float(v)
+            except ValueError:
+                raise ValueError(f"{path}: line {r_i}, column {names[j]!r}: value {v!r} is not numeric; "
+                                 "features must be numbers") from None
+        y_raw.append(r[t].strip())
+    if not np.all(np.isfinite(X)):
+        raise ValueError(f"{path}: features contain nan or inf; remove or fill those values")
+    classes = sorted(set(y_raw))
+    if len(classes) != 2:
+        raise ValueError(f"data.target={target!r}: the target must be binary (2 distinct values), "
+                         f"found {len(classes)}: {classes[:10]}")
+    # numeric classes: larger one is 1 (so 0/1 and 2/4 map as expected); otherwise sorted order
+    try:
+        num = sorted(classes, key=float)
+    except ValueError:
+        num = classes
+    y = np.array([1.0 if v == num[1] else 0.0 for v in y_raw])
+    return X, y, names
+
+
+def load_dataset(name="wisconsin", seed=0, split=None, test_fraction=None, n_samples=400,
+                 noise=None, path=None, target=None, drop_missing=True):
+    """Load a dataset by name, split it and scale it with training statistics.
+
+    name: 'wisconsin' (bundled UCI file), 'moons', 'circles', 'spirals', 'xor'
+    (seeded synthetic 2-D sets of ``n_samples`` points), or 'csv' (``path=``, ``target=``).
+    split: 'article' (Wisconsin default: the first 500 complete rows train, the
+    other 183 test, in file order; other sets: the first (1-test_fraction) rows)
+    or 'stratified' (seeded random split keeping the class ratio; default for
+    synthetic sets).
+    """
+    if name not in DATASETS:
+        raise ValueError(f"data.name={name!r}: allowed are {', '.join(DATASETS)}")
+    if split is None:
+        split = "article" if name in ("wisconsin", "csv") else "stratified"
+    if split not in SPLITS:
+        raise ValueError(f"data.split={split!r}: allowed are {', '.join(SPLITS)}")
+    if test_fraction is None:
+        test_fraction = 183 / 683 if name == "wisconsin" else 0.25
+    if not (isinstance(test_fraction, (int, float)) and 0.05 <= test_fraction <= 0.9):
+        raise ValueError(f"data.test_fraction={test_fraction!r}: must be a number in [0.05, 0.9]")
+    n_train_article = None
+    if name == "wisconsin":
+        X, y = parse_wisconsin(drop_missing=drop_missing)
+        names = list(WISCONSIN_FEATURES)
+        if split == "article" and drop_missing and abs(test_fraction - 183 / 683) < 1e-12:
+            n_train_article = ARTICLE_TRAIN_ROWS
+    elif name == "csv":
+        X, y, names = read_csv(path, target)
+    else:
+        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or not 20 <= n_samples <= MAX_SAMPLES:
+            raise ValueError(f"data.n_samples={n_samples!r}: must be an integer in [20, {MAX_SAMPLES}]")
+        if noise is None:
+            noise = {"moons": 0.15, "circles": 0.08, "spirals": 0.03, "xor": 0.05}[name]
+        if not (isinstance(noise, (int, float)) and 0 <= noise <= 1):
+            raise ValueError(f"data.noise={noise!r}: must be a number in [0, 1]")
+        rng = np.random.default_rng(seed)
+        X, y = _GENERATORS[name](int(n_samples), float(noise), rng)
+        names = ["x1", "x2"]
+    tr, te = _split(X, y, split, test_fraction, seed, n_train_article)
+    if len(tr) < 2 or len(te) < 1:
+        raise ValueError(f"data: the split leaves {len(tr)} training and {len(te)} test rows; need more data")
+    Xtr, Xte, lo, hi = _minmax(X[tr], X[te])
+    return Dataset(name, Xtr, y[tr], Xte, y[te], names, lo, hi)

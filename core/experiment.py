@@ -1,0 +1,314 @@
+"""Run an experiment end to end and save / load its result.
+
+    result = run_experiment(spec)          # every optimizer from the same initial weights
+    result.save("run.npz"); result = load_result("run.npz")
+
+Steps of ``run_experiment``:
+  1. dataset from spec.data (seeded), network from spec.model, p0 = net.init(spec.seed, spec.model.init)
+  2. one Trajectory per optimizer (mini-batch order seeded by spec.seed)
+  3. the plane (pca / random / interpolation) through the center run's final or initial weights
+  4. the grid: spec.grid.range, or fit to the projected paths with a margin
+  5. the loss surface (and optionally the train-accuracy surface) on that grid
+  6. each path projected on the plane, with its true loss and the surface's loss under it
+  7. optionally a moving landscape: one surface per frame centered on the followed run's weights
+
+Files: one ``.npz`` holding plain arrays and a JSON ``meta`` string (format name,
+version, the spec, labels, per-run scalars), loaded with ``allow_pickle=False``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import optimizers as _opt
+from .data import load_dataset
+from .directions import Plane, make_plane, renormalize
+from .landscape import Projection, project, surface
+from .network import MLP
+from .spec import ExperimentSpec
+from .training import Trajectory, train
+
+FORMAT = "loss-landscape-navigator/result"
+VERSION = 1
+
+
+@dataclass
+class MovingLandscape:
+    """One surface per frame, centered on the followed run's weights at that frame."""
+    follow: str               # label of the run the surface follows
+    steps: np.ndarray         # (M,) training step of each frame
+    alphas: np.ndarray        # (A,)
+    betas: np.ndarray         # (B,)
+    surfaces: np.ndarray      # (M, B, A) loss
+    paths: dict               # label -> dict(alpha (M,), beta (M,), loss (M,)) every run in that frame's plane
+
+
+@dataclass
+class ExperimentResult:
+    spec: ExperimentSpec
+    layer_sizes: list
+    trajectories: dict        # label -> Trajectory, in spec order
+    plane: Plane
+    alphas: np.ndarray        # (A,) grid coordinates along d1
+    betas: np.ndarray         # (B,) grid coordinates along d2
+    surface: np.ndarray       # (B, A) train loss; surface[j, i] at (alphas[i], betas[j])
+    paths: dict               # label -> Projection
+    acc_surface: np.ndarray | None = None      # (B, A) train accuracy, if asked for
+    moving: MovingLandscape | None = None
+    info: dict = field(default_factory=dict)   # dataset sizes, n_params, timings
+
+    @property
+    def labels(self):
+        return list(self.trajectories)
+
+    def summary(self):
+        """One dict per run: the comparison table's numbers.
+
+        capture: 1 - the path's RMS relative residual, sqrt(sum |r_t|^2 / sum |theta_t - c|^2),
+        i.e. how much of the path's displacement from the center the plane holds.
+        """
+        target = self.spec.training.target_loss
+        rows = []
+        for lab, tr in self.trajectories.items():
+            pr = self.paths[lab]
+            disp = np.linalg.norm(tr.params - self.plane.center, axis=1)
+            den = float(np.sum(disp ** 2))
+            res = float(np.sqrt(np.sum((pr.residual * disp) ** 2) / den)) if den > 0 else 0.0
+            rows.append(dict(
+                label=lab, optimizer=tr.optimizer, final_loss=float(tr.loss[-1]),
+                train_acc=float(tr.train_acc[-1]), test_acc=float(tr.test_acc[-1]),
+                steps_to_target=tr.steps_to(target), diverged_at=tr.diverged_at,
+                path_length=tr.path_length(), residual=res, capture=1.0 - res,
+                final_step=int(tr.steps[-1])))
+        return rows
+
+    # ------------------------------------------------------------ files
+    def to_arrays(self):
+        meta = dict(format=FORMAT, version=VERSION, spec=self.spec.to_dict(), layer_sizes=self.layer_sizes,
+                    labels=self.labels, info=self.info,
+                    runs=[dict(optimizer=t.optimizer, hparams=t.hparams, diverged_at=t.diverged_at)
+                          for t in self.trajectories.values()],
+                    moving_follow=self.moving.follow if self.moving is not None else None)
+        a = {"meta": np.array(json.dumps(meta))}
+        for i, (lab, t) in enumerate(self.trajectories.items()):
+            for k in ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history"):
+                a[f"t{i}_{k}"] = getattr(t, k)
+            pr = self.paths[lab]
+            for k in ("alpha", "beta", "residual", "loss", "surface_loss", "steps"):
+                v = getattr(pr, k)
+                if v is not None:
+                    a[f"p{i}_{k}"] = v
+        a.update(self.plane.to_arrays())
+        a.update(alphas=self.alphas, betas=self.betas, surface=self.surface)
+        if self.acc_surface is not None:
+            a["acc_surface"] = self.acc_surface
+        if self.moving is not None:
+            mv = self.moving
+            a.update(moving_steps=mv.steps, moving_alphas=mv.alphas, moving_betas=mv.betas,
+                     moving_surfaces=mv.surfaces)
+            for i, lab in enumerate(self.labels):
+                for k in ("alpha", "beta", "loss"):
+                    a[f"m{i}_{k}"] = mv.paths[lab][k]
+        return a
+
+    def save(self, path):
+        """Write ``path`` (.npz) atomically: a temporary file in the same folder, then a rename."""
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise ValueError(f"output path {path!r}: folder {folder!r} does not exist")
+        fd, tmp = tempfile.mkstemp(suffix=".npz.part", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                np.savez_compressed(f, **self.to_arrays())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+        return path
+
+
+def load_result(path_or_file):
+    """Load a result saved by ``ExperimentResult.save``; clear errors for foreign or corrupt files."""
+    name = path_or_file if isinstance(path_or_file, (str, os.PathLike)) else "uploaded file"
+    if isinstance(path_or_file, (str, os.PathLike)) and not os.path.isfile(path_or_file):
+        raise ValueError(f"run file {os.fspath(path_or_file)!r}: no such file")
+    try:
+        with np.load(path_or_file, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except Exception as e:                                   # zip errors, truncated files, pickled objects
+        raise ValueError(f"run file {name!r}: not a readable .npz result ({type(e).__name__}: {e})") from None
+    try:
+        return from_arrays(arrays)
+    except (KeyError, ValueError, TypeError, IndexError, json.JSONDecodeError) as e:
+        msg = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
+        raise ValueError(f"run file {name!r}: not a valid result ({msg})") from None
+
+
+def from_arrays(a):
+    if "meta" not in a:
+        raise ValueError(f"no 'meta' entry, so this is not a {FORMAT} file")
+    meta = json.loads(str(a["meta"]))
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise ValueError(f"format {meta.get('format') if isinstance(meta, dict) else None!r}; expected {FORMAT!r}")
+    if meta.get("version") != VERSION:
+        raise ValueError(f"version {meta.get('version')!r}; this program reads version {VERSION}")
+    spec = ExperimentSpec.from_dict(meta["spec"])
+    labels = meta["labels"]
+    trajs, paths = {}, {}
+    for i, lab in enumerate(labels):
+        run = meta["runs"][i]
+        trajs[lab] = Trajectory(
+            params=a[f"t{i}_params"], steps=a[f"t{i}_steps"], loss=a[f"t{i}_loss"],
+            train_acc=a[f"t{i}_train_acc"], test_acc=a[f"t{i}_test_acc"], lr=a[f"t{i}_lr"],
+            diverged_at=run["diverged_at"], loss_history=a[f"t{i}_loss_history"], label=lab,
+            optimizer=run["optimizer"], hparams=run["hparams"])
+        paths[lab] = Projection(**{k: a.get(f"p{i}_{k}") for k in
+                                   ("alpha", "beta", "residual", "loss", "surface_loss", "steps")})
+    moving = None
+    if "moving_surfaces" in a:
+        moving = MovingLandscape(
+            follow=meta["moving_follow"], steps=a["moving_steps"], alphas=a["moving_alphas"],
+            betas=a["moving_betas"], surfaces=a["moving_surfaces"],
+            paths={lab: {k: a[f"m{i}_{k}"] for k in ("alpha", "beta", "loss")} for i, lab in enumerate(labels)})
+    surf = a["surface"]
+    if surf.shape != (len(a["betas"]), len(a["alphas"])):
+        raise ValueError(f"surface shape {surf.shape} does not match the grid ({len(a['betas'])}, {len(a['alphas'])})")
+    return ExperimentResult(spec=spec, layer_sizes=list(meta["layer_sizes"]), trajectories=trajs,
+                            plane=Plane.from_arrays(a), alphas=a["alphas"], betas=a["betas"], surface=surf,
+                            paths=paths, acc_surface=a.get("acc_surface"), moving=moving,
+                            info=meta.get("info", {}))
+
+
+# ----------------------------------------------------------------- running
+def build_optimizer(o, steps):
+    """An OptimizerSpec -> Optimizer; schedules default to span the whole run."""
+    hp = dict(o.hparams)
+    if hp.get("schedule", _opt.DEFAULTS[o.name].get("schedule", "constant")) != "constant":
+        hp.setdefault("decay_steps", steps)
+        hp.setdefault("total_steps", steps)
+        hp.setdefault("every", max(1, steps // 4))
+    return _opt.make(o.name, **hp)
+
+
+def _grid(spec, paths, method):
+    """Grid axes: spec.grid.range, or the projected paths' extent plus a margin (always holding 0)."""
+    g = spec.grid
+    n = g.resolution
+    if g.range is not None:
+        r = float(g.range)
+        return np.linspace(-r, r, n), np.linspace(-r, r, n)
+    if method == "random":            # random directions barely see the path: the usual [-1, 1]
+        return np.linspace(-1, 1, n), np.linspace(-1, 1, n)
+    al = np.concatenate([p.alpha for p in paths.values()] + [[0.0]])
+    be = np.concatenate([p.beta for p in paths.values()] + [[0.0]])
+    al, be = al[np.isfinite(al)], be[np.isfinite(be)]
+    span = max(al.max() - al.min(), be.max() - be.min(), 1e-3)
+    pad = g.margin * span
+    # each axis at least 40% of the larger span, so a thin path still gets a readable surface
+    def axis(v):
+        lo, hi = v.min() - pad, v.max() + pad
+        short = 0.4 * span - (hi - lo)
+        if short > 0:
+            lo, hi = lo - short / 2, hi + short / 2
+        return np.linspace(lo, hi, n)
+    return axis(al), axis(be)
+
+
+def run_experiment(spec, progress=None):
+    """Train every optimizer of ``spec`` from one initialization and build its landscape.
+
+    progress: optional callable(stage: str, done: int, total: int) for progress bars.
+    """
+    if isinstance(spec, dict):
+        spec = ExperimentSpec.from_dict(spec)
+    spec.validate()
+    t0 = time.perf_counter()
+    d = spec.data
+    ds = load_dataset(d.name, seed=spec.seed, split=d.split, test_fraction=d.test_fraction,
+                      n_samples=d.n_samples, noise=d.noise, path=d.path, target=d.target)
+    net = MLP([ds.n_features] + list(spec.model.hidden) + [1])
+    p0 = net.init(spec.seed, scheme=spec.model.init)
+    t = spec.training
+    labels = spec.labels()
+    total = t.steps * len(labels)
+    trajs = {}
+    for i, (lab, o) in enumerate(zip(labels, spec.optimizers)):
+        opt = build_optimizer(o, t.steps)
+        cb = (lambda k, i=i: progress("train", k, total)) if progress else None
+        trajs[lab] = train(net, p0, ds, opt, steps=t.steps, batch_size=t.batch_size,
+                           record_every=t.record_every, seed=spec.seed, label=lab, progress=cb)
+    t_train = time.perf_counter() - t0
+
+    pl = spec.plane
+    follow = pl.center_on or labels[0]
+    ft = trajs[follow]
+    center = ft.params[-1] if pl.center == "final" else ft.params[0]
+    order = [trajs[follow]] + [trajs[l] for l in labels if l != follow]
+    if pl.method == "pca" and sum(len(x.params) for x in order) < 3:
+        raise ValueError("plane.method='pca' needs at least 3 recorded frames in all; "
+                         "lower training.record_every or use plane.method='random'")
+    plane = make_plane(pl.method, net, center=center, trajectories=order, seed=spec.seed,
+                       normalize=pl.normalize, ignore_bias=pl.ignore_bias)
+    if progress:
+        progress("surface", 0, 1)
+    X, y = ds.X_train, ds.y_train
+    paths0 = {lab: project(tr, plane) for lab, tr in trajs.items()}
+    alphas, betas = _grid(spec, paths0, pl.method)
+    t1 = time.perf_counter()
+    Z = surface(net, X, y, plane, alphas, betas)
+    acc = surface(net, X, y, plane, alphas, betas, metric="accuracy") if spec.grid.accuracy else None
+    paths = {lab: project(tr, plane, net, X, y) for lab, tr in trajs.items()}
+    t_surface = time.perf_counter() - t1
+    moving = _moving(spec, net, X, y, plane, trajs, follow) if spec.grid.moving else None
+    if progress:
+        progress("surface", 1, 1)
+    info = dict(dataset=ds.name, n_train=int(len(y)), n_test=int(len(ds.y_test)), n_features=int(ds.n_features),
+                feature_names=list(ds.feature_names), n_params=int(net.n_params),
+                seconds_train=round(t_train, 3), seconds_surface=round(t_surface, 3),
+                seconds_total=round(time.perf_counter() - t0, 3))
+    return ExperimentResult(spec=spec, layer_sizes=net.layer_sizes, trajectories=trajs, plane=plane,
+                            alphas=alphas, betas=betas, surface=Z, paths=paths, acc_surface=acc,
+                            moving=moving, info=info)
+
+
+def _frame_at(traj, step):
+    """Index of the last recorded frame at or before ``step``."""
+    return int(np.searchsorted(traj.steps, step, side="right") - 1)
+
+
+def _moving(spec, net, X, y, plane, trajs, follow):
+    """Surfaces centered on the followed run's weights, directions re-normalized to each frame."""
+    g, pl = spec.grid, spec.plane
+    ft = trajs[follow]
+    m = min(g.moving_frames, len(ft.steps))
+    idx = np.unique(np.round(np.linspace(0, len(ft.steps) - 1, m)).astype(int))
+    r = float(g.range) if g.range is not None else 1.0
+    alphas = np.linspace(-r, r, g.moving_resolution)
+    betas = np.linspace(-r, r, g.moving_resolution)
+    norm = pl.normalize if pl.method == "random" else "filter"
+    surfs, steps = [], ft.steps[idx]
+    paths = {lab: dict(alpha=[], beta=[], loss=[]) for lab in trajs}
+    for k in idx:
+        c = ft.params[k]
+        d1 = renormalize(net, plane.d1, c, norm, pl.ignore_bias)
+        d2 = renormalize(net, plane.d2, c, norm, pl.ignore_bias)
+        if not (np.any(d1) and np.any(d2)):                   # e.g. all-zero weights: fall back to the plane
+            d1, d2 = plane.d1, plane.d2
+        fp = Plane(c, d1, d2, plane.method + "-moving")
+        surfs.append(surface(net, X, y, fp, alphas, betas))
+        B = np.stack([d1, d2], axis=1)                        # (P, 2)
+        for lab, tr in trajs.items():
+            j = _frame_at(tr, ft.steps[k])
+            coef = np.linalg.lstsq(B, tr.params[j] - c, rcond=None)[0]
+            paths[lab]["alpha"].append(coef[0]); paths[lab]["beta"].append(coef[1])
+            paths[lab]["loss"].append(tr.loss[j])
+    paths = {lab: {k: np.array(v) for k, v in p.items()} for lab, p in paths.items()}
+    return MovingLandscape(follow=follow, steps=np.asarray(steps), alphas=alphas, betas=betas,
+                           surfaces=np.array(surfs), paths=paths)

@@ -1,0 +1,155 @@
+"""Optimizers as pairs of pure functions (optax style).
+
+    opt = make("momentum", lr=0.07, momentum=0.9)
+    state = opt.init(params)
+    delta, state = opt.update(grad, state, step)   # params_next = params + delta
+
+``step`` counts from 0; the learning rate of a step is ``opt.schedule(step)``.
+State is a tuple of arrays; nothing is mutated in place, so a state can be kept.
+
+Conventions (as in torch.optim):
+  sgd        delta = -lr g
+  momentum   v = mu v + g;             delta = -lr v
+  nesterov   v = mu v + g;             delta = -lr (g + mu v)
+  adam       m = b1 m + (1-b1) g;  s = b2 s + (1-b2) g^2;  t = step + 1
+             delta = -lr (m / (1-b1^t)) / (sqrt(s / (1-b2^t)) + eps)
+  rmsprop    s = a s + (1-a) g^2;      delta = -lr g / (sqrt(s) + eps)
+  annealing  sgd with a decaying schedule (default exponential: lr * 0.01^(t/decay_steps))
+  large_lr   sgd with a large constant rate (default 2.0), the article's third variation
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .schedules import SCHEDULES, make_schedule
+
+OPTIMIZERS = ("sgd", "annealing", "large_lr", "momentum", "nesterov", "adam", "rmsprop")
+MAX_LR = 100.0
+
+# Default hyper-parameters per optimizer (every one also takes the schedule keys).
+DEFAULTS = {
+    "sgd":       dict(lr=0.07),
+    "annealing": dict(lr=0.5, schedule="exponential", decay_rate=0.01),
+    "large_lr":  dict(lr=2.0),
+    "momentum":  dict(lr=0.07, momentum=0.9),
+    "nesterov":  dict(lr=0.07, momentum=0.9),
+    "adam":      dict(lr=0.01, beta1=0.9, beta2=0.999, eps=1e-8),
+    "rmsprop":   dict(lr=0.01, alpha=0.99, eps=1e-8),
+}
+SCHEDULE_KEYS = dict(schedule="constant", drop=0.5, every=1000, decay_rate=0.1, decay_steps=1000,
+                     total_steps=1000, min_lr=0.0)
+# allowed range of each numeric hyper-parameter: (low, high, low_inclusive)
+RANGES = {
+    "lr": (0.0, MAX_LR, False), "momentum": (0.0, 1.0, True), "beta1": (0.0, 1.0, True),
+    "beta2": (0.0, 1.0, True), "alpha": (0.0, 1.0, True), "eps": (0.0, 1.0, False),
+    "drop": (0.0, 1.0, False), "every": (1, 10**7, True), "decay_rate": (0.0, 1e6, False),
+    "decay_steps": (1, 10**7, True), "total_steps": (1, 10**7, True), "min_lr": (0.0, MAX_LR, True),
+}
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    name: str
+    hparams: dict                                   # every hyper-parameter in use, defaults filled in
+    init: Callable = field(repr=False)              # params (P,) -> state
+    update: Callable = field(repr=False)            # (grad, state, step) -> (delta, state)
+    schedule: Callable = field(repr=False)          # step -> learning rate
+
+
+def allowed_hparams(name):
+    return set(DEFAULTS[name]) | set(SCHEDULE_KEYS) | {"lr"}
+
+
+def check_hparams(name, hp, where="optimizer"):
+    """Validate hyper-parameters; errors name the field, the value and what is allowed."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"{where}.name={name!r}: allowed are {', '.join(OPTIMIZERS)}")
+    allowed = allowed_hparams(name)
+    for k, v in hp.items():
+        if k not in allowed:
+            raise ValueError(f"{where}.{k}: unknown hyper-parameter for {name!r}; allowed are {', '.join(sorted(allowed))}")
+        if k == "schedule":
+            if v not in SCHEDULES:
+                raise ValueError(f"{where}.schedule={v!r}: allowed are {', '.join(SCHEDULES)}")
+            continue
+        lo, hi, incl = RANGES[k]
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
+            raise ValueError(f"{where}.{k}={v!r}: must be a number")
+        if not ((lo <= v if incl else lo < v) and (v < hi if k in ("momentum", "beta1", "beta2", "alpha") else v <= hi)):
+            lb = "[" if incl else "("
+            rb = ")" if k in ("momentum", "beta1", "beta2", "alpha") else "]"
+            raise ValueError(f"{where}.{k}={v!r}: must be in {lb}{lo}, {hi}{rb}")
+
+
+def make(name, **hparams):
+    """Build an optimizer by name with validated hyper-parameters (defaults in DEFAULTS)."""
+    check_hparams(name, hparams)
+    hp = dict(SCHEDULE_KEYS); hp.update(DEFAULTS[name]); hp.update(hparams)
+    sched = make_schedule(hp["schedule"], hp["lr"], hp["drop"], hp["every"], hp["decay_rate"],
+                          hp["decay_steps"], hp["total_steps"], hp["min_lr"])
+    kept = {k: hp[k] for k in allowed_hparams(name)}
+    if kept["schedule"] == "constant":             # schedule keys matter only with a schedule
+        kept = {k: v for k, v in kept.items() if k not in SCHEDULE_KEYS or k == "schedule"}
+    init, update = _FACTORIES[name](hp, sched)
+    return Optimizer(name, kept, init, update, sched)
+
+
+# ----------------------------------------------------------------- the pairs
+def _sgd(hp, lr):
+    def init(params):
+        return ()
+
+    def update(grad, state, step):
+        return -lr(step) * grad, state
+    return init, update
+
+
+def _momentum(hp, lr, nesterov=False):
+    mu = hp["momentum"]
+
+    def init(params):
+        return (np.zeros_like(params),)
+
+    def update(grad, state, step):
+        v = mu * state[0] + grad
+        d = grad + mu * v if nesterov else v
+        return -lr(step) * d, (v,)
+    return init, update
+
+
+def _adam(hp, lr):
+    b1, b2, eps = hp["beta1"], hp["beta2"], hp["eps"]
+
+    def init(params):
+        return (np.zeros_like(params), np.zeros_like(params))
+
+    def update(grad, state, step):
+        m = b1 * state[0] + (1 - b1) * grad
+        s = b2 * state[1] + (1 - b2) * grad * grad
+        t = step + 1
+        mhat = m / (1 - b1 ** t)
+        shat = s / (1 - b2 ** t)
+        return -lr(step) * mhat / (np.sqrt(shat) + eps), (m, s)
+    return init, update
+
+
+def _rmsprop(hp, lr):
+    a, eps = hp["alpha"], hp["eps"]
+
+    def init(params):
+        return (np.zeros_like(params),)
+
+    def update(grad, state, step):
+        s = a * state[0] + (1 - a) * grad * grad
+        return -lr(step) * grad / (np.sqrt(s) + eps), (s,)
+    return init, update
+
+
+_FACTORIES = {
+    "sgd": _sgd, "annealing": _sgd, "large_lr": _sgd,
+    "momentum": _momentum, "nesterov": lambda hp, lr: _momentum(hp, lr, nesterov=True),
+    "adam": _adam, "rmsprop": _rmsprop,
+}

@@ -1,0 +1,146 @@
+"""Training loop that records the weight trajectory.
+
+    traj = train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0)
+
+Recorded frames: step 0 (the initial weights), every ``record_every`` steps, and
+always the last step. For each frame: the parameters, the full-batch training
+loss, train and test accuracy, and the learning rate of that step.
+
+Divergence: when the full-batch loss (or, with mini-batches, the batch loss)
+at step t is non-finite or above ``diverge_loss`` (default 1e3: BCE that high
+means logits of about a thousand on the wrong side), or the parameters stop
+being finite, training stops with ``diverged_at = t``. The frames recorded
+before t are kept, and the last finite parameters before t become the last
+frame, so a diverging run still has a path to draw.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MAX_STEPS = 200_000
+MAX_FRAMES = 1000
+DIVERGE_LOSS = 1e3
+
+
+@dataclass
+class Trajectory:
+    params: np.ndarray        # (F, P) float64; params[0] == p0, the last row the last step kept
+    steps: np.ndarray         # (F,) int64 step index of each frame
+    loss: np.ndarray          # (F,) full-batch training loss at each frame
+    train_acc: np.ndarray     # (F,)
+    test_acc: np.ndarray      # (F,) nan when the dataset has no test rows
+    lr: np.ndarray            # (F,) learning rate used at that step
+    diverged_at: int | None = None          # step at which the loss exploded, or None
+    loss_history: np.ndarray = None         # (steps+1,) loss at every step (batch loss with mini-batches)
+    label: str = ""
+    optimizer: str = ""
+    hparams: dict = field(default_factory=dict)
+
+    @property
+    def final_loss(self):
+        return float(self.loss[-1])
+
+    def steps_to(self, target):
+        """First step whose recorded loss is below ``target`` (every step when full batch), or None."""
+        hist = self.loss_history if self.loss_history is not None else self.loss
+        idx = np.flatnonzero(hist < target)
+        if not len(idx):
+            return None
+        i = int(idx[0])
+        return i if self.loss_history is not None else int(self.steps[i])
+
+    def path_length(self):
+        """Sum of the Euclidean distances between consecutive recorded frames (in weight space)."""
+        return float(np.sum(np.linalg.norm(np.diff(self.params, axis=0), axis=1)))
+
+
+def record_plan(steps, record_every):
+    """Sorted step indices to record: 0, k, 2k, ... and always ``steps``."""
+    idx = list(range(0, steps + 1, record_every))
+    if idx[-1] != steps:
+        idx.append(steps)
+    return idx
+
+
+def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0,
+          diverge_loss=DIVERGE_LOSS, label="", progress=None):
+    """Run ``steps`` updates of ``opt`` from ``p0``; return a Trajectory.
+
+    batch_size=None (or >= the number of training rows): full-batch gradient
+    descent. Otherwise seeded mini-batches: each epoch a new permutation from
+    ``default_rng(seed)``; the recorded loss is still the full-batch loss.
+    progress: optional callable(n_steps_done) for progress bars.
+    """
+    for name, v, lo, hi in (("steps", steps, 1, MAX_STEPS), ("record_every", record_every, 1, MAX_STEPS)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
+            raise ValueError(f"training.{name}={v!r}: must be an integer in [{lo}, {hi}]")
+    plan = record_plan(int(steps), int(record_every))
+    if len(plan) > MAX_FRAMES:
+        raise ValueError(f"training.record_every={record_every}: {steps} steps would record {len(plan)} frames; "
+                         f"at most {MAX_FRAMES} are allowed, so use record_every >= {-(-steps // (MAX_FRAMES - 1))}")
+    X, y = ds.X_train, ds.y_train
+    n = len(y)
+    full = batch_size is None or batch_size >= n
+    if not full and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
+        raise ValueError(f"training.batch_size={batch_size!r}: must be a positive integer or null (full batch)")
+    rng = np.random.default_rng(seed)
+    has_test = len(ds.y_test) > 0
+
+    p = np.array(p0, dtype=np.float64, copy=True)
+    state = opt.init(p)
+    frames, f_steps, f_loss, f_tr, f_te, f_lr = [], [], [], [], [], []
+    history = np.empty(steps + 1)
+    record_set = set(plan)
+    perm, pos = None, n
+    diverged = None
+    last_good = p.copy()
+
+    def record(t, params, loss):
+        frames.append(params.copy()); f_steps.append(t); f_loss.append(loss)
+        f_tr.append(net.accuracy(params, X, y))
+        f_te.append(net.accuracy(params, ds.X_test, ds.y_test) if has_test else np.nan)
+        f_lr.append(opt.schedule(t))
+
+    for t in range(steps + 1):
+        if full:
+            loss, grad = net.loss_and_grad(p, X, y)
+            full_loss = loss
+        else:
+            if pos + batch_size > n:                      # new epoch
+                perm, pos = rng.permutation(n), 0
+            b = perm[pos:pos + batch_size]; pos += batch_size
+            loss, grad = net.loss_and_grad(p, X[b], y[b])
+            full_loss = net.loss(p, X, y) if t in record_set else loss
+        history[t] = loss
+        if not np.isfinite(loss) or loss > diverge_loss or not np.all(np.isfinite(grad)):
+            diverged = t
+            break
+        if t in record_set:
+            record(t, p, full_loss)
+        if progress is not None and t % 1000 == 0 and t:
+            progress(1000)
+        if t == steps:
+            break
+        last_good = p
+        delta, state = opt.update(grad, state, t)
+        p = p + delta
+        if not np.all(np.isfinite(p)):
+            diverged = t + 1
+            history[t + 1] = np.inf
+            break
+
+    if diverged is not None:
+        history = history[:diverged + 1]
+        # keep the recorded part; the last finite parameters before divergence end the path
+        if not f_steps or f_steps[-1] != diverged - 1:
+            if diverged - 1 >= 0:
+                record(diverged - 1, last_good, net.loss(last_good, X, y))
+    if progress is not None:
+        progress(steps % 1000 if diverged is None else 0)
+    return Trajectory(
+        params=np.array(frames), steps=np.array(f_steps, dtype=np.int64), loss=np.array(f_loss),
+        train_acc=np.array(f_tr), test_acc=np.array(f_te), lr=np.array(f_lr, dtype=np.float64),
+        diverged_at=diverged, loss_history=history, label=label or opt.name,
+        optimizer=opt.name, hparams=dict(opt.hparams))

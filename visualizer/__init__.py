@@ -1,0 +1,1 @@
+"""Loss Landscape Navigator visualizer: Dash app, plotly figures, exporters."""
