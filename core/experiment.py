@@ -27,8 +27,8 @@ import numpy as np
 
 from . import optimizers as _opt
 from .data import load_dataset
-from .directions import Plane, make_plane, renormalize
-from .landscape import Projection, project, surface
+from .directions import Plane, make_plane
+from .landscape import Projection, moving_plane, project, project_points, surface
 from .network import MLP
 from .spec import ExperimentSpec
 from .training import Trajectory, train
@@ -251,6 +251,10 @@ def run_experiment(spec, progress=None):
     ft = trajs[follow]
     center = ft.params[-1] if pl.center == "final" else ft.params[0]
     order = [trajs[follow]] + [trajs[l] for l in labels if l != follow]
+    if pl.method == "interpolation" and pl.center == "initial":
+        # d1 must point from the center to the other end of the run: alpha = 1 is then the final weights
+        order[0] = Trajectory(params=ft.params[::-1], steps=ft.steps[::-1], loss=ft.loss[::-1],
+                              train_acc=ft.train_acc, test_acc=ft.test_acc, lr=ft.lr)
     if pl.method == "pca" and sum(len(x.params) for x in order) < 3:
         raise ValueError("plane.method='pca' needs at least 3 recorded frames in all; "
                          "lower training.record_every or use plane.method='random'")
@@ -296,18 +300,14 @@ def _moving(spec, net, X, y, plane, trajs, follow):
     surfs, steps = [], ft.steps[idx]
     paths = {lab: dict(alpha=[], beta=[], loss=[]) for lab in trajs}
     for k in idx:
-        c = ft.params[k]
-        d1 = renormalize(net, plane.d1, c, norm, pl.ignore_bias)
-        d2 = renormalize(net, plane.d2, c, norm, pl.ignore_bias)
-        if not (np.any(d1) and np.any(d2)):                   # e.g. all-zero weights: fall back to the plane
-            d1, d2 = plane.d1, plane.d2
-        fp = Plane(c, d1, d2, plane.method + "-moving")
+        fp = moving_plane(net, ft.params[k], plane, norm, pl.ignore_bias)
+        if not (np.any(fp.d1) and np.any(fp.d2)):             # e.g. all-zero weights: keep the plane's own
+            fp = Plane(ft.params[k], plane.d1, plane.d2, "moving")
         surfs.append(surface(net, X, y, fp, alphas, betas))
-        B = np.stack([d1, d2], axis=1)                        # (P, 2)
         for lab, tr in trajs.items():
             j = _frame_at(tr, ft.steps[k])
-            coef = np.linalg.lstsq(B, tr.params[j] - c, rcond=None)[0]
-            paths[lab]["alpha"].append(coef[0]); paths[lab]["beta"].append(coef[1])
+            a, b, _ = project_points(tr.params[j], fp)
+            paths[lab]["alpha"].append(a[0]); paths[lab]["beta"].append(b[0])
             paths[lab]["loss"].append(tr.loss[j])
     paths = {lab: {k: np.array(v) for k, v in p.items()} for lab, p in paths.items()}
     return MovingLandscape(follow=follow, steps=np.asarray(steps), alphas=alphas, betas=betas,

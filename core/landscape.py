@@ -47,6 +47,7 @@ or leave gaps there. Planes with non-finite entries use the batched path.
 from __future__ import annotations
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass
@@ -54,11 +55,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from .directions import Plane, renormalize
-from .network import bce_from_logits
 
 METRICS = ("loss", "accuracy")
 CHUNK_BYTES = 48 * 2 ** 20          # working-memory budget of one chunk (one worker)
 MAX_THREADS = 2
+_PROD_BLOCK = 1000                   # 2**1000 < max float64
 
 try:                                  # optional: keep BLAS to one thread inside worker threads
     from threadpoolctl import threadpool_limits as _threadpool_limits
@@ -107,14 +108,19 @@ def _blas_limit():
 
 
 def _run_chunks(fn, chunks, threads):
-    """Call fn(chunk) for each chunk, on ``threads`` Python threads."""
+    """Call fn(chunk) for each chunk, on ``threads`` Python threads (errors silenced in every worker:
+    ``np.errstate`` is per thread/context)."""
+    def call(c):
+        with np.errstate(all="ignore"):
+            fn(c)
+
     if threads <= 1 or len(chunks) <= 1:
         for c in chunks:
-            fn(c)
+            call(c)
         return
     with _blas_limit():
         with ThreadPoolExecutor(max_workers=threads) as ex:
-            for _ in ex.map(fn, chunks):
+            for _ in ex.map(call, chunks):
                 pass
 
 
@@ -137,10 +143,13 @@ def _metric_from_logits(z, y, metric):
     lin = az.sum(axis=-1)
     lin *= 0.5
     lin += z @ (0.5 - y)
+    # sum_s log1p(exp(-|z_s|)) = log(prod_s (1 + exp(-|z_s|))): one log per grid point, not per
+    # sample (each factor is in [1, 2], so blocks of <= 1000 samples cannot overflow)
     np.negative(az, out=az)
     np.exp(az, out=az)
-    np.log1p(az, out=az)
-    lin += az.sum(axis=-1)
+    az += 1.0
+    for s0 in range(0, n, _PROD_BLOCK):
+        lin += np.log(np.prod(az[..., s0:s0 + _PROD_BLOCK], axis=-1))
     lin /= n
     return lin
 
@@ -167,7 +176,8 @@ def _sweep(net, X, y, plane, alphas, betas, metric, chunk_size, threads):
     absC = np.abs(C)
     SA0, SA1 = S * A0, S * A1
     zero_c = S == 0
-    any_zero = bool(zero_c.any())
+    zs, zk = np.nonzero(zero_c)               # (sample, unit) pairs that never switch
+    any_zero = zs.size > 0
     # bin index of the breakpoint -a/c: first row where the unit switches
     h = (bs[-1] - bs[0]) / (G - 1) if G > 1 else 0.0
     uniform = G > 1 and h > 0 and np.max(np.abs(bs - (bs[0] + h * np.arange(G)))) <= \
@@ -198,63 +208,77 @@ def _sweep(net, X, y, plane, alphas, betas, metric, chunk_size, threads):
     chunks = [slice(i, min(i + chunk_size, A)) for i in range(0, A, chunk_size)]
     Zs = np.empty((G, A))
 
+    tls = threading.local()                    # per-thread scratch buffers, reused across chunks
+
+    def buffers(m):
+        cache = getattr(tls, "cache", None)
+        if cache is None:
+            cache = tls.cache = {}
+        if m not in cache:
+            M, L = m * n, m * n * H
+            lin = np.empty(3 * L, dtype=np.intp)
+            offs = (np.arange(m)[:, None, None] * n + np.arange(n)[None, :, None])  # (m, n, 1)
+            w = np.empty(3 * L)
+            w[2 * L:].reshape(m, n, H)[...] = qabsC         # beta^2 weights do not depend on alpha
+            cache[m] = (lin, offs, w, np.empty((m, n, H)))
+        return cache[m]
+
     def run(sl):
         al = alphas[sl]
         m = al.size
         M = m * n
         L = M * H
         ab = al[:, None, None]
-        # bin index (m, n, H)
-        if uniform:
-            u = U0 + ab * U1
-            np.clip(u, 0.0, float(G), out=u)
-            idx = u.astype(np.intp)
-        else:
-            idx = np.searchsorted(bs, T0 + ab * T1)
-        if any_zero:
-            idx[:, zero_c] = 0
-        # flat index into bins laid out (G + 1, 3, m, n)
-        lin = np.empty(3 * L, dtype=np.intp)
+        lin, offs, w, f = buffers(m)
         l0 = lin[:L].reshape(m, n, H)
-        np.multiply(idx, 3 * M, out=l0)
-        l0 += (np.arange(m)[:, None, None] * n + np.arange(n)[None, :, None])
+        # bin index (m, n, H) of each unit's breakpoint
+        if uniform:
+            np.multiply(ab, U1, out=f)
+            f += U0
+            np.clip(f, 0.0, float(G), out=f)
+            np.copyto(l0, f, casting="unsafe")           # floor (f >= 0)
+        else:
+            np.multiply(ab, T1, out=f)
+            f += T0
+            l0[...] = np.searchsorted(bs, f)
+        if any_zero:
+            l0[:, zs, zk] = 0                  # c == 0: bin 0 (weights below are zero unless a > 0)
+        # flat index into bins laid out (G + 1, 3, m, n)
+        l0 *= 3 * M
+        l0 += offs
         np.add(lin[:L], M, out=lin[L:2 * L])
         np.add(lin[:L], 2 * M, out=lin[2 * L:])
-        # signed coefficients of (p + beta q)(a + beta c)
+        # signed coefficients of (p + beta q)(a + beta c); w2 = q |c| is preset
         P = (p0[None, :] + al[:, None] * p1[None, :])[:, None, :]       # (m, 1, H)
-        Sa = SA0 + ab * SA1                                             # sign(c) * a
-        w = np.empty(3 * L)
         w0 = w[:L].reshape(m, n, H)
         w1 = w[L:2 * L].reshape(m, n, H)
-        w2 = w[2 * L:].reshape(m, n, H)
-        np.multiply(Sa, P, out=w0)
+        np.multiply(ab, SA1, out=f)
+        f += SA0                               # sign(c) * a
+        np.multiply(f, P, out=w0)
         np.multiply(absC, P, out=w1)
-        Sa *= q
-        w1 += Sa
-        w2[...] = qabsC
-        if any_zero:                       # c == 0: on for every beta (bin 0) iff a > 0
-            a_full = A0[None] + ab * A1[None]
-            on = (a_full > 0) & zero_c
-            w0[on] = (a_full * P)[on]
-            w1[on] = (a_full * q)[on]     # p c + q a with c = 0; w2 = q |c| = 0 already
+        f *= q
+        w1 += f
+        if any_zero:                           # c == 0: on for every beta (bin 0) iff a > 0
+            a_z = A0[zs, zk][None, :] + al[:, None] * A1[zs, zk][None, :]     # (m, nz)
+            on = a_z > 0
+            w0[:, zs, zk] = np.where(on, a_z * P[:, 0, zk], 0.0)
+            w1[:, zs, zk] = np.where(on, a_z * q[zk][None, :], 0.0)   # p c + q a with c = 0; w2 = 0
         bins = np.bincount(lin, weights=w, minlength=(G + 1) * 3 * M).reshape(G + 1, 3, M)
-        del lin, w, w0, w1, w2, idx, Sa
         # "on from the start" units and the output bias go into row 0
         bins[0, 0] += (base0[0][None, :] + al[:, None] * (base0[1][None, :] + al[:, None] * base0[2][None, :])).ravel()
         bins[0, 1] += (base1[0][None, :] + al[:, None] * base1[1][None, :]).ravel()
         bins[0, 2] += np.broadcast_to(base2, (m, n)).ravel()
-        for j in range(1, G):              # prefix sum over beta rows (faster than cumsum here)
+        for j in range(1, G):                  # prefix sum over beta rows (faster than cumsum here)
             np.add(bins[j - 1], bins[j], out=bins[j])
         bcol = bs[:, None]
         z = bins[:G, 2] * bcol
         z += bins[:G, 1]
         z *= bcol
-        z += bins[:G, 0]                   # (G, m * n) logits
+        z += bins[:G, 0]                       # (G, m * n) logits
         del bins
         Zs[:, sl] = _metric_from_logits(z.reshape(G, m, n), yv, metric)
 
-    with np.errstate(all="ignore"):
-        _run_chunks(run, chunks, _resolve_threads(threads, len(chunks)))
+    _run_chunks(run, chunks, _resolve_threads(threads, len(chunks)))
     Z = np.empty_like(Zs)
     Z[order] = Zs
     return Z
@@ -321,7 +345,8 @@ def surface(net, X, y, plane, alphas, betas, metric="loss", chunk_size=None, thr
     finite_plane = all(np.all(np.isfinite(v)) for v in (plane.center, plane.d1, plane.d2)) and \
         bool(np.all(np.isfinite(X)))
     if len(net.layer_sizes) == 3 and finite_plane:
-        Z = _sweep(net, X, y, plane, alphas, betas, metric, chunk_size, threads)
+        with np.errstate(all="ignore"):
+            Z = _sweep(net, X, y, plane, alphas, betas, metric, chunk_size, threads)
         if Z is not None:
             return _nan_nonfinite(Z)
     bb, aa = np.meshgrid(betas, alphas, indexing="ij")                # (B, A)
@@ -432,8 +457,9 @@ def _base_directions(plane_or_directions):
 def moving_plane(net, center, plane_or_directions, normalize="filter", ignore_bias=True):
     """The plane through ``center`` whose directions are the base ones re-normalized to ``center``.
 
-    ``normalize="none"`` keeps the base directions as they are (use it for PCA
-    or interpolation directions, which are not filter-normalized).
+    ``normalize="none", ignore_bias=False`` keeps the base directions as they
+    are (use it for PCA or interpolation directions, which are not
+    filter-normalized).
     """
     d1, d2 = _base_directions(plane_or_directions)
     e1 = renormalize(net, d1, center, normalize, ignore_bias)

@@ -133,32 +133,42 @@ class MLP:
     def loss_and_grad(self, p, X, y):
         """Mean BCE and its gradient (P,) by hand-written backprop.
 
-        Forward:  A0 = X;  Z_l = A_{l-1} W_l^T + b_l;  A_l = relu(Z_l);  z = Z_L.
-        Backward: dL/dz = (sigmoid(z) - y) / n;  dW_l = dZ_l^T A_{l-1};  db_l = sum dZ_l;
-                  dA_{l-1} = dZ_l W_l;  dZ_{l-1} = dA_{l-1} * [Z_{l-1} > 0].
+        Computed in the article's column layout (one sample per column), which is
+        about 1.5x faster here than the row layout for these small matrices:
+        Forward:  A0 = X^T (in, n);  Z_l = W_l A_{l-1} + b_l (out, n);  A_l = relu(Z_l);  z = Z_L (n,)
+        Backward: dz = (sigmoid(z) - y) / n;  dW_l = dZ_l A_{l-1}^T;  db_l = sum_n dZ_l;
+                  dZ_{l-1} = (W_l^T dZ_l) * [Z_{l-1} > 0]
         """
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.float64)
         n = X.shape[0]
         layers = self.unflatten(p)
-        acts = [X]          # A_0 .. A_{L-1}, each (n, units)
-        pre = []            # Z_1 .. Z_{L-1} of hidden layers
-        A = X
+        A = X.T                                        # (in, n) view
+        acts = [A]                                     # A_0 .. A_{L-1}
+        pre = []                                       # Z_1 .. Z_{L-1}
         for W, b in layers[:-1]:
-            Z = A @ W.T + b
+            Z = W @ A
+            Z += b[:, None]
             pre.append(Z)
             A = np.maximum(Z, 0.0)
             acts.append(A)
         W, b = layers[-1]
-        z = (A @ W.T + b)[:, 0]                      # (n,)
-        loss = bce_from_logits(z, y)
+        z = (W @ A)[0] + b[0]                          # (n,)
+        e = np.exp(-np.abs(z))                         # shared by the loss and the sigmoid
+        loss = float(np.mean(np.maximum(z, 0.0) + np.log1p(e) - y * z))
+        s = np.where(z >= 0, 1.0, e) / (1.0 + e)       # sigmoid(z), stable
         grad = np.empty(self.n_params)
-        dZ = ((sigmoid(z) - y) / n)[:, None]          # (n, 1)
+        dZ = ((s - y) / n)[None, :]                    # (1, n)
         for li in range(len(layers) - 1, -1, -1):
             W, _ = layers[li]
             wsl, shape, bsl = self.layout[li]
-            grad[wsl] = (dZ.T @ acts[li]).ravel()     # (out, in)
-            grad[bsl] = dZ.sum(axis=0)
+            grad[wsl] = (dZ @ acts[li].T).ravel()      # (out, in)
+            grad[bsl] = dZ.sum(axis=1)
             if li > 0:
-                dZ = (dZ @ W) * (pre[li - 1] > 0)     # (n, in)
+                if W.shape[0] == 1:                    # outer product: broadcasting beats a matmul
+                    dA = W[0][:, None] * dZ
+                else:
+                    dA = W.T @ dZ
+                dA *= pre[li - 1] > 0
+                dZ = dA
         return loss, grad

@@ -7,9 +7,10 @@ always the last step. For each frame: the parameters, the full-batch training
 loss, train and test accuracy, and the learning rate of that step.
 
 Divergence: when the full-batch loss (or, with mini-batches, the batch loss)
-at step t is non-finite or above ``diverge_loss`` (default 1e3: BCE that high
-means logits of about a thousand on the wrong side), or the parameters stop
-being finite, training stops with ``diverged_at = t``. The frames recorded
+at step t is non-finite or above ``diverge_factor`` (default 100) times
+max(initial loss, ln 2) -- about 69 from a fresh initialization, a BCE that
+means logits of about 70 on the wrong side -- or the parameters stop being
+finite, training stops with ``diverged_at = t``. The frames recorded
 before t are kept, and the last finite parameters before t become the last
 frame, so a diverging run still has a path to draw.
 """
@@ -21,7 +22,7 @@ import numpy as np
 
 MAX_STEPS = 200_000
 MAX_FRAMES = 1000
-DIVERGE_LOSS = 1e3
+DIVERGE_FACTOR = 100.0
 
 
 @dataclass
@@ -65,7 +66,7 @@ def record_plan(steps, record_every):
 
 
 def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0,
-          diverge_loss=DIVERGE_LOSS, label="", progress=None):
+          diverge_factor=DIVERGE_FACTOR, label="", progress=None):
     """Run ``steps`` updates of ``opt`` from ``p0``; return a Trajectory.
 
     batch_size=None (or >= the number of training rows): full-batch gradient
@@ -114,7 +115,9 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
             loss, grad = net.loss_and_grad(p, X[b], y[b])
             full_loss = net.loss(p, X, y) if t in record_set else loss
         history[t] = loss
-        if not np.isfinite(loss) or loss > diverge_loss or not np.all(np.isfinite(grad)):
+        if t == 0:
+            diverge_loss = diverge_factor * max(float(loss), np.log(2.0)) if np.isfinite(loss) else -np.inf
+        if not loss <= diverge_loss:                       # also catches nan and inf (next step after a bad grad)
             diverged = t
             break
         if t in record_set:
@@ -126,10 +129,6 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
         last_good = p
         delta, state = opt.update(grad, state, t)
         p = p + delta
-        if not np.all(np.isfinite(p)):
-            diverged = t + 1
-            history[t + 1] = np.inf
-            break
 
     if diverged is not None:
         history = history[:diverged + 1]

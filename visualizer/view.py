@@ -119,3 +119,21 @@ def animation_steps(result, n_frames=100, labels=None):
 def frame_index(steps, step):
     """Index of the last recorded frame at or before ``step`` (runs that stopped early stay put)."""
     return max(0, int(np.searchsorted(steps, step, side="right") - 1))
+
+
+def surface_at(alphas, betas, Z, a, b):
+    """Bilinear interpolation of a surface ``Z`` (len(betas), len(alphas)) at points (a, b).
+
+    Points outside the grid take the value at the nearest edge; non-finite cells stay non-finite.
+    """
+    al = np.asarray(alphas, dtype=np.float64)
+    be = np.asarray(betas, dtype=np.float64)
+    Z = np.asarray(Z, dtype=np.float64)
+    a = np.clip(np.asarray(a, dtype=np.float64), al[0], al[-1])
+    b = np.clip(np.asarray(b, dtype=np.float64), be[0], be[-1])
+    i = np.clip(np.searchsorted(al, a, side="right") - 1, 0, len(al) - 2)
+    j = np.clip(np.searchsorted(be, b, side="right") - 1, 0, len(be) - 2)
+    ta = (a - al[i]) / np.where(al[i + 1] > al[i], al[i + 1] - al[i], 1.0)
+    tb = (b - be[j]) / np.where(be[j + 1] > be[j], be[j + 1] - be[j], 1.0)
+    return ((1 - ta) * (1 - tb) * Z[j, i] + ta * (1 - tb) * Z[j, i + 1]
+            + (1 - ta) * tb * Z[j + 1, i] + ta * tb * Z[j + 1, i + 1])

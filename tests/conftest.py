@@ -1,0 +1,60 @@
+"""Shared fixtures: small experiment results, and Chromium options for the dash_duo browser tests."""
+import os
+import shutil
+
+import pytest
+
+import core
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def pytest_setup_options():
+    """Selenium ChromeOptions for dash.testing (Debian's chromium + chromium-driver)."""
+    from selenium.webdriver.chrome.options import Options
+    options = Options()
+    if os.path.exists(CHROMIUM):
+        options.binary_location = CHROMIUM
+    for flag in ("--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1000"):
+        options.add_argument(flag)
+    return options
+
+
+def browser_missing():
+    """Why browser tests cannot run here, or None."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        return f"chromium not found at {CHROMIUM} (apt-get install chromium chromium-driver)"
+    if not shutil.which("chromedriver"):
+        return "chromedriver not on PATH (apt-get install chromium-driver)"
+    try:
+        import dash.testing  # noqa: F401
+        import selenium  # noqa: F401
+    except ImportError as e:
+        return f"dash[testing] not installed ({e})"
+    return None
+
+
+def small_spec_dict(**grid):
+    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
+    d["training"].update(steps=200, record_every=5)
+    d["grid"].update(resolution=15, **grid)
+    d["name"] = "small test run"
+    return d
+
+
+@pytest.fixture(scope="session")
+def small_result():
+    return core.run_experiment(small_spec_dict())
+
+
+@pytest.fixture(scope="session")
+def small_moving_result():
+    return core.run_experiment(small_spec_dict(moving=True, moving_frames=6, moving_resolution=9))
+
+
+@pytest.fixture(scope="session")
+def shared_cache():
+    """One ResultCache for the whole session, so the default preset is computed once."""
+    from visualizer.cache import ResultCache
+    return ResultCache(maxsize=8)

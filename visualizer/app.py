@@ -1,0 +1,58 @@
+"""The Dash app factory.
+
+    from visualizer.app import create_app
+    app = create_app(); app.run(host="127.0.0.1", port=8050)      # or: python -m visualizer serve
+
+Results live server-side in a bounded ResultCache (8 results, LRU, keyed by the spec);
+the browser holds only the spec and its key.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import threading
+
+import dash
+
+import core
+
+from .cache import ResultCache
+from .callbacks import DEFAULT_PRESET, register_callbacks
+from .layout import make_layout
+
+ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
+log = logging.getLogger("visualizer")
+
+
+def _warm(cache):
+    try:
+        cache.get_or_compute(core.ExperimentSpec.preset(DEFAULT_PRESET))
+    except Exception as e:                     # the first request will report it
+        log.warning("warming the default preset failed: %s: %s", type(e).__name__, e)
+
+
+def create_app(cache=None, warm=True):
+    """A new Dash app. ``cache``: share a ResultCache (tests); ``warm``: start computing the default
+    preset in a background thread so the first page load finds it ready."""
+    cache = cache if cache is not None else ResultCache(maxsize=8)
+    app = dash.Dash(__name__, assets_folder=ASSETS, title="Loss Landscape Navigator",
+                    suppress_callback_exceptions=False, update_title=None)
+    app.layout = make_layout
+    register_callbacks(app, cache)
+    app.result_cache = cache
+    if warm:
+        threading.Thread(target=_warm, args=(cache,), daemon=True, name="warm-default").start()
+    return app
+
+
+_server = None
+
+
+def __getattr__(name):
+    """``visualizer.app.server`` (for WSGI servers) builds the app on first access, not on import."""
+    global _server
+    if name == "server":
+        if _server is None:
+            _server = create_app().server
+        return _server
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

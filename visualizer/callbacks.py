@@ -1,0 +1,471 @@
+"""Dash callbacks: thin wrappers around plain functions (tested directly in tests/test_callbacks.py).
+
+Flow (one direction):
+  controls / preset / upload --main()--> spec-store {key, spec, source}   (result kept in the ResultCache)
+  spec-store + view controls --render()--> the three figures, the table, the step slider, the explain numbers
+  step-slider --markers()--> Patch of the contour and curves markers (no full figure resend)
+  download buttons --download_*()--> dcc.Download payloads
+
+No callback raises: bad input becomes a message naming the field and what is allowed
+(``alert-error`` for the spec and uploads, ``alert-view`` for the view options), the
+server logs one line, and the figures are left as they were (``no_update``).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import io
+import json
+import logging
+import re
+import time
+
+import numpy as np
+from dash import ALL, Input, Output, Patch, State, ctx, dcc, no_update
+
+import core
+from core import optimizers as _opt
+from core import schedules as _sched
+
+from . import figures
+from .cache import bytes_key, spec_key
+from .view import ViewOptions
+
+log = logging.getLogger("visualizer")
+
+N_ROWS = 8                                 # optimizer rows in the editor (core allows at most 8)
+DATASETS = ("wisconsin", "moons", "circles", "spirals", "xor")
+DEFAULT_PRESET = "four_optimizers"
+MAX_UPLOAD_BYTES = 50 * 2**20
+MOMENTUM_OPTS = tuple(n for n in _opt.OPTIMIZERS if "momentum" in _opt.allowed_hparams(n))
+SPEC_FIELDS = ("dataset", "hidden", "seed", "steps", "batch_size", "record_every", "target_loss",
+               "plane_method", "grid_resolution", "grid_range", "moving")
+ROW_FIELDS = ("opt_enabled", "opt_name", "opt_label", "opt_lr", "opt_momentum", "opt_schedule")
+
+
+# ----------------------------------------------------------------- spec <-> controls
+def controls_from_spec(spec_dict):
+    """Control values (a dict of SPEC_FIELDS and ROW_FIELDS, the latter lists of N_ROWS) and the extras
+    the controls do not show (per-row hyper-parameters such as decay_rate)."""
+    s = core.ExperimentSpec.from_dict(spec_dict).to_dict()
+    v = dict(dataset=s["data"]["name"], hidden=", ".join(str(h) for h in s["model"]["hidden"]),
+             seed=s["seed"], steps=s["training"]["steps"], batch_size=s["training"]["batch_size"],
+             record_every=s["training"]["record_every"], target_loss=s["training"]["target_loss"],
+             plane_method=s["plane"]["method"], grid_resolution=s["grid"]["resolution"],
+             grid_range=s["grid"]["range"], moving=["on"] if s["grid"]["moving"] else [])
+    rows = {k: [] for k in ROW_FIELDS}
+    extras = []
+    for i in range(N_ROWS):
+        o = s["optimizers"][i] if i < len(s["optimizers"]) else None
+        if o is None:
+            name = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "annealing", "large_lr", "sgd")[i]
+            o = dict(name=name, label=f"{name} {i + 1}", **_opt.DEFAULTS[name])
+            o = {k: val for k, val in o.items() if k in ("name", "label", "lr", "momentum", "schedule")}
+            on = []
+        else:
+            on = ["on"]
+        rows["opt_enabled"].append(on)
+        rows["opt_name"].append(o["name"])
+        rows["opt_label"].append(o.get("label") or o["name"])
+        rows["opt_lr"].append(o.get("lr", _opt.DEFAULTS[o["name"]]["lr"]))
+        rows["opt_momentum"].append(o.get("momentum", _opt.DEFAULTS[o["name"]].get("momentum")))
+        rows["opt_schedule"].append(o.get("schedule", _opt.DEFAULTS[o["name"]].get("schedule", "constant")))
+        extras.append({k: val for k, val in o.items()
+                       if k not in ("name", "label", "lr", "momentum", "schedule")} if on else {})
+    v.update(rows)
+    return v, extras
+
+
+def _int(where, v, allow_none=False):
+    if v is None or v == "":
+        if allow_none:
+            return None
+        raise ValueError(f"{where}: missing; give an integer")
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v                                # core validation names the field if it is not an integer
+
+
+def _num(v):
+    return None if v == "" else v
+
+
+def parse_hidden(text):
+    """'15' or '16, 16' -> [15] / [16, 16]."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = str(int(text)) if float(text).is_integer() else str(text)
+    parts = [p.strip() for p in str(text or "").replace(";", ",").split(",")]
+    try:
+        if not parts or any(not p for p in parts):
+            raise ValueError
+        return [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"model.hidden={text!r}: must be comma-separated layer widths (integers in "
+                         f"[1, 512]) such as 15 or 16, 16") from None
+
+
+def spec_from_controls(v, base, extras=None):
+    """Build a spec dict from control values over ``base`` (the loaded spec dict). Raises ValueError."""
+    d = copy.deepcopy(base)
+    d.setdefault("data", {}); d.setdefault("model", {}); d.setdefault("training", {})
+    d.setdefault("plane", {}); d.setdefault("grid", {})
+    if v["dataset"] != d["data"].get("name"):
+        d["data"] = {"name": v["dataset"], "n_samples": d["data"].get("n_samples", 400)}
+    d["model"]["hidden"] = parse_hidden(v["hidden"])
+    d["seed"] = _int("seed", v["seed"])
+    t = d["training"]
+    t["steps"] = _int("training.steps", v["steps"])
+    t["batch_size"] = _int("training.batch_size", v["batch_size"], allow_none=True)
+    t["record_every"] = _int("training.record_every", v["record_every"])
+    t["target_loss"] = _num(v["target_loss"])
+    opts = []
+    extras = extras or [{}] * N_ROWS
+    for i in range(N_ROWS):
+        if not v["opt_enabled"][i]:
+            continue
+        name = v["opt_name"][i]
+        o = {"name": name}
+        label = (v["opt_label"][i] or "").strip()
+        if label:
+            o["label"] = label
+        o["lr"] = _num(v["opt_lr"][i])
+        mom = _num(v["opt_momentum"][i])
+        if mom is not None and name in MOMENTUM_OPTS:
+            o["momentum"] = mom
+        sch = v["opt_schedule"][i]
+        if sch:
+            o["schedule"] = sch
+        allowed = _opt.allowed_hparams(name) if name in _opt.OPTIMIZERS else set()
+        for k, val in (extras[i] if i < len(extras) else {}).items():
+            if k in allowed and k not in o:
+                o[k] = val
+        opts.append(o)
+    if not opts:
+        raise ValueError("optimizers: none enabled; tick at least one (at most 8)")
+    d["optimizers"] = opts
+    p = d["plane"]
+    p["method"] = v["plane_method"]
+    labels = [o.get("label", o["name"]) for o in opts]
+    if p.get("center_on") not in labels:
+        p["center_on"] = None                    # the run the plane is centred on was removed: use the first
+    g = d["grid"]
+    g["resolution"] = _int("grid.resolution", v["grid_resolution"])
+    g["range"] = _num(v["grid_range"])
+    g["moving"] = bool(v["moving"])
+    return core.ExperimentSpec.from_dict(d).to_dict()
+
+
+# ----------------------------------------------------------------- main: controls -> spec-store
+def decode_upload(contents, filename):
+    """(kind, payload) for an uploaded file: ('json', text) or ('npz', bytes). Raises ValueError."""
+    name = filename or "uploaded file"
+    if not isinstance(contents, str) or "," not in contents:
+        raise ValueError(f"upload {name!r}: empty or unreadable; upload a run (.npz) or a spec (.json)")
+    try:
+        raw = base64.b64decode(contents.split(",", 1)[1], validate=False)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"upload {name!r}: not valid base64 data; upload a run (.npz) or a spec (.json)") from None
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise ValueError(f"upload {name!r}: {len(raw) / 2**20:.1f} MB; at most {MAX_UPLOAD_BYTES // 2**20} MB allowed")
+    low = name.lower()
+    if low.endswith(".json") or (not low.endswith(".npz") and raw.lstrip()[:1] == b"{"):
+        try:
+            return "json", raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ValueError(f"upload {name!r}: not UTF-8 text, so not a spec (.json)") from None
+    if low.endswith(".npz") or raw[:2] == b"PK":
+        return "npz", raw
+    raise ValueError(f"upload {name!r}: not a run (.npz) or a spec (.json); upload one of those")
+
+
+def _store(key, spec_dict, source):
+    return {"key": key, "spec": spec_dict, "source": source}
+
+
+def _status(result, hit, seconds, source="spec"):
+    n = result.info.get("n_params", result.plane.n_params)
+    how = "from the cache" if hit else f"computed in {seconds:.1f} s"
+    if source == "upload":
+        how = "loaded from the uploaded run"
+    return f"{len(result.trajectories)} optimizers, {n} weights, {result.alphas.size} × {result.betas.size} grid: {how}."
+
+
+def main(trigger, preset, upload_contents, upload_filename, values, base, cache):
+    """One step of the main callback. Returns a dict with keys
+    values (control values or None), base, store, alert, status: each no_update when unchanged."""
+    out = dict(values=no_update, base=no_update, store=no_update, alert="", status=no_update)
+    try:
+        base = base or {}
+        spec_base, extras = base.get("spec"), base.get("extras")
+        source = "spec"
+        if trigger == "preset":
+            spec = core.ExperimentSpec.preset(preset)
+            d = spec.to_dict()
+            values, extras = controls_from_spec(d)
+            out["values"], out["base"] = values, {"spec": d, "extras": extras}
+            spec_dict = d
+        elif trigger == "upload":
+            kind, payload = decode_upload(upload_contents, upload_filename)
+            if kind == "json":
+                spec_dict = core.ExperimentSpec.from_json(payload).to_dict()
+            else:
+                result = core.load_result(io.BytesIO(payload))
+                spec_dict = result.spec.to_dict()
+                key = bytes_key(payload)
+                cache.put(key, result)
+                values, extras = controls_from_spec(spec_dict)
+                out.update(values=values, base={"spec": spec_dict, "extras": extras},
+                           store=_store(key, spec_dict, "upload"),
+                           status=_status(result, False, 0, "upload"))
+                return out
+            values, extras = controls_from_spec(spec_dict)
+            out["values"], out["base"] = values, {"spec": spec_dict, "extras": extras}
+        else:
+            if isinstance(trigger, dict) and trigger.get("type") == "opt_name":
+                # a new optimizer in a row: its defaults, not the old optimizer's hyper-parameters
+                i = trigger["index"]
+                name = values["opt_name"][i]
+                if name in _opt.DEFAULTS:
+                    dflt = _opt.DEFAULTS[name]
+                    values = copy.deepcopy(values)
+                    values["opt_lr"][i] = dflt["lr"]
+                    values["opt_momentum"][i] = dflt.get("momentum")
+                    values["opt_schedule"][i] = dflt.get("schedule", "constant")
+                    extras = list(extras or [{}] * N_ROWS)
+                    extras[i] = {k: val for k, val in dflt.items() if k not in ("lr", "momentum", "schedule")}
+                    out["values"] = values
+                    out["base"] = {"spec": spec_base, "extras": extras}
+            if spec_base is None:
+                spec_base = core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()
+            spec_dict = spec_from_controls(values, spec_base, extras)
+        spec = core.ExperimentSpec.from_dict(spec_dict)
+        t0 = time.perf_counter()
+        key, result, hit = cache.get_or_compute(spec)
+        out["store"] = _store(key, spec.to_dict(), source)
+        out["status"] = _status(result, hit, time.perf_counter() - t0)
+    except ValueError as e:
+        log.warning("rejected input: %s", e)
+        out.update(alert=str(e), store=no_update)
+    except Exception as e:                                  # never let a callback raise
+        log.warning("main callback failed: %s: %s", type(e).__name__, e)
+        out.update(alert=f"Could not compute this experiment ({type(e).__name__}: {e}).", store=no_update)
+    return out
+
+
+# ----------------------------------------------------------------- render: spec-store -> figures
+def result_for(store, cache):
+    """The result a store points at: from the cache, else recomputed from its spec (e.g. after eviction)."""
+    if not store or "spec" not in store:
+        store = {"key": None, "spec": core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()}
+    r = cache.get(store.get("key")) if store.get("key") else None
+    if r is None:
+        _, r, _ = cache.get_or_compute(core.ExperimentSpec.from_dict(store["spec"]))
+    return r
+
+
+def view_from(scale, clip, exaggerate, result=None):
+    """ViewOptions from the view controls (validated; ValueError names the field)."""
+    def num(name, v):
+        if v is None or v == "":
+            raise ValueError(f"{name}: missing; give a number")
+        return v
+    v = ViewOptions(scale=scale or "linear", clip_percentile=num("clip percentile", clip),
+                    exaggerate=num("vertical exaggeration", exaggerate))
+    v.moving = bool(result is not None and result.moving is not None)
+    return v.validate()
+
+
+def explain_numbers(result):
+    n = result.info.get("n_params", result.plane.n_params)
+    pl = result.plane
+    txt = (f"This network has **{n} weights**, so every point of training lives in a {n}-dimensional space. "
+           f"The picture is a 2D slice of it: the weights `center + α·d1 + β·d2` for a grid of (α, β), "
+           f"with directions from the **{pl.method}** method.")
+    if pl.explained_variance is not None:
+        ev = np.asarray(pl.explained_variance) * 100
+        txt += (f" The two PCA directions hold {ev[0]:.1f}% and {ev[1]:.1f}% of the paths' squared "
+                f"displacement from the centre ({ev.sum():.1f}% together).")
+    caps = ", ".join(f"{r['label']} {100 * r['capture']:.0f}%" for r in result.summary())
+    txt += f" Share of each path the plane captures (1 − residual): {caps}."
+    return txt
+
+
+def slider_props(result, view):
+    steps = figures.step_grid(result, view)
+    lo, hi = int(steps[0]), int(steps[-1])
+    ticks = np.unique(np.round(np.linspace(lo, hi, 6)).astype(int))
+    marks = {int(t): str(int(t)) for t in ticks}
+    return dict(min=lo, max=hi, marks=marks, value=hi)
+
+
+def render(store, scale, clip, exaggerate, cache):
+    """Figures, table and slider for a store and view options. Returns a dict (values or no_update)."""
+    keys = ("fig3d", "contour", "curves", "table", "slider", "explain", "alert")
+    out = {k: no_update for k in keys}
+    out["alert"] = ""
+    try:
+        result = result_for(store, cache)
+        view = view_from(scale, clip, exaggerate, result)
+        out["fig3d"] = figures.animated_landscape(result, view)
+        out["contour"] = figures.contour_figure(result, view)
+        out["curves"] = figures.curves_figure(result, view)
+        out["table"] = figures.summary_records(result)
+        out["slider"] = slider_props(result, view)
+        out["explain"] = explain_numbers(result)
+    except ValueError as e:
+        log.warning("rejected view option: %s", e)
+        out = {k: no_update for k in keys}
+        out["alert"] = str(e)
+    except Exception as e:
+        log.warning("render failed: %s: %s", type(e).__name__, e)
+        out = {k: no_update for k in keys}
+        out["alert"] = f"Could not draw this result ({type(e).__name__}: {e})."
+    return out
+
+
+def markers(step, store, scale, clip, exaggerate, cache):
+    """(contour Patch, curves Patch) moving the current-step markers; no_update on any problem."""
+    try:
+        result = result_for(store, cache)
+        view = view_from(scale, clip, exaggerate, result)
+        labels = list(result.trajectories)
+        n = len(labels)
+        pos = figures.marker_positions(result, view, step)
+        cp = Patch()
+        for i, lab in enumerate(labels):
+            a, b, _ = pos[lab]
+            cp["data"][1 + n + i]["x"] = [a]
+            cp["data"][1 + n + i]["y"] = [b]
+        s = figures.current_step(result, view, step)
+        kp = Patch()
+        for j in (0, 1):
+            kp["layout"]["shapes"][j]["x0"] = s
+            kp["layout"]["shapes"][j]["x1"] = s
+        return cp, kp
+    except Exception as e:
+        log.warning("marker update failed: %s: %s", type(e).__name__, e)
+        return no_update, no_update
+
+
+# ----------------------------------------------------------------- downloads
+def _slug(spec_dict):
+    s = re.sub(r"[^a-z0-9]+", "-", str(spec_dict.get("name", "experiment")).lower()).strip("-")
+    return (s[:40].rstrip("-") or "experiment")
+
+
+def download_npz(store, cache):
+    result = result_for(store, cache)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **result.to_arrays())
+    return dcc.send_bytes(buf.getvalue(), f"{_slug(store['spec'])}.npz")
+
+
+def download_spec(store):
+    spec = core.ExperimentSpec.from_dict(store["spec"])
+    return dict(content=spec.to_json(), filename=f"{_slug(store['spec'])}.json", type="application/json")
+
+
+def animation_html(result, view):
+    fig = figures.animated_landscape(result, view)
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+
+
+def download_html(store, scale, clip, exaggerate, cache):
+    result = result_for(store, cache)
+    view = view_from(scale, clip, exaggerate, result)
+    return dict(content=animation_html(result, view), filename=f"{_slug(store['spec'])}.html",
+                type="text/html")
+
+
+def _safe(name, fn, *args):
+    try:
+        return fn(*args)
+    except Exception as e:
+        log.warning("%s failed: %s: %s", name, type(e).__name__, e)
+        return no_update
+
+
+# ----------------------------------------------------------------- wiring
+def _row(field):
+    return {"type": field, "index": ALL}
+
+
+def register_callbacks(app, cache):
+    spec_ids = {"dataset": "dataset", "hidden": "hidden", "seed": "seed", "steps": "steps",
+                "batch_size": "batch-size", "record_every": "record-every", "target_loss": "target-loss",
+                "plane_method": "plane-method", "grid_resolution": "grid-resolution",
+                "grid_range": "grid-range", "moving": "moving"}
+    spec_props = {"moving": "value"}
+    field_deps = [(spec_ids[f], spec_props.get(f, "value")) for f in SPEC_FIELDS]
+    row_deps = [(_row(f), "value") for f in ROW_FIELDS]
+
+    @app.callback(
+        [Output(i, p, allow_duplicate=False) for i, p in field_deps]
+        + [Output(i, p) for i, p in row_deps]
+        + [Output("spec-base", "data"), Output("spec-store", "data"), Output("alert-error", "children"),
+           Output("run-status", "children")],
+        [Input("preset", "value"), Input("upload", "contents")]
+        + [Input(i, p) for i, p in field_deps] + [Input(i, p) for i, p in row_deps],
+        [State("upload", "filename"), State("spec-base", "data")],
+        prevent_initial_call=True,
+    )
+    def _main(preset, upload_contents, *rest):
+        nf, nr = len(field_deps), len(row_deps)
+        fields, rows = rest[:nf], rest[nf:nf + nr]
+        upload_filename, base = rest[nf + nr:]
+        values = dict(zip(SPEC_FIELDS, fields))
+        values.update(zip(ROW_FIELDS, (list(r) for r in rows)))
+        trigger = ctx.triggered_id
+        if isinstance(trigger, dict):
+            trigger = {"type": trigger["type"], "index": trigger["index"]}
+        elif trigger in spec_ids.values():
+            trigger = "controls"
+        o = main(trigger, preset, upload_contents, upload_filename, values, base, cache)
+        v = o["values"]
+        if v is no_update:
+            ctl = [no_update] * nf + [[no_update] * N_ROWS] * nr
+        else:
+            ctl = [v[f] for f in SPEC_FIELDS] + [v[f] for f in ROW_FIELDS]
+        return ctl + [o["base"], o["store"], o["alert"], o["status"]]
+
+    @app.callback(
+        Output("graph-landscape-3d", "figure"), Output("graph-contour", "figure"),
+        Output("graph-curves", "figure"), Output("summary-table", "data"),
+        Output("step-slider", "min"), Output("step-slider", "max"), Output("step-slider", "marks"),
+        Output("step-slider", "value"), Output("explain-numbers", "children"), Output("alert-view", "children"),
+        Input("spec-store", "data"), Input("height-scale", "value"), Input("clip-percentile", "value"),
+        Input("exaggerate", "value"),
+    )
+    def _render(store, scale, clip, exaggerate):
+        o = render(store, scale, clip, exaggerate, cache)
+        sl = o["slider"]
+        sl_vals = [sl[k] for k in ("min", "max", "marks", "value")] if sl is not no_update else [no_update] * 4
+        return [o["fig3d"], o["contour"], o["curves"], o["table"], *sl_vals, o["explain"], o["alert"]]
+
+    @app.callback(
+        Output("graph-contour", "figure", allow_duplicate=True),
+        Output("graph-curves", "figure", allow_duplicate=True),
+        Input("step-slider", "value"),
+        State("spec-store", "data"), State("height-scale", "value"), State("clip-percentile", "value"),
+        State("exaggerate", "value"),
+        prevent_initial_call=True,
+    )
+    def _markers(step, store, scale, clip, exaggerate):
+        return markers(step, store, scale, clip, exaggerate, cache)
+
+    @app.callback(Output("download-npz", "data"), Input("download-npz-btn", "n_clicks"),
+                  State("spec-store", "data"), prevent_initial_call=True)
+    def _dl_npz(n, store):
+        return _safe("npz download", download_npz, store, cache)
+
+    @app.callback(Output("download-spec", "data"), Input("download-spec-btn", "n_clicks"),
+                  State("spec-store", "data"), prevent_initial_call=True)
+    def _dl_spec(n, store):
+        return _safe("spec download", download_spec, store)
+
+    @app.callback(Output("download-html", "data"), Input("download-html-btn", "n_clicks"),
+                  State("spec-store", "data"), State("height-scale", "value"), State("clip-percentile", "value"),
+                  State("exaggerate", "value"), prevent_initial_call=True)
+    def _dl_html(n, store, scale, clip, exaggerate):
+        return _safe("html download", download_html, store, scale, clip, exaggerate, cache)

@@ -1,0 +1,175 @@
+"""The app's page: controls on the left, pictures on the right, explain panel below.
+
+Component ids that matter (tests and callbacks use them):
+  graph-landscape-3d, graph-contour, graph-curves, summary-table, step-slider
+  preset, dataset, hidden, seed, steps, batch-size, record-every, target-loss,
+  {"type": "opt_enabled"|"opt_name"|"opt_label"|"opt_lr"|"opt_momentum"|"opt_schedule", "index": 0..7},
+  plane-method, grid-resolution, grid-range, moving, height-scale, clip-percentile, exaggerate,
+  upload, download-npz-btn / download-npz, download-spec-btn / download-spec, download-html-btn / download-html,
+  alert-error (spec and upload messages), alert-view (view option messages), run-status,
+  spec-store ({key, spec, source}: results stay on the server), spec-base (the loaded spec + hidden extras)
+"""
+from __future__ import annotations
+
+from dash import dash_table, dcc, html
+
+import core
+from core import optimizers as _opt
+from core import schedules as _sched
+
+from . import figures
+from .callbacks import DATASETS, DEFAULT_PRESET, N_ROWS, controls_from_spec
+from .cache import spec_key
+
+EXPLAIN = r"""
+**What is this picture?** The network (the article's 2-layer net: ReLU, then sigmoid) is trained
+from one set of initial weights by each optimizer. Every recorded step is a point in weight space.
+The surface is the training loss on a *plane* through that space:
+$\theta(\alpha, \beta) = \theta_c + \alpha\, d_1 + \beta\, d_2$, evaluated exactly on a grid.
+
+- **pca**: $d_1, d_2$ are the two directions along which all the paths move most (top singular vectors of
+  the stacked displacements $\theta_t - \theta_c$); **random**: two filter-normalized Gaussian directions
+  (Li et al. 2018); **interpolation**: $d_1$ runs from the final to the initial weights.
+- A path is drawn at its *projection* onto the plane. The part of the displacement the plane misses is the
+  **residual**; the table's "plane captures" column is 1 − residual. The ball sits on the drawn surface (the loss
+  at the projected point); the **true loss** of the weights at that step, shown in the hover text, can be
+  different, sometimes very different, because the real weights are off the plane. Valleys you see are valleys
+  *of this slice*, not necessarily of the full space.
+- The height may be scaled (log, sqrt, clipped, exaggerated): the axis and colour-bar titles always say so.
+- **Moving landscape**: each frame re-centres the plane on one run's current weights (directions re-normalized),
+  so the surface changes with the frame and only the current positions are drawn.
+
+**The network** (one column per example, as in the article):
+
+$$Z_1 = W_1 X + b_1,\quad A_1 = \mathrm{ReLU}(Z_1),\quad Z_2 = W_2 A_1 + b_2,\quad A_2 = \sigma(Z_2) = \frac{1}{1 + e^{-Z_2}}$$
+
+$$\mathcal{L} = -\frac{1}{m} \sum_{i=1}^{m} \left[\, y_i \log A_{2,i} + (1 - y_i) \log (1 - A_{2,i}) \,\right]$$
+
+Backpropagation gives $dZ_2 = A_2 - Y$, $dW_2 = \frac{1}{m} dZ_2 A_1^\top$, $dZ_1 = W_2^\top dZ_2 \odot [Z_1 > 0]$,
+$dW_1 = \frac{1}{m} dZ_1 X^\top$, and gradient descent steps $W \leftarrow W - \eta\, dW$ (momentum, annealing and a
+large rate are the article's variations).
+"""
+
+
+def _field(label, control, hint=None):
+    return html.Label([html.Span(label, className="field-label"), control]
+                      + ([html.Span(hint, className="field-hint")] if hint else []), className="field")
+
+
+def _num(id_, value, step="any", **kw):
+    return dcc.Input(id=id_, type="number", value=value, step=step, debounce=True, className="num", **kw)
+
+
+def optimizer_rows(values):
+    head = html.Div([html.Span(t) for t in ("on", "optimizer", "label", "lr", "momentum", "schedule")],
+                    className="opt-row opt-head")
+    rows = [head]
+    for i in range(N_ROWS):
+        def rid(t):
+            return {"type": t, "index": i}
+        rows.append(html.Div([
+            dcc.Checklist(id=rid("opt_enabled"), options=[{"label": "", "value": "on"}],
+                          value=values["opt_enabled"][i], className="opt-on"),
+            dcc.Dropdown(id=rid("opt_name"), options=list(_opt.OPTIMIZERS), value=values["opt_name"][i],
+                         clearable=False, className="opt-name"),
+            dcc.Input(id=rid("opt_label"), type="text", value=values["opt_label"][i], debounce=True,
+                      className="opt-label"),
+            dcc.Input(id=rid("opt_lr"), type="number", value=values["opt_lr"][i], step="any", debounce=True,
+                      className="num opt-lr"),
+            dcc.Input(id=rid("opt_momentum"), type="number", value=values["opt_momentum"][i], step="any",
+                      debounce=True, placeholder="—", className="num opt-momentum"),
+            dcc.Dropdown(id=rid("opt_schedule"), options=list(_sched.SCHEDULES), value=values["opt_schedule"][i],
+                         clearable=False, className="opt-schedule"),
+        ], className="opt-row"))
+    return html.Div(rows, className="opt-table")
+
+
+def make_layout():
+    spec_dict = core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()
+    values, extras = controls_from_spec(spec_dict)
+    presets = core.ExperimentSpec.presets()
+    controls = html.Div([
+        html.H3("Experiment"),
+        _field("preset", dcc.Dropdown(id="preset", options=presets, value=DEFAULT_PRESET, clearable=False)),
+        html.Div([
+            _field("dataset", dcc.Dropdown(id="dataset", options=list(DATASETS), value=values["dataset"],
+                                           clearable=False)),
+            _field("hidden units", dcc.Input(id="hidden", type="text", value=values["hidden"], debounce=True,
+                                             className="num"), "e.g. 15 or 16, 16"),
+            _field("seed", _num("seed", values["seed"], step=1)),
+        ], className="grid3"),
+        html.Div([
+            _field("steps", _num("steps", values["steps"], step=1)),
+            _field("batch size", _num("batch-size", values["batch_size"], step=1, placeholder="full")),
+            _field("record every", _num("record-every", values["record_every"], step=1)),
+            _field("target loss", _num("target-loss", values["target_loss"])),
+        ], className="grid4"),
+        html.H4("Optimizers"),
+        optimizer_rows(values),
+        html.H4("Plane and grid"),
+        html.Div([
+            _field("plane", dcc.Dropdown(id="plane-method", options=list(core.spec.PLANES),
+                                         value=values["plane_method"], clearable=False)),
+            _field("grid points", _num("grid-resolution", values["grid_resolution"], step=1), "3..201 per axis"),
+            _field("grid range", _num("grid-range", values["grid_range"], placeholder="fit paths"), "± half-width"),
+        ], className="grid3"),
+        dcc.Checklist(id="moving", options=[{"label": " moving landscape (the surface follows the weights)",
+                                             "value": "on"}], value=values["moving"], className="moving"),
+        html.H4("Height scale"),
+        html.Div([
+            _field("scale", dcc.RadioItems(id="height-scale", options=["linear", "log", "sqrt"], value="linear",
+                                           inline=True)),
+            _field("clip at percentile", _num("clip-percentile", 100), "50..100"),
+            _field("vertical exaggeration", _num("exaggerate", 1.0), "0.1..10"),
+        ], className="grid3"),
+        html.H4("Files"),
+        html.Div([
+            html.Button("run (.npz)", id="download-npz-btn", className="btn"),
+            html.Button("spec (.json)", id="download-spec-btn", className="btn"),
+            html.Button("animation (.html)", id="download-html-btn", className="btn"),
+            dcc.Download(id="download-npz"), dcc.Download(id="download-spec"), dcc.Download(id="download-html"),
+        ], className="buttons"),
+        dcc.Upload(id="upload", children=html.Div(["Drop or ", html.A("choose"), " a run (.npz) or spec (.json)"]),
+                   accept=".npz,.json", max_size=50 * 2**20, className="upload"),
+    ], className="controls")
+
+    pictures = html.Div([
+        html.Div(id="alert-error", className="alert", role="alert"),
+        html.Div(id="alert-view", className="alert", role="alert"),
+        dcc.Loading(id="loading", type="circle", delay_show=250,
+                    overlay_style={"visibility": "visible", "opacity": 0.55}, children=[
+            dcc.Store(id="spec-store", data={"key": spec_key(spec_dict), "spec": spec_dict, "source": "spec"}),
+            html.Div(id="run-status", className="status"),
+            dcc.Graph(id="graph-landscape-3d", className="graph-3d", config={"displaylogo": False},
+                      style={"height": "640px"}),
+        ]),
+        html.Div([
+            html.Span("step (contour and curves markers)", className="field-label"),
+            dcc.Slider(id="step-slider", min=0, max=spec_dict["training"]["steps"], value=spec_dict["training"]["steps"],
+                       step=1, marks=None, updatemode="mouseup", tooltip={"placement": "bottom"}),
+        ], className="step-row"),
+        html.Div([
+            dcc.Graph(id="graph-contour", config={"displaylogo": False}, className="half"),
+            dcc.Graph(id="graph-curves", config={"displaylogo": False}, className="half"),
+        ], className="row2"),
+        html.H3("Comparison"),
+        dash_table.DataTable(
+            id="summary-table", columns=[{"name": n, "id": k, "type": "text" if k == "label" else "numeric"}
+                                         for k, n in figures.SUMMARY_COLUMNS],
+            data=[], sort_action="native", style_as_list_view=True,
+            style_cell={"fontFamily": "inherit", "fontSize": "14px", "padding": "6px 10px", "textAlign": "right"},
+            style_cell_conditional=[{"if": {"column_id": "label"}, "textAlign": "left", "fontWeight": "600"}],
+            style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6", "whiteSpace": "normal"}),
+        html.Div(["The target loss is the spec's training.target_loss; blank cells: never reached / never diverged."],
+                 className="note"),
+        html.H3("Explain"),
+        dcc.Markdown(id="explain-numbers", className="explain"),
+        dcc.Markdown(EXPLAIN, mathjax=True, className="explain"),
+    ], className="pictures")
+
+    return html.Div([
+        html.Header([html.H1("Loss Landscape Navigator"),
+                     html.Span("optimizers descending one loss landscape of a NumPy network", className="tagline")]),
+        html.Div([controls, pictures], className="main"),
+        dcc.Store(id="spec-base", data={"spec": spec_dict, "extras": extras}),
+    ], className="page")
