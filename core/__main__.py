@@ -67,7 +67,8 @@ def _progress_bar(total_steps, quiet):
 
     def cb(stage, done, total):
         if stage == "train":
-            bar.update(done)
+            bar.n = done
+            bar.refresh()
     return cb, bar.close
 
 

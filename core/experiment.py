@@ -224,7 +224,8 @@ def _grid(spec, paths, method):
 def run_experiment(spec, progress=None):
     """Train every optimizer of ``spec`` from one initialization and build its landscape.
 
-    progress: optional callable(stage: str, done: int, total: int) for progress bars.
+    progress: optional callable(stage: str, done: int, total: int) for progress bars; ``done``
+    counts up to ``total`` within a stage ("train": steps of all optimizers; "surface": 0 then 1).
     """
     if isinstance(spec, dict):
         spec = ExperimentSpec.from_dict(spec)
@@ -241,7 +242,7 @@ def run_experiment(spec, progress=None):
     trajs = {}
     for i, (lab, o) in enumerate(zip(labels, spec.optimizers)):
         opt = build_optimizer(o, t.steps)
-        cb = (lambda k, i=i: progress("train", k, total)) if progress else None
+        cb = (lambda k, i=i: progress("train", i * t.steps + k, total)) if progress else None
         trajs[lab] = train(net, p0, ds, opt, steps=t.steps, batch_size=t.batch_size,
                            record_every=t.record_every, seed=spec.seed, label=lab, progress=cb)
     t_train = time.perf_counter() - t0

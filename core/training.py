@@ -72,7 +72,7 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
     batch_size=None (or >= the number of training rows): full-batch gradient
     descent. Otherwise seeded mini-batches: each epoch a new permutation from
     ``default_rng(seed)``; the recorded loss is still the full-batch loss.
-    progress: optional callable(n_steps_done) for progress bars.
+    progress: optional callable(steps_done) for progress bars, called every 1000 steps and at the end.
     """
     for name, v, lo, hi in (("steps", steps, 1, MAX_STEPS), ("record_every", record_every, 1, MAX_STEPS)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
@@ -123,7 +123,7 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
         if t in record_set:
             record(t, p, full_loss)
         if progress is not None and t % 1000 == 0 and t:
-            progress(1000)
+            progress(t)
         if t == steps:
             break
         last_good = p
@@ -137,7 +137,7 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
             if diverged - 1 >= 0:
                 record(diverged - 1, last_good, net.loss(last_good, X, y))
     if progress is not None:
-        progress(steps % 1000 if diverged is None else 0)
+        progress(steps)                                   # a diverged run counts as finished
     return Trajectory(
         params=np.array(frames), steps=np.array(f_steps, dtype=np.int64), loss=np.array(f_loss),
         train_acc=np.array(f_tr), test_acc=np.array(f_te), lr=np.array(f_lr, dtype=np.float64),

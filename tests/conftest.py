@@ -1,6 +1,5 @@
 """Shared fixtures: small experiment results, and Chromium options for the dash_duo browser tests."""
 import os
-import shutil
 
 import pytest
 
@@ -19,20 +18,6 @@ def pytest_setup_options():
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1000"):
         options.add_argument(flag)
     return options
-
-
-def browser_missing():
-    """Why browser tests cannot run here, or None."""
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        return f"chromium not found at {CHROMIUM} (apt-get install chromium chromium-driver)"
-    if not shutil.which("chromedriver"):
-        return "chromedriver not on PATH (apt-get install chromium-driver)"
-    try:
-        import dash.testing  # noqa: F401
-        import selenium  # noqa: F401
-    except ImportError as e:
-        return f"dash[testing] not installed ({e})"
-    return None
 
 
 def small_spec_dict(**grid):

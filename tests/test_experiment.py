@@ -152,3 +152,13 @@ def test_synthetic_and_deeper():
     d["data"] = {"name": "spirals", "n_samples": 100}; d["model"]["hidden"] = [8, 8]
     r = core.run_experiment(d)
     assert r.layer_sizes == [2, 8, 8, 1] and r.surface.shape == (15, 15)
+
+
+def test_progress_counts_up_over_all_runs():
+    calls = []
+    d = small_spec().to_dict(); d["training"]["steps"] = 2500
+    core.run_experiment(d, progress=lambda *a: calls.append(a))
+    train = [done for stage, done, total in calls if stage == "train"]
+    assert train == sorted(train) and train[-1] == 4 * 2500
+    assert all(total == 10000 for stage, _, total in calls if stage == "train")
+    assert calls[-1] == ("surface", 1, 1)

@@ -121,6 +121,7 @@ def spec_from_controls(v, base, extras=None):
     t["target_loss"] = _num(v["target_loss"])
     opts = []
     extras = extras or [{}] * N_ROWS
+    base_opts = base.get("optimizers") or []
     for i in range(N_ROWS):
         if not v["opt_enabled"][i]:
             continue
@@ -129,12 +130,17 @@ def spec_from_controls(v, base, extras=None):
         label = (v["opt_label"][i] or "").strip()
         if label:
             o["label"] = label
+        # a key the loaded spec did not give is left out while it equals the default, so an untouched
+        # preset keeps its own spec (and its cache key)
+        given = base_opts[i] if i < len(base_opts) and base_opts[i].get("name") == name else {}
+        dflt = dict(_opt.DEFAULTS.get(name, {}))
+        dflt.setdefault("schedule", "constant")
         o["lr"] = _num(v["opt_lr"][i])
         mom = _num(v["opt_momentum"][i])
-        if mom is not None and name in MOMENTUM_OPTS:
+        if mom is not None and name in MOMENTUM_OPTS and ("momentum" in given or mom != dflt.get("momentum")):
             o["momentum"] = mom
         sch = v["opt_schedule"][i]
-        if sch:
+        if sch and ("schedule" in given or sch != dflt["schedule"]):
             o["schedule"] = sch
         allowed = _opt.allowed_hparams(name) if name in _opt.OPTIMIZERS else set()
         for k, val in (extras[i] if i < len(extras) else {}).items():
@@ -366,9 +372,16 @@ def download_spec(store):
     return dict(content=spec.to_json(), filename=f"{_slug(store['spec'])}.json", type="application/json")
 
 
+# Plotly rejects an interrupted animation's promise with no reason and nothing catches it (Pause does that):
+# keep those out of the console of the exported page, as assets/app.js does in the app.
+QUIET_INTERRUPTS = ('window.addEventListener("unhandledrejection", function (e) '
+                    '{ if (e.reason === undefined) { e.preventDefault(); } });')
+
+
 def animation_html(result, view):
+    """A self-contained HTML page (plotly.js inlined) that plays offline; not auto-playing."""
     fig = figures.animated_landscape(result, view)
-    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, post_script=QUIET_INTERRUPTS)
 
 
 def download_html(store, scale, clip, exaggerate, cache):

@@ -32,25 +32,18 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from . import view as V
+from .scene import Renderer, build_scene
+from .view import UsageError
 
 FORMATS = ("gif", "mp4", "html", "png")
 MIN_SIZE, MAX_SIZE = (160, 120), (1920, 1080)
 MAX_FPS = 60
-DPI = 100
 SCALES = V.SCALES
-
-
-class UsageError(ValueError):
-    """Bad command-line input: ``str(e)`` is the one-line message naming the option."""
-
-    def __init__(self, option, value, allowed):
-        self.option, self.value, self.allowed = option, value, allowed
-        super().__init__(f"{option} {value}: {allowed}")
 
 
 class EncoderError(RuntimeError):
@@ -191,13 +184,13 @@ def run_spec(spec, progress=False):
     bar = None
     if progress:
         from tqdm import tqdm
-        bar = tqdm(total=1, desc="train", unit="step", leave=False, file=sys.stderr)
+        bar = tqdm(total=1, desc="train", unit="step", leave=False, file=sys.stderr, disable=None)
 
-        def cb(stage, done, total):
-            if bar.total != total:
-                bar.total = total
-            bar.set_description(stage)
-            bar.n = done
+        def cb(stage, done, total):                   # done counts up to total within a stage
+            if bar.desc != stage:
+                bar.set_description(stage)
+            bar.total = total
+            bar.n = min(total, done)
             bar.refresh()
     try:
         return core.run_experiment(spec, progress=cb if bar else None)
@@ -224,271 +217,60 @@ def check_optimizers(labels, allowed):
     return list(labels)
 
 
-# ---------------------------------------------------------------- frame data
-@dataclass
-class Scene:
-    """Everything the renderer needs, computed before drawing."""
-    labels: list
-    colors: list
-    steps: np.ndarray                 # (K,) training step shown in each frame
-    last_step: int                    # the longest run's last step (for "step s / last")
-    alphas: np.ndarray
-    betas: np.ndarray
-    heights: np.ndarray               # (B, A) static surface, or (M, B, A) moving surfaces
-    surface_of_frame: np.ndarray | None   # (K,) index into heights when moving
-    zlim: tuple
-    zlabel: str
-    # per label: x, y, z arrays of the whole path (NaN outside the grid), end index per frame
-    paths: dict = field(default_factory=dict)
-    ends: dict = field(default_factory=dict)     # label -> (K,) index of the ball in each frame
-    losses: dict = field(default_factory=dict)   # label -> (K,) true training loss shown per frame
-    diverged: dict = field(default_factory=dict)  # label -> (K,) bool: the run has stopped (diverged) by then
-    offgrid: dict = field(default_factory=dict)   # label -> (K,) bool: the ball is outside the drawn grid
-    trails: bool = True
-    title: str = ""
-    moving_follow: str | None = None
-
-
-def _inside(x, y, alphas, betas):
-    return (x >= alphas[0]) & (x <= alphas[-1]) & (y >= betas[0]) & (y <= betas[-1])
-
-
-def _diverged(tr, steps):
-    if tr.diverged_at is None:
-        return np.zeros(len(steps), bool)
-    return np.asarray(steps) >= tr.diverged_at
-
-
-def build_scene(result, opts):
-    """Precompute the frames: steps, surface heights and every path's coordinates."""
-    v = opts.view()
-    labels = V.check_labels(result, opts.optimizers)
-    steps = V.animation_steps(result, opts.frames, labels)
-    if opts.fmt == "png":
-        s = steps[-1] if opts.step is None else opts.step
-        last = int(max(result.trajectories[l].steps[-1] for l in labels))
-        if not 0 <= s <= last:
-            raise UsageError("--step", s, f"must be an integer in [0, {last}] (the run's steps)")
-        steps = np.array([s])
-    last_step = int(max(result.trajectories[l].steps[-1] for l in labels))
-    colors = [V.color_of(result, l) for l in labels]
-    title = opts.title if opts.title is not None else result.spec.name
-    sc = dict(labels=labels, colors=colors, steps=np.asarray(steps), last_step=last_step, title=title)
-    paths, ends, losses, diverged = {}, {}, {}, {}
-    for l in labels:
-        tr = result.trajectories[l]
-        idx = np.array([V.frame_index(tr.steps, s) for s in steps])
-        losses[l] = tr.loss[idx]
-        diverged[l] = _diverged(tr, steps)
-    offgrid = {}
-    if opts.moving:
-        # as in the app: one frame per moving-landscape surface (at most --frames of them, evenly spread);
-        # each frame has its own plane, so there are balls but no trails
-        mv = result.moving
-        fidx = np.arange(len(mv.steps))
-        if len(fidx) > opts.frames and opts.fmt != "png":
-            fidx = np.unique(np.round(np.linspace(0, len(fidx) - 1, opts.frames)).astype(int))
-        if opts.fmt == "png":
-            fidx = np.array([V.frame_index(mv.steps, steps[0])])
-        steps = np.asarray(mv.steps)[fidx]
-        for l in labels:
-            tr = result.trajectories[l]
-            idx = np.array([V.frame_index(tr.steps, s) for s in steps])
-            losses[l] = tr.loss[idx]
-            diverged[l] = _diverged(tr, steps)
-        clip = V.clip_value(mv.surfaces, v)
-        H, zlabel = V.height(mv.surfaces, v, clip=clip)
-        for l in labels:
-            p = mv.paths[l]
-            x, y = np.asarray(p["alpha"], float)[fidx], np.asarray(p["beta"], float)[fidx]
-            zs = np.array([V.surface_at(mv.alphas, mv.betas, mv.surfaces[f], xi, yi) for f, xi, yi in zip(fidx, x, y)])
-            z = V.point_height(zs, v, clip)
-            out = ~_inside(x, y, mv.alphas, mv.betas)
-            x, y, z = (np.where(out, np.nan, q) for q in (x, y, z))
-            paths[l] = (x, y, z)
-            ends[l] = np.arange(len(steps))
-            offgrid[l] = out
-        sc.update(alphas=mv.alphas, betas=mv.betas, heights=H, surface_of_frame=fidx, zlabel=zlabel,
-                  trails=False, moving_follow=mv.follow, steps=steps)
-    else:
-        clip = V.clip_value(result.surface, v)
-        H, zlabel = V.height(result.surface, v, clip=clip)
-        for l in labels:
-            pr = result.paths[l]
-            tr = result.trajectories[l]
-            x, y = np.asarray(pr.alpha, float), np.asarray(pr.beta, float)
-            sl = pr.surface_loss
-            if sl is None:
-                sl = V.surface_at(result.alphas, result.betas, result.surface, x, y)
-            z = V.point_height(sl, v, clip)
-            out = ~_inside(x, y, result.alphas, result.betas)
-            x, y, z = (np.where(out, np.nan, q) for q in (x, y, z))
-            paths[l] = (x, y, z)
-            ends[l] = np.array([V.frame_index(tr.steps, s) for s in steps])
-            offgrid[l] = out[ends[l]]
-        sc.update(alphas=result.alphas, betas=result.betas, heights=H, surface_of_frame=None, zlabel=zlabel)
-    fin = H[np.isfinite(H)]
-    lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
-    if hi <= lo:
-        hi = lo + 1.0
-    sc.update(zlim=(lo, hi), paths=paths, ends=ends, losses=losses, diverged=diverged, offgrid=offgrid)
-    return Scene(**sc)
-
-
-# ---------------------------------------------------------------- drawing
-def _fmt_loss(x):
-    if not np.isfinite(x):
-        return "  n/a"
-    return f"{x:.4f}" if x < 100 else f"{x:.3g}"
-
-
-class Renderer:
-    """Draw frame k of a Scene into an (H, W, 3) uint8 array with matplotlib (Agg, no pyplot)."""
-
-    def __init__(self, scene, opts):
-        import matplotlib
-        matplotlib.use("Agg", force=False)
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
-        from matplotlib import patheffects as pe
-        self.sc, self.opts = scene, opts
-        w, h = opts.size
-        self.size = (w, h)
-        # +0.25 px so float rounding of W/dpi * dpi never truncates to W - 1
-        fig = Figure(figsize=((w + 0.25) / DPI, (h + 0.25) / DPI), dpi=DPI, facecolor="white")
-        self.canvas = FigureCanvasAgg(fig)
-        self.fig = fig
-        small = h < 360
-        fs = 7 if small else 8 if h < 600 else 10
-        self.fs = fs
-        ax = fig.add_subplot(projection="3d", computed_zorder=False)
-        fig.subplots_adjust(left=0.0, right=0.86, bottom=0.0, top=0.92)
-        self.ax = ax
-        sc = scene
-        self.norm = matplotlib.colors.Normalize(vmin=sc.zlim[0], vmax=sc.zlim[1])
-        self.cmap = matplotlib.colormaps["viridis"]
-        self.A, self.B = np.meshgrid(sc.alphas, sc.betas)
-        self.surf = None
-        self._surface_index = None
-        self._draw_surface(0 if sc.surface_of_frame is not None else None)
-        ax.set_xlim(sc.alphas[0], sc.alphas[-1])
-        ax.set_ylim(sc.betas[0], sc.betas[-1])
-        ax.set_zlim(*sc.zlim)
-        ax.set_xlabel("alpha (d1)", fontsize=fs, labelpad=-4)
-        ax.set_ylabel("beta (d2)", fontsize=fs, labelpad=-4)
-        ax.set_zlabel("")
-        ax.tick_params(labelsize=fs - 1, pad=-2)
-        ax.tick_params(axis="z", pad=1)
-        self.elev, self.azim = opts.camera
-        ax.view_init(elev=self.elev, azim=self.azim)
-        sm = matplotlib.cm.ScalarMappable(norm=self.norm, cmap=self.cmap)
-        cb = fig.colorbar(sm, ax=ax, shrink=0.6, pad=0.02, fraction=0.04)
-        cb.set_label(sc.zlabel, fontsize=fs)
-        cb.ax.tick_params(labelsize=fs - 1)
-        t = sc.title + (f"  (landscape follows {sc.moving_follow})" if sc.moving_follow else "")
-        fig.text(0.5, 0.985, t, ha="center", va="top", fontsize=fs + 2, fontweight="bold")
-        stroke = [pe.Stroke(linewidth=3.6, foreground="black"), pe.Normal()]
-        self.trails, self.balls = [], []
-        for lab, col in zip(sc.labels, sc.colors):
-            tr, = ax.plot([], [], [], color=col, lw=2.0, zorder=10, solid_capstyle="round",
-                          path_effects=stroke, label=lab)
-            ball, = ax.plot([], [], [], "o", color=col, ms=8 if not small else 6, mec="black", mew=1.0,
-                            zorder=11)
-            self.trails.append(tr)
-            self.balls.append(ball)
-        # Legend rows "label  loss": every frame's strings padded to one width, so the box (drawn once,
-        # in the background) fits them all; each frame only redraws the row texts in place.
-        width = max(len(l) for l in sc.labels)
-        self.rows = {}
-        for lab in sc.labels:
-            self.rows[lab] = [f"{lab:<{width}}  {_fmt_loss(x)}" + (" diverged" if d else "") + (" off grid" if o else "")
-                              for x, d, o in zip(sc.losses[lab], sc.diverged[lab], sc.offgrid[lab])]
-        row_w = max(len(r) for rows in self.rows.values() for r in rows)
-        self.rows = {lab: [r.ljust(row_w) for r in rows] for lab, rows in self.rows.items()}
-        self.legend = ax.legend(handles=self.trails, labels=[self.rows[l][-1] for l in sc.labels],
-                                loc="upper left", bbox_to_anchor=(0.004, 0.895), bbox_transform=fig.transFigure,
-                                title="train loss (true, at the shown step)", title_fontsize=fs, frameon=True,
-                                framealpha=0.9, prop={"family": "monospace", "size": fs}, borderaxespad=0.4)
-        self.legend.set_zorder(20)
-        self.legend_texts = self.legend.get_texts()
-        self.counter = fig.text(0.012, 0.935, "", ha="left", va="top", fontsize=fs + 1, family="monospace")
-        self.dynamic = self.trails + self.balls + list(self.legend_texts) + [self.counter]
-        self.blit = sc.surface_of_frame is None and opts.rotate == 0
-        self.background = None
-        self.n = len(sc.steps)
-
-    def _draw_surface(self, index):
-        if index is not None and index == self._surface_index:
-            return
-        sc = self.sc
-        H = sc.heights if index is None else sc.heights[index]
-        if self.surf is not None:
-            self.surf.remove()
-        rc, cc = H.shape
-        self.surf = self.ax.plot_surface(self.A, self.B, H, cmap=self.cmap, norm=self.norm, rcount=rc, ccount=cc,
-                                         linewidth=0, antialiased=False, shade=False, zorder=1)
-        self._surface_index = index
-
-    def _set_frame(self, k):
-        sc = self.sc
-        for lab, tr, ball in zip(sc.labels, self.trails, self.balls):
-            x, y, z = sc.paths[lab]
-            e = int(sc.ends[lab][k])
-            if sc.trails:
-                tr.set_data_3d(x[:e + 1], y[:e + 1], z[:e + 1])
-            ball.set_data_3d(x[e:e + 1], y[e:e + 1], z[e:e + 1])
-        for lab, text in zip(sc.labels, self.legend_texts):
-            text.set_text(self.rows[lab][k])
-        self.counter.set_text(f"step {int(sc.steps[k]):>{len(str(sc.last_step))}} / {sc.last_step}")
-
-    def _buffer(self):
-        buf = np.asarray(self.canvas.buffer_rgba())
-        w, h = self.size
-        return np.ascontiguousarray(buf[:h, :w, :3])
-
-    def render(self, k):
-        sc, ax = self.sc, self.ax
-        self._set_frame(k)
-        if self.blit:
-            if self.background is None:
-                for a in self.dynamic:
-                    a.set_visible(False)
-                self.canvas.draw()
-                self.background = self.canvas.copy_from_bbox(self.fig.bbox)
-                for a in self.dynamic:
-                    a.set_visible(True)
-            self.canvas.restore_region(self.background)
-            r = self.canvas.get_renderer()
-            for a in self.dynamic:
-                a.draw(r)
-        else:
-            if sc.surface_of_frame is not None:
-                self._draw_surface(int(sc.surface_of_frame[k]))
-            if self.opts.rotate:
-                t = k / max(self.n - 1, 1)
-                ax.view_init(elev=self.elev, azim=self.azim + self.opts.rotate * t)
-            self.canvas.draw()
-        img = self._buffer()
-        if img.shape[:2] != (self.size[1], self.size[0]):
-            raise RuntimeError(f"rendered {img.shape[1]}x{img.shape[0]}, expected {self.size[0]}x{self.size[1]}")
-        return img
-
-    def close(self):
-        self.fig.clear()
-
-
 # ---------------------------------------------------------------- writers
-def _frames(renderer, n, progress, desc):
-    it = range(n)
+MAX_WORKERS = 2        # this kind of machine has 2 cores; the encoder needs some too
+_WORKER = None
+
+
+def _worker_init(scene, opts):
+    global _WORKER
+    _WORKER = Renderer(scene, opts)
+
+
+def _worker_render(k):
+    return _WORKER.render(k)
+
+
+def n_workers(scene, opts, n):
+    """Processes to render with: 1 for the cheap fixed-camera path (each frame only redraws the trails
+    and text over a saved background) or few frames; else up to MAX_WORKERS (a forked pool)."""
+    if n < 8 or (scene.surface_of_frame is None and not opts.rotate):
+        return 1
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
+def render_frames(scene, opts, desc="frames", workers=None):
+    """Yield every frame of ``scene`` in order as (H, W, 3) uint8 arrays, with a progress bar.
+
+    A frame depends only on its index (not on the frames before it), so the frames
+    are identical however many processes render them."""
+    n = len(scene.steps)
+    workers = n_workers(scene, opts, n) if workers is None else workers
     bar = None
-    if progress:
+    if opts.progress:
         from tqdm import tqdm
-        bar = tqdm(total=n, desc=desc, unit="frame", file=sys.stderr, leave=False)
+        bar = tqdm(total=n, desc=desc, unit="frame", file=sys.stderr, leave=False, disable=None)
     try:
-        for k in it:
-            yield renderer.render(k)
-            if bar is not None:
-                bar.update(1)
+        if workers > 1:
+            import multiprocessing
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(workers, initializer=_worker_init, initargs=(scene, opts)) as pool:
+                for img in pool.imap(_worker_render, range(n), chunksize=2):
+                    yield img
+                    if bar is not None:
+                        bar.update(1)
+        else:
+            r = Renderer(scene, opts)
+            try:
+                for k in range(n):
+                    yield r.render(k)
+                    if bar is not None:
+                        bar.update(1)
+            finally:
+                r.close()
     finally:
         if bar is not None:
             bar.close()
@@ -630,17 +412,17 @@ def export(result, opts, t0=None):
             n = write_html(result, opts, tmp)
         else:
             scene = build_scene(result, opts)
-            r = Renderer(scene, opts)
             n = len(scene.steps)
-            try:
-                if fmt == "png":
+            if fmt == "png":
+                r = Renderer(scene, opts)
+                try:
                     write_png(r.render(0), tmp)
-                elif fmt == "gif":
-                    write_gif(_frames(r, n, opts.progress, "gif"), tmp, opts.fps, n, scene.colors)
-                else:
-                    write_mp4(_frames(r, n, opts.progress, "mp4"), tmp, opts.fps, opts.size)
-            finally:
-                r.close()
+                finally:
+                    r.close()
+            elif fmt == "gif":
+                write_gif(render_frames(scene, opts, "gif"), tmp, opts.fps, n, scene.colors)
+            else:
+                write_mp4(render_frames(scene, opts, "mp4"), tmp, opts.fps, opts.size)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
     except BaseException:

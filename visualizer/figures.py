@@ -31,7 +31,7 @@ from . import view as _view
 from .view import ViewOptions
 
 COLORSCALE = "Viridis"
-LIFT = 0.03           # path points float this share of the z range above the surface
+LIFT = 0.015          # path points float this share of the z range above the surface
 FRAME_MS = 80         # playback: milliseconds per frame
 
 _HOVER_PATH = ("<b>%{fullData.name}</b><br>step %{customdata[0]:.0f}"
@@ -76,8 +76,9 @@ class _Paths:
             sl = pr.surface_loss
             if sl is None:
                 sl = _view.surface_at(result.alphas, result.betas, result.surface, pr.alpha, pr.beta)
-            # on the drawn surface: interpolate the drawn heights (the exact loss at the point is in the hover)
-            z = _view.surface_at(result.alphas, result.betas, H, pr.alpha, pr.beta) + z_lift
+            # on the drawn surface: the top of the drawn cell under the point, so the renderer's triangles
+            # never hide it (the exact loss at the point, and the true loss, are in the hover)
+            z = _view.surface_top(result.alphas, result.betas, H, pr.alpha, pr.beta) + z_lift
             cd = np.stack([np.asarray(pr.steps, dtype=np.float64), sl, pr.loss], axis=1)
             self.data[lab] = (np.asarray(pr.alpha), np.asarray(pr.beta), z, cd, np.asarray(pr.steps))
 
@@ -165,7 +166,7 @@ def animated_landscape(result, view: ViewOptions | None = None, step=None, heigh
                 p = mv.paths[lab]
                 a, b = p["alpha"][k:k + 1], p["beta"][k:k + 1]
                 sl = _view.surface_at(alphas, betas, mv.surfaces[k], a, b)
-                z = _view.surface_at(alphas, betas, Hs[k], a, b) + lift
+                z = _view.surface_top(alphas, betas, Hs[k], a, b) + lift
                 cd = np.stack([steps[k:k + 1].astype(np.float64), sl, p["loss"][k:k + 1]], axis=1)
                 # each frame has its own plane, so earlier positions are not on this surface: no trail
                 data.append(_trail(lab, colors[lab], a[:0], b[:0], z[:0], cd[:0] if full else None))
@@ -211,7 +212,7 @@ def animated_landscape(result, view: ViewOptions | None = None, step=None, heigh
             yaxis=dict(title="β (direction 2)", range=[float(betas[0]), float(betas[-1])]),
             zaxis=dict(title=zlabel, range=[zmin - 0.02 * (top - zmin), top]),
             aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
-            camera=dict(eye=dict(x=1.45, y=-1.45, z=0.95)),
+            camera=dict(eye=dict(x=-1.5, y=-1.3, z=0.9)),
             uirevision="landscape"),
     )
     # Traces and frames are plain dicts built above (tests check they validate); skipping plotly's
@@ -296,7 +297,7 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     # the step markers are the first two shapes (the app moves them with a Patch)
     marker = [dict(type="line", xref=x, yref=f"{y} domain", x0=s, x1=s, y0=0, y1=1,
                    line=dict(color="#333", width=1.5)) for x, y in (("x", "y"), ("x2", "y2"))]
-    fig.update_layout(shapes=marker + list(fig.layout.shapes or []))
+    fig.layout.shapes = marker + [s.to_plotly_json() for s in fig.layout.shapes]
     fig.update_yaxes(type="log", row=1, col=1)
     fig.update_xaxes(title_text="step")
     fig.update_layout(height=height, margin=dict(l=50, r=10, t=40, b=40), template="plotly_white",

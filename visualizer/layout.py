@@ -21,33 +21,36 @@ from . import figures
 from .callbacks import DATASETS, DEFAULT_PRESET, N_ROWS, controls_from_spec
 from .cache import spec_key
 
-EXPLAIN = r"""
+EXPLAIN = """
 **What is this picture?** The network (the article's 2-layer net: ReLU, then sigmoid) is trained
 from one set of initial weights by each optimizer. Every recorded step is a point in weight space.
-The surface is the training loss on a *plane* through that space:
-$\theta(\alpha, \beta) = \theta_c + \alpha\, d_1 + \beta\, d_2$, evaluated exactly on a grid.
+The surface is the training loss on a *plane* through that space, θ(α, β) = c + α·d₁ + β·d₂ (c: the centre, by default one run's final weights),
+evaluated exactly on a grid of (α, β).
 
-- **pca**: $d_1, d_2$ are the two directions along which all the paths move most (top singular vectors of
-  the stacked displacements $\theta_t - \theta_c$); **random**: two filter-normalized Gaussian directions
-  (Li et al. 2018); **interpolation**: $d_1$ runs from the final to the initial weights.
+- **pca**: d₁, d₂ are the two directions along which all the paths move most (top singular vectors of the
+  stacked displacements θₜ − c); **random**: two filter-normalized Gaussian directions (Li et al. 2018);
+  **interpolation**: d₁ runs from the final to the initial weights.
 - A path is drawn at its *projection* onto the plane. The part of the displacement the plane misses is the
   **residual**; the table's "plane captures" column is 1 − residual. The ball sits on the drawn surface (the loss
-  at the projected point); the **true loss** of the weights at that step, shown in the hover text, can be
-  different, sometimes very different, because the real weights are off the plane. Valleys you see are valleys
-  *of this slice*, not necessarily of the full space.
+  at the projected point); the **true loss** of the weights at that step, in the hover text, can differ, sometimes
+  a lot, because the real weights are off the plane. Valleys you see are valleys *of this slice*, not
+  necessarily of the whole space.
 - The height may be scaled (log, sqrt, clipped, exaggerated): the axis and colour-bar titles always say so.
 - **Moving landscape**: each frame re-centres the plane on one run's current weights (directions re-normalized),
   so the surface changes with the frame and only the current positions are drawn.
 
-**The network** (one column per example, as in the article):
+**The network** (one column per example, as in the article; m examples, η the learning rate):
 
-$$Z_1 = W_1 X + b_1,\quad A_1 = \mathrm{ReLU}(Z_1),\quad Z_2 = W_2 A_1 + b_2,\quad A_2 = \sigma(Z_2) = \frac{1}{1 + e^{-Z_2}}$$
+```
+Z1 = W1·X + b1        A1 = ReLU(Z1)
+Z2 = W2·A1 + b2       A2 = σ(Z2) = 1 / (1 + exp(−Z2))
+L  = −(1/m) Σ [ y·log(A2) + (1 − y)·log(1 − A2) ]
 
-$$\mathcal{L} = -\frac{1}{m} \sum_{i=1}^{m} \left[\, y_i \log A_{2,i} + (1 - y_i) \log (1 - A_{2,i}) \,\right]$$
-
-Backpropagation gives $dZ_2 = A_2 - Y$, $dW_2 = \frac{1}{m} dZ_2 A_1^\top$, $dZ_1 = W_2^\top dZ_2 \odot [Z_1 > 0]$,
-$dW_1 = \frac{1}{m} dZ_1 X^\top$, and gradient descent steps $W \leftarrow W - \eta\, dW$ (momentum, annealing and a
-large rate are the article's variations).
+dZ2 = A2 − Y          dW2 = (1/m)·dZ2·A1ᵀ      db2 = (1/m)·Σ dZ2
+dZ1 = W2ᵀ·dZ2 ⊙ [Z1 > 0]   dW1 = (1/m)·dZ1·Xᵀ   db1 = (1/m)·Σ dZ1
+W ← W − η·dW,  b ← b − η·db
+```
+Momentum, learning-rate annealing and a large learning rate are the article's variations of that last line.
 """
 
 
@@ -164,7 +167,7 @@ def make_layout():
                  className="note"),
         html.H3("Explain"),
         dcc.Markdown(id="explain-numbers", className="explain"),
-        dcc.Markdown(EXPLAIN, mathjax=True, className="explain"),
+        dcc.Markdown(EXPLAIN, className="explain"),
     ], className="pictures")
 
     return html.Div([

@@ -14,7 +14,7 @@ by ``exaggerate`` (vertical exaggeration). Non-finite losses become the clip val
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -121,6 +121,19 @@ def frame_index(steps, step):
     return max(0, int(np.searchsorted(steps, step, side="right") - 1))
 
 
+def surface_top(alphas, betas, Z, a, b):
+    """Highest of the four grid values around each point (a, b): a height at which a marker is never
+    hidden under the drawn (triangulated) surface, whatever way the renderer splits the cell."""
+    al = np.asarray(alphas, dtype=np.float64)
+    be = np.asarray(betas, dtype=np.float64)
+    Z = np.asarray(Z, dtype=np.float64)
+    a = np.clip(np.asarray(a, dtype=np.float64), al[0], al[-1])
+    b = np.clip(np.asarray(b, dtype=np.float64), be[0], be[-1])
+    i = np.clip(np.searchsorted(al, a, side="right") - 1, 0, len(al) - 2)
+    j = np.clip(np.searchsorted(be, b, side="right") - 1, 0, len(be) - 2)
+    return np.maximum(np.maximum(Z[j, i], Z[j, i + 1]), np.maximum(Z[j + 1, i], Z[j + 1, i + 1]))
+
+
 def surface_at(alphas, betas, Z, a, b):
     """Bilinear interpolation of a surface ``Z`` (len(betas), len(alphas)) at points (a, b).
 
@@ -137,3 +150,11 @@ def surface_at(alphas, betas, Z, a, b):
     tb = (b - be[j]) / np.where(be[j + 1] > be[j], be[j + 1] - be[j], 1.0)
     return ((1 - ta) * (1 - tb) * Z[j, i] + ta * (1 - tb) * Z[j, i + 1]
             + (1 - ta) * tb * Z[j + 1, i] + ta * tb * Z[j + 1, i + 1])
+
+
+class UsageError(ValueError):
+    """Bad command-line input: ``str(e)`` is the one-line message naming the option."""
+
+    def __init__(self, option, value, allowed):
+        self.option, self.value, self.allowed = option, value, allowed
+        super().__init__(f"{option} {value}: {allowed}")

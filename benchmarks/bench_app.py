@@ -1,0 +1,134 @@
+"""Measure the browser app for the default preset (four_optimizers).
+
+    python benchmarks/bench_app.py [--screenshot assets/screenshot.png] [--no-browser]
+
+Prints:
+  1. callback time from a spec change (the first optimizer's learning rate) to the new figures:
+     the main callback (train + landscape, a cache miss), the render callback (figures + table) and the
+     JSON encoding Dash does, and the same render for a cache hit;
+  2. the size of the figure JSON sent to the browser (3D with frames, contour, curves; limit 3 MB);
+  3. time to first render in headless Chromium: page open -> the 3D graph drawn with all its traces
+     (server warm: the default preset already in the cache).
+Timings drift run to run on shared machines; compare within one run.
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+import plotly.io as pio  # noqa: E402
+
+import core  # noqa: E402
+from visualizer import callbacks as cb  # noqa: E402
+from visualizer import figures  # noqa: E402
+from visualizer.cache import ResultCache  # noqa: E402
+
+MB = 2**20
+
+
+def dash_json_bytes(obj):
+    from dash._utils import to_json
+    return len(to_json(obj).encode())
+
+
+def bench_callbacks(cache):
+    spec = core.ExperimentSpec.preset("four_optimizers").to_dict()
+    values, extras = cb.controls_from_spec(spec)
+    base = {"spec": spec, "extras": extras}
+    t = time.perf_counter()
+    out0 = cb.main("controls", None, None, None, values, base, cache)
+    t_first = time.perf_counter() - t
+    values2 = copy.deepcopy(values)
+    values2["opt_lr"][0] = 0.08
+    t = time.perf_counter()
+    out = cb.main("controls", None, None, None, values2, base, cache)
+    t_main = time.perf_counter() - t
+    assert out["alert"] == "", out["alert"]
+    t = time.perf_counter()
+    r = cb.render(out["store"], "linear", 100, 1.0, cache)
+    t_render = time.perf_counter() - t
+    t = time.perf_counter()
+    n3d = dash_json_bytes(r["fig3d"]); nc = dash_json_bytes(r["contour"]); nk = dash_json_bytes(r["curves"])
+    t_json = time.perf_counter() - t
+    t = time.perf_counter()
+    cb.render(out0["store"], "log", 100, 1.0, cache)
+    t_hit = time.perf_counter() - t
+    print("default preset: four_optimizers (4 optimizers x 2000 steps, 51 x 51 grid)")
+    print(f"  first computation of the preset (main callback, cache miss): {t_first:6.2f} s")
+    print(f"spec change (lr of optimizer 0: 0.07 -> 0.08) to the new figure:")
+    print(f"  main callback (validate + train + landscape):    {t_main:6.2f} s")
+    print(f"  render callback (3D with frames, contour, curves, table): {t_render:6.2f} s")
+    print(f"  JSON encoding of the three figures:              {t_json:6.2f} s")
+    print(f"  total callback time:                             {t_main + t_render + t_json:6.2f} s")
+    print(f"  view change on a cached result (render only):    {t_hit:6.2f} s")
+    fig = r["fig3d"]
+    print("figure JSON sent to the browser:")
+    print(f"  3D landscape with {len(fig.frames)} frames: {n3d / MB:6.2f} MB  (limit 3 MB: {'ok' if n3d < 3 * MB else 'OVER'})")
+    print(f"  contour: {nc / MB:6.3f} MB, curves: {nk / MB:6.3f} MB, all three: {(n3d + nc + nk) / MB:6.2f} MB")
+    print(f"  (plotly to_json of the 3D figure: {len(pio.to_json(fig)) / MB:6.2f} MB)")
+
+
+def bench_browser(cache, screenshot=None):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from werkzeug.serving import make_server
+
+    from visualizer.app import create_app
+    app = create_app(cache=cache, warm=False)
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    port = srv.server_port
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    opts = Options()
+    opts.binary_location = "/usr/bin/chromium"
+    for f in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+              "--window-size=1400,1000"):
+        opts.add_argument(f)
+    drv = webdriver.Chrome(options=opts)
+    gd = "document.querySelector('#graph-landscape-3d .js-plotly-plot')"
+    try:
+        drv.set_script_timeout(120)
+        t = time.perf_counter()
+        drv.get(f"http://127.0.0.1:{port}/")
+        while True:
+            n = drv.execute_script(f"var g = {gd}; return g && g._fullData ? g._fullData.length : 0")
+            if n == 9 and drv.execute_script("return document.querySelectorAll('#graph-landscape-3d canvas').length"):
+                break
+            if time.perf_counter() - t > 120:
+                raise TimeoutError("the 3D graph did not render within 120 s")
+            time.sleep(0.05)
+        t_first = time.perf_counter() - t
+        print("headless Chromium (software WebGL), server warm:")
+        print(f"  time to first render of the 3D landscape: {t_first:6.2f} s")
+        if screenshot:
+            time.sleep(2.0)                         # let the contour, curves and table settle
+            drv.save_screenshot(screenshot)
+            print(f"  screenshot: {screenshot}")
+        logs = [l for l in drv.get_log("browser") if l["level"] == "SEVERE"]
+        print(f"  browser console errors: {len(logs)}")
+    finally:
+        drv.quit()
+        srv.shutdown()
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--screenshot", help="save a 1400 x 1000 screenshot of the app here")
+    ap.add_argument("--no-browser", action="store_true", help="skip the headless Chromium measurement")
+    args = ap.parse_args(argv)
+    cache = ResultCache(maxsize=8)
+    bench_callbacks(cache)
+    if not args.no_browser:
+        bench_browser(cache, args.screenshot)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""visualizer.figures: pure figure builders, called directly."""
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+import core
+from visualizer import figures, view
+from visualizer.view import ViewOptions
+
+
+def _validated(fig):
+    """Round-trip through plotly's validators (the builders skip validation for speed)."""
+    return go.Figure(fig.to_dict())
+
+
+def test_landscape_has_one_surface_and_a_trail_and_ball_per_optimizer(small_result):
+    fig = figures.animated_landscape(small_result, ViewOptions())
+    _validated(fig)
+    n = len(small_result.trajectories)
+    assert [t.type for t in fig.data] == ["surface"] + ["scatter3d"] * (2 * n)
+    assert [t.name for t in fig.data[1::2]] == list(small_result.trajectories)
+    assert fig.data[0].z.shape == small_result.surface.shape
+    assert fig.layout.uirevision and fig.layout.scene.uirevision
+
+
+def test_frames_update_only_path_traces_and_trails_grow(small_result):
+    v = ViewOptions(n_frames=12)
+    fig = figures.animated_landscape(small_result, v)
+    n = len(small_result.trajectories)
+    steps = view.animation_steps(small_result, 12)
+    assert 2 <= len(fig.frames) <= 12
+    assert [f.name for f in fig.frames] == [str(int(s)) for s in steps]
+    for f in fig.frames:
+        assert list(f.traces) == list(range(1, 1 + 2 * n))
+        assert all(t.type == "scatter3d" for t in f.data)
+    first, last = fig.frames[0], fig.frames[-1]
+    assert len(first.data[0].x) < len(last.data[0].x)
+    # the ball of the last frame is at the projection of the last recorded weights
+    lab = list(small_result.trajectories)[0]
+    pr = small_result.paths[lab]
+    assert last.data[1].x[0] == pytest.approx(pr.alpha[-1], rel=1e-5, abs=1e-6)
+    assert last.data[1].y[0] == pytest.approx(pr.beta[-1], rel=1e-5, abs=1e-6)
+    # play / pause and a slider over the same frames are built into the figure
+    assert [b.label for b in fig.layout.updatemenus[0].buttons][0].endswith("Play")
+    assert len(fig.layout.sliders[0].steps) == len(fig.frames)
+
+
+def test_balls_sit_on_the_drawn_surface_and_hover_has_both_losses(small_result):
+    v = ViewOptions()
+    fig = figures.animated_landscape(small_result, v)
+    H, _ = view.height(small_result.surface, v)
+    lab = list(small_result.trajectories)[1]
+    pr = small_result.paths[lab]
+    ball = fig.data[4]
+    z_surface = view.surface_top(small_result.alphas, small_result.betas, H, pr.alpha[-1], pr.beta[-1])
+    lift = ball.z[0] - z_surface
+    assert 0 <= lift < 0.05 * (H.max() - H.min())
+    step, surf_loss, true_loss = ball.customdata[0]
+    assert step == pr.steps[-1]
+    assert true_loss == pytest.approx(pr.loss[-1], rel=1e-5)
+    assert surf_loss == pytest.approx(pr.surface_loss[-1], rel=1e-5)
+    assert "true loss" in ball.hovertemplate and "surface loss" in ball.hovertemplate
+
+
+@pytest.mark.parametrize("scale,word", [("linear", "train loss"), ("log", "log10"), ("sqrt", "sqrt")])
+def test_height_scale_is_labelled_on_axis_and_colorbar(small_result, scale, word):
+    v = ViewOptions(scale=scale, clip_percentile=95, exaggerate=2.0)
+    fig = figures.animated_landscape(small_result, v)
+    title = fig.layout.scene.zaxis.title.text
+    assert word in title and "p95" in title and "x2" in title
+    assert fig.data[0].colorbar.title.text == title
+
+
+def test_subset_of_optimizers(small_result):
+    labs = list(small_result.trajectories)[:2]
+    fig = figures.animated_landscape(small_result, ViewOptions(optimizers=labs))
+    assert len(fig.data) == 1 + 2 * 2
+    with pytest.raises(ValueError, match="optimizers"):
+        figures.animated_landscape(small_result, ViewOptions(optimizers=["nope"]))
+
+
+def test_moving_mode_frames_replace_the_surface(small_moving_result):
+    r = small_moving_result
+    fig = figures.animated_landscape(r, ViewOptions(moving=True))
+    _validated(fig)
+    assert len(fig.frames) == len(r.moving.steps)
+    assert list(fig.frames[0].traces)[0] == 0 and fig.frames[0].data[0].type == "surface"
+    assert fig.data[0].z.shape == r.moving.surfaces[0].shape
+    assert not np.allclose(fig.frames[0].data[0].z, fig.frames[-1].data[0].z)
+    # without view.moving the same result draws the static plane
+    static = figures.animated_landscape(r, ViewOptions())
+    assert static.data[0].z.shape == r.surface.shape
+
+
+def test_contour_and_marker_positions(small_result):
+    v = ViewOptions()
+    fig = figures.contour_figure(small_result, v, step=50)
+    _validated(fig)
+    n = len(small_result.trajectories)
+    assert fig.data[0].type == "contour" and len(fig.data) == 1 + 2 * n
+    pos = figures.marker_positions(small_result, v, 50)
+    for i, lab in enumerate(small_result.trajectories):
+        assert fig.data[1 + n + i].x[0] == pytest.approx(pos[lab][0])
+        assert pos[lab][2] <= 50
+
+
+def test_curves_have_a_step_marker(small_result):
+    fig = figures.curves_figure(small_result, ViewOptions(), step=120)
+    _validated(fig)
+    assert fig.layout.shapes[0].x0 == 120 and fig.layout.shapes[1].x0 == 120
+    assert len(fig.data) == 3 * len(small_result.trajectories)
+    assert fig.layout.yaxis.type == "log"
+
+
+def test_summary_records(small_result):
+    rows = figures.summary_records(small_result)
+    assert [r["label"] for r in rows] == list(small_result.trajectories)
+    for r in rows:
+        assert {k for k, _ in figures.SUMMARY_COLUMNS} <= set(r)
+        assert 0 <= r["capture"] <= 1
+        json.dumps(r)                                   # JSON-able for the DataTable
+
+
+def test_html_is_self_contained_and_animates(small_result):
+    fig = figures.animated_landscape(small_result, ViewOptions(n_frames=5))
+    html = fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+    assert "<script src=\"http" not in html and "Plotly.newPlot" in html and "addFrames" in html
+
+
+def test_default_preset_figure_is_small_enough(shared_cache):
+    _, result, _ = shared_cache.get_or_compute(core.ExperimentSpec.preset("four_optimizers"))
+    fig = figures.animated_landscape(result, ViewOptions())
+    assert len(fig.frames) <= 100
+    assert figures.figure_json_size(fig) < 3 * 2**20
+
+
+def test_surface_at_matches_grid_points():
+    al, be = np.linspace(-1, 1, 5), np.linspace(0, 2, 3)
+    Z = np.arange(15.0).reshape(3, 5)
+    assert view.surface_at(al, be, Z, al[3], be[1]) == pytest.approx(Z[1, 3])
+    assert view.surface_at(al, be, Z, 10.0, -5.0) == pytest.approx(Z[0, 4])      # clamped to the edge
+    mid = view.surface_at(al, be, Z, (al[0] + al[1]) / 2, (be[0] + be[1]) / 2)
+    assert mid == pytest.approx(Z[:2, :2].mean())
