@@ -6,7 +6,9 @@
 
 Keys are short: ``spec:<sha256 of the spec's canonical JSON>``. Only keys and specs
 travel to the browser; results stay here. Two requests for the same spec at the
-same time compute it once (the second waits for the first).
+same time compute it once (the second waits for the first), and at most ``max_running``
+computations run at once over all keys (the others wait for a slot, reporting "queued"
+to their progress callback every 0.2 s, which may raise to give up waiting).
 """
 from __future__ import annotations
 
@@ -30,14 +32,20 @@ def bytes_key(raw):
 
 
 class ResultCache:
-    def __init__(self, maxsize=8, runner=None):
+    def __init__(self, maxsize=8, runner=None, max_running=2):
         if maxsize < 1:
             raise ValueError(f"maxsize={maxsize!r}: must be at least 1")
+        if max_running < 1:
+            raise ValueError(f"max_running={max_running!r}: must be at least 1")
         self.maxsize = maxsize
         self._runner = runner or core.run_experiment
         self._items = OrderedDict()
         self._lock = threading.Lock()
         self._computing = {}                 # key -> lock held while that key is being computed
+        self.max_running = max_running
+        self._slots = threading.BoundedSemaphore(max_running)
+        self._running = 0                    # computations holding a slot now (tests check the bound)
+        self.peak_running = 0
         self.hits = 0
         self.misses = 0
 
@@ -63,8 +71,29 @@ class ResultCache:
             while len(self._items) > self.maxsize:
                 self._items.popitem(last=False)
 
-    def get_or_compute(self, spec):
-        """(key, result, hit) for a validated ExperimentSpec; computes at most once per key at a time."""
+    def _run(self, spec, progress):
+        """The runner, in one of the ``max_running`` slots; ``progress`` hears "queued" while it waits."""
+        if progress is None:
+            self._slots.acquire()
+        else:
+            progress("queued", 0, 1)
+            while not self._slots.acquire(timeout=0.2):
+                progress("queued", 0, 1)
+        try:
+            with self._lock:
+                self._running += 1
+                self.peak_running = max(self.peak_running, self._running)
+            return self._runner(spec) if progress is None else self._runner(spec, progress=progress)
+        finally:
+            with self._lock:
+                self._running -= 1
+            self._slots.release()
+
+    def get_or_compute(self, spec, progress=None):
+        """(key, result, hit) for a validated ExperimentSpec; computes at most once per key at a time.
+
+        ``progress``: passed to the runner (``core.run_experiment(spec, progress=...)``); whatever it
+        raises ends the computation, and nothing is cached."""
         key = spec_key(spec)
         r = self.get(key)
         if r is not None:
@@ -79,9 +108,10 @@ class ResultCache:
                 return key, r, True
             self.misses += 1
             try:
-                r = self._runner(spec)
+                r = self._run(spec, progress)
                 self.put(key, r)
             finally:
                 with self._lock:
-                    self._computing.pop(key, None)
+                    if self._computing.get(key) is klock:
+                        del self._computing[key]
         return key, r, False

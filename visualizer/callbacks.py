@@ -16,150 +16,26 @@ import base64
 import binascii
 import copy
 import io
-import json
 import logging
 import re
 import time
 
 import numpy as np
-from dash import ALL, Input, Output, Patch, State, ctx, dcc, no_update
+from dash import Patch, dcc, no_update
 
 import core
 from core import optimizers as _opt
-from core import schedules as _sched
 
 from . import figures
-from .cache import bytes_key, spec_key
+from .cache import bytes_key
+from .controls import (DATASETS, DEFAULT_PRESET, MOMENTUM_OPTS, N_ROWS, ROW_FIELDS, SPEC_FIELDS,  # noqa: F401
+                       controls_from_spec, parse_hidden, spec_from_controls)
+from .jobs import Cancelled
 from .view import ViewOptions
 
 log = logging.getLogger("visualizer")
 
-N_ROWS = 8                                 # optimizer rows in the editor (core allows at most 8)
-DATASETS = ("wisconsin", "moons", "circles", "spirals", "xor")
-DEFAULT_PRESET = "four_optimizers"
 MAX_UPLOAD_BYTES = 50 * 2**20
-MOMENTUM_OPTS = tuple(n for n in _opt.OPTIMIZERS if "momentum" in _opt.allowed_hparams(n))
-SPEC_FIELDS = ("dataset", "hidden", "seed", "steps", "batch_size", "record_every", "target_loss",
-               "plane_method", "grid_resolution", "grid_range", "moving")
-ROW_FIELDS = ("opt_enabled", "opt_name", "opt_label", "opt_lr", "opt_momentum", "opt_schedule")
-
-
-# ----------------------------------------------------------------- spec <-> controls
-def controls_from_spec(spec_dict):
-    """Control values (a dict of SPEC_FIELDS and ROW_FIELDS, the latter lists of N_ROWS) and the extras
-    the controls do not show (per-row hyper-parameters such as decay_rate)."""
-    s = core.ExperimentSpec.from_dict(spec_dict).to_dict()
-    v = dict(dataset=s["data"]["name"], hidden=", ".join(str(h) for h in s["model"]["hidden"]),
-             seed=s["seed"], steps=s["training"]["steps"], batch_size=s["training"]["batch_size"],
-             record_every=s["training"]["record_every"], target_loss=s["training"]["target_loss"],
-             plane_method=s["plane"]["method"], grid_resolution=s["grid"]["resolution"],
-             grid_range=s["grid"]["range"], moving=["on"] if s["grid"]["moving"] else [])
-    rows = {k: [] for k in ROW_FIELDS}
-    extras = []
-    for i in range(N_ROWS):
-        o = s["optimizers"][i] if i < len(s["optimizers"]) else None
-        if o is None:
-            name = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "annealing", "large_lr", "sgd")[i]
-            o = dict(name=name, label=f"{name} {i + 1}", **_opt.DEFAULTS[name])
-            o = {k: val for k, val in o.items() if k in ("name", "label", "lr", "momentum", "schedule")}
-            on = []
-        else:
-            on = ["on"]
-        rows["opt_enabled"].append(on)
-        rows["opt_name"].append(o["name"])
-        rows["opt_label"].append(o.get("label") or o["name"])
-        rows["opt_lr"].append(o.get("lr", _opt.DEFAULTS[o["name"]]["lr"]))
-        rows["opt_momentum"].append(o.get("momentum", _opt.DEFAULTS[o["name"]].get("momentum")))
-        rows["opt_schedule"].append(o.get("schedule", _opt.DEFAULTS[o["name"]].get("schedule", "constant")))
-        extras.append({k: val for k, val in o.items()
-                       if k not in ("name", "label", "lr", "momentum", "schedule")} if on else {})
-    v.update(rows)
-    return v, extras
-
-
-def _int(where, v, allow_none=False):
-    if v is None or v == "":
-        if allow_none:
-            return None
-        raise ValueError(f"{where}: missing; give an integer")
-    if isinstance(v, float) and v.is_integer():
-        return int(v)
-    return v                                # core validation names the field if it is not an integer
-
-
-def _num(v):
-    return None if v == "" else v
-
-
-def parse_hidden(text):
-    """'15' or '16, 16' -> [15] / [16, 16]."""
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        text = str(int(text)) if float(text).is_integer() else str(text)
-    parts = [p.strip() for p in str(text or "").replace(";", ",").split(",")]
-    try:
-        if not parts or any(not p for p in parts):
-            raise ValueError
-        return [int(p) for p in parts]
-    except ValueError:
-        raise ValueError(f"model.hidden={text!r}: must be comma-separated layer widths (integers in "
-                         f"[1, 512]) such as 15 or 16, 16") from None
-
-
-def spec_from_controls(v, base, extras=None):
-    """Build a spec dict from control values over ``base`` (the loaded spec dict). Raises ValueError."""
-    d = copy.deepcopy(base)
-    d.setdefault("data", {}); d.setdefault("model", {}); d.setdefault("training", {})
-    d.setdefault("plane", {}); d.setdefault("grid", {})
-    if v["dataset"] != d["data"].get("name"):
-        d["data"] = {"name": v["dataset"], "n_samples": d["data"].get("n_samples", 400)}
-    d["model"]["hidden"] = parse_hidden(v["hidden"])
-    d["seed"] = _int("seed", v["seed"])
-    t = d["training"]
-    t["steps"] = _int("training.steps", v["steps"])
-    t["batch_size"] = _int("training.batch_size", v["batch_size"], allow_none=True)
-    t["record_every"] = _int("training.record_every", v["record_every"])
-    t["target_loss"] = _num(v["target_loss"])
-    opts = []
-    extras = extras or [{}] * N_ROWS
-    base_opts = base.get("optimizers") or []
-    for i in range(N_ROWS):
-        if not v["opt_enabled"][i]:
-            continue
-        name = v["opt_name"][i]
-        o = {"name": name}
-        label = (v["opt_label"][i] or "").strip()
-        if label:
-            o["label"] = label
-        # a key the loaded spec did not give is left out while it equals the default, so an untouched
-        # preset keeps its own spec (and its cache key)
-        given = base_opts[i] if i < len(base_opts) and base_opts[i].get("name") == name else {}
-        dflt = dict(_opt.DEFAULTS.get(name, {}))
-        dflt.setdefault("schedule", "constant")
-        o["lr"] = _num(v["opt_lr"][i])
-        mom = _num(v["opt_momentum"][i])
-        if mom is not None and name in MOMENTUM_OPTS and ("momentum" in given or mom != dflt.get("momentum")):
-            o["momentum"] = mom
-        sch = v["opt_schedule"][i]
-        if sch and ("schedule" in given or sch != dflt["schedule"]):
-            o["schedule"] = sch
-        allowed = _opt.allowed_hparams(name) if name in _opt.OPTIMIZERS else set()
-        for k, val in (extras[i] if i < len(extras) else {}).items():
-            if k in allowed and k not in o:
-                o[k] = val
-        opts.append(o)
-    if not opts:
-        raise ValueError("optimizers: none enabled; tick at least one (at most 8)")
-    d["optimizers"] = opts
-    p = d["plane"]
-    p["method"] = v["plane_method"]
-    labels = [o.get("label", o["name"]) for o in opts]
-    if p.get("center_on") not in labels:
-        p["center_on"] = None                    # the run the plane is centred on was removed: use the first
-    g = d["grid"]
-    g["resolution"] = _int("grid.resolution", v["grid_resolution"])
-    g["range"] = _num(v["grid_range"])
-    g["moving"] = bool(v["moving"])
-    return core.ExperimentSpec.from_dict(d).to_dict()
 
 
 # ----------------------------------------------------------------- main: controls -> spec-store
@@ -397,88 +273,3 @@ def _safe(name, fn, *args):
     except Exception as e:
         log.warning("%s failed: %s: %s", name, type(e).__name__, e)
         return no_update
-
-
-# ----------------------------------------------------------------- wiring
-def _row(field):
-    return {"type": field, "index": ALL}
-
-
-def register_callbacks(app, cache):
-    spec_ids = {"dataset": "dataset", "hidden": "hidden", "seed": "seed", "steps": "steps",
-                "batch_size": "batch-size", "record_every": "record-every", "target_loss": "target-loss",
-                "plane_method": "plane-method", "grid_resolution": "grid-resolution",
-                "grid_range": "grid-range", "moving": "moving"}
-    spec_props = {"moving": "value"}
-    field_deps = [(spec_ids[f], spec_props.get(f, "value")) for f in SPEC_FIELDS]
-    row_deps = [(_row(f), "value") for f in ROW_FIELDS]
-
-    @app.callback(
-        [Output(i, p, allow_duplicate=False) for i, p in field_deps]
-        + [Output(i, p) for i, p in row_deps]
-        + [Output("spec-base", "data"), Output("spec-store", "data"), Output("alert-error", "children"),
-           Output("run-status", "children")],
-        [Input("preset", "value"), Input("upload", "contents")]
-        + [Input(i, p) for i, p in field_deps] + [Input(i, p) for i, p in row_deps],
-        [State("upload", "filename"), State("spec-base", "data")],
-        prevent_initial_call=True,
-    )
-    def _main(preset, upload_contents, *rest):
-        nf, nr = len(field_deps), len(row_deps)
-        fields, rows = rest[:nf], rest[nf:nf + nr]
-        upload_filename, base = rest[nf + nr:]
-        values = dict(zip(SPEC_FIELDS, fields))
-        values.update(zip(ROW_FIELDS, (list(r) for r in rows)))
-        trigger = ctx.triggered_id
-        if isinstance(trigger, dict):
-            trigger = {"type": trigger["type"], "index": trigger["index"]}
-        elif trigger in spec_ids.values():
-            trigger = "controls"
-        o = main(trigger, preset, upload_contents, upload_filename, values, base, cache)
-        v = o["values"]
-        if v is no_update:
-            ctl = [no_update] * nf + [[no_update] * N_ROWS] * nr
-        else:
-            ctl = [v[f] for f in SPEC_FIELDS] + [v[f] for f in ROW_FIELDS]
-        return ctl + [o["base"], o["store"], o["alert"], o["status"]]
-
-    @app.callback(
-        Output("graph-landscape-3d", "figure"), Output("graph-contour", "figure"),
-        Output("graph-curves", "figure"), Output("summary-table", "data"),
-        Output("step-slider", "min"), Output("step-slider", "max"), Output("step-slider", "marks"),
-        Output("step-slider", "value"), Output("explain-numbers", "children"), Output("alert-view", "children"),
-        Input("spec-store", "data"), Input("height-scale", "value"), Input("clip-percentile", "value"),
-        Input("exaggerate", "value"),
-    )
-    def _render(store, scale, clip, exaggerate):
-        o = render(store, scale, clip, exaggerate, cache)
-        sl = o["slider"]
-        sl_vals = [sl[k] for k in ("min", "max", "marks", "value")] if sl is not no_update else [no_update] * 4
-        return [o["fig3d"], o["contour"], o["curves"], o["table"], *sl_vals, o["explain"], o["alert"]]
-
-    @app.callback(
-        Output("graph-contour", "figure", allow_duplicate=True),
-        Output("graph-curves", "figure", allow_duplicate=True),
-        Input("step-slider", "value"),
-        State("spec-store", "data"), State("height-scale", "value"), State("clip-percentile", "value"),
-        State("exaggerate", "value"),
-        prevent_initial_call=True,
-    )
-    def _markers(step, store, scale, clip, exaggerate):
-        return markers(step, store, scale, clip, exaggerate, cache)
-
-    @app.callback(Output("download-npz", "data"), Input("download-npz-btn", "n_clicks"),
-                  State("spec-store", "data"), prevent_initial_call=True)
-    def _dl_npz(n, store):
-        return _safe("npz download", download_npz, store, cache)
-
-    @app.callback(Output("download-spec", "data"), Input("download-spec-btn", "n_clicks"),
-                  State("spec-store", "data"), prevent_initial_call=True)
-    def _dl_spec(n, store):
-        return _safe("spec download", download_spec, store)
-
-    @app.callback(Output("download-html", "data"), Input("download-html-btn", "n_clicks"),
-                  State("spec-store", "data"), State("height-scale", "value"), State("clip-percentile", "value"),
-                  State("exaggerate", "value"), prevent_initial_call=True)
-    def _dl_html(n, store, scale, clip, exaggerate):
-        return _safe("html download", download_html, store, scale, clip, exaggerate, cache)

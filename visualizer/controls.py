@@ -1,0 +1,138 @@
+"""The spec editor's controls <-> a spec dict (plain functions; no Dash imports).
+
+    values, extras = controls_from_spec(spec_dict)       # control values, and hidden per-row extras
+    spec_dict = spec_from_controls(values, base, extras) # back to a validated spec dict (ValueError names the field)
+"""
+from __future__ import annotations
+
+import copy
+
+import core
+from core import optimizers as _opt
+from core import schedules as _sched  # noqa: F401  (the editor offers its schedules)
+
+N_ROWS = 8                                 # optimizer rows in the editor (core allows at most 8)
+DATASETS = ("wisconsin", "moons", "circles", "spirals", "xor")
+DEFAULT_PRESET = "four_optimizers"
+MOMENTUM_OPTS = tuple(n for n in _opt.OPTIMIZERS if "momentum" in _opt.allowed_hparams(n))
+SPEC_FIELDS = ("dataset", "hidden", "seed", "steps", "batch_size", "record_every", "target_loss",
+               "plane_method", "grid_resolution", "grid_range", "moving")
+ROW_FIELDS = ("opt_enabled", "opt_name", "opt_label", "opt_lr", "opt_momentum", "opt_schedule")
+
+
+# ----------------------------------------------------------------- spec <-> controls
+def controls_from_spec(spec_dict):
+    """Control values (a dict of SPEC_FIELDS and ROW_FIELDS, the latter lists of N_ROWS) and the extras
+    the controls do not show (per-row hyper-parameters such as decay_rate)."""
+    s = core.ExperimentSpec.from_dict(spec_dict).to_dict()
+    v = dict(dataset=s["data"]["name"], hidden=", ".join(str(h) for h in s["model"]["hidden"]),
+             seed=s["seed"], steps=s["training"]["steps"], batch_size=s["training"]["batch_size"],
+             record_every=s["training"]["record_every"], target_loss=s["training"]["target_loss"],
+             plane_method=s["plane"]["method"], grid_resolution=s["grid"]["resolution"],
+             grid_range=s["grid"]["range"], moving=["on"] if s["grid"]["moving"] else [])
+    rows = {k: [] for k in ROW_FIELDS}
+    extras = []
+    for i in range(N_ROWS):
+        o = s["optimizers"][i] if i < len(s["optimizers"]) else None
+        if o is None:
+            name = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "annealing", "large_lr", "sgd")[i]
+            o = dict(name=name, label=f"{name} {i + 1}", **_opt.DEFAULTS[name])
+            o = {k: val for k, val in o.items() if k in ("name", "label", "lr", "momentum", "schedule")}
+            on = []
+        else:
+            on = ["on"]
+        rows["opt_enabled"].append(on)
+        rows["opt_name"].append(o["name"])
+        rows["opt_label"].append(o.get("label") or o["name"])
+        rows["opt_lr"].append(o.get("lr", _opt.DEFAULTS[o["name"]]["lr"]))
+        rows["opt_momentum"].append(o.get("momentum", _opt.DEFAULTS[o["name"]].get("momentum")))
+        rows["opt_schedule"].append(o.get("schedule", _opt.DEFAULTS[o["name"]].get("schedule", "constant")))
+        extras.append({k: val for k, val in o.items()
+                       if k not in ("name", "label", "lr", "momentum", "schedule")} if on else {})
+    v.update(rows)
+    return v, extras
+
+
+def _int(where, v, allow_none=False):
+    if v is None or v == "":
+        if allow_none:
+            return None
+        raise ValueError(f"{where}: missing; give an integer")
+    if isinstance(v, float) and v.is_integer():
+        return int(v)
+    return v                                # core validation names the field if it is not an integer
+
+
+def _num(v):
+    return None if v == "" else v
+
+
+def parse_hidden(text):
+    """'15' or '16, 16' -> [15] / [16, 16]."""
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        text = str(int(text)) if float(text).is_integer() else str(text)
+    parts = [p.strip() for p in str(text or "").replace(";", ",").split(",")]
+    try:
+        if not parts or any(not p for p in parts):
+            raise ValueError
+        return [int(p) for p in parts]
+    except ValueError:
+        raise ValueError(f"model.hidden={text!r}: must be comma-separated layer widths (integers in "
+                         f"[1, 512]) such as 15 or 16, 16") from None
+
+
+def spec_from_controls(v, base, extras=None):
+    """Build a spec dict from control values over ``base`` (the loaded spec dict). Raises ValueError."""
+    d = copy.deepcopy(base)
+    d.setdefault("data", {}); d.setdefault("model", {}); d.setdefault("training", {})
+    d.setdefault("plane", {}); d.setdefault("grid", {})
+    if v["dataset"] != d["data"].get("name"):
+        d["data"] = {"name": v["dataset"], "n_samples": d["data"].get("n_samples", 400)}
+    d["model"]["hidden"] = parse_hidden(v["hidden"])
+    d["seed"] = _int("seed", v["seed"])
+    t = d["training"]
+    t["steps"] = _int("training.steps", v["steps"])
+    t["batch_size"] = _int("training.batch_size", v["batch_size"], allow_none=True)
+    t["record_every"] = _int("training.record_every", v["record_every"])
+    t["target_loss"] = _num(v["target_loss"])
+    opts = []
+    extras = extras or [{}] * N_ROWS
+    base_opts = base.get("optimizers") or []
+    for i in range(N_ROWS):
+        if not v["opt_enabled"][i]:
+            continue
+        name = v["opt_name"][i]
+        o = {"name": name}
+        label = (v["opt_label"][i] or "").strip()
+        if label:
+            o["label"] = label
+        # a key the loaded spec did not give is left out while it equals the default, so an untouched
+        # preset keeps its own spec (and its cache key)
+        given = base_opts[i] if i < len(base_opts) and base_opts[i].get("name") == name else {}
+        dflt = dict(_opt.DEFAULTS.get(name, {}))
+        dflt.setdefault("schedule", "constant")
+        o["lr"] = _num(v["opt_lr"][i])
+        mom = _num(v["opt_momentum"][i])
+        if mom is not None and name in MOMENTUM_OPTS and ("momentum" in given or mom != dflt.get("momentum")):
+            o["momentum"] = mom
+        sch = v["opt_schedule"][i]
+        if sch and ("schedule" in given or sch != dflt["schedule"]):
+            o["schedule"] = sch
+        allowed = _opt.allowed_hparams(name) if name in _opt.OPTIMIZERS else set()
+        for k, val in (extras[i] if i < len(extras) else {}).items():
+            if k in allowed and k not in o:
+                o[k] = val
+        opts.append(o)
+    if not opts:
+        raise ValueError("optimizers: none enabled; tick at least one (at most 8)")
+    d["optimizers"] = opts
+    p = d["plane"]
+    p["method"] = v["plane_method"]
+    labels = [o.get("label", o["name"]) for o in opts]
+    if p.get("center_on") not in labels:
+        p["center_on"] = None                    # the run the plane is centred on was removed: use the first
+    g = d["grid"]
+    g["resolution"] = _int("grid.resolution", v["grid_resolution"])
+    g["range"] = _num(v["grid_range"])
+    g["moving"] = bool(v["moving"])
+    return core.ExperimentSpec.from_dict(d).to_dict()
