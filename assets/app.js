@@ -4,3 +4,70 @@
 window.addEventListener("unhandledrejection", function (event) {
     if (event.reason === undefined) { event.preventDefault(); }
 });
+
+/* The step slider (contour and curves markers) follows the 3D figure's own animation, and the 3D
+   figure jumps to the step slider's frame. Frames are named by their training step. */
+(function () {
+    var GRAPH = "#graph-landscape-3d .js-plotly-plot";
+    var THROTTLE_MS = 200;          // at most ~5 marker updates a second while the 3D figure plays
+    var fromPlot = null;            // the last step sent to the slider from the 3D figure
+    var lastSent = 0, timer = null, pending = null;
+
+    function graph() { return document.querySelector(GRAPH); }
+
+    function stepOf(name) {
+        var s = parseInt(name, 10);
+        return isFinite(s) ? s : null;
+    }
+
+    function flush() {
+        timer = null;
+        var dc = window.dash_clientside;
+        if (pending === null || !dc || typeof dc.set_props !== "function") { return; }
+        lastSent = Date.now();
+        fromPlot = pending;
+        pending = null;
+        try { dc.set_props("step-slider", {value: fromPlot}); } catch (e) { /* the page is re-rendering */ }
+    }
+
+    function follow(step) {
+        if (step === null) { return; }
+        pending = step;
+        if (timer !== null) { return; }
+        var wait = Math.max(0, THROTTLE_MS - (Date.now() - lastSent));
+        timer = setTimeout(flush, wait);     // the last frame of a burst is always sent
+    }
+
+    function attach() {
+        var gd = graph();
+        if (!gd || gd._llnFollow || typeof gd.on !== "function") { return; }
+        gd._llnFollow = true;                 // a re-rendered graph is a new div without this flag
+        gd.on("plotly_animatingframe", function (e) { follow(stepOf(e && e.name)); });
+        gd.on("plotly_sliderchange", function (e) { follow(stepOf(e && e.step && e.step.label)); });
+    }
+
+    new MutationObserver(attach).observe(document.documentElement, {childList: true, subtree: true});
+
+    /* clientside callback: step-slider value -> show the 3D frame at or before that step */
+    var dc = window.dash_clientside = window.dash_clientside || {};
+    dc.lln = {
+        jumpToStep: function (value) {
+            var none = window.dash_clientside.no_update;
+            var gd = graph();
+            if (value === null || value === undefined || value === fromPlot || !gd || !window.Plotly) { return none; }
+            var sl = gd._fullLayout && gd._fullLayout.sliders && gd._fullLayout.sliders[0];
+            var frames = (gd._transitionData && gd._transitionData._frames) || [];
+            var best = null;
+            for (var i = 0; i < frames.length; i++) {
+                var s = stepOf(frames[i].name);
+                if (s !== null && s <= value && (best === null || s > stepOf(best))) { best = frames[i].name; }
+            }
+            if (best === null && frames.length) { best = frames[0].name; }
+            if (best === null || (sl && sl.steps[sl.active] && sl.steps[sl.active].label === best)) { return none; }
+            fromPlot = stepOf(best);         // the frame event it causes must not move the slider back
+            window.Plotly.animate(gd, [best], {frame: {duration: 0, redraw: true}, transition: {duration: 0},
+                                               mode: "immediate"});
+            return none;
+        }
+    };
+})();

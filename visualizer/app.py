@@ -3,8 +3,9 @@
     from visualizer.app import create_app
     app = create_app(); app.run(host="127.0.0.1", port=8050)      # or: python -m visualizer serve
 
-Results live server-side in a bounded ResultCache (8 results, LRU, keyed by the spec);
-the browser holds only the spec and its key.
+Results live server-side in a bounded ResultCache (8 results, LRU, keyed by the spec, at most two
+computing at once); the browser holds only the spec and its key. A JobRegistry over the cache
+tracks each page's in-flight computation: its progress, and its cancellation when superseded.
 """
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ import dash
 import core
 
 from .cache import ResultCache
-from .callbacks import DEFAULT_PRESET, register_callbacks
+from .controls import DEFAULT_PRESET
+from .jobs import JobRegistry
 from .layout import make_layout
+from .wiring import register_callbacks
 
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
 log = logging.getLogger("visualizer")
@@ -38,8 +41,10 @@ def create_app(cache=None, warm=True):
     app = dash.Dash(__name__, assets_folder=ASSETS, title="Loss Landscape Navigator",
                     suppress_callback_exceptions=False, update_title=None)
     app.layout = make_layout
-    register_callbacks(app, cache)
+    jobs = JobRegistry(cache)
+    register_callbacks(app, cache, jobs)
     app.result_cache = cache
+    app.jobs = jobs
     if warm:
         threading.Thread(target=_warm, args=(cache,), daemon=True, name="warm-default").start()
     return app

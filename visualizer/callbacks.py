@@ -1,4 +1,5 @@
-"""Dash callbacks: thin wrappers around plain functions (tested directly in tests/test_callbacks.py).
+"""The plain functions behind the Dash callbacks (tested directly in tests/test_callbacks.py);
+``wiring.register_callbacks`` connects them to the page, ``controls`` maps the editor to a spec.
 
 Flow (one direction):
   controls / preset / upload --main()--> spec-store {key, spec, source}   (result kept in the ResultCache)
@@ -9,6 +10,8 @@ Flow (one direction):
 No callback raises: bad input becomes a message naming the field and what is allowed
 (``alert-error`` for the spec and uploads, ``alert-view`` for the view options), the
 server logs one line, and the figures are left as they were (``no_update``).
+A computation superseded by a newer request of the same page (``jobs.JobRegistry``) is
+cancelled and answers ``no_update`` everywhere, silently.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from core import optimizers as _opt
 
 from . import figures
 from .cache import bytes_key
-from .controls import (DATASETS, DEFAULT_PRESET, MOMENTUM_OPTS, N_ROWS, ROW_FIELDS, SPEC_FIELDS,  # noqa: F401
+from .controls import (DATASETS, DEFAULT_PRESET, DEFAULT_SCALE, MOMENTUM_OPTS, N_ROWS, ROW_FIELDS, SPEC_FIELDS,  # noqa: F401
                        controls_from_spec, parse_hidden, spec_from_controls)
 from .jobs import Cancelled
 from .view import ViewOptions
@@ -73,9 +76,12 @@ def _status(result, hit, seconds, source="spec"):
     return f"{len(result.trajectories)} optimizers, {n} weights, {result.alphas.size} × {result.betas.size} grid: {how}."
 
 
-def main(trigger, preset, upload_contents, upload_filename, values, base, cache):
+def main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs=None, session=None):
     """One step of the main callback. Returns a dict with keys
-    values (control values or None), base, store, alert, status: each no_update when unchanged."""
+    values (control values or None), base, store, alert, status: each no_update when unchanged.
+
+    ``jobs`` (a JobRegistry over ``cache``) and ``session`` (the page's id): compute through the registry,
+    so a newer request of the same session cancels this one (then every value is no_update)."""
     out = dict(values=no_update, base=no_update, store=no_update, alert="", status=no_update)
     try:
         base = base or {}
@@ -123,9 +129,15 @@ def main(trigger, preset, upload_contents, upload_filename, values, base, cache)
             spec_dict = spec_from_controls(values, spec_base, extras)
         spec = core.ExperimentSpec.from_dict(spec_dict)
         t0 = time.perf_counter()
-        key, result, hit = cache.get_or_compute(spec)
+        if jobs is not None:
+            key, result, hit = jobs.compute(spec, session)
+        else:
+            key, result, hit = cache.get_or_compute(spec)
         out["store"] = _store(key, spec.to_dict(), source)
         out["status"] = _status(result, hit, time.perf_counter() - t0)
+    except Cancelled:
+        log.info("superseded computation cancelled (session %s)", session)
+        out = {k: no_update for k in out}
     except ValueError as e:
         log.warning("rejected input: %s", e)
         out.update(alert=str(e), store=no_update)
@@ -152,7 +164,7 @@ def view_from(scale, clip, exaggerate, result=None):
         if v is None or v == "":
             raise ValueError(f"{name}: missing; give a number")
         return v
-    v = ViewOptions(scale=scale or "linear", clip_percentile=num("clip percentile", clip),
+    v = ViewOptions(scale=scale or DEFAULT_SCALE, clip_percentile=num("clip percentile", clip),
                     exaggerate=num("vertical exaggeration", exaggerate))
     v.moving = bool(result is not None and result.moving is not None)
     return v.validate()
@@ -265,6 +277,16 @@ def download_html(store, scale, clip, exaggerate, cache):
     view = view_from(scale, clip, exaggerate, result)
     return dict(content=animation_html(result, view), filename=f"{_slug(store['spec'])}.html",
                 type="text/html")
+
+
+def progress_status(jobs, session):
+    """The run-status text while this session's computation runs (no_update when none runs)."""
+    try:
+        text = jobs.status(session) if session else None
+    except Exception as e:
+        log.warning("progress status failed: %s: %s", type(e).__name__, e)
+        text = None
+    return no_update if text is None else text
 
 
 def _safe(name, fn, *args):

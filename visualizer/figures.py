@@ -250,8 +250,11 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
         fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers", name=lab, legendgroup=lab, showlegend=False,
                                  marker=dict(size=12, color=_view.color_of(result, lab),
                                              line=dict(color="white", width=2)), hoverinfo="skip"))
-    fig.update_layout(title=dict(text=f"Contour of the same plane (colour: {zlabel})", font=dict(size=14)),
-                      height=height, margin=dict(l=50, r=10, t=40, b=40), template="plotly_white",
+    # the title sits just above the plot area, below the modebar (which takes the top ~30 px)
+    fig.update_layout(title=dict(text=f"Contour of the same plane (colour: {zlabel})", font=dict(size=14),
+                                 x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom",
+                                 pad=dict(b=8)),
+                      height=height, margin=dict(l=50, r=10, t=64, b=40), template="plotly_white",
                       uirevision="contour", legend=dict(orientation="h", y=-0.15),
                       xaxis=dict(title="α", range=[float(result.alphas[0]), float(result.alphas[-1])]),
                       yaxis=dict(title="β", range=[float(result.betas[0]), float(result.betas[-1])]))
@@ -273,8 +276,9 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     """Loss (log axis) and train/test accuracy against step; a vertical line at ``step`` in both panels."""
     view = (view or ViewOptions()).validate()
     labels = _labels(result, view)
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss (log axis)", "accuracy: train —, test ┄"),
-                        horizontal_spacing=0.1)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss (log axis)", "accuracy (train —, test ┄)"),
+                        horizontal_spacing=0.12)
+    fig.update_annotations(font=dict(size=13))
     for lab in labels:
         t = result.trajectories[lab]
         c = _view.color_of(result, lab)
@@ -298,9 +302,9 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     marker = [dict(type="line", xref=x, yref=f"{y} domain", x0=s, x1=s, y0=0, y1=1,
                    line=dict(color="#333", width=1.5)) for x, y in (("x", "y"), ("x2", "y2"))]
     fig.layout.shapes = marker + [s.to_plotly_json() for s in fig.layout.shapes]
-    fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_xaxes(title_text="step")
-    fig.update_layout(height=height, margin=dict(l=50, r=10, t=40, b=40), template="plotly_white",
+    fig.update_yaxes(type="log", dtick="D2", row=1, col=1)          # label only 2 and 5 between decades
+    fig.update_xaxes(title_text="step", nticks=5)
+    fig.update_layout(height=height, margin=dict(l=50, r=14, t=64, b=40), template="plotly_white",
                       uirevision="curves", legend=dict(orientation="h", y=-0.2), hovermode="closest")
     return fig
 

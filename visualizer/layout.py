@@ -6,10 +6,15 @@ Component ids that matter (tests and callbacks use them):
   {"type": "opt_enabled"|"opt_name"|"opt_label"|"opt_lr"|"opt_momentum"|"opt_schedule", "index": 0..7},
   plane-method, grid-resolution, grid-range, moving, height-scale, clip-percentile, exaggerate,
   upload, download-npz-btn / download-npz, download-spec-btn / download-spec, download-html-btn / download-html,
-  alert-error (spec and upload messages), alert-view (view option messages), run-status,
-  spec-store ({key, spec, source}: results stay on the server), spec-base (the loaded spec + hidden extras)
+  alert-error (spec and upload messages), alert-view (view option messages), run-status (progress, then
+  what was computed), progress-tick (polls progress while the main callback runs),
+  spec-store ({key, spec, source}: results stay on the server), spec-base (the loaded spec + hidden extras),
+  session-id (a random id per page load: a newer request of the same page cancels its older computation),
+  step-sync (output of the clientside callback that jumps the 3D figure to the step slider's frame)
 """
 from __future__ import annotations
+
+import uuid
 
 from dash import dash_table, dcc, html
 
@@ -18,7 +23,7 @@ from core import optimizers as _opt
 from core import schedules as _sched
 
 from . import figures
-from .callbacks import DATASETS, DEFAULT_PRESET, N_ROWS, controls_from_spec
+from .controls import DATASETS, DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec
 from .cache import spec_key
 
 EXPLAIN = """
@@ -120,7 +125,7 @@ def make_layout():
                                              "value": "on"}], value=values["moving"], className="moving"),
         html.H4("Height scale"),
         html.Div([
-            _field("scale", dcc.RadioItems(id="height-scale", options=["linear", "log", "sqrt"], value="linear",
+            _field("scale", dcc.RadioItems(id="height-scale", options=["linear", "log", "sqrt"], value=DEFAULT_SCALE,
                                            inline=True)),
             _field("clip at percentile", _num("clip-percentile", 100), "50..100"),
             _field("vertical exaggeration", _num("exaggerate", 1.0), "0.1..10"),
@@ -139,10 +144,11 @@ def make_layout():
     pictures = html.Div([
         html.Div(id="alert-error", className="alert", role="alert"),
         html.Div(id="alert-view", className="alert", role="alert"),
+        html.Div(id="run-status", className="status", role="status"),
+        dcc.Interval(id="progress-tick", interval=500, disabled=True),
         dcc.Loading(id="loading", type="circle", delay_show=250,
                     overlay_style={"visibility": "visible", "opacity": 0.55}, children=[
             dcc.Store(id="spec-store", data={"key": spec_key(spec_dict), "spec": spec_dict, "source": "spec"}),
-            html.Div(id="run-status", className="status"),
             dcc.Graph(id="graph-landscape-3d", className="graph-3d", config={"displaylogo": False},
                       style={"height": "640px"}),
         ]),
@@ -175,4 +181,6 @@ def make_layout():
                      html.Span("optimizers descending one loss landscape of a NumPy network", className="tagline")]),
         html.Div([controls, pictures], className="main"),
         dcc.Store(id="spec-base", data={"spec": spec_dict, "extras": extras}),
+        dcc.Store(id="session-id", data=uuid.uuid4().hex),
+        dcc.Store(id="step-sync"),
     ], className="page")

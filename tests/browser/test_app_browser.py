@@ -9,7 +9,9 @@ import time
 from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
+import core
 from visualizer.app import create_app
+from visualizer.cache import spec_key
 
 GD = "document.querySelector('#graph-landscape-3d .js-plotly-plot')"
 N_OPT = 4
@@ -36,6 +38,16 @@ def _set_input(dash_duo, dom_id, value):
     el.send_keys(str(value), Keys.ENTER)
 
 
+def _slider_value(dash_duo):
+    v = dash_duo.driver.execute_script(
+        "var t = document.querySelector('#step-slider [role=slider]'); return t && t.getAttribute('aria-valuenow')")
+    return int(v) if v is not None else None
+
+
+def _active_frame(dash_duo):
+    return dash_duo.driver.execute_script(f"var s = {GD}._fullLayout.sliders[0]; return s.steps[s.active].label")
+
+
 def _opt_id(field, i):
     return '{"index":%d,"type":"%s"}' % (i, field)
 
@@ -47,7 +59,7 @@ def test_page_loads_and_play_advances_the_step(dash_duo, shared_cache):
     names = dash_duo.driver.execute_script(f"return {GD}._fullData.filter(t => t.mode === 'lines').map(t => t.name)")
     assert names == ["SGD", "LR annealing", "large LR", "momentum"]
     zt = dash_duo.driver.execute_script(f"return {GD}._fullLayout.scene.zaxis.title.text")
-    assert zt == "train loss"
+    assert zt == "log10(train loss)"                                     # the app's default height scale
     assert dash_duo.driver.execute_script(f"return {GD}._transitionData._frames.length") == 100
     assert dash_duo.find_element("#alert-error").text == ""
     assert dash_duo.get_logs() == []
@@ -58,6 +70,7 @@ def test_page_loads_and_play_advances_the_step(dash_duo, shared_cache):
     buttons = drv.find_elements("css selector", "#graph-landscape-3d .updatemenu-button")
     buttons[0].click()                                                   # Play
     until(lambda: drv.execute_script(f"return {GD}._fullData[2].x[0]") != before[0], timeout=20)
+    until(lambda: _slider_value(dash_duo) != 2000, timeout=20)       # the contour / curves step follows
     # pause as the Pause button does (a selenium click waits for the busy software-WebGL page to go idle)
     drv.execute_script(f"Plotly.animate({GD}, [null], {{mode: 'immediate', frame: {{duration: 0, redraw: false}}, "
                        "transition: {duration: 0}});")
@@ -114,4 +127,39 @@ def test_html_download_is_a_file_that_loads(dash_duo, shared_cache):
     until(lambda: dash_duo.driver.execute_script(f"return ({gd}._fullData || []).length") == 1 + 2 * N_OPT,
                       timeout=30)
     assert dash_duo.driver.execute_script(f"return {gd}._transitionData._frames.length") == 100
+    assert dash_duo.get_logs() == []
+
+
+def test_step_slider_and_markers_follow_the_3d_figure_and_back(dash_duo, shared_cache):
+    _start(dash_duo, shared_cache)
+    drv = dash_duo.driver
+    frames = drv.execute_script(f"return {GD}._transitionData._frames.map(f => f.name)")
+    name = frames[30]
+    drv.execute_script(f"Plotly.animate({GD}, [arguments[0]], {{frame: {{duration: 0, redraw: true}}, "
+                       "transition: {duration: 0}, mode: 'immediate'});", name)
+    until(lambda: _slider_value(dash_duo) == int(name), timeout=20)
+    curves = "document.querySelector('#graph-curves .js-plotly-plot')"
+    until(lambda: drv.execute_script(f"return {curves}._fullLayout.shapes[0].x0") == int(name), timeout=20)
+    # the other way: the step slider (set as a drag would) jumps the 3D figure to the frame at or before it
+    other = frames[60]
+    drv.execute_script("window.dash_clientside.set_props('step-slider', {value: arguments[0]})", int(other) + 1)
+    until(lambda: _active_frame(dash_duo) == other, timeout=20)
+    assert dash_duo.get_logs() == []
+
+
+def test_a_long_computation_shows_progress_and_a_newer_request_cancels_it(dash_duo, shared_cache):
+    app = create_app(cache=shared_cache)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#summary-table td", timeout=60)
+    table = _table_text(dash_duo)
+    _set_input(dash_duo, "steps", 40000)                               # about 10 s of training
+    dash_duo.wait_for_contains_text("#run-status", "training:", timeout=20)
+    assert "/ 160,000 steps" in dash_duo.find_element("#run-status").text
+    _set_input(dash_duo, "steps", 2000)                                # back to the cached preset
+    dash_duo.wait_for_contains_text("#run-status", "from the cache", timeout=20)
+    until(lambda: app.jobs.running() == 0, timeout=10)                 # the 40,000-step run stopped
+    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
+    d["training"]["steps"] = 40000
+    assert spec_key(d) not in shared_cache
+    assert _table_text(dash_duo) == table and dash_duo.find_element("#alert-error").text == ""
     assert dash_duo.get_logs() == []

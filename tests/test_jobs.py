@@ -1,0 +1,181 @@
+"""visualizer.jobs: per-session progress, cancellation of superseded computations, the concurrency bound."""
+import threading
+import time
+
+import pytest
+from dash import no_update
+
+import core
+from tests.conftest import small_spec_dict
+from visualizer import callbacks as cb
+from visualizer.cache import ResultCache, spec_key
+from visualizer.jobs import Cancelled, JobRegistry
+
+
+def _spec(seed=0, **training):
+    d = small_spec_dict()
+    d["seed"] = seed
+    d["training"].update(training)
+    return core.ExperimentSpec.from_dict(d)
+
+
+class SlowRunner:
+    """Calls progress like core.run_experiment (train ticks, then the surface), slowly; counts its runs."""
+
+    def __init__(self, ticks=20, tick_s=0.02):
+        self.ticks, self.tick_s = ticks, tick_s
+        self.calls = []
+        self.reached = {}                     # seed -> last training tick reached
+        self.lock = threading.Lock()
+
+    def __call__(self, spec, progress=None):
+        with self.lock:
+            self.calls.append(spec.seed)
+        for k in range(1, self.ticks + 1):
+            time.sleep(self.tick_s)
+            self.reached[spec.seed] = k
+            if progress:
+                progress("train", k * 1000, self.ticks * 1000)
+        if progress:
+            progress("surface", 0, 1)
+            progress("surface", 1, 1)
+        return f"result {spec.seed}"
+
+
+def _run(jobs, spec, session, out):
+    def go():
+        try:
+            out[session] = jobs.compute(spec, session)
+        except Cancelled as e:
+            out[session] = e
+    t = threading.Thread(target=go)
+    t.start()
+    return t
+
+
+def _until(cond, timeout=5.0):
+    t0 = time.time()
+    while not cond():
+        if time.time() - t0 > timeout:
+            raise AssertionError("timed out")
+        time.sleep(0.01)
+
+
+def test_a_newer_request_of_the_same_session_cancels_the_older_one():
+    runner = SlowRunner(ticks=50)
+    cache = ResultCache(maxsize=4, runner=runner)
+    jobs = JobRegistry(cache)
+    out = {}
+    old = _run(jobs, _spec(1), "A", out)
+    _until(lambda: (jobs.status("A") or "").startswith("training"))
+    assert "/ 50,000 steps" in jobs.status("A")
+    key, result, hit = jobs.compute(_spec(2), "A")                # supersedes seed 1
+    old.join(timeout=5)
+    assert result == "result 2" and not hit
+    assert isinstance(out["A"], Cancelled)
+    assert spec_key(_spec(1)) not in cache and spec_key(_spec(2)) in cache
+    assert runner.reached[1] < 10                                  # the old run stopped at its next tick
+    assert jobs.status("A") is None and jobs.running() == 0
+
+
+def test_a_cache_hit_also_supersedes_the_running_request():
+    cache = ResultCache(maxsize=4, runner=SlowRunner(ticks=50))
+    jobs = JobRegistry(cache)
+    cache.put(spec_key(_spec(2)), "cached 2")
+    out = {}
+    old = _run(jobs, _spec(1), "A", out)
+    _until(lambda: (jobs.status("A") or "").startswith("training"))
+    assert jobs.compute(_spec(2), "A")[1:] == ("cached 2", True)
+    old.join(timeout=5)
+    assert isinstance(out["A"], Cancelled) and spec_key(_spec(1)) not in cache
+
+
+def test_two_sessions_share_one_computation_and_one_leaving_does_not_cancel_it():
+    runner = SlowRunner(ticks=10)
+    cache = ResultCache(maxsize=4, runner=runner)
+    jobs = JobRegistry(cache)
+    out = {}
+    ta = _run(jobs, _spec(1), "A", out)
+    _until(lambda: jobs.status("A") is not None)
+    tb = _run(jobs, _spec(1), "B", out)
+    _until(lambda: jobs.status("B") is not None)
+    assert jobs.running() == 1
+    jobs.cancel("A")                                              # A leaves; B still wants the result
+    ta.join(timeout=5); tb.join(timeout=5)
+    assert out["B"][1] == "result 1"
+    assert isinstance(out["A"], Cancelled)                        # superseded: A's page no longer wants it
+    assert runner.calls == [1] and spec_key(_spec(1)) in cache
+
+
+def test_at_most_two_computations_run_at_once_and_the_others_are_queued():
+    runner = SlowRunner(ticks=8)
+    cache = ResultCache(maxsize=8, runner=runner, max_running=2)
+    jobs = JobRegistry(cache)
+    out = {}
+    threads = [_run(jobs, _spec(seed), f"S{seed}", out) for seed in range(5)]
+    _until(lambda: sum((jobs.status(f"S{s}") or "").startswith("queued") for s in range(5)) == 3)
+    for t in threads:
+        t.join(timeout=10)
+    assert cache.peak_running == 2
+    assert sorted(runner.calls) == list(range(5))
+    assert all(out[f"S{s}"][1] == f"result {s}" for s in range(5))
+
+
+def test_a_queued_request_can_be_cancelled_before_it_starts():
+    runner = SlowRunner(ticks=30)
+    cache = ResultCache(maxsize=8, runner=runner, max_running=1)
+    jobs = JobRegistry(cache)
+    out = {}
+    t1 = _run(jobs, _spec(1), "A", out)
+    _until(lambda: (jobs.status("A") or "").startswith("training"))
+    t2 = _run(jobs, _spec(2), "B", out)
+    _until(lambda: (jobs.status("B") or "").startswith("queued"))
+    jobs.cancel("B")
+    t2.join(timeout=2)
+    assert not t2.is_alive() and isinstance(out["B"], Cancelled) and runner.calls == [1]
+    t1.join(timeout=5)
+
+
+def test_the_real_run_experiment_stops_at_its_next_progress_call():
+    cache = ResultCache(maxsize=2)                                  # core.run_experiment
+    jobs = JobRegistry(cache)
+    spec = _spec(0, steps=20000, record_every=100)
+    out = {}
+    t = _run(jobs, spec, "A", out)
+    _until(lambda: (jobs.status("A") or "").startswith("training: 1,000"), timeout=30)
+    t0 = time.time()
+    jobs.cancel("A")
+    t.join(timeout=10)
+    assert isinstance(out["A"], Cancelled) and time.time() - t0 < 2 and len(cache) == 0
+
+
+def test_main_callback_answers_a_superseded_request_with_no_update(caplog):
+    slow = SlowRunner(ticks=50)
+
+    def runner(spec, progress=None):                  # seed 0 never finishes in time; the others are real
+        return slow(spec, progress) if spec.seed == 0 else core.run_experiment(spec, progress=progress)
+    cache = ResultCache(maxsize=4, runner=runner)
+    jobs = JobRegistry(cache)
+    d = small_spec_dict()
+    values, extras = cb.controls_from_spec(d)
+    base = {"spec": core.ExperimentSpec.from_dict(d).to_dict(), "extras": extras}
+    res = {}
+    t = threading.Thread(target=lambda: res.update(old=cb.main("controls", None, None, None, values, base,
+                                                               cache, jobs, "A")))
+    t.start()
+    _until(lambda: jobs.status("A") is not None)
+    assert cb.progress_status(jobs, "A").startswith(("queued", "training"))
+    assert cb.progress_status(jobs, "B") is no_update and cb.progress_status(jobs, None) is no_update
+    v2 = {k: (list(x) if isinstance(x, list) else x) for k, x in values.items()}
+    v2["seed"] = 7
+    new = cb.main("controls", None, None, None, v2, base, cache, jobs, "A")
+    t.join(timeout=5)
+    assert all(v is no_update for v in res["old"].values())      # no message, no traceback, nothing stored
+    assert new["alert"] == "" and new["store"]["spec"]["seed"] == 7 and "computed" in new["status"]
+    assert all(r.exc_info is None for r in caplog.records)
+    assert cb.progress_status(jobs, "A") is no_update
+
+
+def test_the_cache_rejects_a_bad_bound():
+    with pytest.raises(ValueError, match="max_running"):
+        ResultCache(max_running=0)

@@ -1,0 +1,110 @@
+"""Dash wiring: the page's callbacks, each a thin wrapper around a plain function of ``callbacks``.
+
+    register_callbacks(app, cache, jobs)     # cache: the ResultCache; jobs: the JobRegistry over it
+
+Shared state lives in ``cache`` and ``jobs`` (objects made by ``create_app``), never in module globals.
+While the main callback computes, ``progress-tick`` runs (Dash's ``running``) and polls the
+session's progress into ``run-status``.
+"""
+from __future__ import annotations
+
+from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
+
+from .callbacks import (N_ROWS, ROW_FIELDS, SPEC_FIELDS, _safe, download_html, download_npz, download_spec,
+                        main, markers, progress_status, render)
+from .jobs import JobRegistry
+
+def _row(field):
+    return {"type": field, "index": ALL}
+
+
+def register_callbacks(app, cache, jobs=None):
+    """Connect the page to the plain functions of ``callbacks``; ``jobs``: the app's JobRegistry."""
+    jobs = jobs if jobs is not None else JobRegistry(cache)
+    spec_ids = {"dataset": "dataset", "hidden": "hidden", "seed": "seed", "steps": "steps",
+                "batch_size": "batch-size", "record_every": "record-every", "target_loss": "target-loss",
+                "plane_method": "plane-method", "grid_resolution": "grid-resolution",
+                "grid_range": "grid-range", "moving": "moving"}
+    spec_props = {"moving": "value"}
+    field_deps = [(spec_ids[f], spec_props.get(f, "value")) for f in SPEC_FIELDS]
+    row_deps = [(_row(f), "value") for f in ROW_FIELDS]
+
+    @app.callback(
+        [Output(i, p, allow_duplicate=False) for i, p in field_deps]
+        + [Output(i, p) for i, p in row_deps]
+        + [Output("spec-base", "data"), Output("spec-store", "data"), Output("alert-error", "children"),
+           Output("run-status", "children")],
+        [Input("preset", "value"), Input("upload", "contents")]
+        + [Input(i, p) for i, p in field_deps] + [Input(i, p) for i, p in row_deps],
+        [State("upload", "filename"), State("spec-base", "data"), State("session-id", "data")],
+        prevent_initial_call=True,
+        running=[(Output("progress-tick", "disabled"), False, True)],
+    )
+    def _main(preset, upload_contents, *rest):
+        nf, nr = len(field_deps), len(row_deps)
+        fields, rows = rest[:nf], rest[nf:nf + nr]
+        upload_filename, base, session = rest[nf + nr:]
+        values = dict(zip(SPEC_FIELDS, fields))
+        values.update(zip(ROW_FIELDS, (list(r) for r in rows)))
+        trigger = ctx.triggered_id
+        if isinstance(trigger, dict):
+            trigger = {"type": trigger["type"], "index": trigger["index"]}
+        elif trigger in spec_ids.values():
+            trigger = "controls"
+        o = main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs, session)
+        v = o["values"]
+        if v is no_update:
+            ctl = [no_update] * nf + [[no_update] * N_ROWS] * nr
+        else:
+            ctl = [v[f] for f in SPEC_FIELDS] + [v[f] for f in ROW_FIELDS]
+        return ctl + [o["base"], o["store"], o["alert"], o["status"]]
+
+    @app.callback(
+        Output("graph-landscape-3d", "figure"), Output("graph-contour", "figure"),
+        Output("graph-curves", "figure"), Output("summary-table", "data"),
+        Output("step-slider", "min"), Output("step-slider", "max"), Output("step-slider", "marks"),
+        Output("step-slider", "value"), Output("explain-numbers", "children"), Output("alert-view", "children"),
+        Input("spec-store", "data"), Input("height-scale", "value"), Input("clip-percentile", "value"),
+        Input("exaggerate", "value"),
+    )
+    def _render(store, scale, clip, exaggerate):
+        o = render(store, scale, clip, exaggerate, cache)
+        sl = o["slider"]
+        sl_vals = [sl[k] for k in ("min", "max", "marks", "value")] if sl is not no_update else [no_update] * 4
+        return [o["fig3d"], o["contour"], o["curves"], o["table"], *sl_vals, o["explain"], o["alert"]]
+
+    @app.callback(
+        Output("graph-contour", "figure", allow_duplicate=True),
+        Output("graph-curves", "figure", allow_duplicate=True),
+        Input("step-slider", "value"),
+        State("spec-store", "data"), State("height-scale", "value"), State("clip-percentile", "value"),
+        State("exaggerate", "value"),
+        prevent_initial_call=True,
+    )
+    def _markers(step, store, scale, clip, exaggerate):
+        return markers(step, store, scale, clip, exaggerate, cache)
+
+    @app.callback(Output("run-status", "children", allow_duplicate=True), Input("progress-tick", "n_intervals"),
+                  State("session-id", "data"), prevent_initial_call=True)
+    def _progress(n, session):
+        return progress_status(jobs, session)
+
+    # the 3D figure jumps to the step slider's frame (assets/app.js moves the slider with the 3D animation)
+    app.clientside_callback(ClientsideFunction("lln", "jumpToStep"), Output("step-sync", "data"),
+                            Input("step-slider", "value"), prevent_initial_call=True)
+
+    @app.callback(Output("download-npz", "data"), Input("download-npz-btn", "n_clicks"),
+                  State("spec-store", "data"), prevent_initial_call=True)
+    def _dl_npz(n, store):
+        return _safe("npz download", download_npz, store, cache)
+
+    @app.callback(Output("download-spec", "data"), Input("download-spec-btn", "n_clicks"),
+                  State("spec-store", "data"), prevent_initial_call=True)
+    def _dl_spec(n, store):
+        return _safe("spec download", download_spec, store)
+
+    @app.callback(Output("download-html", "data"), Input("download-html-btn", "n_clicks"),
+                  State("spec-store", "data"), State("height-scale", "value"), State("clip-percentile", "value"),
+                  State("exaggerate", "value"), prevent_initial_call=True)
+    def _dl_html(n, store, scale, clip, exaggerate):
+        return _safe("html download", download_html, store, scale, clip, exaggerate, cache)
