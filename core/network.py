@@ -155,7 +155,7 @@ class MLP:
         W, b = layers[-1]
         z = (W @ A)[0] + b[0]                          # (n,)
         e = np.exp(-np.abs(z))                         # shared by the loss and the sigmoid
-        loss = float(np.mean(np.maximum(z, 0.0) + np.log1p(e) - y * z))
+        loss = float(np.add.reduce(np.maximum(z, 0.0) + np.log1p(e) - y * z)) / n
         s = np.where(z >= 0, 1.0, e) / (1.0 + e)       # sigmoid(z), stable
         grad = np.empty(self.n_params)
         dZ = ((s - y) / n)[None, :]                    # (1, n)
@@ -163,7 +163,7 @@ class MLP:
             W, _ = layers[li]
             wsl, shape, bsl = self.layout[li]
             grad[wsl] = (dZ @ acts[li].T).ravel()      # (out, in)
-            grad[bsl] = dZ.sum(axis=1)
+            grad[bsl] = np.add.reduce(dZ, axis=1)
             if li > 0:
                 if W.shape[0] == 1:                    # outer product: broadcasting beats a matmul
                     dA = W[0][:, None] * dZ

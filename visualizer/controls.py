@@ -13,7 +13,7 @@ from core import optimizers as _opt
 N_ROWS = 8                                 # optimizer rows in the editor (core allows at most 8)
 DATASETS = ("wisconsin", "moons", "circles", "spirals", "xor")
 DEFAULT_PRESET = "four_optimizers"
-DEFAULT_SCALE = "log"                      # the app's height scale (a linear loss is a wall with flat paths at its foot)
+DEFAULT_SCALE = "log"                      # the app's height scale (linear: a wall with flat paths at its foot)
 MOMENTUM_OPTS = tuple(n for n in _opt.OPTIMIZERS if "momentum" in _opt.allowed_hparams(n))
 SPEC_FIELDS = ("dataset", "hidden", "seed", "steps", "batch_size", "record_every", "target_loss",
                "plane_method", "grid_resolution", "grid_range", "moving")

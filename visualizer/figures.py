@@ -212,7 +212,7 @@ def animated_landscape(result, view: ViewOptions | None = None, step=None, heigh
             yaxis=dict(title="β (direction 2)", range=[float(betas[0]), float(betas[-1])]),
             zaxis=dict(title=zlabel, range=[zmin - 0.02 * (top - zmin), top]),
             aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
-            camera=dict(eye=dict(x=-1.5, y=-1.3, z=0.9)),
+            camera=dict(eye=dict(x=-1.0, y=-1.6, z=1.2)),       # from above the valleys: every path in view
             uirevision="landscape"),
     )
     # Traces and frames are plain dicts built above (tests check they validate); skipping plotly's

@@ -59,6 +59,10 @@ Momentum, learning-rate annealing and a large learning rate are the article's va
 """
 
 
+FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'    # as assets/app.css (the table would be monospace)
+TABLE_HEADERS = {"capture": "plane captures"}                        # the note under the table says what it is
+
+
 def _field(label, control, hint=None):
     return html.Label([html.Span(label, className="field-label"), control]
                       + ([html.Span(hint, className="field-hint")] if hint else []), className="field")
@@ -125,8 +129,8 @@ def make_layout():
                                              "value": "on"}], value=values["moving"], className="moving"),
         html.H4("Height scale"),
         html.Div([
-            _field("scale", dcc.RadioItems(id="height-scale", options=["linear", "log", "sqrt"], value=DEFAULT_SCALE,
-                                           inline=True)),
+            _field("scale", dcc.RadioItems(id="height-scale", options=["linear", "log", "sqrt"],
+                                           value=DEFAULT_SCALE, inline=True)),
             _field("clip at percentile", _num("clip-percentile", 100), "50..100"),
             _field("vertical exaggeration", _num("exaggerate", 1.0), "0.1..10"),
         ], className="grid3"),
@@ -163,13 +167,15 @@ def make_layout():
         ], className="row2"),
         html.H3("Comparison"),
         dash_table.DataTable(
-            id="summary-table", columns=[{"name": n, "id": k, "type": "text" if k == "label" else "numeric"}
+            id="summary-table", columns=[{"name": TABLE_HEADERS.get(k, n), "id": k,
+                                          "type": "text" if k == "label" else "numeric"}
                                          for k, n in figures.SUMMARY_COLUMNS],
             data=[], sort_action="native", style_as_list_view=True,
-            style_cell={"fontFamily": "inherit", "fontSize": "14px", "padding": "6px 10px", "textAlign": "right"},
+            style_cell={"fontFamily": FONT, "fontSize": "14px", "padding": "6px 10px", "textAlign": "right"},
             style_cell_conditional=[{"if": {"column_id": "label"}, "textAlign": "left", "fontWeight": "600"}],
             style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6", "whiteSpace": "normal"}),
-        html.Div(["The target loss is the spec's training.target_loss; blank cells: never reached / never diverged."],
+        html.Div(["The target loss is the spec's training.target_loss; blank cells: never reached / never diverged. "
+                  "Plane captures: 1 − the path's residual off the plane (1: the path lies in the plane)."],
                  className="note"),
         html.H3("Explain"),
         dcc.Markdown(id="explain-numbers", className="explain"),
