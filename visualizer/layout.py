@@ -29,12 +29,12 @@ from .cache import spec_key
 EXPLAIN = """
 **What is this picture?** The network (the article's 2-layer net: ReLU, then sigmoid) is trained
 from one set of initial weights by each optimizer. Every recorded step is a point in weight space.
-The surface is the training loss on a *plane* through that space, θ(α, β) = c + α·d₁ + β·d₂ (c: the centre, by default one run's final weights),
+The surface is the training loss on a *plane* through that space, θ(α, β) = c + α·d₁ + β·d₂ (c: the centre, one run's initial or final weights: `plane.center`),
 evaluated exactly on a grid of (α, β).
 
 - **pca**: d₁, d₂ are the two directions along which all the paths move most (top singular vectors of the
   stacked displacements θₜ − c); **random**: two filter-normalized Gaussian directions (Li et al. 2018);
-  **interpolation**: d₁ runs from the final to the initial weights.
+  **interpolation**: d₁ runs from the centre to the other end of its run (α = 1), d₂ is a filter-normalized random direction orthogonal to it.
 - A path is drawn at its *projection* onto the plane. The part of the displacement the plane misses is the
   **residual**; the table's "plane captures" column is 1 − residual. The ball sits on the drawn surface (the loss
   at the projected point); the **true loss** of the weights at that step, in the hover text, can differ, sometimes
