@@ -26,7 +26,6 @@ import plotly.io as pio  # noqa: E402
 
 import core  # noqa: E402
 from visualizer import callbacks as cb  # noqa: E402
-from visualizer import figures  # noqa: E402
 from visualizer.cache import ResultCache  # noqa: E402
 
 MB = 2**20
@@ -61,7 +60,7 @@ def bench_callbacks(cache):
     t_hit = time.perf_counter() - t
     print("default preset: four_optimizers (4 optimizers x 2000 steps, 51 x 51 grid)")
     print(f"  first computation of the preset (main callback, cache miss): {t_first:6.2f} s")
-    print(f"spec change (lr of optimizer 0: 0.07 -> 0.08) to the new figure:")
+    print("spec change (lr of optimizer 0: 0.07 -> 0.08) to the new figure:")
     print(f"  main callback (validate + train + landscape):    {t_main:6.2f} s")
     print(f"  render callback (3D with frames, contour, curves, table): {t_render:6.2f} s")
     print(f"  JSON encoding of the three figures:              {t_json:6.2f} s")

@@ -215,7 +215,7 @@ def _sweep(net, X, y, plane, alphas, betas, metric, chunk_size, threads):
         if cache is None:
             cache = tls.cache = {}
         if m not in cache:
-            M, L = m * n, m * n * H
+            L = m * n * H
             lin = np.empty(3 * L, dtype=np.intp)
             offs = (np.arange(m)[:, None, None] * n + np.arange(n)[None, :, None])  # (m, n, 1)
             w = np.empty(3 * L)

@@ -18,7 +18,7 @@ from visualizer import export as E
 from visualizer.view import MAX_ANIMATION_FRAMES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+from tests.browser_env import CHROMIUM, browser_missing
 LABELS = ["SGD", "LR annealing", "large LR", "momentum"]
 
 
@@ -184,22 +184,10 @@ def test_html_holds_frames_and_is_self_contained(files, tmp_path):
     assert out.read_bytes() == out2.read_bytes()
 
 
-def _browser_missing():
-    if not os.path.exists(CHROMIUM):
-        return f"chromium not found at {CHROMIUM}"
-    if not shutil.which("chromedriver"):
-        return "chromedriver not on PATH"
-    try:
-        import selenium  # noqa: F401
-    except ImportError as e:
-        return f"selenium not installed ({e})"
-    return None
-
-
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")   # selenium 4.2 on urllib3
 def test_html_loads_in_headless_chromium_without_console_errors(files, tmp_path):
     pytest.importorskip("visualizer.figures")
-    reason = _browser_missing()
+    reason = browser_missing()
     if reason:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI=true but the browser check cannot run: {reason}")

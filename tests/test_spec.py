@@ -2,7 +2,6 @@ import json
 
 import pytest
 
-import core
 from core.spec import ExperimentSpec
 
 

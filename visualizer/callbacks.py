@@ -31,8 +31,7 @@ from core import optimizers as _opt
 
 from . import figures
 from .cache import bytes_key
-from .controls import (DATASETS, DEFAULT_PRESET, DEFAULT_SCALE, MOMENTUM_OPTS, N_ROWS,  # noqa: F401
-                       ROW_FIELDS, SPEC_FIELDS, controls_from_spec, parse_hidden, spec_from_controls)
+from .controls import DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec, spec_from_controls  # noqa: F401
 from .jobs import Cancelled
 from .view import ViewOptions
 

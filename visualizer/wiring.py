@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 
-from .callbacks import (N_ROWS, ROW_FIELDS, SPEC_FIELDS, _safe, download_html, download_npz, download_spec,
-                        main, markers, progress_status, render)
+from .callbacks import _safe, download_html, download_npz, download_spec, main, markers, progress_status, render
+from .controls import N_ROWS, ROW_FIELDS, SPEC_FIELDS
 from .jobs import JobRegistry
 
 def _row(field):
