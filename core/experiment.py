@@ -31,10 +31,14 @@ from .directions import Plane, make_plane
 from .landscape import Projection, moving_plane, project, project_points, surface
 from .network import MLP
 from .spec import ExperimentSpec
-from .training import Trajectory, train
+from .training import Trajectory, record_plan, train
 
 FORMAT = "loss-landscape-navigator/result"
 VERSION = 1
+# Budgets checked once the dataset is loaded (they depend on the number of weights and rows):
+MAX_RECORDED_FLOATS = 50_000_000   # frames x weights x optimizers kept in memory (400 MB of float64)
+MAX_WORK = 2e11                    # steps x optimizers x training rows x weights (~ multiply-adds of training)
+MAX_SURFACE_WORK = 1e11            # deeper nets: grid points x training rows x weights (~ 15-40 s here)
 
 
 @dataclass
@@ -221,6 +225,38 @@ def _grid(spec, paths, method):
     return axis(al), axis(be)
 
 
+def check_budget(spec, n_params, n_train):
+    """Refuse runs whose recorded weights would not fit in memory, or whose training or (for more than one
+    hidden layer, where the fast sweep does not apply) surfaces would take far too long."""
+    t = spec.training
+    n_opt = len(spec.optimizers)
+    frames = len(record_plan(t.steps, t.record_every))
+    floats = frames * n_params * n_opt
+    if floats > MAX_RECORDED_FLOATS:
+        room = MAX_RECORDED_FLOATS - 2 * n_params * n_opt     # the first and last frames are always kept
+        fix = f"use record_every >= {-(-t.steps * n_params * n_opt // room)}, " if room > 0 else ""
+        raise ValueError(
+            f"training.record_every={t.record_every}: {frames} frames x {n_params:,} weights x {n_opt} optimizers "
+            f"= {floats:,} recorded values, over the cap of {MAX_RECORDED_FLOATS:,}; {fix}"
+            "fewer optimizers or a smaller model.hidden")
+    batch = n_train if t.batch_size is None else min(t.batch_size, n_train)
+    work = float(t.steps) * n_opt * batch * n_params
+    if work > MAX_WORK:
+        raise ValueError(
+            f"training.steps={t.steps}: {t.steps:,} steps x {n_opt} optimizers x {batch} rows a step x "
+            f"{n_params:,} weights = {work:.2g}, over the cap of {MAX_WORK:.0g} (hours of training); "
+            "use fewer steps, a training.batch_size, fewer optimizers or a smaller model.hidden")
+    if len(spec.model.hidden) > 1:
+        g = spec.grid
+        points = g.resolution ** 2 * (2 if g.accuracy else 1) + (g.moving_frames * g.moving_resolution ** 2 if g.moving else 0)
+        swork = float(points) * n_train * n_params
+        if swork > MAX_SURFACE_WORK:
+            raise ValueError(
+                f"grid.resolution={g.resolution}: {points:,} grid points x {n_train} rows x {n_params:,} weights "
+                f"= {swork:.2g}, over the cap of {MAX_SURFACE_WORK:.0g} for networks with more than one hidden "
+                "layer; use a smaller grid.resolution (or moving_resolution / moving_frames), or a smaller model.hidden")
+
+
 def run_experiment(spec, progress=None):
     """Train every optimizer of ``spec`` from one initialization and build its landscape.
 
@@ -238,6 +274,7 @@ def run_experiment(spec, progress=None):
     p0 = net.init(spec.seed, scheme=spec.model.init)
     t = spec.training
     labels = spec.labels()
+    check_budget(spec, net.n_params, len(ds.y_train))
     total = t.steps * len(labels)
     trajs = {}
     for i, (lab, o) in enumerate(zip(labels, spec.optimizers)):

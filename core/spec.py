@@ -9,6 +9,8 @@ Caps (documented maximums, so no request can exhaust memory):
   grid.resolution <= 201 per axis, training.steps <= 200000, <= 8 optimizers,
   <= 1000 recorded frames per run, <= 512 units a layer, <= 4 hidden layers,
   moving landscape: <= 100 frames at <= 101 points per axis.
+Budgets that depend on the data and the model's size are checked by
+core.experiment.check_budget once the dataset is loaded.
 """
 from __future__ import annotations
 

@@ -69,6 +69,7 @@ def test_changing_a_learning_rate_changes_the_table(small, cache):
     ("grid_resolution", None, 500, "grid.resolution=500"),
     ("steps", None, 0, "training.steps=0"),
     ("opt_momentum", 3, 1.5, "optimizers[3].momentum=1.5"),
+    ("hidden", None, "512, 512, 512", "training.record_every=5: 41 frames x 530,945 weights"),   # a budget
 ])
 def test_invalid_values_name_the_field_and_keep_the_old_store(small, cache, caplog, field, index, value, message):
     d, values, base = small

@@ -162,3 +162,27 @@ def test_progress_counts_up_over_all_runs():
     assert train == sorted(train) and train[-1] == 4 * 2500
     assert all(total == 10000 for stage, _, total in calls if stage == "train")
     assert calls[-1] == ("surface", 1, 1)
+
+
+@pytest.mark.parametrize("change,match", [
+    (dict(model={"hidden": [512, 512, 512]}, training={"steps": 2000, "record_every": 4}),
+     r"training.record_every=4: 501 frames x .* recorded values, over the cap .* use record_every >= "),
+    (dict(model={"hidden": [512, 512]}, training={"steps": 200000, "record_every": 5000}),
+     r"training.steps=200000: .* over the cap of 2e\+11 \(hours of training\)"),
+    (dict(model={"hidden": [256, 256]}, training={"steps": 10}, grid={"resolution": 201}),
+     r"grid.resolution=201: 40,401 grid points x 500 rows x 68,609 weights .* use a smaller grid.resolution"),
+])
+def test_budget_caps_refuse_runs_that_would_exhaust_memory_or_hang(change, match):
+    d = small_spec().to_dict()
+    for k, v in change.items():
+        d[k].update(v)
+    with pytest.raises(ValueError, match=match):
+        core.run_experiment(d)
+
+
+def test_largest_article_sized_runs_fit_the_budget():
+    from core.experiment import check_budget
+    d = small_spec().to_dict()
+    d["training"].update(steps=200000, record_every=201)
+    d["optimizers"] = [{"name": "sgd", "label": f"s{i}"} for i in range(8)]
+    check_budget(core.ExperimentSpec.from_dict(d), 166, 500)     # 8 x 200k steps of the article's net: allowed
