@@ -344,3 +344,17 @@ def test_module_entry_point(files, tmp_path):
     p = subprocess.run([sys.executable, "-m", "visualizer", "export", files["run"], "--out", str(out),
                         "--format", "avi"], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and p.stderr == "error: --format avi: allowed are gif, mp4, html, png\n"
+
+
+def test_a_spec_over_a_budget_is_a_one_line_error(tmp_path):
+    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
+    d["model"]["hidden"] = [512, 512, 512]
+    spec = tmp_path / "big.json"
+    spec.write_text(json.dumps(d))
+    out = tmp_path / "big.gif"
+    r = subprocess.run([sys.executable, "-m", "visualizer", "export", str(spec), "--format", "gif", "--out", str(out)],
+                       capture_output=True, text=True, timeout=120, cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [r.stderr.strip()]
+    assert "error: SPEC" in r.stderr and "training.record_every=10" in r.stderr and "recorded values" in r.stderr
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["big.json"]

@@ -155,7 +155,10 @@ def read_input(src, moving=False, progress=False):
     spec = _read_spec(src)
     if moving:
         spec.grid.moving = True
-    return run_spec(spec, progress=progress)
+    try:
+        return run_spec(spec, progress=progress)
+    except ValueError as e:                       # checks that need the data: a CSV's content, the budgets
+        raise UsageError("SPEC", src, str(e)) from None
 
 
 def _read_spec(src):
