@@ -20,7 +20,9 @@ Three ways to choose it (``make_plane``):
     ``center_mean=True`` removes the mean first, as sklearn's PCA and Li et al.
     do; that plane is labelled ``"pca-centered"``. Directions have unit norm and
     a deterministic sign (the entry of largest magnitude is positive; the first
-    such entry on ties).
+    such entry on ties). When every displacement lies on one line (rank 1, e.g.
+    one step of SGD-like optimizers), d2 is a seeded filter-normalized random
+    direction made orthogonal to d1 and the plane is labelled ``"pca+random"``.
 ``"interpolation"``
     ``d1 = params0 - center`` of the first trajectory (center defaults to its
     final weights), so alpha = 0 is the final and alpha = 1 the initial weights.
@@ -227,14 +229,20 @@ def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="f
         _, s, vt = np.linalg.svd(M, full_matrices=False)
         tol = (s[0] if s.size else 0.0) * max(M.shape) * np.finfo(np.float64).eps
         rank = int(np.sum(s > tol)) if s.size and s[0] > 0 else 0
-        if rank < 2:
+        if rank == 0:
             raise ValueError(
-                f"method='pca': the trajectories' displacements from the center span {rank} dimension(s) "
-                f"({M.shape[0]} recorded point(s)); PCA needs at least 2. Record more frames, add "
-                "trajectories, or use method='random' or 'interpolation'")
+                f"method='pca': the trajectories never leave the center ({M.shape[0]} recorded point(s)), so "
+                "PCA needs at least 2 directions of movement and finds none. Train longer, record more "
+                "frames, or use method='random'")
         total = float(np.sum(s ** 2))
         ev = s[:2] ** 2 / total
-        return Plane(center, _fix_sign(vt[0]), _fix_sign(vt[1]), label, explained_variance=ev)
+        d1 = _fix_sign(vt[0])
+        if rank == 1:
+            # every path moves along one line (e.g. a single step of SGD-like optimizers): keep that
+            # direction and complete the plane with a filter-normalized random one, orthogonal, unit norm
+            d2 = _orthogonal_random(net, center, rng, normalize, ignore_bias, d1, unit=True)
+            return Plane(center, d1, d2, label + "+random", explained_variance=np.array([ev[0], 0.0]))
+        return Plane(center, d1, _fix_sign(vt[1]), label, explained_variance=ev)
 
     # interpolation
     d1 = trajs[0][0] - center
@@ -242,12 +250,19 @@ def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="f
     if n1 == 0.0:
         raise ValueError("method='interpolation': trajectories[0].params[0] equals the center, so the "
                          "interpolation direction is zero; choose another center or trajectory")
+    d2 = _orthogonal_random(net, center, rng, normalize, ignore_bias, d1, unit=False)
+    return Plane(center, d1, d2, "interpolation")
+
+
+def _orthogonal_random(net, center, rng, normalize, ignore_bias, d1, unit):
+    """A normalized random direction made orthogonal to d1 (Gram-Schmidt), rescaled to unit norm or to |d1|."""
     r = random_direction(net, center, rng, normalize, ignore_bias)
     r = r - (r @ d1) / (d1 @ d1) * d1
     r = r - (r @ d1) / (d1 @ d1) * d1                                # second pass: orthogonal to rounding
     nr = float(np.linalg.norm(r))
-    if nr == 0.0:
-        raise ValueError("method='interpolation': could not find a second direction orthogonal to the "
-                         f"first (normalize={normalize!r}, ignore_bias={ignore_bias}); try normalize='none'")
-    d2 = r * (n1 / nr)
-    return Plane(center, d1, d2, "interpolation")
+    if nr == 0.0:                                                    # e.g. all-zero weights with filter norm
+        r = rng.standard_normal(d1.shape[0])
+        r = r - (r @ d1) / (d1 @ d1) * d1
+        r = r - (r @ d1) / (d1 @ d1) * d1
+        nr = float(np.linalg.norm(r))
+    return r * ((1.0 if unit else float(np.linalg.norm(d1))) / nr)

@@ -293,9 +293,6 @@ def run_experiment(spec, progress=None):
         # d1 must point from the center to the other end of the run: alpha = 1 is then the final weights
         order[0] = Trajectory(params=ft.params[::-1], steps=ft.steps[::-1], loss=ft.loss[::-1],
                               train_acc=ft.train_acc, test_acc=ft.test_acc, lr=ft.lr)
-    if pl.method == "pca" and sum(len(x.params) for x in order) < 3:
-        raise ValueError("plane.method='pca' needs at least 3 recorded frames in all; "
-                         "lower training.record_every or use plane.method='random'")
     plane = make_plane(pl.method, net, center=center, trajectories=order, seed=spec.seed,
                        normalize=pl.normalize, ignore_bias=pl.ignore_bias)
     if progress:

@@ -19,6 +19,8 @@ Conventions (as in torch.optim):
 """
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -59,6 +61,13 @@ class Optimizer:
     schedule: Callable = field(repr=False)          # step -> learning rate
 
 
+def _finite(v):
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:                          # an int too large for a float
+        return False
+
+
 def allowed_hparams(name):
     return set(DEFAULTS[name]) | set(SCHEDULE_KEYS) | {"lr"}
 
@@ -76,8 +85,8 @@ def check_hparams(name, hp, where="optimizer"):
                 raise ValueError(f"{where}.schedule={v!r}: allowed are {', '.join(SCHEDULES)}")
             continue
         lo, hi, incl = RANGES[k]
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
-            raise ValueError(f"{where}.{k}={v!r}: must be a number")
+        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not _finite(v):
+            raise ValueError(f"{where}.{k}={v!r}: must be a finite number")
         if not ((lo <= v if incl else lo < v) and (v < hi if k in ("momentum", "beta1", "beta2", "alpha") else v <= hi)):
             lb = "[" if incl else "("
             rb = ")" if k in ("momentum", "beta1", "beta2", "alpha") else "]"

@@ -105,13 +105,18 @@ def test_pca_orthonormal_variance_and_sign():
     assert centered.method == "pca-centered"
 
 
-def test_pca_needs_two_components():
+def test_pca_needs_movement_and_completes_a_line_with_a_random_direction():
     net, center = _net_and_center()
-    with pytest.raises(ValueError, match="PCA needs at least 2"):
+    with pytest.raises(ValueError, match="never leave the center"):
         make_plane("pca", net, trajectories=[_traj(center[None, :])])
     line = center + np.outer(np.arange(5.0), np.ones(net.n_params))
-    with pytest.raises(ValueError, match="span 1 dimension"):
-        make_plane("pca", net, center=center, trajectories=[_traj(line)])
+    plane = make_plane("pca", net, center=center, trajectories=[_traj(line)], seed=3)
+    assert plane.method == "pca+random"
+    np.testing.assert_allclose(plane.explained_variance, [1.0, 0.0])
+    np.testing.assert_allclose(np.abs(plane.d1), 1 / np.sqrt(net.n_params))      # the line's direction
+    assert abs(plane.d1 @ plane.d2) < 1e-12 and np.linalg.norm(plane.d2) == pytest.approx(1.0)
+    again = make_plane("pca", net, center=center, trajectories=[_traj(line)], seed=3)
+    np.testing.assert_array_equal(again.d2, plane.d2)
 
 
 def test_interpolation_plane():

@@ -186,3 +186,10 @@ def test_largest_article_sized_runs_fit_the_budget():
     d["training"].update(steps=200000, record_every=201)
     d["optimizers"] = [{"name": "sgd", "label": f"s{i}"} for i in range(8)]
     check_budget(core.ExperimentSpec.from_dict(d), 166, 500)     # 8 x 200k steps of the article's net: allowed
+
+
+def test_one_step_runs_lie_on_a_line_and_still_get_a_plane():
+    d = small_spec().to_dict(); d["training"]["steps"] = 1
+    r = core.run_experiment(d)
+    assert r.plane.method == "pca+random" and list(r.plane.explained_variance) == [1.0, 0.0]
+    assert all(row["capture"] == pytest.approx(1.0) for row in r.summary())   # a single step lies in the plane
