@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 
 from dash import dash_table, dcc, html
+from dash.dash_table.Format import Format, Scheme
 
 import core
 from core import optimizers as _opt
@@ -61,6 +62,17 @@ Momentum, learning-rate annealing and a large learning rate are the article's va
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'    # as assets/app.css (the table would be monospace)
 TABLE_HEADERS = {"capture": "plane captures"}                        # the note under the table says what it is
+
+
+# fixed decimals per table column (integers and text columns have none)
+DECIMALS = {"final_loss": 4, "train_acc": 3, "test_acc": 3, "path_length": 2, "capture": 3}
+
+
+def _column(key, name):
+    col = {"name": TABLE_HEADERS.get(key, name), "id": key, "type": "text" if key == "label" else "numeric"}
+    if key in DECIMALS:
+        col["format"] = Format(precision=DECIMALS[key], scheme=Scheme.fixed)
+    return col
 
 
 def _field(label, control, hint=None):
@@ -167,9 +179,7 @@ def make_layout():
         ], className="row2"),
         html.H3("Comparison"),
         dash_table.DataTable(
-            id="summary-table", columns=[{"name": TABLE_HEADERS.get(k, n), "id": k,
-                                          "type": "text" if k == "label" else "numeric"}
-                                         for k, n in figures.SUMMARY_COLUMNS],
+            id="summary-table", columns=[_column(k, n) for k, n in figures.SUMMARY_COLUMNS],
             data=[], sort_action="native", style_as_list_view=True,
             style_cell={"fontFamily": FONT, "fontSize": "14px", "padding": "6px 10px", "textAlign": "right"},
             style_cell_conditional=[{"if": {"column_id": "label"}, "textAlign": "left", "fontWeight": "600"}],
