@@ -111,7 +111,7 @@ def _surface(alphas, betas, H, raw, label, zrange):
     return dict(type="surface", x=_f32(alphas), y=_f32(betas), z=_f32(H), customdata=_f32(raw),
                       colorscale=COLORSCALE, cmin=zrange[0], cmax=zrange[1], opacity=0.92, showscale=True,
                       colorbar=dict(title=dict(text=label, side="right"), len=0.7, thickness=14),
-                      contours=dict(z=dict(show=True, usecolormap=True, project=dict(z=True), width=1)),
+                      contours=dict(z=dict(show=True, usecolormap=True, width=1)),   # level lines on the surface
                       hovertemplate="α %{x:.3f}, β %{y:.3f}<br>train loss %{customdata:.4g}<extra>surface</extra>",
                       name="surface", showlegend=False)
 
