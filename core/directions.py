@@ -24,8 +24,10 @@ Three ways to choose it (``make_plane``):
     one step of SGD-like optimizers), d2 is a seeded filter-normalized random
     direction made orthogonal to d1 and the plane is labelled ``"pca+random"``.
 ``"interpolation"``
-    ``d1 = params0 - center`` of the first trajectory (center defaults to its
-    final weights), so alpha = 0 is the final and alpha = 1 the initial weights.
+    ``d1`` runs from the center to the other end of the first trajectory: to its
+    initial weights (``params0 - center``; the center defaults to its final
+    weights, so alpha = 0 is the final and alpha = 1 the initial weights), or, when
+    the center is those initial weights, to its final weights.
     ``d2`` is a seeded filter-normalized random direction, made orthogonal to
     ``d1`` (Gram-Schmidt) and rescaled to ``||d1||`` so both axes share one
     length scale.
@@ -244,25 +246,25 @@ def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="f
             return Plane(center, d1, d2, label + "+random", explained_variance=np.array([ev[0], 0.0]))
         return Plane(center, d1, _fix_sign(vt[1]), label, explained_variance=ev)
 
-    # interpolation
+    # interpolation: from the center to the other end of the first run
     d1 = trajs[0][0] - center
-    n1 = float(np.linalg.norm(d1))
-    if n1 == 0.0:
-        raise ValueError("method='interpolation': trajectories[0].params[0] equals the center, so the "
+    if not np.any(d1):
+        d1 = trajs[0][-1] - center
+    if not np.any(d1):
+        raise ValueError("method='interpolation': both ends of trajectories[0] equal the center, so the "
                          "interpolation direction is zero; choose another center or trajectory")
     d2 = _orthogonal_random(net, center, rng, normalize, ignore_bias, d1, unit=False)
     return Plane(center, d1, d2, "interpolation")
 
 
 def _orthogonal_random(net, center, rng, normalize, ignore_bias, d1, unit):
-    """A normalized random direction made orthogonal to d1 (Gram-Schmidt), rescaled to unit norm or to |d1|."""
-    r = random_direction(net, center, rng, normalize, ignore_bias)
-    r = r - (r @ d1) / (d1 @ d1) * d1
-    r = r - (r @ d1) / (d1 @ d1) * d1                                # second pass: orthogonal to rounding
-    nr = float(np.linalg.norm(r))
-    if nr == 0.0:                                                    # e.g. all-zero weights with filter norm
-        r = rng.standard_normal(d1.shape[0])
-        r = r - (r @ d1) / (d1 @ d1) * d1
-        r = r - (r @ d1) / (d1 @ d1) * d1
+    """A normalized random direction made orthogonal to d1 (Gram-Schmidt, two passes against rounding),
+    rescaled to unit norm or to |d1|. If normalization leaves nothing orthogonal (e.g. all-zero weights
+    with filter norm), a plain Gaussian direction is used instead."""
+    for r in (random_direction(net, center, rng, normalize, ignore_bias), rng.standard_normal(d1.shape[0])):
+        for _ in range(2):
+            r = r - (r @ d1) / (d1 @ d1) * d1
         nr = float(np.linalg.norm(r))
+        if nr > 0.0:
+            break
     return r * ((1.0 if unit else float(np.linalg.norm(d1))) / nr)

@@ -28,10 +28,10 @@ import numpy as np
 from . import optimizers as _opt
 from .data import load_dataset
 from .directions import Plane, make_plane
-from .landscape import Projection, moving_plane, project, project_points, surface
+from .landscape import Projection, loss_at, moving_plane, project, project_points, surface
 from .network import MLP
 from .spec import ExperimentSpec
-from .training import Trajectory, record_plan, train
+from .training import Trajectory, frame_index, record_plan, train
 
 FORMAT = "loss-landscape-navigator/result"
 VERSION = 1
@@ -120,6 +120,10 @@ class ExperimentResult:
                     a[f"m{i}_{k}"] = mv.paths[lab][k]
         return a
 
+    def write(self, f):
+        """Write the result as a compressed .npz into a binary file object (what ``save`` and downloads use)."""
+        np.savez_compressed(f, **self.to_arrays())
+
     def save(self, path):
         """Write ``path`` (.npz) atomically: a temporary file in the same folder, then a rename."""
         path = os.fspath(path)
@@ -129,7 +133,7 @@ class ExperimentResult:
         fd, tmp = tempfile.mkstemp(suffix=".npz.part", dir=folder)
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, **self.to_arrays())
+                self.write(f)
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
@@ -289,21 +293,18 @@ def run_experiment(spec, progress=None):
     ft = trajs[follow]
     center = ft.params[-1] if pl.center == "final" else ft.params[0]
     order = [trajs[follow]] + [trajs[l] for l in labels if l != follow]
-    if pl.method == "interpolation" and pl.center == "initial":
-        # d1 must point from the center to the other end of the run: alpha = 1 is then the final weights
-        order[0] = Trajectory(params=ft.params[::-1], steps=ft.steps[::-1], loss=ft.loss[::-1],
-                              train_acc=ft.train_acc, test_acc=ft.test_acc, lr=ft.lr)
     plane = make_plane(pl.method, net, center=center, trajectories=order, seed=spec.seed,
                        normalize=pl.normalize, ignore_bias=pl.ignore_bias)
     if progress:
         progress("surface", 0, 1)
     X, y = ds.X_train, ds.y_train
-    paths0 = {lab: project(tr, plane) for lab, tr in trajs.items()}
-    alphas, betas = _grid(spec, paths0, pl.method)
+    paths = {lab: project(tr, plane) for lab, tr in trajs.items()}
+    alphas, betas = _grid(spec, paths, pl.method)
     t1 = time.perf_counter()
     Z = surface(net, X, y, plane, alphas, betas)
     acc = surface(net, X, y, plane, alphas, betas, metric="accuracy") if spec.grid.accuracy else None
-    paths = {lab: project(tr, plane, net, X, y) for lab, tr in trajs.items()}
+    for pr in paths.values():                                 # the surface's loss under each projected point
+        pr.surface_loss = loss_at(net, X, y, plane, pr.alpha, pr.beta)
     t_surface = time.perf_counter() - t1
     moving = _moving(spec, net, X, y, plane, trajs, follow) if spec.grid.moving else None
     if progress:
@@ -316,10 +317,6 @@ def run_experiment(spec, progress=None):
                             alphas=alphas, betas=betas, surface=Z, paths=paths, acc_surface=acc,
                             moving=moving, info=info)
 
-
-def _frame_at(traj, step):
-    """Index of the last recorded frame at or before ``step``."""
-    return int(np.searchsorted(traj.steps, step, side="right") - 1)
 
 
 def _moving(spec, net, X, y, plane, trajs, follow):
@@ -340,7 +337,7 @@ def _moving(spec, net, X, y, plane, trajs, follow):
             fp = Plane(ft.params[k], plane.d1, plane.d2, "moving")
         surfs.append(surface(net, X, y, fp, alphas, betas))
         for lab, tr in trajs.items():
-            j = _frame_at(tr, ft.steps[k])
+            j = frame_index(tr.steps, ft.steps[k])
             a, b, _ = project_points(tr.params[j], fp)
             paths[lab]["alpha"].append(a[0]); paths[lab]["beta"].append(b[0])
             paths[lab]["loss"].append(tr.loss[j])

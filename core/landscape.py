@@ -66,7 +66,7 @@ try:                                  # optional: keep BLAS to one thread inside
 except ImportError:                   # pragma: no cover - depends on the environment
     _threadpool_limits = None
 
-__all__ = ["METRICS", "surface", "per_point_surface", "Projection", "project", "project_points",
+__all__ = ["METRICS", "surface", "per_point_surface", "Projection", "project", "project_points", "loss_at",
            "moving_plane", "moving_surfaces"]
 
 
@@ -411,6 +411,13 @@ def project_points(points, plane):
     return coef[0].copy(), coef[1].copy(), res
 
 
+def loss_at(net, X, y, plane, alpha, beta):
+    """Loss at the points (alpha[k], beta[k]) of the plane, batched; returns (F,) (nan where not finite)."""
+    X, y = _check_inputs(net, X, y, plane, "loss")
+    return _evaluate_points(net, X, y, plane, np.asarray(alpha, dtype=np.float64),
+                            np.asarray(beta, dtype=np.float64), "loss")
+
+
 def project(traj, plane, net=None, X=None, y=None):
     """Project a trajectory (``.params`` (F, P), optional ``.loss``, ``.steps``) onto a plane.
 
@@ -434,10 +441,7 @@ def project(traj, plane, net=None, X=None, y=None):
             loss = _nan_nonfinite(np.array([net.loss(p, X, y) for p in params]))
     else:
         loss = np.full(F, np.nan)
-    surface_loss = None
-    if have_data:
-        Xa, ya = _check_inputs(net, X, y, plane, "loss")
-        surface_loss = _evaluate_points(net, Xa, ya, plane, alpha, beta, "loss")
+    surface_loss = loss_at(net, X, y, plane, alpha, beta) if have_data else None
     steps = getattr(traj, "steps", None)
     steps = np.arange(F) if steps is None or np.asarray(steps).shape != (F,) else np.asarray(steps).copy()
     return Projection(alpha, beta, res, loss, surface_loss, steps)

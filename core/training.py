@@ -57,6 +57,12 @@ class Trajectory:
         return float(np.sum(np.linalg.norm(np.diff(self.params, axis=0), axis=1)))
 
 
+def frame_index(steps, step):
+    """Index of the last recorded frame at or before ``step`` in a sorted ``steps`` array (runs that
+    stopped early stay at their last frame)."""
+    return max(0, int(np.searchsorted(steps, step, side="right") - 1))
+
+
 def record_plan(steps, record_every):
     """Sorted step indices to record: 0, k, 2k, ... and always ``steps``."""
     idx = list(range(0, steps + 1, record_every))

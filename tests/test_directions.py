@@ -144,7 +144,7 @@ def test_errors_name_argument_and_value():
         make_plane("random", net, center=np.zeros(3))
     with pytest.raises(ValueError, match=r"trajectories\[0\].params has shape"):
         make_plane("pca", net, center=center, trajectories=[_traj(np.zeros((4, 2)))])
-    with pytest.raises(ValueError, match="interpolation direction is zero"):
+    with pytest.raises(ValueError, match=r"both ends of trajectories\[0\] equal the center"):
         make_plane("interpolation", net, center=center, trajectories=[_traj(center[None, :])])
 
 

@@ -53,6 +53,20 @@ def _run(jobs, spec, session, out):
     return t
 
 
+def _registry(ticks):
+    """(runner, cache, jobs) over a SlowRunner of ``ticks`` progress ticks."""
+    runner = SlowRunner(ticks=ticks)
+    cache = ResultCache(maxsize=4, runner=runner)
+    return runner, cache, JobRegistry(cache)
+
+
+def _training(jobs, spec, session, out):
+    """Start ``spec`` for ``session`` in a thread and wait until it reports training."""
+    t = _run(jobs, spec, session, out)
+    _until(lambda: (jobs.status(session) or "").startswith("training"))
+    return t
+
+
 def _until(cond, timeout=5.0):
     t0 = time.time()
     while not cond():
@@ -62,12 +76,9 @@ def _until(cond, timeout=5.0):
 
 
 def test_a_newer_request_of_the_same_session_cancels_the_older_one():
-    runner = SlowRunner(ticks=50)
-    cache = ResultCache(maxsize=4, runner=runner)
-    jobs = JobRegistry(cache)
+    runner, cache, jobs = _registry(50)
     out = {}
-    old = _run(jobs, _spec(1), "A", out)
-    _until(lambda: (jobs.status("A") or "").startswith("training"))
+    old = _training(jobs, _spec(1), "A", out)
     assert "/ 50,000 steps" in jobs.status("A")
     key, result, hit = jobs.compute(_spec(2), "A")                # supersedes seed 1
     old.join(timeout=5)
@@ -79,21 +90,17 @@ def test_a_newer_request_of_the_same_session_cancels_the_older_one():
 
 
 def test_a_cache_hit_also_supersedes_the_running_request():
-    cache = ResultCache(maxsize=4, runner=SlowRunner(ticks=50))
-    jobs = JobRegistry(cache)
+    _, cache, jobs = _registry(50)
     cache.put(spec_key(_spec(2)), "cached 2")
     out = {}
-    old = _run(jobs, _spec(1), "A", out)
-    _until(lambda: (jobs.status("A") or "").startswith("training"))
+    old = _training(jobs, _spec(1), "A", out)
     assert jobs.compute(_spec(2), "A")[1:] == ("cached 2", True)
     old.join(timeout=5)
     assert isinstance(out["A"], Cancelled) and spec_key(_spec(1)) not in cache
 
 
 def test_two_sessions_share_one_computation_and_one_leaving_does_not_cancel_it():
-    runner = SlowRunner(ticks=10)
-    cache = ResultCache(maxsize=4, runner=runner)
-    jobs = JobRegistry(cache)
+    runner, cache, jobs = _registry(10)
     out = {}
     ta = _run(jobs, _spec(1), "A", out)
     _until(lambda: jobs.status("A") is not None)

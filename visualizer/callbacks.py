@@ -249,9 +249,7 @@ def _slug(spec_dict):
 
 def download_npz(store, cache):
     result = result_for(store, cache)
-    buf = io.BytesIO()
-    np.savez_compressed(buf, **result.to_arrays())
-    return dcc.send_bytes(buf.getvalue(), f"{_slug(store['spec'])}.npz")
+    return dcc.send_bytes(result.write, f"{_slug(store['spec'])}.npz")
 
 
 def download_spec(store):
@@ -259,16 +257,9 @@ def download_spec(store):
     return dict(content=spec.to_json(), filename=f"{_slug(store['spec'])}.json", type="application/json")
 
 
-# Plotly rejects an interrupted animation's promise with no reason and nothing catches it (Pause does that):
-# keep those out of the console of the exported page, as assets/app.js does in the app.
-QUIET_INTERRUPTS = ('window.addEventListener("unhandledrejection", function (e) '
-                    '{ if (e.reason === undefined) { e.preventDefault(); } });')
-
-
 def animation_html(result, view):
-    """A self-contained HTML page (plotly.js inlined) that plays offline; not auto-playing."""
-    fig = figures.animated_landscape(result, view)
-    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, post_script=QUIET_INTERRUPTS)
+    """The animation as a self-contained HTML page (see figures.to_html)."""
+    return figures.to_html(figures.animated_landscape(result, view))
 
 
 def download_html(store, scale, clip, exaggerate, cache):

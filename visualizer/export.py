@@ -340,25 +340,22 @@ def write_png(img, path):
 def write_html(result, opts, path):
     """The app's plotly animation (visualizer.figures.animated_landscape), self-contained, no autoplay."""
     from . import figures
-    fn = getattr(figures, "animated_landscape", None)
-    if fn is None:
-        raise EncoderError("--format html: visualizer.figures.animated_landscape is not available")
     w, h = opts.size
-    fig = fn(result, opts.view(), height=h, title=opts.title)
+    fig = figures.animated_landscape(result, opts.view(), height=h, title=opts.title)
     fig.update_layout(width=w, height=h, autosize=False)
     if opts.elev is not None or opts.azim is not None:
         _set_camera(fig, *opts.camera)
     _set_frame_duration(fig, opts.fps)
-    # fixed div id: plotly otherwise draws a random one, and the same inputs must give the same bytes
-    fig.write_html(path, include_plotlyjs=True, full_html=True, auto_play=False, div_id="loss-landscape",
-                   config={"displaylogo": False, "responsive": False})
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(figures.to_html(fig, displaylogo=False, responsive=False))
     return len(fig.frames)
 
 
 def _set_camera(fig, elev, azim):
     """Plotly camera from matplotlib's (elev, azim): the eye at the app's distance in that direction."""
+    from .figures import CAMERA_EYE
     e, a = np.radians(elev), np.radians(azim)
-    r = float(np.linalg.norm([1.45, 1.45, 0.95]))
+    r = float(np.linalg.norm(list(CAMERA_EYE.values())))
     fig.update_layout(scene_camera_eye=dict(x=float(r * np.cos(e) * np.cos(a)), y=float(r * np.cos(e) * np.sin(a)),
                                             z=float(r * np.sin(e))))
 

@@ -15,8 +15,8 @@ Frames update only the path traces (``traces=[1, ..., 2n]``); in moving mode
 (``view.moving`` and the result has a moving landscape) they replace the surface too.
 
 Heights: the surface is ``view.height(result.surface)``; a path point sits at the
-surface's height at its projected (alpha, beta) (``Projection.surface_loss``),
-lifted a hair so it is drawn on top. The true loss of the weights, which the
+top of the drawn grid cell under its projected (alpha, beta), lifted a hair so the
+renderer's triangles never hide it. The true loss of the weights, which the
 plane does not capture exactly, is in the hover text beside the surface loss.
 Arrays are cast to float32 (plotly 7 sends them base64-encoded), so a 51 x 51
 surface with 100 frames of four paths is well under 1 MB of JSON.
@@ -33,6 +33,20 @@ from .view import ViewOptions
 COLORSCALE = "Viridis"
 LIFT = 0.015          # path points float this share of the z range above the surface
 FRAME_MS = 80         # playback: milliseconds per frame
+
+CAMERA_EYE = dict(x=-1.0, y=-1.6, z=1.2)        # the 3D landscape's default camera
+# Plotly rejects an interrupted animation's promise with no reason and nothing catches it (Pause does that):
+# keep those out of the console of an exported page, as assets/app.js does in the app.
+QUIET_INTERRUPTS = ('window.addEventListener("unhandledrejection", function (e) '
+                    '{ if (e.reason === undefined) { e.preventDefault(); } });')
+
+
+def to_html(fig, **config):
+    """A self-contained page (plotly.js inlined) that plays offline, not auto-playing. The div id is fixed,
+    so the same figure always gives the same bytes. ``config``: plotly config options."""
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, div_id="loss-landscape",
+                       post_script=QUIET_INTERRUPTS, config=config or None)
+
 
 _HOVER_PATH = ("<b>%{fullData.name}</b><br>step %{customdata[0]:.0f}"
                "<br>surface loss at (α, β) %{customdata[1]:.4g}"
@@ -212,7 +226,7 @@ def animated_landscape(result, view: ViewOptions | None = None, step=None, heigh
             yaxis=dict(title="β (direction 2)", range=[float(betas[0]), float(betas[-1])]),
             zaxis=dict(title=zlabel, range=[zmin - 0.02 * (top - zmin), top]),
             aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
-            camera=dict(eye=dict(x=-1.0, y=-1.6, z=1.2)),       # from above the valleys: every path in view
+            camera=dict(eye=dict(CAMERA_EYE)),                  # from above the valleys: every path in view
             uirevision="landscape"),
     )
     # Traces and frames are plain dicts built above (tests check they validate); skipping plotly's

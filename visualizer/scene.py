@@ -60,23 +60,16 @@ def build_scene(result, opts):
     v = opts.view()
     labels = V.check_labels(result, opts.optimizers)
     steps = V.animation_steps(result, opts.frames, labels)
+    last_step = int(max(result.trajectories[l].steps[-1] for l in labels))
     if opts.fmt == "png":
         s = steps[-1] if opts.step is None else opts.step
-        last = int(max(result.trajectories[l].steps[-1] for l in labels))
-        if not 0 <= s <= last:
-            raise UsageError("--step", s, f"must be an integer in [0, {last}] (the run's steps)")
+        if not 0 <= s <= last_step:
+            raise UsageError("--step", s, f"must be an integer in [0, {last_step}] (the run's steps)")
         steps = np.array([s])
-    last_step = int(max(result.trajectories[l].steps[-1] for l in labels))
     colors = [V.color_of(result, l) for l in labels]
     title = opts.title if opts.title is not None else result.spec.name
-    sc = dict(labels=labels, colors=colors, steps=np.asarray(steps), last_step=last_step, title=title)
-    paths, ends, losses, diverged = {}, {}, {}, {}
-    for l in labels:
-        tr = result.trajectories[l]
-        idx = np.array([V.frame_index(tr.steps, s) for s in steps])
-        losses[l] = tr.loss[idx]
-        diverged[l] = _diverged(tr, steps)
-    offgrid = {}
+    sc = dict(labels=labels, colors=colors, last_step=last_step, title=title)
+    paths, ends, offgrid = {}, {}, {}
     if opts.moving:
         # as in the app: one frame per moving-landscape surface (at most --frames of them, evenly spread);
         # each frame has its own plane, so there are balls but no trails
@@ -87,11 +80,13 @@ def build_scene(result, opts):
         if opts.fmt == "png":
             fidx = np.array([V.frame_index(mv.steps, steps[0])])
         steps = np.asarray(mv.steps)[fidx]
-        for l in labels:
-            tr = result.trajectories[l]
-            idx = np.array([V.frame_index(tr.steps, s) for s in steps])
-            losses[l] = tr.loss[idx]
-            diverged[l] = _diverged(tr, steps)
+    steps = np.asarray(steps)
+    losses, diverged = {}, {}                   # the legend's true loss and "diverged" flag, per frame
+    for l in labels:
+        tr = result.trajectories[l]
+        losses[l] = tr.loss[[V.frame_index(tr.steps, s) for s in steps]]
+        diverged[l] = _diverged(tr, steps)
+    if opts.moving:
         clip = V.clip_value(mv.surfaces, v)
         H, zlabel = V.height(mv.surfaces, v, clip=clip)
         for l in labels:
@@ -105,7 +100,7 @@ def build_scene(result, opts):
             ends[l] = np.arange(len(steps))
             offgrid[l] = out
         sc.update(alphas=mv.alphas, betas=mv.betas, heights=H, surface_of_frame=fidx, zlabel=zlabel,
-                  trails=False, moving_follow=mv.follow, steps=steps)
+                  trails=False, moving_follow=mv.follow)
     else:
         clip = V.clip_value(result.surface, v)
         H, zlabel = V.height(result.surface, v, clip=clip)
@@ -127,7 +122,7 @@ def build_scene(result, opts):
     lo, hi = (float(fin.min()), float(fin.max())) if fin.size else (0.0, 1.0)
     if hi <= lo:
         hi = lo + 1.0
-    sc.update(zlim=(lo, hi), paths=paths, ends=ends, losses=losses, diverged=diverged, offgrid=offgrid)
+    sc.update(steps=steps, zlim=(lo, hi), paths=paths, ends=ends, losses=losses, diverged=diverged, offgrid=offgrid)
     return Scene(**sc)
 
 

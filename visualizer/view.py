@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.training import frame_index  # noqa: F401  (re-exported: the figures and exporters use view.frame_index)
+
 SCALES = ("linear", "log", "sqrt")
 LOG_EPS = 1e-4
 MAX_ANIMATION_FRAMES = 300
@@ -116,9 +118,6 @@ def animation_steps(result, n_frames=100, labels=None):
     return all_steps[idx]
 
 
-def frame_index(steps, step):
-    """Index of the last recorded frame at or before ``step`` (runs that stopped early stay put)."""
-    return max(0, int(np.searchsorted(steps, step, side="right") - 1))
 
 
 def _cell(alphas, betas, Z, a, b):

@@ -14,6 +14,7 @@ from .callbacks import _safe, download_html, download_npz, download_spec, main, 
 from .controls import N_ROWS, ROW_FIELDS, SPEC_FIELDS
 from .jobs import JobRegistry
 
+
 def _row(field):
     return {"type": field, "index": ALL}
 
@@ -21,16 +22,12 @@ def _row(field):
 def register_callbacks(app, cache, jobs=None):
     """Connect the page to the plain functions of ``callbacks``; ``jobs``: the app's JobRegistry."""
     jobs = jobs if jobs is not None else JobRegistry(cache)
-    spec_ids = {"dataset": "dataset", "hidden": "hidden", "seed": "seed", "steps": "steps",
-                "batch_size": "batch-size", "record_every": "record-every", "target_loss": "target-loss",
-                "plane_method": "plane-method", "grid_resolution": "grid-resolution",
-                "grid_range": "grid-range", "moving": "moving"}
-    spec_props = {"moving": "value"}
-    field_deps = [(spec_ids[f], spec_props.get(f, "value")) for f in SPEC_FIELDS]
+    spec_ids = [f.replace("_", "-") for f in SPEC_FIELDS]     # the layout's ids: batch_size -> batch-size
+    field_deps = [(i, "value") for i in spec_ids]
     row_deps = [(_row(f), "value") for f in ROW_FIELDS]
 
     @app.callback(
-        [Output(i, p, allow_duplicate=False) for i, p in field_deps]
+        [Output(i, p) for i, p in field_deps]
         + [Output(i, p) for i, p in row_deps]
         + [Output("spec-base", "data"), Output("spec-store", "data"), Output("alert-error", "children"),
            Output("run-status", "children")],
@@ -49,7 +46,7 @@ def register_callbacks(app, cache, jobs=None):
         trigger = ctx.triggered_id
         if isinstance(trigger, dict):
             trigger = {"type": trigger["type"], "index": trigger["index"]}
-        elif trigger in spec_ids.values():
+        elif trigger in spec_ids:
             trigger = "controls"
         o = main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs, session)
         v = o["values"]
