@@ -154,9 +154,12 @@ class MLP:
             acts.append(A)
         W, b = layers[-1]
         z = (W @ A)[0] + b[0]                          # (n,)
-        loss = bce_from_logits(z, y)
+        # bce_from_logits and sigmoid, fused: one exp(-|z|) serves both (this is the training hot path)
+        e = np.exp(-np.abs(z))
+        loss = float(np.add.reduce(np.maximum(z, 0.0) + np.log1p(e) - y * z)) / n
+        s = np.where(z >= 0, 1.0, e) / (1.0 + e)       # sigmoid(z), stable
         grad = np.empty(self.n_params)
-        dZ = ((sigmoid(z) - y) / n)[None, :]           # (1, n)
+        dZ = ((s - y) / n)[None, :]                    # (1, n)
         for li in range(len(layers) - 1, -1, -1):
             W, _ = layers[li]
             wsl, shape, bsl = self.layout[li]
