@@ -10,6 +10,7 @@ import os
 import sys
 import time
 
+from .cli import StageBar, Terminated, terminate_as_interrupt
 from .experiment import run_experiment
 from .spec import ExperimentSpec
 
@@ -56,22 +57,6 @@ def format_table(rows):
     return "\n".join(lines)
 
 
-def _progress_bar(total_steps, quiet):
-    if quiet or total_steps < 20000:
-        return None, lambda: None
-    try:
-        from tqdm import tqdm
-    except ImportError:                        # tqdm is optional for the core
-        return None, lambda: None
-    bar = tqdm(total=total_steps, unit="step", desc="training", file=sys.stderr, leave=False)
-
-    def cb(stage, done, total):
-        if stage == "train":
-            bar.n = done
-            bar.refresh()
-    return cb, bar.close
-
-
 def cmd_run(args):
     spec = load_spec(args.spec)
     if args.out is not None:
@@ -80,12 +65,9 @@ def cmd_run(args):
             raise ValueError(f"--out {args.out!r}: folder {folder!r} does not exist")
         if not args.out.endswith(".npz"):
             raise ValueError(f"--out {args.out!r}: the run file must end in .npz")
-    cb, close = _progress_bar(spec.training.steps * len(spec.optimizers), args.quiet)
     t0 = time.perf_counter()
-    try:
-        result = run_experiment(spec, progress=cb)
-    finally:
-        close()
+    with StageBar(enabled=not args.quiet, min_total=20000) as bar:   # long runs only; silent off a terminal
+        result = run_experiment(spec, progress=bar)
     rows = result.summary()
     print(f"{spec.name}  (seed {spec.seed}, {result.info['dataset']}: {result.info['n_train']} train / "
           f"{result.info['n_test']} test, network {result.layer_sizes}, {result.info['n_params']} weights)")
@@ -122,12 +104,16 @@ def main(argv=None):
     p.error = ap.error
     args = ap.parse_args(argv)
     try:
-        return {"run": cmd_run, "presets": cmd_presets}[args.cmd](args)
+        with terminate_as_interrupt():
+            return {"run": cmd_run, "presets": cmd_presets}[args.cmd](args)
     except ValueError as e:
         sys.stderr.write(f"error: {e}\n")
         return 2
+    except Terminated:
+        sys.stderr.write("terminated; no file written\n")
+        return Terminated.exit_status
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write("interrupted; no file written\n")
         return 130
 
 

@@ -16,6 +16,7 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from .errors import quote
 
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
 WISCONSIN_PATH = os.path.join(ASSETS, "data", "breast-cancer-wisconsin.data")
@@ -140,24 +141,24 @@ def read_csv(path, target):
     Errors name the file, the column and the fix.
     """
     if not isinstance(path, str) or not path:
-        raise ValueError(f"data.path={path!r}: give the path of a CSV file with a header row")
+        raise ValueError(f"data.path={quote(path)}: give the path of a CSV file with a header row")
     if not os.path.isfile(path):
-        raise ValueError(f"data.path={path!r}: no such file")
+        raise ValueError(f"data.path={quote(path)}: no such file")
     with open(path, newline="") as f:
         reader = csv.reader(f)
         try:
             header = [h.strip() for h in next(reader)]
         except StopIteration:
-            raise ValueError(f"data.path={path!r}: the file is empty; expected a header row and data rows") from None
+            raise ValueError(f"data.path={quote(path)}: the file is empty; expected a header row and data rows") from None
         rows = [r for r in reader if any(c.strip() for c in r)]
     if target not in header:
-        raise ValueError(f"data.target={target!r}: no such column in {path!r}; columns are {header}")
+        raise ValueError(f"data.target={quote(target)}: no such column in {quote(path)}; columns are {header}")
     if not rows:
-        raise ValueError(f"data.path={path!r}: no data rows after the header")
+        raise ValueError(f"data.path={quote(path)}: no data rows after the header")
     t = header.index(target)
     names = [h for i, h in enumerate(header) if i != t]
     if not names:
-        raise ValueError(f"data.path={path!r}: needs at least one feature column besides target {target!r}")
+        raise ValueError(f"data.path={quote(path)}: needs at least one feature column besides target {quote(target)}")
     X = np.empty((len(rows), len(names))); y_raw = []
     for r_i, r in enumerate(rows, start=2):
         if len(r) != len(header):
@@ -167,14 +168,14 @@ def read_csv(path, target):
             try:
                 X[r_i - 2, j] = float(v)
             except ValueError:
-                raise ValueError(f"{path}: line {r_i}, column {names[j]!r}: value {v!r} is not numeric; "
+                raise ValueError(f"{path}: line {r_i}, column {quote(names[j])}: value {quote(v)} is not numeric; "
                                  "features must be numbers") from None
         y_raw.append(r[t].strip())
     if not np.all(np.isfinite(X)):
         raise ValueError(f"{path}: features contain nan or inf; remove or fill those values")
     classes = sorted(set(y_raw))
     if len(classes) != 2:
-        raise ValueError(f"data.target={target!r}: the target must be binary (2 distinct values), "
+        raise ValueError(f"data.target={quote(target)}: the target must be binary (2 distinct values), "
                          f"found {len(classes)}: {classes[:10]}")
     # numeric classes: larger one is 1 (so 0/1 and 2/4 map as expected); otherwise sorted order
     try:
@@ -197,15 +198,15 @@ def load_dataset(name="wisconsin", seed=0, split=None, test_fraction=None, n_sam
     synthetic sets).
     """
     if name not in DATASETS:
-        raise ValueError(f"data.name={name!r}: allowed are {', '.join(DATASETS)}")
+        raise ValueError(f"data.name={quote(name)}: allowed are {', '.join(DATASETS)}")
     if split is None:
         split = "article" if name in ("wisconsin", "csv") else "stratified"
     if split not in SPLITS:
-        raise ValueError(f"data.split={split!r}: allowed are {', '.join(SPLITS)}")
+        raise ValueError(f"data.split={quote(split)}: allowed are {', '.join(SPLITS)}")
     if test_fraction is None:
         test_fraction = 183 / 683 if name == "wisconsin" else 0.25
     if not (isinstance(test_fraction, (int, float)) and 0.05 <= test_fraction <= 0.9):
-        raise ValueError(f"data.test_fraction={test_fraction!r}: must be a number in [0.05, 0.9]")
+        raise ValueError(f"data.test_fraction={quote(test_fraction)}: must be a number in [0.05, 0.9]")
     n_train_article = None
     if name == "wisconsin":
         X, y = parse_wisconsin(drop_missing=drop_missing)
@@ -216,11 +217,11 @@ def load_dataset(name="wisconsin", seed=0, split=None, test_fraction=None, n_sam
         X, y, names = read_csv(path, target)
     else:
         if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or not 20 <= n_samples <= MAX_SAMPLES:
-            raise ValueError(f"data.n_samples={n_samples!r}: must be an integer in [20, {MAX_SAMPLES}]")
+            raise ValueError(f"data.n_samples={quote(n_samples)}: must be an integer in [20, {MAX_SAMPLES}]")
         if noise is None:
             noise = {"moons": 0.15, "circles": 0.08, "spirals": 0.03, "xor": 0.05}[name]
         if not (isinstance(noise, (int, float)) and 0 <= noise <= 1):
-            raise ValueError(f"data.noise={noise!r}: must be a number in [0, 1]")
+            raise ValueError(f"data.noise={quote(noise)}: must be a number in [0, 1]")
         rng = np.random.default_rng(seed)
         X, y = _GENERATORS[name](int(n_samples), float(noise), rng)
         names = ["x1", "x2"]

@@ -41,6 +41,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .errors import quote
+
 PLANE_METHODS = ("random", "pca", "interpolation")
 NORMALIZATIONS = ("filter", "layer", "none")
 _EPS = 1e-10
@@ -120,7 +122,7 @@ class Plane:
 # ---------------------------------------------------------------- directions
 def _check_normalize(normalize):
     if normalize not in NORMALIZATIONS:
-        raise ValueError(f"normalize={normalize!r}: allowed are {', '.join(map(repr, NORMALIZATIONS))}")
+        raise ValueError(f"normalize={quote(normalize)}: allowed are {', '.join(map(repr, NORMALIZATIONS))}")
 
 
 def _normalize(net, direction, center, normalize, ignore_bias):
@@ -202,13 +204,13 @@ def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="f
     directions ("random", and ``d2`` of "interpolation"); PCA uses no randomness.
     """
     if method not in PLANE_METHODS:
-        raise ValueError(f"method={method!r}: allowed are {', '.join(map(repr, PLANE_METHODS))}")
+        raise ValueError(f"method={quote(method)}: allowed are {', '.join(map(repr, PLANE_METHODS))}")
     _check_normalize(normalize)
     P = net.n_params
     trajs = _trajectory_params(trajectories, P)
     if center is None:
         if trajs is None:
-            raise ValueError(f"center=None and trajectories=None: method {method!r} needs a center (P,) "
+            raise ValueError(f"center=None and trajectories=None: method {quote(method)} needs a center (P,) "
                              "or trajectories to take the final weights from")
         center = trajs[0][-1]
     center = _as_vector(center, "center", P).copy()
@@ -220,7 +222,7 @@ def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="f
         return Plane(center, d1, d2, "random")
 
     if trajs is None:
-        raise ValueError(f"trajectories=None: method {method!r} needs a list of trajectories")
+        raise ValueError(f"trajectories=None: method {quote(method)} needs a list of trajectories")
 
     if method == "pca":
         M = np.concatenate([p - center for p in trajs], axis=0)      # (sum frames, P)

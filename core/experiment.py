@@ -32,6 +32,7 @@ from .landscape import Projection, loss_at, moving_plane, project, project_point
 from .network import MLP
 from .spec import ExperimentSpec
 from .training import Trajectory, frame_index, record_plan, train
+from .errors import quote
 
 FORMAT = "loss-landscape-navigator/result"
 VERSION = 1
@@ -164,9 +165,9 @@ def from_arrays(a):
         raise ValueError(f"no 'meta' entry, so this is not a {FORMAT} file")
     meta = json.loads(str(a["meta"]))
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"format {meta.get('format') if isinstance(meta, dict) else None!r}; expected {FORMAT!r}")
+        raise ValueError(f"format {quote(meta.get('format') if isinstance(meta, dict) else None)}; expected {quote(FORMAT)}")
     if meta.get("version") != VERSION:
-        raise ValueError(f"version {meta.get('version')!r}; this program reads version {VERSION}")
+        raise ValueError(f"version {quote(meta.get('version'))}; this program reads version {VERSION}")
     spec = ExperimentSpec.from_dict(meta["spec"])
     labels = meta["labels"]
     trajs, paths = {}, {}

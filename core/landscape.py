@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .directions import Plane, renormalize
+from .errors import quote
 
 METRICS = ("loss", "accuracy")
 CHUNK_BYTES = 48 * 2 ** 20          # working-memory budget of one chunk (one worker)
@@ -82,11 +83,11 @@ def _axis(values, name):
 
 def _check_inputs(net, X, y, plane, metric):
     if metric not in METRICS:
-        raise ValueError(f"metric={metric!r}: allowed are {', '.join(map(repr, METRICS))}")
+        raise ValueError(f"metric={quote(metric)}: allowed are {', '.join(map(repr, METRICS))}")
     if not isinstance(plane, Plane):
         raise ValueError(f"plane={type(plane).__name__}: expected a core.directions.Plane")
     if plane.center.shape != (net.n_params,):
-        raise ValueError(f"plane.center has shape {plane.center.shape}: expected ({net.n_params},) for {net!r}")
+        raise ValueError(f"plane.center has shape {plane.center.shape}: expected ({net.n_params},) for {quote(net)}")
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64).ravel()
     if X.ndim != 2 or X.shape[1] != net.layer_sizes[0]:

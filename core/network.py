@@ -11,6 +11,7 @@ Layout of ``p``: for each layer in order, W row-major (out*in values) then b.
 from __future__ import annotations
 
 import numpy as np
+from .errors import quote
 
 MAX_HIDDEN_LAYERS = 4
 MAX_UNITS = 512
@@ -44,10 +45,10 @@ class MLP:
         sizes = list(layer_sizes) if not isinstance(layer_sizes, (int, str)) else None
         if sizes is None or len(sizes) < 2:
             raise ValueError(
-                f"layer_sizes={layer_sizes!r}: give a list [n_inputs, hidden..., 1], e.g. [9, 15, 1]")
+                f"layer_sizes={quote(layer_sizes)}: give a list [n_inputs, hidden..., 1], e.g. [9, 15, 1]")
         for i, s in enumerate(sizes):
             if isinstance(s, bool) or not isinstance(s, (int, np.integer)) or s < 1:
-                raise ValueError(f"layer_sizes[{i}]={s!r}: every layer needs a positive integer number of units")
+                raise ValueError(f"layer_sizes[{i}]={quote(s)}: every layer needs a positive integer number of units")
         if sizes[-1] != 1:
             raise ValueError(f"layer_sizes[-1]={sizes[-1]}: the output layer must have 1 unit (binary classification)")
         if len(sizes) - 2 > MAX_HIDDEN_LAYERS:
@@ -73,7 +74,7 @@ class MLP:
         """Flat vector (P,) -> [(W (out,in), b (out,)), ...] as views into p."""
         p = np.asarray(p)
         if p.shape != (self.n_params,):
-            raise ValueError(f"params shape {p.shape}: expected ({self.n_params},) for {self!r}")
+            raise ValueError(f"params shape {p.shape}: expected ({self.n_params},) for {quote(self)}")
         return [(p[w].reshape(shape), p[b]) for w, shape, b in self.layout]
 
     def flatten(self, layers):
@@ -95,7 +96,7 @@ class MLP:
         ``RandomState(seed)`` stream, each layer in order W = randn(out, in)/sqrt(in).
         """
         if scheme not in INIT_SCHEMES:
-            raise ValueError(f"init scheme={scheme!r}: allowed are {', '.join(INIT_SCHEMES)}")
+            raise ValueError(f"init scheme={quote(scheme)}: allowed are {', '.join(INIT_SCHEMES)}")
         if scheme == "article":
             rs = np.random.RandomState(seed)
             draw = lambda shape: rs.randn(*shape)

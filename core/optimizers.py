@@ -27,6 +27,7 @@ from typing import Callable
 import numpy as np
 
 from .schedules import SCHEDULES, make_schedule
+from .errors import quote
 
 OPTIMIZERS = ("sgd", "annealing", "large_lr", "momentum", "nesterov", "adam", "rmsprop")
 MAX_LR = 100.0
@@ -75,22 +76,22 @@ def allowed_hparams(name):
 def check_hparams(name, hp, where="optimizer"):
     """Validate hyper-parameters; errors name the field, the value and what is allowed."""
     if name not in OPTIMIZERS:
-        raise ValueError(f"{where}.name={name!r}: allowed are {', '.join(OPTIMIZERS)}")
+        raise ValueError(f"{where}.name={quote(name)}: allowed are {', '.join(OPTIMIZERS)}")
     allowed = allowed_hparams(name)
     for k, v in hp.items():
         if k not in allowed:
-            raise ValueError(f"{where}.{k}: unknown hyper-parameter for {name!r}; allowed are {', '.join(sorted(allowed))}")
+            raise ValueError(f"{where}.{k}: unknown hyper-parameter for {quote(name)}; allowed are {', '.join(sorted(allowed))}")
         if k == "schedule":
             if v not in SCHEDULES:
-                raise ValueError(f"{where}.schedule={v!r}: allowed are {', '.join(SCHEDULES)}")
+                raise ValueError(f"{where}.schedule={quote(v)}: allowed are {', '.join(SCHEDULES)}")
             continue
         lo, hi, incl = RANGES[k]
         if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not _finite(v):
-            raise ValueError(f"{where}.{k}={v!r}: must be a finite number")
+            raise ValueError(f"{where}.{k}={quote(v)}: must be a finite number")
         if not ((lo <= v if incl else lo < v) and (v < hi if k in ("momentum", "beta1", "beta2", "alpha") else v <= hi)):
             lb = "[" if incl else "("
             rb = ")" if k in ("momentum", "beta1", "beta2", "alpha") else "]"
-            raise ValueError(f"{where}.{k}={v!r}: must be in {lb}{lo}, {hi}{rb}")
+            raise ValueError(f"{where}.{k}={quote(v)}: must be in {lb}{lo}, {hi}{rb}")
 
 
 def make(name, **hparams):

@@ -10,6 +10,7 @@ Closed forms (lr0 = base rate, t = step):
 from __future__ import annotations
 
 import math
+from .errors import quote
 
 SCHEDULES = ("constant", "step", "exponential", "cosine", "inverse_time")
 
@@ -46,4 +47,4 @@ def make_schedule(name, lr, drop=0.5, every=1000, decay_rate=0.1, decay_steps=10
         return cosine(lr, total_steps, min_lr)
     if name == "inverse_time":
         return inverse_time(lr, decay_rate, decay_steps)
-    raise ValueError(f"schedule={name!r}: allowed are {', '.join(SCHEDULES)}")
+    raise ValueError(f"schedule={quote(name)}: allowed are {', '.join(SCHEDULES)}")

@@ -22,6 +22,7 @@ from . import data as _data
 from . import optimizers as _opt
 from .network import MAX_HIDDEN_LAYERS, MAX_UNITS, INIT_SCHEMES
 from .training import MAX_FRAMES, MAX_STEPS, record_plan
+from .errors import quote
 
 PRESET_DIR = os.path.join(_data.ASSETS, "presets")
 MAX_OPTIMIZERS = 8
@@ -74,7 +75,7 @@ class OptimizerSpec:
     @classmethod
     def from_dict(cls, d, where="optimizers[?]"):
         if not isinstance(d, dict):
-            raise ValueError(f"{where}={d!r}: each optimizer must be an object like {{\"name\": \"sgd\", \"lr\": 0.07}}")
+            raise ValueError(f"{where}={quote(d)}: each optimizer must be an object like {{\"name\": \"sgd\", \"lr\": 0.07}}")
         d = dict(d)
         name = d.pop("name", None)
         label = d.pop("label", None)
@@ -141,7 +142,7 @@ class ExperimentSpec:
             if k in _SECTIONS:
                 sec = _SECTIONS[k]
                 if not isinstance(v, dict):
-                    raise ValueError(f"{k}={v!r}: must be an object with keys {', '.join(f.name for f in fields(sec))}")
+                    raise ValueError(f"{k}={quote(v)}: must be an object with keys {', '.join(f.name for f in fields(sec))}")
                 allowed = {f.name for f in fields(sec)}
                 for kk in v:
                     if kk not in allowed:
@@ -149,7 +150,7 @@ class ExperimentSpec:
                 kw[k] = sec(**v)
             elif k == "optimizers":
                 if not isinstance(v, list):
-                    raise ValueError(f"optimizers={v!r}: must be a list of optimizer objects")
+                    raise ValueError(f"optimizers={quote(v)}: must be a list of optimizer objects")
                 kw[k] = [OptimizerSpec.from_dict(o, f"optimizers[{i}]") for i, o in enumerate(v)]
             else:
                 kw[k] = v
@@ -182,7 +183,7 @@ class ExperimentSpec:
     def preset(cls, name):
         names = cls.presets()
         if name not in names:
-            raise ValueError(f"preset={name!r}: allowed are {', '.join(names)}")
+            raise ValueError(f"preset={quote(name)}: allowed are {', '.join(names)}")
         return cls.load(os.path.join(PRESET_DIR, name + ".json"))
 
     def labels(self):
@@ -193,21 +194,21 @@ class ExperimentSpec:
         """Check every field; raise ValueError naming the field, the value and what is allowed."""
         def integer(where, v, lo, hi):
             if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise ValueError(f"{where}={v!r}: must be an integer in [{lo}, {hi}]")
+                raise ValueError(f"{where}={quote(v)}: must be an integer in [{lo}, {hi}]")
 
         def number(where, v, lo, hi, lo_open=False):
             ok = not isinstance(v, bool) and isinstance(v, (int, float)) and v == v
             if ok:
                 ok = (lo < v if lo_open else lo <= v) and v <= hi
             if not ok:
-                raise ValueError(f"{where}={v!r}: must be a number in {'(' if lo_open else '['}{lo}, {hi}]")
+                raise ValueError(f"{where}={quote(v)}: must be a number in {'(' if lo_open else '['}{lo}, {hi}]")
 
         def choice(where, v, allowed):
             if v not in allowed:
-                raise ValueError(f"{where}={v!r}: allowed are {', '.join(map(str, allowed))}")
+                raise ValueError(f"{where}={quote(v)}: allowed are {', '.join(map(str, allowed))}")
 
         if not isinstance(self.name, str) or len(self.name) > 200:
-            raise ValueError(f"name={self.name!r}: must be a string of at most 200 characters")
+            raise ValueError(f"name={quote(self.name)}: must be a string of at most 200 characters")
         integer("seed", self.seed, 0, 2**32 - 1)
         d = self.data
         choice("data.name", d.name, _data.DATASETS)
@@ -220,12 +221,12 @@ class ExperimentSpec:
             number("data.noise", d.noise, 0.0, 1.0)
         if d.name == "csv":
             if not isinstance(d.path, str) or not d.path:
-                raise ValueError(f"data.path={d.path!r}: the csv dataset needs the path of a CSV file")
+                raise ValueError(f"data.path={quote(d.path)}: the csv dataset needs the path of a CSV file")
             if not isinstance(d.target, str) or not d.target:
-                raise ValueError(f"data.target={d.target!r}: the csv dataset needs the name of its target column")
+                raise ValueError(f"data.target={quote(d.target)}: the csv dataset needs the name of its target column")
         m = self.model
         if not isinstance(m.hidden, list) or not 1 <= len(m.hidden) <= MAX_HIDDEN_LAYERS:
-            raise ValueError(f"model.hidden={m.hidden!r}: must be a list of 1 to {MAX_HIDDEN_LAYERS} layer widths, e.g. [15]")
+            raise ValueError(f"model.hidden={quote(m.hidden)}: must be a list of 1 to {MAX_HIDDEN_LAYERS} layer widths, e.g. [15]")
         for i, h in enumerate(m.hidden):
             integer(f"model.hidden[{i}]", h, 1, MAX_UNITS)
         choice("model.init", m.init, INIT_SCHEMES)
@@ -240,17 +241,17 @@ class ExperimentSpec:
                              f"at most {MAX_FRAMES} are allowed, so use record_every >= {-(-t.steps // (MAX_FRAMES - 1))}")
         number("training.target_loss", t.target_loss, 0.0, 100.0, lo_open=True)
         if not isinstance(self.optimizers, list) or not 1 <= len(self.optimizers) <= MAX_OPTIMIZERS:
-            raise ValueError(f"optimizers: {len(self.optimizers) if isinstance(self.optimizers, list) else self.optimizers!r} given; "
+            raise ValueError(f"optimizers: {quote(len(self.optimizers) if isinstance(self.optimizers, list) else self.optimizers)} given; "
                              f"give 1 to {MAX_OPTIMIZERS} optimizers")
         seen = set()
         for i, o in enumerate(self.optimizers):
             where = f"optimizers[{i}]"
             if o.label is not None and (not isinstance(o.label, str) or not o.label.strip() or len(o.label) > 40):
-                raise ValueError(f"{where}.label={o.label!r}: must be a non-empty string of at most 40 characters")
+                raise ValueError(f"{where}.label={quote(o.label)}: must be a non-empty string of at most 40 characters")
             _opt.check_hparams(o.name, o.hparams, where)
             lab = o.label if o.label is not None else o.name
             if lab in seen:
-                raise ValueError(f"{where}.label={lab!r}: labels must be unique; give this optimizer its own \"label\"")
+                raise ValueError(f"{where}.label={quote(lab)}: labels must be unique; give this optimizer its own \"label\"")
             seen.add(lab)
         p = self.plane
         choice("plane.method", p.method, PLANES)
@@ -259,7 +260,7 @@ class ExperimentSpec:
             choice("plane.center_on", p.center_on, self.labels())
         choice("plane.normalize", p.normalize, NORMALIZE)
         if not isinstance(p.ignore_bias, bool):
-            raise ValueError(f"plane.ignore_bias={p.ignore_bias!r}: must be true or false")
+            raise ValueError(f"plane.ignore_bias={quote(p.ignore_bias)}: must be true or false")
         g = self.grid
         integer("grid.resolution", g.resolution, 3, MAX_GRID)
         if g.range is not None:
@@ -267,7 +268,7 @@ class ExperimentSpec:
         number("grid.margin", g.margin, 0.0, 10.0)
         for k in ("accuracy", "moving"):
             if not isinstance(getattr(g, k), bool):
-                raise ValueError(f"grid.{k}={getattr(g, k)!r}: must be true or false")
+                raise ValueError(f"grid.{k}={quote(getattr(g, k))}: must be true or false")
         integer("grid.moving_frames", g.moving_frames, 2, MAX_MOVING_FRAMES)
         integer("grid.moving_resolution", g.moving_resolution, 3, MAX_MOVING_GRID)
         return self

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from .errors import quote
 
 MAX_STEPS = 200_000
 MAX_FRAMES = 1000
@@ -82,7 +83,7 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
     """
     for name, v, lo, hi in (("steps", steps, 1, MAX_STEPS), ("record_every", record_every, 1, MAX_STEPS)):
         if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
-            raise ValueError(f"training.{name}={v!r}: must be an integer in [{lo}, {hi}]")
+            raise ValueError(f"training.{name}={quote(v)}: must be an integer in [{lo}, {hi}]")
     plan = record_plan(int(steps), int(record_every))
     if len(plan) > MAX_FRAMES:
         raise ValueError(f"training.record_every={record_every}: {steps} steps would record {len(plan)} frames; "
@@ -91,7 +92,7 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
     n = len(y)
     full = batch_size is None or batch_size >= n
     if not full and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-        raise ValueError(f"training.batch_size={batch_size!r}: must be a positive integer or null (full batch)")
+        raise ValueError(f"training.batch_size={quote(batch_size)}: must be a positive integer or null (full batch)")
     rng = np.random.default_rng(seed)
     has_test = len(ds.y_test) > 0
 

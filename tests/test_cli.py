@@ -75,3 +75,110 @@ def test_bad_spec_file_exit_2(tmp_path):
     bad = tmp_path / "bad.json"; bad.write_text('{"optimizers": [{"name": "sgd", "lr": 0}]}')
     r = run_cli("run", str(bad))
     assert r.returncode == 2 and "optimizers[0].lr=0" in r.stderr
+
+
+# ------------------------------------------------------------ every entry point, in a pipe and on a terminal
+def _entry_points(tmp_path):
+    spec = small_spec_file(tmp_path)
+    return {
+        "core run": (["-m", "core", "run", spec, "--out", str(tmp_path / "run.npz")], tmp_path / "run.npz"),
+        "export gif": (["-m", "visualizer", "export", spec, "--format", "gif", "--out", str(tmp_path / "a.gif"),
+                        "--frames", "4", "--size", "200x160"], tmp_path / "a.gif"),
+        "export png": (["-m", "visualizer", "export", spec, "--out", str(tmp_path / "a.png"), "--size", "200x160"],
+                       tmp_path / "a.png"),
+        "serve --help": (["-m", "visualizer", "serve", "--help"], None),
+    }
+
+
+def _run_on_pty(args, timeout=300):
+    """Run with stdout and stderr on a pseudo-terminal: (exit status, everything it printed)."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+    import threading
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))   # 100 x 24, as a terminal has
+    p = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
+    os.close(slave)
+    chunks = []
+
+    def read():
+        while True:
+            try:
+                b = os.read(master, 4096)
+            except OSError:                   # the child closed the terminal
+                return
+            if not b:
+                return
+            chunks.append(b)
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    rc = p.wait(timeout=timeout)
+    t.join(10)
+    os.close(master)
+    return rc, b"".join(chunks).decode(errors="replace")
+
+
+@pytest.mark.parametrize("name", ["core run", "export gif", "export png", "serve --help"])
+def test_entry_points_in_a_pipe(tmp_path, name):
+    """stdout and stderr captured (not a terminal), as in scripts, Makefiles, cron and CI."""
+    args, out = _entry_points(tmp_path)[name]
+    r = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr and r.stderr == "", r.stderr     # no progress bar text in a pipe
+    if out is not None:
+        assert out.exists() and out.stat().st_size > 0
+        assert f"{out}" in r.stdout
+    else:
+        assert "--host" in r.stdout and "--port" in r.stdout
+
+
+@pytest.mark.parametrize("name", ["core run", "export gif", "serve --help"])
+def test_entry_points_on_a_terminal(tmp_path, name):
+    args, out = _entry_points(tmp_path)[name]
+    if name == "core run":                    # a run long enough for its progress bar (>= 20,000 steps)
+        d = json.loads(open(args[3]).read())
+        d["optimizers"] = d["optimizers"][:1]
+        d["training"].update(steps=20000, record_every=100)
+        open(args[3], "w").write(json.dumps(d))
+    rc, text = _run_on_pty(args)
+    assert rc == 0, text
+    assert "Traceback" not in text
+    if out is not None:
+        assert out.exists() and out.stat().st_size > 0
+    if name == "core run":
+        assert "train:" in text and "%|" in text      # the tqdm bar drew on the terminal
+    if name == "export gif":
+        assert "gif:" in text and "frame" in text
+
+
+def _start_and_wait_for_part(args, folder, timeout=120):
+    import time
+    p = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < timeout:
+        if any(".part" in f for f in os.listdir(folder)):
+            return p
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
+    p.kill()
+    raise AssertionError(f"no .part file appeared: {p.communicate()}")
+
+
+@pytest.mark.parametrize("sig,status", [("SIGTERM", 143), ("SIGINT", 130)])
+def test_export_killed_mid_write_leaves_nothing(tmp_path, sig, status):
+    import signal
+    run = tmp_path / "run.npz"
+    assert main(["run", small_spec_file(tmp_path), "--out", str(run), "--quiet"]) == 0
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    p = _start_and_wait_for_part(["-m", "visualizer", "export", str(run), "--format", "gif", "--frames", "300",
+                                  "--rotate", "90", "--out", str(out_dir / "long.gif")], out_dir)
+    p.send_signal(getattr(signal, sig))
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == status, err
+    assert "Traceback" not in err and "no file written" in err
+    assert os.listdir(out_dir) == []

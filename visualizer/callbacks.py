@@ -27,6 +27,7 @@ import numpy as np
 from dash import Patch, dcc, no_update
 
 import core
+from core.errors import quote
 from core import optimizers as _opt
 
 from . import figures
@@ -45,22 +46,22 @@ def decode_upload(contents, filename):
     """(kind, payload) for an uploaded file: ('json', text) or ('npz', bytes). Raises ValueError."""
     name = filename or "uploaded file"
     if not isinstance(contents, str) or "," not in contents:
-        raise ValueError(f"upload {name!r}: empty or unreadable; upload a run (.npz) or a spec (.json)")
+        raise ValueError(f"upload {quote(name)}: empty or unreadable; upload a run (.npz) or a spec (.json)")
     try:
         raw = base64.b64decode(contents.split(",", 1)[1], validate=False)
     except (binascii.Error, ValueError):
-        raise ValueError(f"upload {name!r}: not valid base64 data; upload a run (.npz) or a spec (.json)") from None
+        raise ValueError(f"upload {quote(name)}: not valid base64 data; upload a run (.npz) or a spec (.json)") from None
     if len(raw) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"upload {name!r}: {len(raw) / 2**20:.1f} MB; at most {MAX_UPLOAD_BYTES // 2**20} MB allowed")
+        raise ValueError(f"upload {quote(name)}: {len(raw) / 2**20:.1f} MB; at most {MAX_UPLOAD_BYTES // 2**20} MB allowed")
     low = name.lower()
     if low.endswith(".json") or (not low.endswith(".npz") and raw.lstrip()[:1] == b"{"):
         try:
             return "json", raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise ValueError(f"upload {name!r}: not UTF-8 text, so not a spec (.json)") from None
+            raise ValueError(f"upload {quote(name)}: not UTF-8 text, so not a spec (.json)") from None
     if low.endswith(".npz") or raw[:2] == b"PK":
         return "npz", raw
-    raise ValueError(f"upload {name!r}: not a run (.npz) or a spec (.json); upload one of those")
+    raise ValueError(f"upload {quote(name)}: not a run (.npz) or a spec (.json); upload one of those")
 
 
 def _store(key, spec_dict, source):

@@ -9,6 +9,7 @@ import copy
 
 import core
 from core import optimizers as _opt
+from core.errors import quote
 
 N_ROWS = 8                                 # optimizer rows in the editor (core allows at most 8)
 DATASETS = ("wisconsin", "moons", "circles", "spirals", "xor")
@@ -77,7 +78,7 @@ def parse_hidden(text):
             raise ValueError
         return [int(p) for p in parts]
     except ValueError:
-        raise ValueError(f"model.hidden={text!r}: must be comma-separated layer widths (integers in "
+        raise ValueError(f"model.hidden={quote(text)}: must be comma-separated layer widths (integers in "
                          f"[1, 512]) such as 15 or 16, 16") from None
 
 

@@ -184,22 +184,9 @@ def _strip_prefix(msg):
 
 def run_spec(spec, progress=False):
     import core
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=1, desc="train", unit="step", leave=False, file=sys.stderr, disable=None)
-
-        def cb(stage, done, total):                   # done counts up to total within a stage
-            if bar.desc != stage:
-                bar.set_description(stage)
-            bar.total = total
-            bar.n = min(total, done)
-            bar.refresh()
-    try:
-        return core.run_experiment(spec, progress=cb if bar else None)
-    finally:
-        if bar is not None:
-            bar.close()
+    from core.cli import StageBar
+    with StageBar(enabled=progress) as bar:          # silent (and safe) when stderr is not a terminal
+        return core.run_experiment(spec, progress=bar)
 
 
 def spec_labels(src):
@@ -226,7 +213,12 @@ _WORKER = None
 
 
 def _worker_init(scene, opts):
+    """A forked render worker: Ctrl-C is the parent's to handle (it ends the pool); SIGTERM, which the
+    pool sends on shutdown, ends the worker quietly (the parent's handler would raise in it)."""
+    import signal
     global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER = Renderer(scene, opts)
 
 
@@ -252,31 +244,23 @@ def render_frames(scene, opts, desc="frames", workers=None):
     are identical however many processes render them."""
     n = len(scene.steps)
     workers = n_workers(scene, opts, n) if workers is None else workers
-    bar = None
-    if opts.progress:
-        from tqdm import tqdm
-        bar = tqdm(total=n, desc=desc, unit="frame", file=sys.stderr, leave=False, disable=None)
-    try:
+    from core.cli import StageBar
+    with StageBar(enabled=opts.progress, unit="frame") as bar:
         if workers > 1:
             import multiprocessing
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(workers, initializer=_worker_init, initargs=(scene, opts)) as pool:
-                for img in pool.imap(_worker_render, range(n), chunksize=2):
+                for k, img in enumerate(pool.imap(_worker_render, range(n), chunksize=2)):
                     yield img
-                    if bar is not None:
-                        bar.update(1)
+                    bar(desc, k + 1, n)
         else:
             r = Renderer(scene, opts)
             try:
                 for k in range(n):
                     yield r.render(k)
-                    if bar is not None:
-                        bar.update(1)
+                    bar(desc, k + 1, n)
             finally:
                 r.close()
-    finally:
-        if bar is not None:
-            bar.close()
 
 
 def write_gif(frames, path, fps, n, colors=()):
@@ -326,9 +310,9 @@ def write_mp4(frames, path, fps, size):
         for f in frames:
             gen.send(np.ascontiguousarray(f).tobytes())
     except (OSError, RuntimeError) as e:
-        gen.close()
         raise EncoderError(f"--format mp4: ffmpeg failed ({e})") from None
-    gen.close()
+    finally:
+        gen.close()                      # also on Ctrl-C / SIGTERM: ffmpeg stops before the file is removed
 
 
 def write_png(img, path):
@@ -502,23 +486,32 @@ def options_from_args(a):
     return opts.validate()
 
 
+def _run(a, t0):
+    opts = options_from_args(a)
+    labels = spec_labels(a.spec)              # early check: before a possibly long run
+    if labels is not None:
+        check_optimizers(opts.optimizers, labels)
+    result = read_input(a.spec, moving=opts.moving, progress=opts.progress)
+    return export(result, opts, t0=t0)
+
+
 def main(argv=None):
+    from core.cli import Terminated, terminate_as_interrupt
     argv = list(sys.argv[1:] if argv is None else argv)
     a = build_parser().parse_args(argv)       # argparse's own errors: usage line, exit 2
     t0 = time.perf_counter()
     try:
-        opts = options_from_args(a)
-        labels = spec_labels(a.spec)              # early check: before a possibly long run
-        if labels is not None:
-            check_optimizers(opts.optimizers, labels)
-        result = read_input(a.spec, moving=opts.moving, progress=opts.progress)
-        summary = export(result, opts, t0=t0)
+        with terminate_as_interrupt():        # SIGTERM cleans up like Ctrl-C: export() removes its .part file
+            summary = _run(a, t0)
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     except EncoderError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    except Terminated:
+        print("error: terminated; no file written", file=sys.stderr)
+        return Terminated.exit_status
     except KeyboardInterrupt:
         print("error: interrupted; no file written", file=sys.stderr)
         return 130

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.errors import quote
 from core.training import frame_index  # noqa: F401  (re-exported: the figures and exporters use view.frame_index)
 
 SCALES = ("linear", "log", "sqrt")
@@ -38,13 +39,13 @@ class ViewOptions:
 
     def validate(self):
         if self.scale not in SCALES:
-            raise ValueError(f"scale={self.scale!r}: allowed are {', '.join(SCALES)}")
+            raise ValueError(f"scale={quote(self.scale)}: allowed are {', '.join(SCALES)}")
         for name, v, lo, hi in (("clip_percentile", self.clip_percentile, 50, 100),
                                 ("exaggerate", self.exaggerate, 0.1, 10)):
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-                raise ValueError(f"{name}={v!r}: must be a number in [{lo}, {hi}]")
+                raise ValueError(f"{name}={quote(v)}: must be a number in [{lo}, {hi}]")
         if isinstance(self.n_frames, bool) or not isinstance(self.n_frames, int) or not 2 <= self.n_frames <= MAX_ANIMATION_FRAMES:
-            raise ValueError(f"frames={self.n_frames!r}: must be an integer in [2, {MAX_ANIMATION_FRAMES}]")
+            raise ValueError(f"frames={quote(self.n_frames)}: must be an integer in [2, {MAX_ANIMATION_FRAMES}]")
         return self
 
 
@@ -54,7 +55,7 @@ def check_labels(result, labels):
         return list(result.trajectories)
     bad = [l for l in labels if l not in result.trajectories]
     if bad or not labels:
-        raise ValueError(f"optimizers={','.join(labels) if labels else ''!r}: unknown or empty; "
+        raise ValueError(f"optimizers={quote(','.join(labels) if labels else '')}: unknown or empty; "
                          f"allowed are {', '.join(result.trajectories)}")
     return list(labels)
 
