@@ -112,11 +112,19 @@ def terminate_as_interrupt():
         _pending = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
         raise _pending
 
+    def unraisable(u):
+        # once a signal arrived the program is stopping: an exception it caused where none can propagate (a
+        # fork hook, a finalizer) is re-raised at the next checkpoint, not printed as "Exception ignored"
+        if _pending is None:
+            old_hook(u)
+
     old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    old_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     _pending = None
     try:
         yield
     finally:
         for s, h in old.items():
             signal.signal(s, h)
+        sys.unraisablehook = old_hook
         _pending = None

@@ -11,11 +11,11 @@ statistics into training.) Test rows may then fall slightly outside [0, 1].
 """
 from __future__ import annotations
 
-import csv
 import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from .csvdata import DataFiles, read_csv
 from .errors import quote
 
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
@@ -135,59 +135,8 @@ def _xor(n, noise, rng):
 _GENERATORS = {"moons": _moons, "circles": _circles, "spirals": _spirals, "xor": _xor}
 
 
-def read_csv(path, target):
-    """A user's CSV with a header row -> X (n, d), y (n,), feature names.
-
-    Errors name the file, the column and the fix.
-    """
-    if not isinstance(path, str) or not path:
-        raise ValueError(f"data.path={quote(path)}: give the path of a CSV file with a header row")
-    if not os.path.isfile(path):
-        raise ValueError(f"data.path={quote(path)}: no such file")
-    with open(path, newline="") as f:
-        reader = csv.reader(f)
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise ValueError(f"data.path={quote(path)}: the file is empty; expected a header row and data rows") from None
-        rows = [r for r in reader if any(c.strip() for c in r)]
-    if target not in header:
-        raise ValueError(f"data.target={quote(target)}: no such column in {quote(path)}; columns are {header}")
-    if not rows:
-        raise ValueError(f"data.path={quote(path)}: no data rows after the header")
-    t = header.index(target)
-    names = [h for i, h in enumerate(header) if i != t]
-    if not names:
-        raise ValueError(f"data.path={quote(path)}: needs at least one feature column besides target {quote(target)}")
-    X = np.empty((len(rows), len(names))); y_raw = []
-    for r_i, r in enumerate(rows, start=2):
-        if len(r) != len(header):
-            raise ValueError(f"{path}: line {r_i} has {len(r)} values, the header has {len(header)}")
-        vals = [c.strip() for j, c in enumerate(r) if j != t]
-        for j, v in enumerate(vals):
-            try:
-                X[r_i - 2, j] = float(v)
-            except ValueError:
-                raise ValueError(f"{path}: line {r_i}, column {quote(names[j])}: value {quote(v)} is not numeric; "
-                                 "features must be numbers") from None
-        y_raw.append(r[t].strip())
-    if not np.all(np.isfinite(X)):
-        raise ValueError(f"{path}: features contain nan or inf; remove or fill those values")
-    classes = sorted(set(y_raw))
-    if len(classes) != 2:
-        raise ValueError(f"data.target={quote(target)}: the target must be binary (2 distinct values), "
-                         f"found {len(classes)}: {classes[:10]}")
-    # numeric classes: larger one is 1 (so 0/1 and 2/4 map as expected); otherwise sorted order
-    try:
-        num = sorted(classes, key=float)
-    except ValueError:
-        num = classes
-    y = np.array([1.0 if v == num[1] else 0.0 for v in y_raw])
-    return X, y, names
-
-
 def load_dataset(name="wisconsin", seed=0, split=None, test_fraction=None, n_samples=400,
-                 noise=None, path=None, target=None, drop_missing=True):
+                 noise=None, path=None, target=None, drop_missing=True, files=None):
     """Load a dataset by name, split it and scale it with training statistics.
 
     name: 'wisconsin' (bundled UCI file), 'moons', 'circles', 'spirals', 'xor'
@@ -196,6 +145,7 @@ def load_dataset(name="wisconsin", seed=0, split=None, test_fraction=None, n_sam
     other 183 test, in file order; other sets: the first (1-test_fraction) rows)
     or 'stratified' (seeded random split keeping the class ratio; default for
     synthetic sets).
+    files: where a csv ``path`` may come from (core.csvdata.DataFiles); None: any local file (the CLI).
     """
     if name not in DATASETS:
         raise ValueError(f"data.name={quote(name)}: allowed are {', '.join(DATASETS)}")
@@ -214,7 +164,8 @@ def load_dataset(name="wisconsin", seed=0, split=None, test_fraction=None, n_sam
         if split == "article" and drop_missing and abs(test_fraction - 183 / 683) < 1e-12:
             n_train_article = ARTICLE_TRAIN_ROWS
     elif name == "csv":
-        X, y, names = read_csv(path, target)
+        files = files if files is not None else DataFiles.local_files()
+        X, y, names = read_csv(files.resolve(path), target, shown=path)
     else:
         if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or not 20 <= n_samples <= MAX_SAMPLES:
             raise ValueError(f"data.n_samples={quote(n_samples)}: must be an integer in [20, {MAX_SAMPLES}]")

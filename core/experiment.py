@@ -30,9 +30,10 @@ from .data import load_dataset
 from .directions import Plane, make_plane
 from .landscape import Projection, loss_at, moving_plane, project, project_points, surface
 from .network import MLP
+from .resultcheck import MAX_INPUTS, MAX_RESULT_BYTES, check_npz, check_result
 from .spec import ExperimentSpec
 from .training import Trajectory, frame_index, record_plan, train
-from .errors import quote
+from .errors import clip_message, quote
 
 FORMAT = "loss-landscape-navigator/result"
 VERSION = 1
@@ -143,21 +144,48 @@ class ExperimentResult:
         return path
 
 
-def load_result(path_or_file):
-    """Load a result saved by ``ExperimentResult.save``; clear errors for foreign or corrupt files."""
+def load_result(path_or_file, max_bytes=MAX_RESULT_BYTES):
+    """Load a result saved by ``ExperimentResult.save``; clear errors for foreign, corrupt or dishonest files.
+
+    The zip is checked before anything is unpacked (at most ``max_bytes`` unpacked, no pickles, no array
+    bigger than its member; core.resultcheck.check_npz), and the loaded arrays must hold the invariants of a
+    computed result (check_result)."""
     name = path_or_file if isinstance(path_or_file, (str, os.PathLike)) else "uploaded file"
     if isinstance(path_or_file, (str, os.PathLike)) and not os.path.isfile(path_or_file):
         raise ValueError(f"run file {os.fspath(path_or_file)!r}: no such file")
     try:
+        check_npz(path_or_file, max_bytes)
         with np.load(path_or_file, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except Exception as e:                                   # zip errors, truncated files, pickled objects
-        raise ValueError(f"run file {name!r}: not a readable .npz result ({type(e).__name__}: {e})") from None
+        msg = clip_message(f"{type(e).__name__}: {e}" if not isinstance(e, ValueError) else e, 300)
+        raise ValueError(f"run file {name!r}: not a readable .npz result ({msg})") from None
     try:
-        return from_arrays(arrays)
-    except (KeyError, ValueError, TypeError, IndexError, json.JSONDecodeError) as e:
+        return check_result(from_arrays(arrays))
+    except (KeyError, ValueError, TypeError, IndexError, AttributeError, json.JSONDecodeError) as e:
         msg = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
-        raise ValueError(f"run file {name!r}: not a valid result ({msg})") from None
+        raise ValueError(f"run file {name!r}: not a valid result ({clip_message(msg, 300)})") from None
+
+
+_INFO_KEYS = {"dataset": str, "n_train": int, "n_test": int, "n_features": int, "feature_names": list,
+              "n_params": int, "seconds_train": float, "seconds_surface": float, "seconds_total": float}
+
+
+def _clean_info(info):
+    """The known entries of a saved result's ``info`` with their types (a file may hold anything)."""
+    out = {}
+    for k, typ in _INFO_KEYS.items():
+        v = info.get(k) if isinstance(info, dict) else None
+        if typ is float and isinstance(v, int) and not isinstance(v, bool):
+            v = float(v)
+        if not isinstance(v, typ) or isinstance(v, bool):
+            continue
+        if typ is str:
+            v = v[:100]
+        if typ is list:
+            v = [str(x)[:100] for x in v[:MAX_INPUTS]]
+        out[k] = v
+    return out
 
 
 def from_arrays(a):
@@ -187,12 +215,10 @@ def from_arrays(a):
             betas=a["moving_betas"], surfaces=a["moving_surfaces"],
             paths={lab: {k: a[f"m{i}_{k}"] for k in ("alpha", "beta", "loss")} for i, lab in enumerate(labels)})
     surf = a["surface"]
-    if surf.shape != (len(a["betas"]), len(a["alphas"])):
-        raise ValueError(f"surface shape {surf.shape} does not match the grid ({len(a['betas'])}, {len(a['alphas'])})")
     return ExperimentResult(spec=spec, layer_sizes=list(meta["layer_sizes"]), trajectories=trajs,
                             plane=Plane.from_arrays(a), alphas=a["alphas"], betas=a["betas"], surface=surf,
                             paths=paths, acc_surface=a.get("acc_surface"), moving=moving,
-                            info=meta.get("info", {}))
+                            info=_clean_info(meta.get("info", {})))
 
 
 # ----------------------------------------------------------------- running
@@ -262,11 +288,13 @@ def check_budget(spec, n_params, n_train):
                 "layer; use a smaller grid.resolution (or moving_resolution / moving_frames), or a smaller model.hidden")
 
 
-def run_experiment(spec, progress=None):
+def run_experiment(spec, progress=None, files=None):
     """Train every optimizer of ``spec`` from one initialization and build its landscape.
 
     progress: optional callable(stage: str, done: int, total: int) for progress bars; ``done``
     counts up to ``total`` within a stage ("train": steps of all optimizers; "surface": 0 then 1).
+    files: where a csv spec's ``data.path`` may come from (core.csvdata.DataFiles); None: any local
+    file, as on the command line. A server passes its own (uploads and its data folder only).
     """
     if isinstance(spec, dict):
         spec = ExperimentSpec.from_dict(spec)
@@ -274,7 +302,7 @@ def run_experiment(spec, progress=None):
     t0 = time.perf_counter()
     d = spec.data
     ds = load_dataset(d.name, seed=spec.seed, split=d.split, test_fraction=d.test_fraction,
-                      n_samples=d.n_samples, noise=d.noise, path=d.path, target=d.target)
+                      n_samples=d.n_samples, noise=d.noise, path=d.path, target=d.target, files=files)
     net = MLP([ds.n_features] + list(spec.model.hidden) + [1])
     p0 = net.init(spec.seed, scheme=spec.model.init)
     t = spec.training

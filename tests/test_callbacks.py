@@ -126,7 +126,7 @@ def test_upload_run_npz_round_trip(small, cache, small_result):
 
 @pytest.mark.parametrize("raw,name,message", [
     (b"PK\x03\x04 this is no zip", "run.npz", "not a readable .npz"),
-    (b"hello", "notes.txt", "not a run (.npz) or a spec (.json)"),
+    (b"hello", "notes.txt", "not a run (.npz), a spec (.json) or data (.csv)"),
     (b'{"seed": -3}', "spec.json", "seed=-3"),
     (b'{"seed": ', "spec.json", "not valid JSON"),
 ])
@@ -189,7 +189,7 @@ def test_downloads(small, cache):
     r = core.load_result(io.BytesIO(base64.b64decode(npz["content"])))
     assert list(r.trajectories) == list(cache.get(store["key"]).trajectories)
     assert npz["filename"] == "small-test-run.npz"
-    spec = cb.download_spec(store)
+    spec = cb.download_spec(store, cache)
     assert core.ExperimentSpec.from_json(spec["content"]).to_dict() == d
     html = cb.download_html(store, "log", 100, 1, cache)
     assert html["filename"].endswith(".html") and "Plotly.newPlot" in html["content"]
@@ -216,3 +216,98 @@ def test_cache_is_bounded_and_computes_once():
         d = small_spec_dict(); d["seed"] = seed
         c.get_or_compute(core.ExperimentSpec.from_dict(d))
     assert len(c) == 2 and spec_key(spec) not in c
+
+
+# ------------------------------------------------------------ data from the user, never from the server's disk
+CSV = "f1,f2,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{int(i % 7 > 3)}\n" for i in range(120))
+
+
+def test_an_uploaded_csv_trains(small, cache):
+    d, values, base = small
+    out = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "mine.csv", values, base, cache)
+    assert out["alert"] == "", out["alert"]
+    data = out["store"]["spec"]["data"]
+    assert data["name"] == "csv" and data["path"].startswith("upload:") and data["target"] == "label"
+    assert out["values"]["dataset"] == "csv:" + data["path"] and out["values"]["csv_target"] == "label"
+    r = cache.get(out["store"]["key"])
+    assert r.info["feature_names"] == ["f1", "f2"] and r.layer_sizes[0] == 2
+    datasets, targets = cb.control_options(out["base"], cache)
+    assert {"label": "uploaded CSV", "value": "csv:" + data["path"]} in datasets
+    assert [t["value"] for t in targets] == ["f1", "f2", "label"]
+    # the same bytes again: the same key, so the cached result
+    again = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "copy.csv", values, base, cache)
+    assert again["store"]["key"] == out["store"]["key"] and "cache" in again["status"]
+
+
+def test_an_oversize_csv_is_refused_before_it_is_parsed(small, cache, monkeypatch):
+    d, values, base = small
+    parsed = []
+    monkeypatch.setattr(core.csvdata.csv, "reader", lambda *a, **k: parsed.append(1) or iter([["a", "y"]]))
+    rows = "a,y\n" + "1,0\n" * 25000
+    out = cb.main("upload", None, _upload(rows.encode()), "rows.csv", values, base, cache)
+    assert "about 25,000 data rows; at most 20,000" in out["alert"] and out["store"] is no_update
+    big = _upload(b"a,y\n" + b"1,0\n" * (5 * 2**20))            # 20 MB > the 16 MB CSV cap
+    out = cb.main("upload", None, big, "big.csv", values, base, cache)
+    assert "at most 16 MB" in out["alert"]
+    assert parsed == [1]                    # only the header line of the first file was ever parsed
+    assert len(cache) == 0 and not any(f.endswith(".csv") for f in __import__("os").listdir(cache.uploads.folder))
+
+
+SERVER_PATHS = ["/etc/passwd", "../../../../etc/passwd", "assets/data/breast-cancer-wisconsin.data"]
+
+
+@pytest.mark.parametrize("path", SERVER_PATHS)
+def test_every_route_refuses_a_server_path(small, cache, path, caplog):
+    d, values, base = small
+    bad = json.loads(json.dumps(d))
+    bad["data"] = {"name": "csv", "path": path, "target": "x"}
+    # 1. an uploaded JSON spec
+    out = cb.main("upload", None, _upload(json.dumps(bad).encode()), "s.json", values, base, cache)
+    assert "this server reads no files from its disk" in out["alert"] and out["store"] is no_update
+    # 2. the page's stored state: the controls over a tampered base, and a tampered store for render / downloads
+    v = dict(values, dataset="csv:" + path, csv_target="x")
+    out = cb.main("controls", None, None, None, v, {"spec": bad, "extras": base["extras"]}, cache)
+    assert "data.path=" in out["alert"] and out["store"] is no_update
+    store = {"key": "spec:0", "spec": bad, "source": "spec"}
+    r = cb.render(store, "log", 100, 1, cache)
+    assert "this server reads no files" in r["alert"] and r["fig3d"] is no_update
+    caplog.set_level(logging.WARNING, logger="visualizer")
+    assert cb._safe("npz", cb.download_npz, store, cache) is no_update
+    assert cb._safe("spec", cb.download_spec, store, cache) is no_update
+    assert cb._safe("html", cb.download_html, store, "log", 100, 1, cache) is no_update
+    assert cb.control_options({"spec": bad}, cache)[1] == []
+    everything = out["alert"] + r["alert"] + caplog.text
+    assert "root:x:0:0" not in everything and "clump" not in everything    # no file contents come back
+    assert len(cache) == 0
+
+
+def test_a_data_folder_offers_its_files_and_nothing_outside(small, tmp_path):
+    from visualizer.uploads import UploadStore
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "mine.csv").write_text(CSV)
+    cache = ResultCache(maxsize=4, uploads=UploadStore(data_dir=str(folder)))
+    d, values, base = small
+    datasets, _ = cb.control_options(base, cache)
+    assert {"label": "CSV: mine.csv", "value": "csv:mine.csv"} in datasets
+    out = cb.main("controls", None, None, None, dict(values, dataset="csv:mine.csv"), base, cache)
+    assert out["alert"] == "" and out["values"]["csv_target"] == "label"
+    assert out["store"]["spec"]["data"] == {"name": "csv", "path": "mine.csv", "target": "label", "split": None,
+                                            "test_fraction": None, "n_samples": 400, "noise": None}
+    out = cb.main("controls", None, None, None, dict(values, dataset="csv:../data/../../x.csv"), base, cache)
+    assert "outside the server's data folder" in out["alert"]
+
+
+def test_long_values_are_cut_in_messages_and_logs(small, cache, caplog):
+    d, values, base = small
+    caplog.set_level(logging.WARNING, logger="visualizer")
+    huge = "9" * (5 * 2**20)
+    out = cb.main("controls", None, None, None, dict(values, hidden=huge), base, cache)
+    assert out["alert"].startswith("model.hidden='9999") and len(out["alert"]) < 700
+    assert all(len(r.getMessage()) < 800 for r in caplog.records)
+    bad = json.loads(json.dumps(d))
+    bad["name"] = "n" * 10**6
+    out = cb.main("upload", None, _upload(json.dumps(bad).encode()), "s.json", values, base, cache)
+    assert out["alert"].startswith("name='nnnn") and len(out["alert"]) < 700
+    out = cb.main("controls", None, None, None, values, base, cache, session="s" * 10**6)   # a hostile session id
+    assert out["alert"] == ""

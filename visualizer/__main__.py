@@ -3,6 +3,7 @@ python -m visualizer export SPEC|PRESET|RUN.npz --format gif|mp4|html|png --out 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -18,11 +19,15 @@ def main(argv=None):
     ap.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     ap.add_argument("--port", type=int, default=8050, help="port (default 8050)")
     ap.add_argument("--debug", action="store_true", help="Dash debug mode (off by default)")
+    ap.add_argument("--data-dir", help="a folder of CSV files that specs may name (paths relative to it); "
+                                       "without it, CSV data comes only from uploads")
     args = ap.parse_args(argv)
     if not 1 <= args.port <= 65535:
         ap.error(f"--port {args.port}: must be in [1, 65535]")
+    if args.data_dir is not None and not os.path.isdir(args.data_dir):
+        ap.error(f"--data-dir {args.data_dir}: not a folder")
     from .app import create_app
-    app = create_app()
+    app = create_app(data_dir=args.data_dir)
     print(f"Loss Landscape Navigator on http://{args.host}:{args.port}", flush=True)
     app.run(host=args.host, port=args.port, debug=args.debug)
     return 0

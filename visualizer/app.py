@@ -21,6 +21,7 @@ from .cache import ResultCache
 from .controls import DEFAULT_PRESET
 from .jobs import JobRegistry
 from .layout import make_layout
+from .uploads import UploadStore
 from .wiring import register_callbacks
 
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
@@ -34,10 +35,11 @@ def _warm(cache):
         log.warning("warming the default preset failed: %s: %s", type(e).__name__, e)
 
 
-def create_app(cache=None, warm=True):
+def create_app(cache=None, warm=True, data_dir=None):
     """A new Dash app. ``cache``: share a ResultCache (tests); ``warm``: start computing the default
-    preset in a background thread so the first page load finds it ready."""
-    cache = cache if cache is not None else ResultCache(maxsize=8)
+    preset in a background thread so the first page load finds it ready. ``data_dir``: a folder of CSV
+    files specs may name (paths relative to it); without it, CSV data comes only from uploads."""
+    cache = cache if cache is not None else ResultCache(maxsize=8, uploads=UploadStore(data_dir=data_dir))
     app = dash.Dash(__name__, assets_folder=ASSETS, title="Loss Landscape Navigator",
                     suppress_callback_exceptions=False, update_title=None)
     app.layout = make_layout

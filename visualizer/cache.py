@@ -19,6 +19,8 @@ from collections import OrderedDict
 
 import core
 
+from .uploads import UploadStore
+
 
 def spec_key(spec):
     """``spec:<sha256>`` of the canonical JSON of a spec (an ExperimentSpec or its dict)."""
@@ -32,13 +34,17 @@ def bytes_key(raw):
 
 
 class ResultCache:
-    def __init__(self, maxsize=8, runner=None, max_running=2):
+    """``uploads``: the server's UploadStore; its ``files`` policy (uploads and the operator's data folder,
+    never another server path) is what every computation of this cache may read."""
+
+    def __init__(self, maxsize=8, runner=None, max_running=2, uploads=None):
         if maxsize < 1:
             raise ValueError(f"maxsize={maxsize!r}: must be at least 1")
         if max_running < 1:
             raise ValueError(f"max_running={max_running!r}: must be at least 1")
         self.maxsize = maxsize
-        self._runner = runner or core.run_experiment
+        self.uploads = uploads if uploads is not None else UploadStore()
+        self._runner = runner or self._run_experiment
         self._items = OrderedDict()
         self._lock = threading.Lock()
         self._computing = {}                 # key -> lock held while that key is being computed
@@ -48,6 +54,9 @@ class ResultCache:
         self.peak_running = 0
         self.hits = 0
         self.misses = 0
+
+    def _run_experiment(self, spec, progress=None):
+        return core.run_experiment(spec, progress=progress, files=self.uploads.files)
 
     def __len__(self):
         with self._lock:

@@ -27,41 +27,84 @@ import numpy as np
 from dash import Patch, dcc, no_update
 
 import core
-from core.errors import quote
+from core.csvdata import MAX_CSV_BYTES, check_table
+from core.csvdata import file_header as csv_header_of
+from core.errors import clip_message, quote
 from core import optimizers as _opt
 
 from . import figures
 from .cache import bytes_key
-from .controls import DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec, spec_from_controls  # noqa: F401
+from .controls import (CSV_PREFIX, DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec,  # noqa: F401
+                       dataset_options, default_target, spec_from_controls)
 from .jobs import Cancelled
+from .uploads import UploadStore
 from .view import ViewOptions
 
 log = logging.getLogger("visualizer")
 
 MAX_UPLOAD_BYTES = 50 * 2**20
+MAX_UPLOAD_UNPACKED = 4 * MAX_UPLOAD_BYTES      # an uploaded run's arrays, unpacked (checked before unpacking)
+_SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 # ----------------------------------------------------------------- main: controls -> spec-store
 def decode_upload(contents, filename):
-    """(kind, payload) for an uploaded file: ('json', text) or ('npz', bytes). Raises ValueError."""
-    name = filename or "uploaded file"
+    """(kind, payload) for an uploaded file: ('json', text), ('npz', bytes) or ('csv', bytes). Raises ValueError.
+
+    Sizes are checked on the base64 text before it is decoded (a CSV may have at most MAX_CSV_BYTES)."""
+    name = quote(filename or "uploaded file")
     if not isinstance(contents, str) or "," not in contents:
-        raise ValueError(f"upload {quote(name)}: empty or unreadable; upload a run (.npz) or a spec (.json)")
+        raise ValueError(f"upload {name}: empty or unreadable; upload a run (.npz), a spec (.json) or data (.csv)")
+    low = str(filename or "").lower()
+    cap = MAX_CSV_BYTES if low.endswith(".csv") else MAX_UPLOAD_BYTES
+    if len(contents) > 4 * (cap // 3 + 1) + 200:                 # base64 is 4/3 of the bytes, plus the data: header
+        raise ValueError(f"upload {name}: about {len(contents) * 3 / 4 / 2**20:.1f} MB; at most {cap // 2**20} MB "
+                         "allowed for this kind of file")
     try:
         raw = base64.b64decode(contents.split(",", 1)[1], validate=False)
     except (binascii.Error, ValueError):
-        raise ValueError(f"upload {quote(name)}: not valid base64 data; upload a run (.npz) or a spec (.json)") from None
-    if len(raw) > MAX_UPLOAD_BYTES:
-        raise ValueError(f"upload {quote(name)}: {len(raw) / 2**20:.1f} MB; at most {MAX_UPLOAD_BYTES // 2**20} MB allowed")
-    low = name.lower()
+        raise ValueError(f"upload {name}: not valid base64 data; upload a run (.npz) or a spec (.json)") from None
+    if len(raw) > cap:
+        raise ValueError(f"upload {name}: {len(raw) / 2**20:.1f} MB; at most {cap // 2**20} MB allowed")
+    if low.endswith(".csv"):
+        return "csv", raw
     if low.endswith(".json") or (not low.endswith(".npz") and raw.lstrip()[:1] == b"{"):
         try:
             return "json", raw.decode("utf-8")
         except UnicodeDecodeError:
-            raise ValueError(f"upload {quote(name)}: not UTF-8 text, so not a spec (.json)") from None
+            raise ValueError(f"upload {name}: not UTF-8 text, so not a spec (.json)") from None
     if low.endswith(".npz") or raw[:2] == b"PK":
         return "npz", raw
-    raise ValueError(f"upload {quote(name)}: not a run (.npz) or a spec (.json); upload one of those")
+    raise ValueError(f"upload {name}: not a run (.npz), a spec (.json) or data (.csv); upload one of those")
+
+
+def accept_spec(spec_dict, cache):
+    """A spec from the browser (the controls, an uploaded JSON, the page's stored state, a download request):
+    validated, and its data file allowed by the server's rule (an upload or a file of the operator's data
+    folder, never another server path; see core.csvdata.DataFiles). Raises ValueError naming the field."""
+    spec = core.ExperimentSpec.from_dict(spec_dict)
+    if spec.data.name == "csv":
+        cache.uploads.files.resolve(spec.data.path)
+    return spec
+
+
+def csv_columns(cache, path):
+    """Column names of a CSV the server may read (``data.path`` of a spec); ValueError when it may not."""
+    real = cache.uploads.files.resolve(path)
+    return csv_header_of(real, path)
+
+
+def _csv_spec(spec_base, path, columns):
+    """The loaded spec with its data replaced by the CSV at ``path`` (the target: its most likely column)."""
+    d = copy.deepcopy(spec_base or core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict())
+    d["data"] = {"name": "csv", "path": path, "target": default_target(columns)}
+    return d
+
+
+def valid_session(session):
+    """The page's session id (the layout makes 32 hex digits; at most 64 letters, digits, - or _), or None for
+    anything else a client sends."""
+    return session if isinstance(session, str) and _SESSION.match(session) else None
 
 
 def _store(key, spec_dict, source):
@@ -83,6 +126,7 @@ def main(trigger, preset, upload_contents, upload_filename, values, base, cache,
     ``jobs`` (a JobRegistry over ``cache``) and ``session`` (the page's id): compute through the registry,
     so a newer request of the same session cancels this one (then every value is no_update)."""
     out = dict(values=no_update, base=no_update, store=no_update, alert="", status=no_update)
+    session = valid_session(session)
     try:
         base = base or {}
         spec_base, extras = base.get("spec"), base.get("extras")
@@ -97,8 +141,11 @@ def main(trigger, preset, upload_contents, upload_filename, values, base, cache,
             kind, payload = decode_upload(upload_contents, upload_filename)
             if kind == "json":
                 spec_dict = core.ExperimentSpec.from_json(payload).to_dict()
+            elif kind == "csv":
+                columns = check_table(payload, upload_filename or "uploaded file")   # caps, before storing
+                spec_dict = _csv_spec(spec_base, UploadStore.spec_path(cache.uploads.put(payload)), columns)
             else:
-                result = core.load_result(io.BytesIO(payload))
+                result = core.load_result(io.BytesIO(payload), max_bytes=MAX_UPLOAD_UNPACKED)
                 spec_dict = result.spec.to_dict()
                 key = bytes_key(payload)
                 cache.put(key, result)
@@ -126,8 +173,9 @@ def main(trigger, preset, upload_contents, upload_filename, values, base, cache,
                     out["base"] = {"spec": spec_base, "extras": extras}
             if spec_base is None:
                 spec_base = core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()
+            values = _pick_csv_target(values, spec_base, cache, out)
             spec_dict = spec_from_controls(values, spec_base, extras)
-        spec = core.ExperimentSpec.from_dict(spec_dict)
+        spec = accept_spec(spec_dict, cache)
         t0 = time.perf_counter()
         if jobs is not None:
             key, result, hit = jobs.compute(spec, session)
@@ -139,12 +187,45 @@ def main(trigger, preset, upload_contents, upload_filename, values, base, cache,
         log.info("superseded computation cancelled (session %s)", session)
         out = {k: no_update for k in out}
     except ValueError as e:
-        log.warning("rejected input: %s", e)
-        out.update(alert=str(e), store=no_update)
+        msg = clip_message(e)
+        log.warning("rejected input: %s", msg)
+        out.update(alert=msg, store=no_update)
     except Exception as e:                                  # never let a callback raise
-        log.warning("main callback failed: %s: %s", type(e).__name__, e)
-        out.update(alert=f"Could not compute this experiment ({type(e).__name__}: {e}).", store=no_update)
+        msg = clip_message(f"{type(e).__name__}: {e}")
+        log.warning("main callback failed: %s", msg)
+        out.update(alert=f"Could not compute this experiment ({msg}).", store=no_update)
     return out
+
+
+def _pick_csv_target(values, spec_base, cache, out):
+    """When the dataset menu switches to another CSV, its target becomes that file's most likely column."""
+    ds = values.get("dataset")
+    if not (isinstance(ds, str) and ds.startswith(CSV_PREFIX)):
+        return values
+    path = ds[len(CSV_PREFIX):]
+    base_data = spec_base.get("data") or {}
+    if base_data.get("name") == "csv" and base_data.get("path") == path and values.get("csv_target"):
+        return values
+    columns = csv_columns(cache, path)
+    if values.get("csv_target") in columns:
+        return values
+    values = dict(values, csv_target=default_target(columns))
+    out["values"] = values
+    return values
+
+
+def control_options(base, cache):
+    """(dataset menu, target-column menu) for the loaded spec (``spec-base``)."""
+    spec = (base or {}).get("spec") or core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()
+    datasets = dataset_options(spec, cache.uploads.files)
+    data = spec.get("data") or {}
+    targets = []
+    if data.get("name") == "csv":
+        try:
+            targets = csv_columns(cache, data.get("path"))
+        except (ValueError, OSError):                   # the message comes with the spec's own error
+            targets = []
+    return datasets, [{"label": c, "value": c} for c in targets]
 
 
 # ----------------------------------------------------------------- render: spec-store -> figures
@@ -154,7 +235,7 @@ def result_for(store, cache):
         store = {"key": None, "spec": core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()}
     r = cache.get(store.get("key")) if store.get("key") else None
     if r is None:
-        _, r, _ = cache.get_or_compute(core.ExperimentSpec.from_dict(store["spec"]))
+        _, r, _ = cache.get_or_compute(accept_spec(store["spec"], cache))
     return r
 
 
@@ -208,13 +289,15 @@ def render(store, scale, clip, exaggerate, cache):
         out["slider"] = slider_props(result, view)
         out["explain"] = explain_numbers(result)
     except ValueError as e:
-        log.warning("rejected view option: %s", e)
+        msg = clip_message(e)
+        log.warning("rejected view option: %s", msg)
         out = {k: no_update for k in keys}
-        out["alert"] = str(e)
+        out["alert"] = msg
     except Exception as e:
-        log.warning("render failed: %s: %s", type(e).__name__, e)
+        msg = clip_message(f"{type(e).__name__}: {e}")
+        log.warning("render failed: %s", msg)
         out = {k: no_update for k in keys}
-        out["alert"] = f"Could not draw this result ({type(e).__name__}: {e})."
+        out["alert"] = f"Could not draw this result ({msg})."
     return out
 
 
@@ -238,7 +321,7 @@ def markers(step, store, scale, clip, exaggerate, cache):
             kp["layout"]["shapes"][j]["x1"] = s
         return cp, kp
     except Exception as e:
-        log.warning("marker update failed: %s: %s", type(e).__name__, e)
+        log.warning("marker update failed: %s", clip_message(f"{type(e).__name__}: {e}"))
         return no_update, no_update
 
 
@@ -253,8 +336,8 @@ def download_npz(store, cache):
     return dcc.send_bytes(result.write, f"{_slug(store['spec'])}.npz")
 
 
-def download_spec(store):
-    spec = core.ExperimentSpec.from_dict(store["spec"])
+def download_spec(store, cache):
+    spec = accept_spec(store["spec"], cache)
     return dict(content=spec.to_json(), filename=f"{_slug(store['spec'])}.json", type="application/json")
 
 
@@ -273,9 +356,10 @@ def download_html(store, scale, clip, exaggerate, cache):
 def progress_status(jobs, session):
     """The run-status text while this session's computation runs (no_update when none runs)."""
     try:
+        session = valid_session(session)
         text = jobs.status(session) if session else None
     except Exception as e:
-        log.warning("progress status failed: %s: %s", type(e).__name__, e)
+        log.warning("progress status failed: %s", clip_message(f"{type(e).__name__}: {e}"))
         text = None
     return no_update if text is None else text
 
@@ -284,5 +368,5 @@ def _safe(name, fn, *args):
     try:
         return fn(*args)
     except Exception as e:
-        log.warning("%s failed: %s: %s", name, type(e).__name__, e)
+        log.warning("%s failed: %s", name, clip_message(f"{type(e).__name__}: {e}"))
         return no_update

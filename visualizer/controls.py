@@ -16,7 +16,9 @@ DATASETS = ("wisconsin", "moons", "circles", "spirals", "xor")
 DEFAULT_PRESET = "four_optimizers"
 DEFAULT_SCALE = "log"                      # the app's height scale (linear: a wall with flat paths at its foot)
 MOMENTUM_OPTS = tuple(n for n in _opt.OPTIMIZERS if "momentum" in _opt.allowed_hparams(n))
-SPEC_FIELDS = ("dataset", "hidden", "seed", "steps", "batch_size", "record_every", "target_loss",
+CSV_PREFIX = "csv:"                        # dataset values "csv:<data.path>": an upload or a file of the data folder
+TARGET_NAMES = ("target", "label", "class", "y", "diagnosis", "outcome")   # a CSV's default target column
+SPEC_FIELDS = ("dataset", "csv_target", "hidden", "seed", "steps", "batch_size", "record_every", "target_loss",
                "plane_method", "grid_resolution", "grid_range", "moving")
 ROW_FIELDS = ("opt_enabled", "opt_name", "opt_label", "opt_lr", "opt_momentum", "opt_schedule")
 
@@ -26,7 +28,9 @@ def controls_from_spec(spec_dict):
     """Control values (a dict of SPEC_FIELDS and ROW_FIELDS, the latter lists of N_ROWS) and the extras
     the controls do not show (per-row hyper-parameters such as decay_rate)."""
     s = core.ExperimentSpec.from_dict(spec_dict).to_dict()
-    v = dict(dataset=s["data"]["name"], hidden=", ".join(str(h) for h in s["model"]["hidden"]),
+    data = s["data"]
+    v = dict(dataset=CSV_PREFIX + data["path"] if data["name"] == "csv" else data["name"],
+             csv_target=data["target"] if data["name"] == "csv" else None, hidden=", ".join(str(h) for h in s["model"]["hidden"]),
              seed=s["seed"], steps=s["training"]["steps"], batch_size=s["training"]["batch_size"],
              record_every=s["training"]["record_every"], target_loss=s["training"]["target_loss"],
              plane_method=s["plane"]["method"], grid_resolution=s["grid"]["resolution"],
@@ -52,6 +56,28 @@ def controls_from_spec(spec_dict):
                        if k not in ("name", "label", "lr", "momentum", "schedule")} if on else {})
     v.update(rows)
     return v, extras
+
+
+def default_target(columns):
+    """The column a CSV's target most likely is: a usual name (target, label, class, ...), else the last."""
+    low = [c.lower() for c in columns]
+    for name in TARGET_NAMES:
+        if name in low:
+            return columns[low.index(name)]
+    return columns[-1]
+
+
+def dataset_options(spec_dict, data_files):
+    """The dataset menu: the built-in sets, the spec's own CSV (an upload or a file), the data folder's CSVs."""
+    opts = [{"label": n, "value": n} for n in DATASETS]
+    data = (spec_dict or {}).get("data") or {}
+    listed = data_files.listing() if data_files is not None else []
+    if data.get("name") == "csv" and data.get("path") not in listed:
+        path = str(data.get("path"))
+        label = "uploaded CSV" if path.startswith("upload:") else f"CSV: {path[:40]}"
+        opts.append({"label": label, "value": CSV_PREFIX + path})
+    opts += [{"label": f"CSV: {p}", "value": CSV_PREFIX + p} for p in listed]
+    return opts
 
 
 def _int(where, v, allow_none=False):
@@ -87,7 +113,12 @@ def spec_from_controls(v, base, extras=None):
     d = copy.deepcopy(base)
     d.setdefault("data", {}); d.setdefault("model", {}); d.setdefault("training", {})
     d.setdefault("plane", {}); d.setdefault("grid", {})
-    if v["dataset"] != d["data"].get("name"):
+    if isinstance(v["dataset"], str) and v["dataset"].startswith(CSV_PREFIX):
+        path = v["dataset"][len(CSV_PREFIX):]
+        if d["data"].get("name") != "csv" or d["data"].get("path") != path:
+            d["data"] = {"name": "csv", "path": path}
+        d["data"]["target"] = v.get("csv_target")
+    elif v["dataset"] != d["data"].get("name"):
         d["data"] = {"name": v["dataset"], "n_samples": d["data"].get("n_samples", 400)}
     d["model"]["hidden"] = parse_hidden(v["hidden"])
     d["seed"] = _int("seed", v["seed"])

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.cli import check_interrupted
+
 from . import view as V
 from .scene import Renderer, build_scene
 from .view import UsageError
@@ -408,6 +410,7 @@ def export(result, opts, t0=None):
             else:
                 write_mp4(render_frames(scene, opts, "mp4"), tmp, opts.fps, opts.size)
         os.chmod(tmp, 0o644)
+        check_interrupted()              # a signal that arrived while an encoder held it: no file
         os.replace(tmp, out)
     except BaseException:
         if os.path.exists(tmp):

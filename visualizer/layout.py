@@ -2,7 +2,7 @@
 
 Component ids that matter (tests and callbacks use them):
   graph-landscape-3d, graph-contour, graph-curves, summary-table, step-slider
-  preset, dataset, hidden, seed, steps, batch-size, record-every, target-loss,
+  preset, dataset, csv-target (a CSV's target column), hidden, seed, steps, batch-size, record-every, target-loss,
   {"type": "opt_enabled"|"opt_name"|"opt_label"|"opt_lr"|"opt_momentum"|"opt_schedule", "index": 0..7},
   plane-method, grid-resolution, grid-range, moving, height-scale, clip-percentile, exaggerate,
   upload, download-npz-btn / download-npz, download-spec-btn / download-spec, download-html-btn / download-html,
@@ -26,6 +26,7 @@ from core import schedules as _sched
 from . import figures
 from .controls import DATASETS, DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec
 from .cache import spec_key
+from .callbacks import MAX_UPLOAD_BYTES
 
 EXPLAIN = """
 **What is this picture?** The network (the article's 2-layer net: ReLU, then sigmoid) is trained
@@ -118,10 +119,12 @@ def make_layout():
         html.Div([
             _field("dataset", dcc.Dropdown(id="dataset", options=list(DATASETS), value=values["dataset"],
                                            clearable=False)),
+            _field("target column", dcc.Dropdown(id="csv-target", options=[], value=values["csv_target"],
+                                                 clearable=False, placeholder="CSV data only"), "CSV data: the label"),
             _field("hidden units", dcc.Input(id="hidden", type="text", value=values["hidden"], debounce=True,
                                              className="num"), "e.g. 15 or 16, 16"),
             _field("seed", _num("seed", values["seed"], step=1)),
-        ], className="grid3"),
+        ], className="grid4"),
         html.Div([
             _field("steps", _num("steps", values["steps"], step=1)),
             _field("batch size", _num("batch-size", values["batch_size"], step=1, placeholder="full")),
@@ -153,8 +156,9 @@ def make_layout():
             html.Button("animation (.html)", id="download-html-btn", className="btn"),
             dcc.Download(id="download-npz"), dcc.Download(id="download-spec"), dcc.Download(id="download-html"),
         ], className="buttons"),
-        dcc.Upload(id="upload", children=html.Div(["Drop or ", html.A("choose"), " a run (.npz) or spec (.json)"]),
-                   accept=".npz,.json", max_size=50 * 2**20, className="upload"),
+        dcc.Upload(id="upload", children=html.Div(["Drop or ", html.A("choose"),
+                                                   " a run (.npz), a spec (.json) or data (.csv, binary target)"]),
+                   accept=".npz,.json,.csv", max_size=MAX_UPLOAD_BYTES, className="upload"),
     ], className="controls")
 
     pictures = html.Div([

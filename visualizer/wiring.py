@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 
-from .callbacks import _safe, download_html, download_npz, download_spec, main, markers, progress_status, render
+from .callbacks import (_safe, control_options, download_html, download_npz, download_spec, main, markers,
+                        progress_status, render)
 from .controls import N_ROWS, ROW_FIELDS, SPEC_FIELDS
 from .jobs import JobRegistry
 
@@ -98,7 +99,12 @@ def register_callbacks(app, cache, jobs=None):
     @app.callback(Output("download-spec", "data"), Input("download-spec-btn", "n_clicks"),
                   State("spec-store", "data"), prevent_initial_call=True)
     def _dl_spec(n, store):
-        return _safe("spec download", download_spec, store)
+        return _safe("spec download", download_spec, store, cache)
+
+    @app.callback(Output("dataset", "options"), Output("csv-target", "options"), Input("spec-base", "data"))
+    def _options(base):
+        out = _safe("control options", control_options, base, cache)
+        return out if out is not no_update else (no_update, no_update)
 
     @app.callback(Output("download-html", "data"), Input("download-html-btn", "n_clicks"),
                   State("spec-store", "data"), State("height-scale", "value"), State("clip-percentile", "value"),
