@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from .csvdata import DataFiles, read_csv
 from .errors import quote
+from .rng import rng_for
 
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
 WISCONSIN_PATH = os.path.join(ASSETS, "data", "breast-cancer-wisconsin.data")
@@ -53,13 +54,12 @@ def _minmax(X_train, X_test):
     return (X_train - lo) / span, (X_test - lo) / span, lo, hi
 
 
-def _split(X, y, split, test_fraction, seed, n_train_article=None):
-    """Indices of train and test rows. 'article': first rows train, in file order."""
+def _split(X, y, split, test_fraction, rng, n_train_article=None):
+    """Indices of train and test rows. 'article': first rows train, in file order; 'stratified': from ``rng``."""
     n = len(y)
     if split == "article":
         k = n_train_article if n_train_article is not None else int(round(n * (1 - test_fraction)))
         return np.arange(k), np.arange(k, n)
-    rng = np.random.default_rng(seed)
     tr, te = [], []
     for c in (0.0, 1.0):                             # stratified: same class ratio in both parts
         idx = rng.permutation(np.flatnonzero(y == c))
@@ -158,6 +158,7 @@ def load_dataset(name="wisconsin", seed=0, split=None, test_fraction=None, n_sam
     if not (isinstance(test_fraction, (int, float)) and 0.05 <= test_fraction <= 0.9):
         raise ValueError(f"data.test_fraction={quote(test_fraction)}: must be a number in [0.05, 0.9]")
     n_train_article = None
+    rng = rng_for(seed, "data")                  # the points first, then the split, from one stream
     if name == "wisconsin":
         X, y = parse_wisconsin(drop_missing=drop_missing)
         names = list(WISCONSIN_FEATURES)
@@ -173,10 +174,9 @@ def load_dataset(name="wisconsin", seed=0, split=None, test_fraction=None, n_sam
             noise = {"moons": 0.15, "circles": 0.08, "spirals": 0.03, "xor": 0.05}[name]
         if not (isinstance(noise, (int, float)) and 0 <= noise <= 1):
             raise ValueError(f"data.noise={quote(noise)}: must be a number in [0, 1]")
-        rng = np.random.default_rng(seed)
         X, y = _GENERATORS[name](int(n_samples), float(noise), rng)
         names = ["x1", "x2"]
-    tr, te = _split(X, y, split, test_fraction, seed, n_train_article)
+    tr, te = _split(X, y, split, test_fraction, rng, n_train_article)
     if len(tr) < 2 or len(te) < 1:
         raise ValueError(f"data: the split leaves {len(tr)} training and {len(te)} test rows; need more data")
     Xtr, Xte, lo, hi = _minmax(X[tr], X[te])

@@ -32,7 +32,7 @@ Three ways to choose it (``make_plane``):
     ``d1`` (Gram-Schmidt) and rescaled to ``||d1||`` so both axes share one
     length scale.
 
-Randomness comes only from ``numpy.random.default_rng(seed)`` (or a Generator
+Randomness comes only from the "directions" stream of ``seed`` (core.rng.rng_for; or a Generator
 passed in); the same seed gives bit-identical planes.
 """
 from __future__ import annotations
@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .errors import quote
+from .rng import rng_for
 
 PLANE_METHODS = ("random", "pca", "interpolation")
 NORMALIZATIONS = ("filter", "layer", "none")
@@ -157,8 +158,7 @@ def random_direction(net, center, rng, normalize="filter", ignore_bias=True):
     """
     center = _as_vector(center, "center", net.n_params)
     _check_normalize(normalize)
-    if not isinstance(rng, np.random.Generator):
-        rng = np.random.default_rng(rng)
+    rng = rng_for(rng, "directions")
     d = rng.standard_normal(net.n_params)
     return _normalize(net, d, center, normalize, ignore_bias)
 
@@ -214,7 +214,7 @@ def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="f
                              "or trajectories to take the final weights from")
         center = trajs[0][-1]
     center = _as_vector(center, "center", P).copy()
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    rng = rng_for(seed, "directions")
 
     if method == "random":
         d1 = random_direction(net, center, rng, normalize, ignore_bias)

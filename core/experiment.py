@@ -36,7 +36,7 @@ from .training import Trajectory, frame_index, record_plan, train
 from .errors import clip_message, quote
 
 FORMAT = "loss-landscape-navigator/result"
-VERSION = 1
+VERSION = 2                        # 2: independent random streams per purpose (core.rng); 1 drew them all alike
 # Budgets checked once the dataset is loaded (they depend on the number of weights and rows):
 MAX_RECORDED_FLOATS = 50_000_000   # frames x weights x optimizers kept in memory (400 MB of float64)
 MAX_WORK = 2e11                    # steps x optimizers x training rows x weights (~ multiply-adds of training)
@@ -194,6 +194,9 @@ def from_arrays(a):
     meta = json.loads(str(a["meta"]))
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"format {quote(meta.get('format') if isinstance(meta, dict) else None)}; expected {quote(FORMAT)}")
+    if meta.get("version") == 1:
+        raise ValueError("version 1, made before each random purpose had its own stream (its spec now gives other "
+                         "numbers); run its spec again")
     if meta.get("version") != VERSION:
         raise ValueError(f"version {quote(meta.get('version'))}; this program reads version {VERSION}")
     spec = ExperimentSpec.from_dict(meta["spec"])

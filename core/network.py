@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from .errors import quote
+from .rng import rng_for
 
 MAX_HIDDEN_LAYERS = 4
 MAX_UNITS = 512
@@ -91,7 +92,7 @@ class MLP:
     def init(self, seed=0, scheme="default"):
         """Gaussian weights scaled by 1/sqrt(fan_in), zero biases.
 
-        scheme="default": ``numpy.random.default_rng(seed)``.
+        scheme="default": the "init" stream of ``seed`` (core.rng.rng_for), or a Generator passed as ``seed``.
         scheme="article": the article's exact numbers, one legacy
         ``RandomState(seed)`` stream, each layer in order W = randn(out, in)/sqrt(in).
         """
@@ -101,7 +102,7 @@ class MLP:
             rs = np.random.RandomState(seed)
             draw = lambda shape: rs.randn(*shape)
         else:
-            rng = np.random.default_rng(seed)
+            rng = rng_for(seed, "init")
             draw = lambda shape: rng.standard_normal(shape)
         p = np.zeros(self.n_params)
         for w, (n_out, n_in), _ in self.layout:

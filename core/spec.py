@@ -48,7 +48,7 @@ class DataSpec:
 @dataclass
 class ModelSpec:
     hidden: list = field(default_factory=lambda: [15])  # hidden layer widths (ReLU), 1..4 layers of 1..512
-    init: str = "default"          # default (default_rng) | article (legacy RandomState, the article's numbers)
+    init: str = "default"          # default (the seed's "init" stream, core.rng) | article (legacy RandomState, the article's numbers)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from .errors import quote
+from .rng import rng_for
 
 MAX_STEPS = 200_000
 MAX_FRAMES = 1000
@@ -78,7 +79,7 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
 
     batch_size=None (or >= the number of training rows): full-batch gradient
     descent. Otherwise seeded mini-batches: each epoch a new permutation from
-    ``default_rng(seed)``; the recorded loss is still the full-batch loss.
+    the "batches" stream of ``seed`` (core.rng); the recorded loss is still the full-batch loss.
     progress: optional callable(steps_done) for progress bars, called every 1000 steps and at the end.
     """
     for name, v, lo, hi in (("steps", steps, 1, MAX_STEPS), ("record_every", record_every, 1, MAX_STEPS)):
@@ -93,7 +94,7 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
     full = batch_size is None or batch_size >= n
     if not full and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
         raise ValueError(f"training.batch_size={quote(batch_size)}: must be a positive integer or null (full batch)")
-    rng = np.random.default_rng(seed)
+    rng = rng_for(seed, "batches")
     has_test = len(ds.y_test) > 0
 
     p = np.array(p0, dtype=np.float64, copy=True)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from core.network import MLP
+from core.rng import rng_for
 from core.directions import Plane, make_plane, random_direction, renormalize
 
 
@@ -41,7 +42,7 @@ def test_layer_and_none_normalization():
     for (W, _), (D, _) in zip(net.unflatten(center), net.unflatten(d)):
         assert np.linalg.norm(D) == pytest.approx(np.linalg.norm(W), rel=1e-9)
     raw = random_direction(net, center, 5, normalize="none", ignore_bias=False)
-    np.testing.assert_array_equal(raw, np.random.default_rng(5).standard_normal(net.n_params))
+    np.testing.assert_array_equal(raw, rng_for(5, "directions").standard_normal(net.n_params))
 
 
 def test_zero_row_gets_zero_direction():
