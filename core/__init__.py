@@ -9,16 +9,22 @@
     Z = core.surface(net, ds.X_train, ds.y_train, plane, alphas, betas)   # (len(betas), len(alphas))
     path = core.project(traj, plane)
     result = core.run_experiment(core.ExperimentSpec.preset("four_optimizers"))
+    vals, vecs = core.hessian_eigs(net, p0, ds.X_train, ds.y_train, k=2)   # also hvp, hessian, trajectory_curvature
 """
-from . import optimizers, schedules
+from . import curvature, optimizers, schedules
+from .curvature import (LanczosNotConverged, LanczosResult, TrajectoryCurvature, hessian, hessian_eigs, hvp,
+                        lanczos, trajectory_curvature)
 from .data import Dataset, load_dataset
 from .directions import Plane, make_plane, random_direction, renormalize
 from .experiment import ExperimentResult, MovingLandscape, load_result, run_experiment
 from .landscape import Projection, project, surface
 from .network import MLP
+from .optimizers import stability_threshold
 from .spec import ExperimentSpec
 from .training import Trajectory, train
 
-__all__ = ["optimizers", "schedules", "Dataset", "load_dataset", "Plane", "make_plane", "random_direction",
+__all__ = ["curvature", "optimizers", "schedules", "Dataset", "load_dataset", "Plane", "make_plane", "random_direction",
            "renormalize", "ExperimentResult", "MovingLandscape", "load_result", "run_experiment",
-           "Projection", "project", "surface", "MLP", "ExperimentSpec", "Trajectory", "train"]
+           "Projection", "project", "surface", "MLP", "ExperimentSpec", "Trajectory", "train",
+           "hvp", "hessian", "hessian_eigs", "lanczos", "LanczosResult", "LanczosNotConverged",
+           "trajectory_curvature", "TrajectoryCurvature", "stability_threshold"]

@@ -16,6 +16,10 @@ Conventions (as in torch.optim):
   rmsprop    s = a s + (1-a) g^2;      delta = -lr g / (sqrt(s) + eps)
   annealing  sgd with a decaying schedule (default exponential: lr * 0.01^(t/decay_steps))
   large_lr   sgd with a large constant rate (default 2.0), the article's third variation
+
+Curvature (see core/curvature.py): ``opt.preconditioner(grad, state, step)`` is the diagonal
+(P,) that ``update(grad, state, step)`` divides the step by (adam, rmsprop), None for the SGD
+family; ``stability_threshold(name, hparams, lr)`` is the largest stable curvature on a quadratic.
 """
 from __future__ import annotations
 
@@ -60,6 +64,66 @@ class Optimizer:
     init: Callable = field(repr=False)              # params (P,) -> state
     update: Callable = field(repr=False)            # (grad, state, step) -> (delta, state)
     schedule: Callable = field(repr=False)          # step -> learning rate
+    # (grad, state, step) -> (P,) diagonal that update(grad, state, step) divides by, or None (SGD family)
+    preconditioner: Callable = field(default=None, repr=False)
+
+    def __post_init__(self):
+        if self.preconditioner is None:
+            object.__setattr__(self, "preconditioner", _no_preconditioner)
+
+    @property
+    def preconditioned(self):
+        """True when the update divides by a diagonal preconditioner (sharpness is then measured
+        on P^-1/2 H P^-1/2)."""
+        return is_preconditioned(self.name)
+
+
+def _no_preconditioner(grad, state, step):
+    return None
+
+
+# optimizers whose step is divided by a diagonal preconditioner P (Adam: sqrt(v_hat) + eps)
+PRECONDITIONED = ("adam", "rmsprop")
+
+
+def is_preconditioned(name):
+    """True for optimizers whose stability is judged on the preconditioned Hessian P^-1/2 H P^-1/2."""
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer name={name!r}: allowed are {', '.join(OPTIMIZERS)}")
+    return name in PRECONDITIONED
+
+
+def stability_threshold(name, hparams=None, lr=None):
+    """Largest curvature lambda at which ``name`` is stable on f(x) = lambda x^2 / 2 (torch.optim conventions).
+
+      sgd, annealing, large_lr   2 / lr
+      momentum (heavy ball)      (2 + 2 mu) / lr
+      nesterov                   (2 + 2 mu) / ((1 + 2 mu) lr)
+      adam                       (2 + 2 beta1) / ((1 - beta1) lr)   on the preconditioned Hessian
+      rmsprop                    2 / lr                              on the preconditioned Hessian
+    (Adam and RMSprop: with the preconditioner P held fixed, as in Cohen et al. 2022; compare with the
+    top eigenvalue of P^-1/2 H P^-1/2.) hparams: missing keys take DEFAULTS; lr: the learning rate of
+    the step (default hparams["lr"]); lr == 0 (the end of a schedule) gives inf.
+    """
+    if name not in OPTIMIZERS:
+        raise ValueError(f"optimizer name={name!r}: allowed are {', '.join(OPTIMIZERS)}")
+    if hparams is not None and not isinstance(hparams, dict):
+        raise TypeError(f"hparams={type(hparams).__name__}: expected a dict of hyper-parameters or None")
+    check_hparams(name, hparams or {}, where="hparams")
+    hp = dict(DEFAULTS[name]); hp.update(hparams or {})
+    lr = hp["lr"] if lr is None else lr
+    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not _finite(lr) or lr < 0:
+        raise ValueError(f"lr={lr!r}: must be a finite number >= 0")
+    if lr == 0:
+        return math.inf
+    lr = float(lr)
+    if name in ("momentum", "nesterov"):
+        mu = float(hp["momentum"])
+        return (2 + 2 * mu) / lr if name == "momentum" else (2 + 2 * mu) / ((1 + 2 * mu) * lr)
+    if name == "adam":
+        b1 = float(hp["beta1"])
+        return (2 + 2 * b1) / ((1 - b1) * lr)
+    return 2.0 / lr
 
 
 def _finite(v):
@@ -104,7 +168,8 @@ def make(name, **hparams):
     if kept["schedule"] == "constant":             # schedule keys matter only with a schedule
         kept = {k: v for k, v in kept.items() if k not in SCHEDULE_KEYS or k == "schedule"}
     init, update = _FACTORIES[name](hp, sched)
-    return Optimizer(name, kept, init, update, sched)
+    precond = _PRECONDITIONERS[name](hp) if name in _PRECONDITIONERS else None
+    return Optimizer(name, kept, init, update, sched, precond)
 
 
 # ----------------------------------------------------------------- the pairs
@@ -157,6 +222,27 @@ def _rmsprop(hp, lr):
         return -lr(step) * grad / (np.sqrt(s) + eps), (s,)
     return init, update
 
+
+def _adam_preconditioner(hp):
+    b2, eps = hp["beta2"], hp["eps"]
+
+    def preconditioner(grad, state, step):
+        """sqrt(v_hat) + eps of the update at ``step`` (its second moment already includes grad)."""
+        s = b2 * state[1] + (1 - b2) * grad * grad
+        return np.sqrt(s / (1 - b2 ** (step + 1))) + eps
+    return preconditioner
+
+
+def _rmsprop_preconditioner(hp):
+    a, eps = hp["alpha"], hp["eps"]
+
+    def preconditioner(grad, state, step):
+        """sqrt(s) + eps of the update at ``step`` (s already includes grad)."""
+        return np.sqrt(a * state[0] + (1 - a) * grad * grad) + eps
+    return preconditioner
+
+
+_PRECONDITIONERS = {"adam": _adam_preconditioner, "rmsprop": _rmsprop_preconditioner}
 
 _FACTORIES = {
     "sgd": _sgd, "annealing": _sgd, "large_lr": _sgd,

@@ -4,7 +4,9 @@
 
 Recorded frames: step 0 (the initial weights), every ``record_every`` steps, and
 always the last step. For each frame: the parameters, the full-batch training
-loss, train and test accuracy, and the learning rate of that step.
+loss, train and test accuracy, and the learning rate of that step; for optimizers
+with a diagonal preconditioner (adam, rmsprop) also the preconditioner that step's
+update divides by (``Trajectory.precond``, for the preconditioned sharpness).
 
 Divergence: when the full-batch loss (or, with mini-batches, the batch loss)
 at step t is non-finite or above ``diverge_factor`` (default 100) times
@@ -40,6 +42,9 @@ class Trajectory:
     label: str = ""
     optimizer: str = ""
     hparams: dict = field(default_factory=dict)
+    # (F, P) the diagonal preconditioner P_t the update at each frame's step divides by (adam: sqrt(v_hat)
+    # + eps, rmsprop: sqrt(s) + eps; see Optimizer.preconditioner), None for the SGD family
+    precond: np.ndarray = None
 
     @property
     def final_loss(self):
@@ -100,14 +105,18 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
     p = np.array(p0, dtype=np.float64, copy=True)
     state = opt.init(p)
     frames, f_steps, f_loss, f_tr, f_te, f_lr = [], [], [], [], [], []
+    f_pc = [] if getattr(opt, "preconditioned", False) else None
     history = np.empty(steps + 1)
     record_set = set(plan)
     perm, pos = None, n
     diverged = None
     last_good = p.copy()
+    last_grad, last_state = None, state
 
-    def record(t, params, loss):
+    def record(t, params, loss, grad, state):
         frames.append(params.copy()); f_steps.append(t); f_loss.append(loss)
+        if f_pc is not None:                              # what update(grad, state, t) divides by
+            f_pc.append(opt.preconditioner(grad, state, t))
         f_tr.append(net.accuracy(params, X, y))
         f_te.append(net.accuracy(params, ds.X_test, ds.y_test) if has_test else np.nan)
         f_lr.append(opt.schedule(t))
@@ -129,12 +138,12 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
             diverged = t
             break
         if t in record_set:
-            record(t, p, full_loss)
+            record(t, p, full_loss, grad, state)
         if progress is not None and t % 1000 == 0 and t:
             progress(t)
         if t == steps:
             break
-        last_good = p
+        last_good, last_grad, last_state = p, grad, state     # references: nothing is mutated in place
         delta, state = opt.update(grad, state, t)
         p = p + delta
 
@@ -143,11 +152,12 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
         # keep the recorded part; the last finite parameters before divergence end the path
         if not f_steps or f_steps[-1] != diverged - 1:
             if diverged - 1 >= 0:
-                record(diverged - 1, last_good, net.loss(last_good, X, y))
+                record(diverged - 1, last_good, net.loss(last_good, X, y), last_grad, last_state)
     if progress is not None:
         progress(steps)                                   # a diverged run counts as finished
     return Trajectory(
         params=np.array(frames), steps=np.array(f_steps, dtype=np.int64), loss=np.array(f_loss),
         train_acc=np.array(f_tr), test_acc=np.array(f_te), lr=np.array(f_lr, dtype=np.float64),
         diverged_at=diverged, loss_history=history, label=label or opt.name,
-        optimizer=opt.name, hparams=dict(opt.hparams))
+        optimizer=opt.name, hparams=dict(opt.hparams),
+        precond=(np.array(f_pc).reshape(len(frames), p.shape[0]) if f_pc is not None else None))
