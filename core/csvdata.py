@@ -52,29 +52,29 @@ class DataFiles:
     def resolve(self, path):
         """The real file path for ``path``, or ValueError naming data.path and what is allowed."""
         if not isinstance(path, str) or not path or len(path) > MAX_PATH_CHARS or "\x00" in path:
-            raise ValueError(f"data.path={quote(path)}: give the path of a CSV file with a header row")
+            raise ValueError(f"path={quote(path)}: give the path of a CSV file with a header row")
         if self.local:
             if not os.path.isfile(path):
-                raise ValueError(f"data.path={quote(path, 300)}: no such file")
+                raise ValueError(f"path={quote(path, 300)}: no such file")
             return path
         if path.startswith(UPLOAD_PREFIX):
             key = path[len(UPLOAD_PREFIX):]
             if self.upload_dir is None or not _UPLOAD_KEY.match(key):
-                raise ValueError(f"data.path={quote(path)}: not an upload of this server; upload the CSV file")
+                raise ValueError(f"path={quote(path)}: not an upload of this server; upload the CSV file")
             real = self.upload_path(key)
             if not os.path.isfile(real):
-                raise ValueError(f"data.path={quote(path)}: this upload is no longer on the server; "
+                raise ValueError(f"path={quote(path)}: this upload is no longer on the server; "
                                  "upload the CSV file again")
             return real
         if self.data_dir is None:
-            raise ValueError(f"data.path={quote(path)}: this server reads no files from its disk; upload the CSV "
+            raise ValueError(f"path={quote(path)}: this server reads no files from its disk; upload the CSV "
                              "file instead (the operator can offer a folder with serve --data-dir)")
         real = os.path.realpath(os.path.join(self.data_dir, path))
         if os.path.commonpath([real, self.data_dir]) != self.data_dir or real == self.data_dir:
-            raise ValueError(f"data.path={quote(path)}: outside the server's data folder; give a path relative "
+            raise ValueError(f"path={quote(path)}: outside the server's data folder; give a path relative "
                              "to that folder (no '..', no absolute paths, no links out of it)")
         if not os.path.isfile(real):
-            raise ValueError(f"data.path={quote(path)}: no such file in the server's data folder")
+            raise ValueError(f"path={quote(path)}: no such file in the server's data folder")
         return real
 
     def listing(self, limit=200):
@@ -99,7 +99,7 @@ class DataFiles:
 
 def _check_size(text_bytes, shown):
     if len(text_bytes) > MAX_CSV_BYTES:
-        raise ValueError(f"data.path={quote(shown)}: {len(text_bytes) / 2**20:.1f} MB; a CSV may have at most "
+        raise ValueError(f"path={quote(shown)}: {len(text_bytes) / 2**20:.1f} MB; a CSV may have at most "
                          f"{MAX_CSV_BYTES // 2**20} MB")
 
 
@@ -108,7 +108,7 @@ def read_bytes(path, shown=None):
     shown = path if shown is None else shown
     size = os.path.getsize(path)
     if size > MAX_CSV_BYTES:
-        raise ValueError(f"data.path={quote(shown)}: {size / 2**20:.1f} MB; a CSV may have at most "
+        raise ValueError(f"path={quote(shown)}: {size / 2**20:.1f} MB; a CSV may have at most "
                          f"{MAX_CSV_BYTES // 2**20} MB")
     with open(path, "rb") as f:
         return f.read(MAX_CSV_BYTES + 1)
@@ -128,12 +128,12 @@ def csv_header(raw, shown="uploaded file"):
     text = _decode(raw, shown)
     first = text.split("\n", 1)[0]
     if first.count(",") + 1 > MAX_CSV_COLUMNS:
-        raise ValueError(f"data.path={quote(shown)}: more than {MAX_CSV_COLUMNS} columns; at most "
+        raise ValueError(f"path={quote(shown)}: more than {MAX_CSV_COLUMNS} columns; at most "
                          f"{MAX_CSV_COLUMNS} are allowed")
     try:
         header = next(csv.reader(io.StringIO(first)))
     except StopIteration:
-        raise ValueError(f"data.path={quote(shown)}: the file is empty; expected a header row and data rows") from None
+        raise ValueError(f"path={quote(shown)}: the file is empty; expected a header row and data rows") from None
     return [h.strip() for h in header]
 
 
@@ -145,7 +145,7 @@ def check_table(raw, shown="uploaded file", max_rows=None):
     header = csv_header(raw, shown)
     n_lines = raw.count(b"\n") + (0 if raw.endswith(b"\n") else 1)
     if n_lines - 1 > max_rows:
-        raise ValueError(f"data.path={quote(shown)}: about {n_lines - 1:,} data rows; at most {max_rows:,} are "
+        raise ValueError(f"path={quote(shown)}: about {n_lines - 1:,} data rows; at most {max_rows:,} are "
                          "allowed")
     return header
 
@@ -154,7 +154,7 @@ def _decode(raw, shown):
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ValueError(f"data.path={quote(shown)}: not UTF-8 text, so not a CSV file") from None
+        raise ValueError(f"path={quote(shown)}: not UTF-8 text, so not a CSV file") from None
 
 
 def read_csv(path, target, shown=None, max_rows=None):
@@ -162,38 +162,38 @@ def read_csv(path, target, shown=None, max_rows=None):
     (used in messages instead of ``path``). Caps are checked before any row is parsed."""
     shown = path if shown is None else shown
     if not isinstance(path, str) or not os.path.isfile(path):
-        raise ValueError(f"data.path={quote(shown, 300)}: no such file")
+        raise ValueError(f"path={quote(shown, 300)}: no such file")
     raw = read_bytes(path, shown)
     header = check_table(raw, shown, max_rows)
     if target not in header:
-        raise ValueError(f"data.target={quote(target)}: no such column in {quote(shown)}; columns are "
+        raise ValueError(f"target={quote(target)}: no such column in {quote(shown)}; columns are "
                          f"{quote(header, 300)}")
     rows = [r for r in csv.reader(io.StringIO(_decode(raw, shown)))][1:]
     rows = [r for r in rows if any(c.strip() for c in r)]
     if not rows:
-        raise ValueError(f"data.path={quote(shown)}: no data rows after the header")
+        raise ValueError(f"path={quote(shown)}: no data rows after the header")
     t = header.index(target)
     names = [h for i, h in enumerate(header) if i != t]
     if not names:
-        raise ValueError(f"data.path={quote(shown)}: needs at least one feature column besides target {quote(target)}")
+        raise ValueError(f"path={quote(shown)}: needs at least one feature column besides target {quote(target)}")
     X = np.empty((len(rows), len(names)))
     y_raw = []
     for r_i, r in enumerate(rows, start=2):
         if len(r) != len(header):
-            raise ValueError(f"data.path={quote(shown)}: line {r_i} has {len(r)} values, the header has {len(header)}")
+            raise ValueError(f"path={quote(shown)}: line {r_i} has {len(r)} values, the header has {len(header)}")
         vals = [c.strip() for j, c in enumerate(r) if j != t]
         for j, v in enumerate(vals):
             try:
                 X[r_i - 2, j] = float(v)
             except ValueError:
-                raise ValueError(f"data.path={quote(shown)}: line {r_i}, column {quote(names[j])}: value {quote(v)} "
+                raise ValueError(f"path={quote(shown)}: line {r_i}, column {quote(names[j])}: value {quote(v)} "
                                  "is not numeric; features must be numbers") from None
         y_raw.append(r[t].strip())
     if not np.all(np.isfinite(X)):
-        raise ValueError(f"data.path={quote(shown)}: features contain nan or inf; remove or fill those values")
+        raise ValueError(f"path={quote(shown)}: features contain nan or inf; remove or fill those values")
     classes = sorted(set(y_raw))
     if len(classes) != 2:
-        raise ValueError(f"data.target={quote(target)}: the target must be binary (2 distinct values), "
+        raise ValueError(f"target={quote(target)}: the target must be binary (2 distinct values), "
                          f"found {len(classes)}: {quote(classes[:10])}")
     # numeric classes: larger one is 1 (so 0/1 and 2/4 map as expected); otherwise sorted order
     try:

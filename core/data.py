@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from .csvdata import DataFiles, read_csv
-from .errors import quote
+from .constraints import Choice, Int, Real
 from .rng import rng_for
 
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
@@ -30,6 +30,11 @@ DATASETS = ("wisconsin",) + SYNTHETIC + ("csv",)
 SPLITS = ("article", "stratified")
 MAX_SAMPLES = 20000
 ARTICLE_TRAIN_ROWS = 500
+# the arguments' constraints (core.spec.CONSTRAINTS reads them for the spec's data section)
+NAME, SPLIT = Choice(DATASETS), Choice(SPLITS)
+TEST_FRACTION = Real(0.05, 0.9)          # share of rows held out for test
+N_SAMPLES = Int(20, MAX_SAMPLES)         # points of a synthetic set
+NOISE = Real(0.0, 1.0)                   # Gaussian noise of a synthetic set
 
 
 @dataclass
@@ -147,16 +152,13 @@ def load_dataset(name="wisconsin", seed=0, split=None, test_fraction=None, n_sam
     synthetic sets).
     files: where a csv ``path`` may come from (core.csvdata.DataFiles); None: any local file (the CLI).
     """
-    if name not in DATASETS:
-        raise ValueError(f"data.name={quote(name)}: allowed are {', '.join(DATASETS)}")
+    NAME.check("name", name)
     if split is None:
         split = "article" if name in ("wisconsin", "csv") else "stratified"
-    if split not in SPLITS:
-        raise ValueError(f"data.split={quote(split)}: allowed are {', '.join(SPLITS)}")
+    SPLIT.check("split", split)
     if test_fraction is None:
         test_fraction = 183 / 683 if name == "wisconsin" else 0.25
-    if not (isinstance(test_fraction, (int, float)) and 0.05 <= test_fraction <= 0.9):
-        raise ValueError(f"data.test_fraction={quote(test_fraction)}: must be a number in [0.05, 0.9]")
+    TEST_FRACTION.check("test_fraction", test_fraction)
     n_train_article = None
     rng = rng_for(seed, "data")                  # the points first, then the split, from one stream
     if name == "wisconsin":
@@ -168,12 +170,10 @@ def load_dataset(name="wisconsin", seed=0, split=None, test_fraction=None, n_sam
         files = files if files is not None else DataFiles.local_files()
         X, y, names = read_csv(files.resolve(path), target, shown=path)
     else:
-        if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)) or not 20 <= n_samples <= MAX_SAMPLES:
-            raise ValueError(f"data.n_samples={quote(n_samples)}: must be an integer in [20, {MAX_SAMPLES}]")
+        N_SAMPLES.check("n_samples", n_samples)
         if noise is None:
             noise = {"moons": 0.15, "circles": 0.08, "spirals": 0.03, "xor": 0.05}[name]
-        if not (isinstance(noise, (int, float)) and 0 <= noise <= 1):
-            raise ValueError(f"data.noise={quote(noise)}: must be a number in [0, 1]")
+        NOISE.check("noise", noise)
         X, y = _GENERATORS[name](int(n_samples), float(noise), rng)
         names = ["x1", "x2"]
     tr, te = _split(X, y, split, test_fraction, rng, n_train_article)

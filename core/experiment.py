@@ -33,6 +33,7 @@ from .network import MLP
 from .resultcheck import MAX_INPUTS, MAX_RESULT_BYTES, check_npz, check_result
 from .spec import ExperimentSpec
 from .training import Trajectory, frame_index, record_plan, train
+from .constraints import within
 from .errors import clip_message, quote
 
 FORMAT = "loss-landscape-navigator/result"
@@ -226,13 +227,8 @@ def from_arrays(a):
 
 # ----------------------------------------------------------------- running
 def build_optimizer(o, steps):
-    """An OptimizerSpec -> Optimizer; schedules default to span the whole run."""
-    hp = dict(o.hparams)
-    if hp.get("schedule", _opt.DEFAULTS[o.name].get("schedule", "constant")) != "constant":
-        hp.setdefault("decay_steps", steps)
-        hp.setdefault("total_steps", steps)
-        hp.setdefault("every", max(1, steps // 4))
-    return _opt.make(o.name, **hp)
+    """An OptimizerSpec -> Optimizer; schedules default to span the whole run (optimizers.hparams_for)."""
+    return _opt.make(o.name, **_opt.hparams_for(o.name, o.hparams, steps))
 
 
 def _grid(spec, paths, method):
@@ -304,8 +300,9 @@ def run_experiment(spec, progress=None, files=None):
     spec.validate()
     t0 = time.perf_counter()
     d = spec.data
-    ds = load_dataset(d.name, seed=spec.seed, split=d.split, test_fraction=d.test_fraction,
-                      n_samples=d.n_samples, noise=d.noise, path=d.path, target=d.target, files=files)
+    with within("data"):                  # load_dataset names its own arguments: "path=..." -> "data.path=..."
+        ds = load_dataset(d.name, seed=spec.seed, split=d.split, test_fraction=d.test_fraction,
+                          n_samples=d.n_samples, noise=d.noise, path=d.path, target=d.target, files=files)
     net = MLP([ds.n_features] + list(spec.model.hidden) + [1])
     p0 = net.init(spec.seed, scheme=spec.model.init)
     t = spec.training

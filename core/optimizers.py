@@ -30,8 +30,9 @@ from typing import Callable
 
 import numpy as np
 
-from .schedules import SCHEDULES, make_schedule
+from .constraints import Choice, Real
 from .errors import quote
+from .schedules import SCHEDULES, make_schedule
 
 OPTIMIZERS = ("sgd", "annealing", "large_lr", "momentum", "nesterov", "adam", "rmsprop")
 MAX_LR = 100.0
@@ -48,12 +49,14 @@ DEFAULTS = {
 }
 SCHEDULE_KEYS = dict(schedule="constant", drop=0.5, every=1000, decay_rate=0.1, decay_steps=1000,
                      total_steps=1000, min_lr=0.0)
-# allowed range of each numeric hyper-parameter: (low, high, low_inclusive)
-RANGES = {
-    "lr": (0.0, MAX_LR, False), "momentum": (0.0, 1.0, True), "beta1": (0.0, 1.0, True),
-    "beta2": (0.0, 1.0, True), "alpha": (0.0, 1.0, True), "eps": (0.0, 1.0, False),
-    "drop": (0.0, 1.0, False), "every": (1, 10**7, True), "decay_rate": (0.0, 1e6, False),
-    "decay_steps": (1, 10**7, True), "total_steps": (1, 10**7, True), "min_lr": (0.0, MAX_LR, True),
+# every hyper-parameter's constraint, declared once (validation, messages and the app's hints read it)
+HPARAMS = {
+    "lr": Real(0.0, MAX_LR, lo_open=True), "momentum": Real(0.0, 1.0, hi_open=True),
+    "beta1": Real(0.0, 1.0, hi_open=True), "beta2": Real(0.0, 1.0, hi_open=True),
+    "alpha": Real(0.0, 1.0, hi_open=True), "eps": Real(0.0, 1.0, lo_open=True),
+    "schedule": Choice(SCHEDULES), "drop": Real(0.0, 1.0, lo_open=True), "every": Real(1, 10**7),
+    "decay_rate": Real(0.0, 1e6, lo_open=True), "decay_steps": Real(1, 10**7), "total_steps": Real(1, 10**7),
+    "min_lr": Real(0.0, MAX_LR),
 }
 
 
@@ -88,8 +91,7 @@ PRECONDITIONED = ("adam", "rmsprop")
 
 def is_preconditioned(name):
     """True for optimizers whose stability is judged on the preconditioned Hessian P^-1/2 H P^-1/2."""
-    if name not in OPTIMIZERS:
-        raise ValueError(f"optimizer name={name!r}: allowed are {', '.join(OPTIMIZERS)}")
+    Choice(OPTIMIZERS).check("optimizer name", name)
     return name in PRECONDITIONED
 
 
@@ -105,8 +107,7 @@ def stability_threshold(name, hparams=None, lr=None):
     top eigenvalue of P^-1/2 H P^-1/2.) hparams: missing keys take DEFAULTS; lr: the learning rate of
     the step (default hparams["lr"]); lr == 0 (the end of a schedule) gives inf.
     """
-    if name not in OPTIMIZERS:
-        raise ValueError(f"optimizer name={name!r}: allowed are {', '.join(OPTIMIZERS)}")
+    Choice(OPTIMIZERS).check("optimizer name", name)
     if hparams is not None and not isinstance(hparams, dict):
         raise TypeError(f"hparams={type(hparams).__name__}: expected a dict of hyper-parameters or None")
     check_hparams(name, hparams or {}, where="hparams")
@@ -138,30 +139,33 @@ def allowed_hparams(name):
 
 
 def check_hparams(name, hp, where="optimizer"):
-    """Validate hyper-parameters; errors name the field, the value and what is allowed."""
-    if name not in OPTIMIZERS:
-        raise ValueError(f"{where}.name={quote(name)}: allowed are {', '.join(OPTIMIZERS)}")
+    """Validate hyper-parameters against HPARAMS; errors name the field, the value and what is allowed."""
+    Choice(OPTIMIZERS).check(f"{where}.name", name)
     allowed = allowed_hparams(name)
     for k, v in hp.items():
         if k not in allowed:
             raise ValueError(f"{where}.{k}: unknown hyper-parameter for {quote(name)}; allowed are {', '.join(sorted(allowed))}")
-        if k == "schedule":
-            if v not in SCHEDULES:
-                raise ValueError(f"{where}.schedule={quote(v)}: allowed are {', '.join(SCHEDULES)}")
-            continue
-        lo, hi, incl = RANGES[k]
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not _finite(v):
-            raise ValueError(f"{where}.{k}={quote(v)}: must be a finite number")
-        if not ((lo <= v if incl else lo < v) and (v < hi if k in ("momentum", "beta1", "beta2", "alpha") else v <= hi)):
-            lb = "[" if incl else "("
-            rb = ")" if k in ("momentum", "beta1", "beta2", "alpha") else "]"
-            raise ValueError(f"{where}.{k}={quote(v)}: must be in {lb}{lo}, {hi}{rb}")
+        HPARAMS[k].check(f"{where}.{k}", v)
+
+
+def hparams_for(name, given=None, steps=None):
+    """``given`` over the optimizer's DEFAULTS (with its schedule, "constant" unless it has one): the one place
+    defaults are resolved (the spec's runs, the app's optimizer rows and ``make`` use it). With ``steps`` (the
+    run's length) a decaying schedule spans the run unless ``given`` says otherwise: decay_steps =
+    total_steps = steps, every = steps // 4."""
+    Choice(OPTIMIZERS).check("optimizer.name", name)
+    hp = {"schedule": "constant"}
+    hp.update(DEFAULTS[name]); hp.update(given or {})
+    if steps is not None and hp["schedule"] != "constant":
+        span = dict(decay_steps=steps, total_steps=steps, every=max(1, steps // 4))
+        hp.update({k: v for k, v in span.items() if k not in (given or {})})
+    return hp
 
 
 def make(name, **hparams):
-    """Build an optimizer by name with validated hyper-parameters (defaults in DEFAULTS)."""
+    """Build an optimizer by name with validated hyper-parameters (defaults: hparams_for, then SCHEDULE_KEYS)."""
     check_hparams(name, hparams)
-    hp = dict(SCHEDULE_KEYS); hp.update(DEFAULTS[name]); hp.update(hparams)
+    hp = dict(SCHEDULE_KEYS); hp.update(hparams_for(name, hparams))
     sched = make_schedule(hp["schedule"], hp["lr"], hp["drop"], hp["every"], hp["decay_rate"],
                           hp["decay_steps"], hp["total_steps"], hp["min_lr"])
     kept = {k: hp[k] for k in allowed_hparams(name)}

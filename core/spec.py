@@ -5,10 +5,8 @@
     spec.validate()                                # ValueError naming field, value and what is allowed
     spec.to_dict() / spec.to_json()
 
-Caps (documented maximums, so no request can exhaust memory):
-  grid.resolution <= 201 per axis, training.steps <= 200000, <= 8 optimizers,
-  <= 1000 recorded frames per run, <= 512 units a layer, <= 4 hidden layers,
-  moving landscape: <= 100 frames at <= 101 points per axis.
+Caps (documented maximums, so no request can exhaust memory) are the ranges of CONSTRAINTS below,
+declared once; the CLI's help and the app's hints read them.
 Budgets that depend on the data and the model's size are checked by
 core.experiment.check_budget once the dataset is loaded.
 """
@@ -20,9 +18,10 @@ from dataclasses import asdict, dataclass, field, fields
 
 from . import data as _data
 from . import optimizers as _opt
-from .network import MAX_HIDDEN_LAYERS, MAX_UNITS, INIT_SCHEMES
-from .training import MAX_FRAMES, MAX_STEPS, record_plan
+from .constraints import Bool, Choice, Int, ListOf, Optional, Real, Text, check_table, within
 from .errors import quote
+from .network import INIT_SCHEMES, MAX_HIDDEN_LAYERS, MAX_UNITS
+from .training import STEPS, check_plan
 
 PRESET_DIR = os.path.join(_data.ASSETS, "presets")
 MAX_OPTIMIZERS = 8
@@ -32,6 +31,38 @@ MAX_MOVING_GRID = 101
 PLANES = ("pca", "random", "interpolation")
 CENTERS = ("final", "initial")
 NORMALIZE = ("filter", "layer", "none")
+
+# Every field's type and range, declared once: validate() walks it; the CLI's help and the app's hints read
+# it (e.g. CONSTRAINTS["grid.resolution"].hint() == "3..201"). Rules between fields stay in validate().
+CONSTRAINTS = {
+    "name": Text(200),
+    "seed": Int(0, 2**32 - 1),
+    "data.name": _data.NAME,
+    "data.split": Optional(_data.SPLIT, "the data set's default"),
+    "data.test_fraction": Optional(_data.TEST_FRACTION, "the data set's default"),
+    "data.n_samples": _data.N_SAMPLES,
+    "data.noise": Optional(_data.NOISE, "the data set's default"),
+    "data.path": Optional(Text(500), "no file"),
+    "data.target": Optional(Text(200), "no target"),
+    "model.hidden": ListOf(Int(1, MAX_UNITS), 1, MAX_HIDDEN_LAYERS, "[15]", "layer widths"),
+    "model.init": Choice(INIT_SCHEMES),
+    "training.steps": STEPS,
+    "training.batch_size": Optional(Int(1, _data.MAX_SAMPLES), "full batch"),
+    "training.record_every": STEPS,
+    "training.target_loss": Real(0.0, 100.0, lo_open=True),
+    "plane.method": Choice(PLANES),
+    "plane.center": Choice(CENTERS),
+    "plane.normalize": Choice(NORMALIZE),
+    "plane.ignore_bias": Bool(),
+    "grid.resolution": Int(3, MAX_GRID),
+    "grid.range": Optional(Real(0.0, 1e4, lo_open=True), "fit the paths"),
+    "grid.margin": Real(0.0, 10.0),
+    "grid.accuracy": Bool(),
+    "grid.moving": Bool(),
+    "grid.moving_frames": Int(2, MAX_MOVING_FRAMES),
+    "grid.moving_resolution": Int(3, MAX_MOVING_GRID),
+}
+LABEL = Text(40, non_empty=True)               # an optimizer's display name
 
 
 @dataclass
@@ -47,13 +78,13 @@ class DataSpec:
 
 @dataclass
 class ModelSpec:
-    hidden: list = field(default_factory=lambda: [15])  # hidden layer widths (ReLU), 1..4 layers of 1..512
+    hidden: list = field(default_factory=lambda: [15])  # hidden layer widths (ReLU)
     init: str = "default"          # default (the seed's "init" stream, core.rng) | article (legacy RandomState, the article's numbers)
 
 
 @dataclass
 class TrainingSpec:
-    steps: int = 2000              # gradient steps per optimizer, <= 200000
+    steps: int = 2000              # gradient steps per optimizer
     batch_size: int | None = None  # None: full batch; else seeded mini-batches
     record_every: int = 10         # record the weights every k steps (and always the first and last)
     target_loss: float = 0.1       # "steps to target" reports the first step with loss below this
@@ -95,13 +126,13 @@ class PlaneSpec:
 
 @dataclass
 class GridSpec:
-    resolution: int = 51           # grid points per axis, 3..201
+    resolution: int = 51           # grid points per axis
     range: float | None = None     # half-width of a square grid in plane units; None: fit the paths with a margin
     margin: float = 0.3            # with range None: extra room around the paths, as a share of their extent
     accuracy: bool = False         # also compute a train-accuracy surface
     moving: bool = False           # also compute a moving landscape (one surface per frame, following center_on)
-    moving_frames: int = 40        # frames of the moving landscape, 2..100
-    moving_resolution: int = 31    # points per axis of each moving surface, 3..101
+    moving_frames: int = 40        # frames of the moving landscape
+    moving_resolution: int = 31    # points per axis of each moving surface
 
 
 _SECTIONS = {"data": DataSpec, "model": ModelSpec, "training": TrainingSpec, "plane": PlaneSpec, "grid": GridSpec}
@@ -191,84 +222,32 @@ class ExperimentSpec:
 
     # ----------------------------------------------------------- validation
     def validate(self):
-        """Check every field; raise ValueError naming the field, the value and what is allowed."""
-        def integer(where, v, lo, hi):
-            if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-                raise ValueError(f"{where}={quote(v)}: must be an integer in [{lo}, {hi}]")
-
-        def number(where, v, lo, hi, lo_open=False):
-            ok = not isinstance(v, bool) and isinstance(v, (int, float)) and v == v
-            if ok:
-                ok = (lo < v if lo_open else lo <= v) and v <= hi
-            if not ok:
-                raise ValueError(f"{where}={quote(v)}: must be a number in {'(' if lo_open else '['}{lo}, {hi}]")
-
-        def choice(where, v, allowed):
-            if v not in allowed:
-                raise ValueError(f"{where}={quote(v)}: allowed are {', '.join(map(str, allowed))}")
-
-        if not isinstance(self.name, str) or len(self.name) > 200:
-            raise ValueError(f"name={quote(self.name)}: must be a string of at most 200 characters")
-        integer("seed", self.seed, 0, 2**32 - 1)
-        d = self.data
-        choice("data.name", d.name, _data.DATASETS)
-        if d.split is not None:
-            choice("data.split", d.split, _data.SPLITS)
-        if d.test_fraction is not None:
-            number("data.test_fraction", d.test_fraction, 0.05, 0.9)
-        integer("data.n_samples", d.n_samples, 20, _data.MAX_SAMPLES)
-        if d.noise is not None:
-            number("data.noise", d.noise, 0.0, 1.0)
-        if d.name == "csv":
-            if not isinstance(d.path, str) or not d.path:
-                raise ValueError(f"data.path={quote(d.path)}: the csv dataset needs the path of a CSV file")
-            if not isinstance(d.target, str) or not d.target:
-                raise ValueError(f"data.target={quote(d.target)}: the csv dataset needs the name of its target column")
-        m = self.model
-        if not isinstance(m.hidden, list) or not 1 <= len(m.hidden) <= MAX_HIDDEN_LAYERS:
-            raise ValueError(f"model.hidden={quote(m.hidden)}: must be a list of 1 to {MAX_HIDDEN_LAYERS} layer widths, e.g. [15]")
-        for i, h in enumerate(m.hidden):
-            integer(f"model.hidden[{i}]", h, 1, MAX_UNITS)
-        choice("model.init", m.init, INIT_SCHEMES)
-        t = self.training
-        integer("training.steps", t.steps, 1, MAX_STEPS)
-        if t.batch_size is not None:
-            integer("training.batch_size", t.batch_size, 1, _data.MAX_SAMPLES)
-        integer("training.record_every", t.record_every, 1, MAX_STEPS)
-        n_frames = len(record_plan(t.steps, t.record_every))
-        if n_frames > MAX_FRAMES:
-            raise ValueError(f"training.record_every={t.record_every}: {t.steps} steps would record {n_frames} frames; "
-                             f"at most {MAX_FRAMES} are allowed, so use record_every >= {-(-t.steps // (MAX_FRAMES - 1))}")
-        number("training.target_loss", t.target_loss, 0.0, 100.0, lo_open=True)
+        """Check every field against CONSTRAINTS, then the rules between fields; raise ValueError naming the
+        field, the value and what is allowed."""
         if not isinstance(self.optimizers, list) or not 1 <= len(self.optimizers) <= MAX_OPTIMIZERS:
-            raise ValueError(f"optimizers: {quote(len(self.optimizers) if isinstance(self.optimizers, list) else self.optimizers)} given; "
-                             f"give 1 to {MAX_OPTIMIZERS} optimizers")
+            n = len(self.optimizers) if isinstance(self.optimizers, list) else quote(self.optimizers)
+            raise ValueError(f"optimizers: {n} given; give 1 to {MAX_OPTIMIZERS} optimizers")
+        check_table(self, CONSTRAINTS)
+        d, t = self.data, self.training
+        if d.name == "csv":
+            if not d.path:
+                raise ValueError(f"data.path={quote(d.path)}: the csv dataset needs the path of a CSV file")
+            if not d.target:
+                raise ValueError(f"data.target={quote(d.target)}: the csv dataset needs the name of its target column")
+        with within("training"):
+            check_plan(t.steps, t.record_every)
         seen = set()
         for i, o in enumerate(self.optimizers):
             where = f"optimizers[{i}]"
-            if o.label is not None and (not isinstance(o.label, str) or not o.label.strip() or len(o.label) > 40):
-                raise ValueError(f"{where}.label={quote(o.label)}: must be a non-empty string of at most 40 characters")
+            if o.label is not None:
+                LABEL.check(f"{where}.label", o.label)
             _opt.check_hparams(o.name, o.hparams, where)
             lab = o.label if o.label is not None else o.name
             if lab in seen:
                 raise ValueError(f"{where}.label={quote(lab)}: labels must be unique; give this optimizer its own \"label\"")
             seen.add(lab)
-        p = self.plane
-        choice("plane.method", p.method, PLANES)
-        choice("plane.center", p.center, CENTERS)
-        if p.center_on is not None:
-            choice("plane.center_on", p.center_on, self.labels())
-        choice("plane.normalize", p.normalize, NORMALIZE)
-        if not isinstance(p.ignore_bias, bool):
-            raise ValueError(f"plane.ignore_bias={quote(p.ignore_bias)}: must be true or false")
-        g = self.grid
-        integer("grid.resolution", g.resolution, 3, MAX_GRID)
-        if g.range is not None:
-            number("grid.range", g.range, 0.0, 1e4, lo_open=True)
-        number("grid.margin", g.margin, 0.0, 10.0)
-        for k in ("accuracy", "moving"):
-            if not isinstance(getattr(g, k), bool):
-                raise ValueError(f"grid.{k}={quote(getattr(g, k))}: must be true or false")
-        integer("grid.moving_frames", g.moving_frames, 2, MAX_MOVING_FRAMES)
-        integer("grid.moving_resolution", g.moving_resolution, 3, MAX_MOVING_GRID)
+        if self.plane.center_on is not None:
+            Choice(tuple(self.labels())).check("plane.center_on", self.plane.center_on)
         return self
+
+

@@ -21,12 +21,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from .errors import quote
+from .constraints import Int, Optional
 from .rng import rng_for
 
 MAX_STEPS = 200_000
 MAX_FRAMES = 1000
 DIVERGE_FACTOR = 100.0
+STEPS = Int(1, MAX_STEPS)                            # steps and record_every
+BATCH_SIZE = Optional(Int(1, 10**9), "full batch")   # rows a step (the data's own size caps it)
 
 
 @dataclass
@@ -78,6 +80,17 @@ def record_plan(steps, record_every):
     return idx
 
 
+def check_plan(steps, record_every):
+    """The recorded steps of a run (record_plan), after checking ``steps`` and ``record_every``."""
+    STEPS.check("steps", steps)
+    STEPS.check("record_every", record_every)
+    plan = record_plan(int(steps), int(record_every))
+    if len(plan) > MAX_FRAMES:
+        raise ValueError(f"record_every={record_every}: {steps} steps would record {len(plan)} frames; "
+                         f"at most {MAX_FRAMES} are allowed, so use record_every >= {-(-steps // (MAX_FRAMES - 1))}")
+    return plan
+
+
 def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0,
           diverge_factor=DIVERGE_FACTOR, label="", progress=None):
     """Run ``steps`` updates of ``opt`` from ``p0``; return a Trajectory.
@@ -87,18 +100,11 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
     the "batches" stream of ``seed`` (core.rng); the recorded loss is still the full-batch loss.
     progress: optional callable(steps_done) for progress bars, called every 1000 steps and at the end.
     """
-    for name, v, lo, hi in (("steps", steps, 1, MAX_STEPS), ("record_every", record_every, 1, MAX_STEPS)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
-            raise ValueError(f"training.{name}={quote(v)}: must be an integer in [{lo}, {hi}]")
-    plan = record_plan(int(steps), int(record_every))
-    if len(plan) > MAX_FRAMES:
-        raise ValueError(f"training.record_every={record_every}: {steps} steps would record {len(plan)} frames; "
-                         f"at most {MAX_FRAMES} are allowed, so use record_every >= {-(-steps // (MAX_FRAMES - 1))}")
+    plan = check_plan(steps, record_every)
+    BATCH_SIZE.check("batch_size", batch_size)
     X, y = ds.X_train, ds.y_train
     n = len(y)
     full = batch_size is None or batch_size >= n
-    if not full and (isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-        raise ValueError(f"training.batch_size={quote(batch_size)}: must be a positive integer or null (full batch)")
     rng = rng_for(seed, "batches")
     has_test = len(ds.y_test) > 0
 

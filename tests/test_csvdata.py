@@ -29,7 +29,7 @@ def server(tmp_path):
                                   "sub/../../data/../secret.csv", "/" + "x" * 600])
 def test_paths_outside_the_data_folder_are_refused_without_opening(server, path):
     files, root = server
-    with pytest.raises(ValueError, match=r"data\.path=") as e:
+    with pytest.raises(ValueError, match=r"^path=") as e:
         files.resolve(path)
     assert "root:x" not in str(e.value) and str(root) not in str(e.value)    # neither contents nor server paths
     assert len(str(e.value)) < 300
@@ -53,8 +53,11 @@ def test_files_inside_the_folder_and_uploads_resolve(server):
 def test_a_server_without_a_data_folder_reads_no_path():
     with pytest.raises(ValueError, match="this server reads no files from its disk; upload the CSV"):
         DataFiles().resolve("/etc/passwd")
-    with pytest.raises(ValueError, match="data.path='/etc/passwd'"):
+    with pytest.raises(ValueError, match="^path=./etc/passwd."):
         core.load_dataset("csv", path="/etc/passwd", target="x", files=DataFiles())
+    spec = core.ExperimentSpec.from_dict({"data": {"name": "csv", "path": "/etc/passwd", "target": "x"}})
+    with pytest.raises(ValueError, match="^data.path=./etc/passwd.: this server reads no files"):
+        core.run_experiment(spec, files=DataFiles())           # the spec's own field name
 
 
 def test_the_command_line_reads_local_paths(tmp_path):

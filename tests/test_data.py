@@ -64,7 +64,7 @@ def test_csv(tmp_path):
 
 @pytest.mark.parametrize("content,target,match", [
     (None, "y", "no such file"),
-    ("a,b,y\n1,2,0\n3,4,1\n", "label", r"data.target='label': no such column"),
+    ("a,b,y\n1,2,0\n3,4,1\n", "label", r"^target='label': no such column"),
     ("a,b,y\n1,x,0\n3,4,1\n", "y", r"column 'b': value 'x' is not numeric"),
     ("a,b,y\n1,2,0\n3,4,1\n5,6,2\n", "y", "must be binary"),
     ("", "y", "empty"),
@@ -79,9 +79,9 @@ def test_csv_errors(tmp_path, content, target, match):
 
 
 @pytest.mark.parametrize("kw,match", [
-    (dict(name="mnist"), "data.name='mnist'"), (dict(name="moons", n_samples=5), "data.n_samples=5"),
-    (dict(split="random"), "data.split='random'"), (dict(test_fraction=0.99), "data.test_fraction=0.99"),
-    (dict(name="xor", noise=-1.0), "data.noise=-1.0"),
+    (dict(name="mnist"), "^name='mnist'"), (dict(name="moons", n_samples=5), "^n_samples=5"),
+    (dict(split="random"), "^split='random'"), (dict(test_fraction=0.99), "^test_fraction=0.99"),
+    (dict(name="xor", noise=-1.0), "^noise=-1.0"),
 ])
 def test_bad_dataset_args(kw, match):
     with pytest.raises(ValueError, match=match):

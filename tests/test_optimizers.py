@@ -120,16 +120,16 @@ def test_optimizer_schedule_is_used_and_hparams_kept():
 
 @pytest.mark.parametrize("name,hp,match", [
     ("adagrad", {}, "optimizer.name='adagrad': allowed are sgd"),
-    ("sgd", dict(lr=0.0), r"optimizer.lr=0.0: must be in \(0.0, 100.0\]"),
+    ("sgd", dict(lr=0.0), r"optimizer.lr=0.0: must be a number in \(0, 100\]"),
     ("sgd", dict(lr=-1), r"optimizer.lr=-1"),
     ("sgd", dict(lr=1e9), "optimizer.lr=1000000000.0"),
-    ("sgd", dict(lr="fast"), "optimizer.lr='fast': must be a finite number"),
-    ("sgd", dict(lr=10**400), "must be a finite number"),
-    ("momentum", dict(momentum=1.0), r"optimizer.momentum=1.0: must be in \[0.0, 1.0\)"),
+    ("sgd", dict(lr="fast"), r"optimizer.lr='fast': must be a number in \(0, 100\]"),
+    ("sgd", dict(lr=10**400), r"optimizer.lr=1000000000.*\.\.\.: must be a number in \(0, 100\]"),
+    ("momentum", dict(momentum=1.0), r"optimizer.momentum=1.0: must be a number in \[0, 1\)"),
     ("sgd", dict(momentum=0.9), "optimizer.momentum: unknown hyper-parameter for 'sgd'"),
     ("sgd", dict(schedule="warmup"), "optimizer.schedule='warmup': allowed are constant"),
     ("adam", dict(beta2=1.5), "optimizer.beta2=1.5"),
-    ("sgd", dict(lr=float("nan")), "must be a finite number"),
+    ("sgd", dict(lr=float("nan")), r"optimizer.lr=nan: must be a number in \(0, 100\]"),
 ])
 def test_bad_hparams(name, hp, match):
     with pytest.raises(ValueError, match=match):

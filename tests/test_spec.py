@@ -75,7 +75,7 @@ def with_(path, value):
     (("optimizers",), [{"name": "sgd", "label": f"s{i}"} for i in range(9)], r"optimizers: 9 given"),
     (("optimizers",), [{"name": "sgd"}, {"name": "sgd"}], r"optimizers\[1\].label='sgd': labels must be unique"),
     (("optimizers",), [{"lr": 0.1}], r"optimizers\[0\].name: missing"),
-    (("optimizers",), [{"name": "sgd", "lr": 0}], r"optimizers\[0\].lr=0: must be in \(0.0, 100.0\]"),
+    (("optimizers",), [{"name": "sgd", "lr": 0}], r"optimizers\[0\].lr=0: must be a number in \(0, 100\]"),
     (("optimizers",), [{"name": "sgd", "lr": 1000}], r"optimizers\[0\].lr=1000"),
     (("optimizers",), [{"name": "lbfgs"}], r"optimizers\[0\].name='lbfgs'"),
     (("optimizers",), [{"name": "sgd", "momentum": 0.9}], r"optimizers\[0\].momentum: unknown hyper-parameter for 'sgd'"),

@@ -73,11 +73,11 @@ def test_steps_to_target_and_path_length(wis):
 
 
 @pytest.mark.parametrize("kw,match", [
-    (dict(steps=0), r"training.steps=0: must be an integer in \[1, 200000\]"),
-    (dict(steps=300000), "training.steps=300000"),
-    (dict(steps=10, record_every=0), "training.record_every=0"),
+    (dict(steps=0), r"^steps=0: must be an integer in \[1, 200000\]"),
+    (dict(steps=300000), "^steps=300000"),
+    (dict(steps=10, record_every=0), "^record_every=0"),
     (dict(steps=5000, record_every=1), "at most 1000 are allowed, so use record_every >= 6"),
-    (dict(steps=10, batch_size=0), "training.batch_size=0"),
+    (dict(steps=10, batch_size=0), "^batch_size=0"),
 ])
 def test_bad_training_args(wis, kw, match):
     net = core.MLP([9, 2, 1])

@@ -29,6 +29,7 @@ from dash import Patch, dcc, no_update
 import core
 from core.csvdata import MAX_CSV_BYTES, check_table
 from core.csvdata import file_header as csv_header_of
+from core.constraints import within
 from core.errors import clip_message, quote
 from core import optimizers as _opt
 
@@ -84,14 +85,15 @@ def accept_spec(spec_dict, cache):
     folder, never another server path; see core.csvdata.DataFiles). Raises ValueError naming the field."""
     spec = core.ExperimentSpec.from_dict(spec_dict)
     if spec.data.name == "csv":
-        cache.uploads.files.resolve(spec.data.path)
+        with within("data"):
+            cache.uploads.files.resolve(spec.data.path)
     return spec
 
 
 def csv_columns(cache, path):
     """Column names of a CSV the server may read (``data.path`` of a spec); ValueError when it may not."""
-    real = cache.uploads.files.resolve(path)
-    return csv_header_of(real, path)
+    with within("data"):
+        return csv_header_of(cache.uploads.files.resolve(path), path)
 
 
 def _csv_spec(spec_base, path, columns):
@@ -161,12 +163,12 @@ def main(trigger, preset, upload_contents, upload_filename, values, base, cache,
                 # a new optimizer in a row: its defaults, not the old optimizer's hyper-parameters
                 i = trigger["index"]
                 name = values["opt_name"][i]
-                if name in _opt.DEFAULTS:
-                    dflt = _opt.DEFAULTS[name]
+                if name in _opt.OPTIMIZERS:
+                    dflt = _opt.hparams_for(name)
                     values = copy.deepcopy(values)
                     values["opt_lr"][i] = dflt["lr"]
                     values["opt_momentum"][i] = dflt.get("momentum")
-                    values["opt_schedule"][i] = dflt.get("schedule", "constant")
+                    values["opt_schedule"][i] = dflt["schedule"]
                     extras = list(extras or [{}] * N_ROWS)
                     extras[i] = {k: val for k, val in dflt.items() if k not in ("lr", "momentum", "schedule")}
                     out["values"] = values

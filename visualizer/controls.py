@@ -41,17 +41,17 @@ def controls_from_spec(spec_dict):
         o = s["optimizers"][i] if i < len(s["optimizers"]) else None
         if o is None:
             name = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "annealing", "large_lr", "sgd")[i]
-            o = dict(name=name, label=f"{name} {i + 1}", **_opt.DEFAULTS[name])
-            o = {k: val for k, val in o.items() if k in ("name", "label", "lr", "momentum", "schedule")}
+            o = dict(name=name, label=f"{name} {i + 1}")
             on = []
         else:
             on = ["on"]
+        hp = _opt.hparams_for(o["name"], {k: val for k, val in o.items() if k not in ("name", "label")})
         rows["opt_enabled"].append(on)
         rows["opt_name"].append(o["name"])
         rows["opt_label"].append(o.get("label") or o["name"])
-        rows["opt_lr"].append(o.get("lr", _opt.DEFAULTS[o["name"]]["lr"]))
-        rows["opt_momentum"].append(o.get("momentum", _opt.DEFAULTS[o["name"]].get("momentum")))
-        rows["opt_schedule"].append(o.get("schedule", _opt.DEFAULTS[o["name"]].get("schedule", "constant")))
+        rows["opt_lr"].append(hp["lr"])
+        rows["opt_momentum"].append(hp.get("momentum"))
+        rows["opt_schedule"].append(hp["schedule"])
         extras.append({k: val for k, val in o.items()
                        if k not in ("name", "label", "lr", "momentum", "schedule")} if on else {})
     v.update(rows)
@@ -141,8 +141,7 @@ def spec_from_controls(v, base, extras=None):
         # a key the loaded spec did not give is left out while it equals the default, so an untouched
         # preset keeps its own spec (and its cache key)
         given = base_opts[i] if i < len(base_opts) and base_opts[i].get("name") == name else {}
-        dflt = dict(_opt.DEFAULTS.get(name, {}))
-        dflt.setdefault("schedule", "constant")
+        dflt = _opt.hparams_for(name) if name in _opt.OPTIMIZERS else {"schedule": "constant"}
         o["lr"] = _num(v["opt_lr"][i])
         mom = _num(v["opt_momentum"][i])
         if mom is not None and name in MOMENTUM_OPTS and ("momentum" in given or mom != dflt.get("momentum")):

@@ -41,11 +41,29 @@ from core.cli import check_interrupted
 from . import view as V
 from .scene import Renderer, build_scene
 from .view import UsageError
+from core.constraints import Choice, Int, Real
 
 FORMATS = ("gif", "mp4", "html", "png")
 MIN_SIZE, MAX_SIZE = (160, 120), (1920, 1080)
 MAX_FPS = 60
 SCALES = V.SCALES
+# Every option's range, declared once: ExportOptions.validate and the command line's help read it
+# (the height-scale options are the app's view options, visualizer.view.VIEW_CONSTRAINTS).
+EXPORT_CONSTRAINTS = {
+    "--format": Choice(FORMATS),
+    "--frames": V.VIEW_CONSTRAINTS["n_frames"],
+    "--fps": Int(1, MAX_FPS),
+    "--width": Int(MIN_SIZE[0], MAX_SIZE[0]),
+    "--height": Int(MIN_SIZE[1], MAX_SIZE[1]),
+    "--elev": Real(-90, 90),
+    "--azim": Real(-360, 360),
+    "--rotate": Real(-720, 720),
+    "--scale": V.VIEW_CONSTRAINTS["scale"],
+    "--clip": V.VIEW_CONSTRAINTS["clip_percentile"],
+    "--exaggerate": V.VIEW_CONSTRAINTS["exaggerate"],
+    "--step": Int(0, 10**9),
+}
+SIZE_RULE = (f"must be WxH pixels with W in [{MIN_SIZE[0]}, {MAX_SIZE[0]}] and H in [{MIN_SIZE[1]}, {MAX_SIZE[1]}]")
 
 
 class EncoderError(RuntimeError):
@@ -56,15 +74,15 @@ class EncoderError(RuntimeError):
 class ExportOptions:
     out: str = "landscape.gif"
     format: str | None = None          # gif | mp4 | html | png; None: from the extension of ``out``
-    frames: int = 100                  # 2..300 (view.MAX_ANIMATION_FRAMES)
-    fps: int = 20                      # 1..60
-    size: tuple = (640, 480)           # pixels, (160..1920) x (120..1080)
-    elev: float | None = None          # camera elevation, degrees, -90..90; None: 30 (HTML: the app's camera)
-    azim: float | None = None          # camera azimuth, degrees, -360..360; None: -60 (HTML: the app's camera)
-    rotate: float = 0.0                # camera turn over the whole animation, degrees, -720..720
-    scale: str = "linear"              # linear | log | sqrt
-    clip: float = 100.0                # clip heights above this percentile of the surface, 50..100
-    exaggerate: float = 1.0            # vertical exaggeration, 0.1..10
+    frames: int = 100                  # animation frames (ranges: EXPORT_CONSTRAINTS)
+    fps: int = 20                      # frames per second
+    size: tuple = (640, 480)           # (width, height) in pixels
+    elev: float | None = None          # camera elevation, degrees; None: 30 (HTML: the app's camera)
+    azim: float | None = None          # camera azimuth, degrees; None: -60 (HTML: the app's camera)
+    rotate: float = 0.0                # camera turn over the whole animation, degrees
+    scale: str = "linear"              # height scale: linear | log | sqrt
+    clip: float = 100.0                # clip heights above this percentile of the surface
+    exaggerate: float = 1.0            # vertical exaggeration
     moving: bool = False               # the landscape follows the weights (needs result.moving)
     optimizers: list | None = None    # labels to show; None: all
     title: str | None = None           # None: the spec's name
@@ -86,54 +104,47 @@ class ExportOptions:
     def validate(self):
         """Raise UsageError naming the option, the value and what is allowed."""
         fmt = self.fmt
-        if fmt not in FORMATS:
-            if self.format is None:
-                raise UsageError("--format", "(none)", f"give --format {'|'.join(FORMATS)} or an --out "
-                                 f"ending in .{', .'.join(FORMATS)}")
-            raise UsageError("--format", self.format, f"allowed are {', '.join(FORMATS)}")
+        if fmt not in FORMATS and self.format is None:
+            raise UsageError("--format", "(none)", f"give --format {'|'.join(FORMATS)} or an --out "
+                             f"ending in .{', .'.join(FORMATS)}")
+        _check("--format", self.format or fmt)
         out = os.fspath(self.out)
         folder = os.path.dirname(os.path.abspath(out))
         if not out or out.endswith(os.sep) or os.path.isdir(out):
             raise UsageError("--out", out, "must be a file path, not a folder")
         if not os.path.isdir(folder):
             raise UsageError("--out", out, f"folder {folder} does not exist")
-        _int_in("--frames", self.frames, 2, V.MAX_ANIMATION_FRAMES)
-        _int_in("--fps", self.fps, 1, MAX_FPS)
+        _check("--frames", self.frames)
+        _check("--fps", self.fps)
         w, h = self.size
-        if not (MIN_SIZE[0] <= w <= MAX_SIZE[0] and MIN_SIZE[1] <= h <= MAX_SIZE[1]):
-            raise UsageError("--size", f"{w}x{h}", f"must be WxH pixels with W in [{MIN_SIZE[0]}, {MAX_SIZE[0]}] "
-                             f"and H in [{MIN_SIZE[1]}, {MAX_SIZE[1]}]")
+        if not (EXPORT_CONSTRAINTS["--width"].allows(w) and EXPORT_CONSTRAINTS["--height"].allows(h)):
+            raise UsageError("--size", f"{w}x{h}", SIZE_RULE)
         if fmt == "mp4" and (w % 2 or h % 2):
             raise UsageError("--size", f"{w}x{h}", "MP4 (H.264, yuv420p) needs an even width and height")
         if self.elev is not None:
-            _num_in("--elev", self.elev, -90, 90)
+            _check("--elev", self.elev)
         if self.azim is not None:
-            _num_in("--azim", self.azim, -360, 360)
-        _num_in("--rotate", self.rotate, -720, 720)
+            _check("--azim", self.azim)
+        _check("--rotate", self.rotate)
         if fmt == "html" and self.rotate:
             raise UsageError("--rotate", f"{self.rotate:g}", "not available for --format html "
                              "(the page's camera turns with the mouse); use gif or mp4")
-        if self.scale not in SCALES:
-            raise UsageError("--scale", self.scale, f"allowed are {', '.join(SCALES)}")
-        _num_in("--clip", self.clip, 50, 100)
-        _num_in("--exaggerate", self.exaggerate, 0.1, 10)
+        _check("--scale", self.scale)
+        _check("--clip", self.clip)
+        _check("--exaggerate", self.exaggerate)
         if self.title is not None and len(self.title) > 200:
             raise UsageError("--title", repr(self.title[:20] + "..."), "must be at most 200 characters")
         if self.step is not None:
             if fmt != "png":
                 raise UsageError("--step", self.step, "only applies to --format png")
-            _int_in("--step", self.step, 0, 10**9)
+            _check("--step", self.step)
         return self
 
 
-def _int_in(option, v, lo, hi):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
-        raise UsageError(option, v, f"must be an integer in [{lo}, {hi}]")
-
-
-def _num_in(option, v, lo, hi):
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not (lo <= v <= hi):   # NaN fails too
-        raise UsageError(option, v, f"must be a number in [{lo}, {hi}]")
+def _check(option, v):
+    c = EXPORT_CONSTRAINTS[option]
+    if not c.allows(v):
+        raise UsageError(option, v, c.must())
 
 
 # ---------------------------------------------------------------- inputs
@@ -428,17 +439,20 @@ def build_parser():
         epilog="Example: python -m visualizer export four_optimizers --format gif --out four.gif "
                "--frames 120 --size 640x480 --scale log")
     ap.add_argument("spec", metavar="SPEC", help="a preset name, a .json spec file or a saved .npz run")
-    ap.add_argument("--format", help="gif | mp4 | html | png (default: from the --out extension)")
+    C = {k: c.hint() for k, c in EXPORT_CONSTRAINTS.items()}
+    size = f"{MIN_SIZE[0]}x{MIN_SIZE[1]}..{MAX_SIZE[0]}x{MAX_SIZE[1]}"
+    ap.add_argument("--format", help=f"{C['--format']} (default: from the --out extension)")
     ap.add_argument("--out", required=True, help="output file (its folder must exist)")
-    ap.add_argument("--frames", default="100", help=f"animation frames, 2..{V.MAX_ANIMATION_FRAMES} (default 100)")
-    ap.add_argument("--fps", default="20", help=f"frames per second, 1..{MAX_FPS} (default 20)")
-    ap.add_argument("--size", default="640x480", help="WxH in pixels, 160x120..1920x1080 (default 640x480)")
-    ap.add_argument("--elev", help="camera elevation in degrees, -90..90 (default 30; HTML: the app's camera)")
-    ap.add_argument("--azim", help="camera azimuth in degrees, -360..360 (default -60; HTML: the app's camera)")
-    ap.add_argument("--rotate", default="0", help="camera turn over the animation in degrees, -720..720 (default 0)")
-    ap.add_argument("--scale", default="linear", help="height scale: linear | log | sqrt (default linear)")
-    ap.add_argument("--clip", default="100", help="clip heights above this percentile, 50..100 (default 100)")
-    ap.add_argument("--exaggerate", default="1", help="vertical exaggeration, 0.1..10 (default 1)")
+    ap.add_argument("--frames", default="100", help=f"animation frames, {C['--frames']} (default 100)")
+    ap.add_argument("--fps", default="20", help=f"frames per second, {C['--fps']} (default 20)")
+    ap.add_argument("--size", default="640x480", help=f"WxH in pixels, {size} (default 640x480)")
+    ap.add_argument("--elev", help=f"camera elevation in degrees, {C['--elev']} (default 30; HTML: the app's camera)")
+    ap.add_argument("--azim", help=f"camera azimuth in degrees, {C['--azim']} (default -60; HTML: the app's camera)")
+    ap.add_argument("--rotate", default="0", help=f"camera turn over the animation in degrees, {C['--rotate']} "
+                                                  "(default 0)")
+    ap.add_argument("--scale", default="linear", help=f"height scale: {C['--scale']} (default linear)")
+    ap.add_argument("--clip", default="100", help=f"clip heights above this percentile, {C['--clip']} (default 100)")
+    ap.add_argument("--exaggerate", default="1", help=f"vertical exaggeration, {C['--exaggerate']} (default 1)")
     ap.add_argument("--moving", action="store_true", help="the landscape follows the weights (moving landscape)")
     ap.add_argument("--optimizers", help="comma-separated labels to show (default: all)")
     ap.add_argument("--title", help="title (default: the spec's name)")
@@ -465,8 +479,7 @@ def _parse_num(option, s):
 
 
 def _parse_size(s):
-    allowed = (f"must be WxH pixels with W in [{MIN_SIZE[0]}, {MAX_SIZE[0]}] "
-               f"and H in [{MIN_SIZE[1]}, {MAX_SIZE[1]}], e.g. 640x480")
+    allowed = SIZE_RULE + ", e.g. 640x480"
     parts = s.lower().split("x")
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
         raise UsageError("--size", s, allowed)

@@ -22,8 +22,10 @@ from dash.dash_table.Format import Format, Scheme
 import core
 from core import optimizers as _opt
 from core import schedules as _sched
+from core.spec import CONSTRAINTS as SPEC
 
 from . import figures
+from .view import VIEW_CONSTRAINTS as VIEW
 from .controls import DATASETS, DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec
 from .cache import spec_key
 from .callbacks import MAX_UPLOAD_BYTES
@@ -137,7 +139,8 @@ def make_layout():
         html.Div([
             _field("plane", dcc.Dropdown(id="plane-method", options=list(core.spec.PLANES),
                                          value=values["plane_method"], clearable=False)),
-            _field("grid points", _num("grid-resolution", values["grid_resolution"], step=1), "3..201 per axis"),
+            _field("grid points", _num("grid-resolution", values["grid_resolution"], step=1),
+                   f"{SPEC['grid.resolution'].hint()} per axis"),
             _field("grid range", _num("grid-range", values["grid_range"], placeholder="fit paths"), "± half-width"),
         ], className="grid3"),
         dcc.Checklist(id="moving", options=[{"label": " moving landscape (the surface follows the weights)",
@@ -146,8 +149,8 @@ def make_layout():
         html.Div([
             _field("scale", dcc.RadioItems(id="height-scale", options=["linear", "log", "sqrt"],
                                            value=DEFAULT_SCALE, inline=True)),
-            _field("clip at percentile", _num("clip-percentile", 100), "50..100"),
-            _field("vertical exaggeration", _num("exaggerate", 1.0), "0.1..10"),
+            _field("clip at percentile", _num("clip-percentile", 100), VIEW["clip_percentile"].hint()),
+            _field("vertical exaggeration", _num("exaggerate", 1.0), VIEW["exaggerate"].hint()),
         ], className="grid3"),
         html.H4("Files"),
         html.Div([

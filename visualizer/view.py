@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.constraints import Choice, Int, Real, check_table
 from core.errors import quote
 from core.training import frame_index  # noqa: F401  (re-exported: the figures and exporters use view.frame_index)
 
@@ -28,24 +29,26 @@ MAX_ANIMATION_FRAMES = 300
 COLORS = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442", "#000000"]
 
 
+# The view options' ranges, declared once: ViewOptions.validate, the exporter's options and the app's hints read them.
+VIEW_CONSTRAINTS = {
+    "scale": Choice(SCALES),
+    "clip_percentile": Real(50, 100),
+    "exaggerate": Real(0.1, 10),
+    "n_frames": Int(2, MAX_ANIMATION_FRAMES),
+}
+
+
 @dataclass
 class ViewOptions:
     scale: str = "linear"            # linear | log | sqrt
-    clip_percentile: float = 100.0   # clip heights above this percentile of the surface (50..100)
-    exaggerate: float = 1.0          # vertical exaggeration factor (0.1..10)
-    n_frames: int = 100              # animation frames (2..300)
+    clip_percentile: float = 100.0   # clip heights above this percentile of the surface
+    exaggerate: float = 1.0          # vertical exaggeration factor
+    n_frames: int = 100              # animation frames
     optimizers: list | None = None   # labels to show; None: all
     moving: bool = False             # use the moving landscape if the result has one
 
     def validate(self):
-        if self.scale not in SCALES:
-            raise ValueError(f"scale={quote(self.scale)}: allowed are {', '.join(SCALES)}")
-        for name, v, lo, hi in (("clip_percentile", self.clip_percentile, 50, 100),
-                                ("exaggerate", self.exaggerate, 0.1, 10)):
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
-                raise ValueError(f"{name}={quote(v)}: must be a number in [{lo}, {hi}]")
-        if isinstance(self.n_frames, bool) or not isinstance(self.n_frames, int) or not 2 <= self.n_frames <= MAX_ANIMATION_FRAMES:
-            raise ValueError(f"frames={quote(self.n_frames)}: must be an integer in [2, {MAX_ANIMATION_FRAMES}]")
+        check_table(self, VIEW_CONSTRAINTS)
         return self
 
 
