@@ -42,6 +42,7 @@ VERSION = 2                        # 2: independent random streams per purpose (
 MAX_RECORDED_FLOATS = 50_000_000   # frames x weights x optimizers kept in memory (400 MB of float64)
 MAX_WORK = 2e11                    # steps x optimizers x training rows x weights (~ multiply-adds of training)
 MAX_SURFACE_WORK = 1e11            # deeper nets: grid points x training rows x weights (~ 15-40 s here)
+MOVING_PATH_KEYS = ("alpha", "beta", "loss", "surface_loss")   # MovingLandscape.paths[label], saved as m{i}_{key}
 
 
 @dataclass
@@ -52,7 +53,8 @@ class MovingLandscape:
     alphas: np.ndarray        # (A,)
     betas: np.ndarray         # (B,)
     surfaces: np.ndarray      # (M, B, A) loss
-    paths: dict               # label -> dict(alpha (M,), beta (M,), loss (M,)) every run in that frame's plane
+    paths: dict               # label -> dict(alpha, beta, loss, surface_loss), each (M,): every run on each frame's
+                              # plane; loss: the run's true loss, surface_loss: the exact loss at its projected point
 
 
 @dataclass
@@ -119,7 +121,7 @@ class ExperimentResult:
             a.update(moving_steps=mv.steps, moving_alphas=mv.alphas, moving_betas=mv.betas,
                      moving_surfaces=mv.surfaces)
             for i, lab in enumerate(self.labels):
-                for k in ("alpha", "beta", "loss"):
+                for k in MOVING_PATH_KEYS:
                     a[f"m{i}_{k}"] = mv.paths[lab][k]
         return a
 
@@ -212,17 +214,23 @@ def from_arrays(a):
             optimizer=run["optimizer"], hparams=run["hparams"])
         paths[lab] = Projection(**{k: a.get(f"p{i}_{k}") for k in
                                    ("alpha", "beta", "residual", "loss", "surface_loss", "steps")})
-    moving = None
-    if "moving_surfaces" in a:
-        moving = MovingLandscape(
-            follow=meta["moving_follow"], steps=a["moving_steps"], alphas=a["moving_alphas"],
-            betas=a["moving_betas"], surfaces=a["moving_surfaces"],
-            paths={lab: {k: a[f"m{i}_{k}"] for k in ("alpha", "beta", "loss")} for i, lab in enumerate(labels)})
+    moving = _moving_from_arrays(a, meta, labels) if "moving_surfaces" in a else None
     surf = a["surface"]
     return ExperimentResult(spec=spec, layer_sizes=list(meta["layer_sizes"]), trajectories=trajs,
                             plane=Plane.from_arrays(a), alphas=a["alphas"], betas=a["betas"], surface=surf,
                             paths=paths, acc_surface=a.get("acc_surface"), moving=moving,
                             info=_clean_info(meta.get("info", {})))
+
+
+def _moving_from_arrays(a, meta, labels):
+    missing = [f"m{i}_surface_loss" for i in range(len(labels)) if f"m{i}_surface_loss" not in a]
+    if missing:
+        raise ValueError(f"moving landscape without the surface loss of its paths ({missing[0]}): written by an "
+                         "older version; re-run its spec to view it")
+    return MovingLandscape(
+        follow=meta["moving_follow"], steps=a["moving_steps"], alphas=a["moving_alphas"],
+        betas=a["moving_betas"], surfaces=a["moving_surfaces"],
+        paths={lab: {k: a[f"m{i}_{k}"] for k in MOVING_PATH_KEYS} for i, lab in enumerate(labels)})
 
 
 # ----------------------------------------------------------------- running
@@ -349,7 +357,8 @@ def run_experiment(spec, progress=None, files=None):
 
 
 def _moving(spec, net, X, y, plane, trajs, follow):
-    """Surfaces centered on the followed run's weights, directions re-normalized to each frame."""
+    """Surfaces centered on the followed run's weights, directions re-normalized to each frame; every run's
+    point projected on each frame's plane, with its true loss and the exact loss at the projection."""
     g, pl = spec.grid, spec.plane
     ft = trajs[follow]
     m = min(g.moving_frames, len(ft.steps))
@@ -359,17 +368,17 @@ def _moving(spec, net, X, y, plane, trajs, follow):
     betas = np.linspace(-r, r, g.moving_resolution)
     norm = pl.normalize if pl.method == "random" else "filter"
     surfs, steps = [], ft.steps[idx]
-    paths = {lab: dict(alpha=[], beta=[], loss=[]) for lab in trajs}
+    rows = {lab: [] for lab in trajs}                         # per run: one (alpha, beta, loss, surface_loss) a frame
     for k in idx:
         fp = moving_plane(net, ft.params[k], plane, norm, pl.ignore_bias)
         if not (np.any(fp.d1) and np.any(fp.d2)):             # e.g. all-zero weights: keep the plane's own
             fp = Plane(ft.params[k], plane.d1, plane.d2, "moving")
         surfs.append(surface(net, X, y, fp, alphas, betas))
-        for lab, tr in trajs.items():
-            j = frame_index(tr.steps, ft.steps[k])
-            a, b, _ = project_points(tr.params[j], fp)
-            paths[lab]["alpha"].append(a[0]); paths[lab]["beta"].append(b[0])
-            paths[lab]["loss"].append(tr.loss[j])
-    paths = {lab: {k: np.array(v) for k, v in p.items()} for lab, p in paths.items()}
+        js = {lab: frame_index(tr.steps, ft.steps[k]) for lab, tr in trajs.items()}
+        a, b, _ = project_points(np.stack([trajs[lab].params[j] for lab, j in js.items()]), fp)
+        sl = loss_at(net, X, y, fp, a, b)                     # every run's point on this frame's plane, batched
+        for n, (lab, j) in enumerate(js.items()):
+            rows[lab].append((a[n], b[n], trajs[lab].loss[j], sl[n]))
+    paths = {lab: dict(zip(MOVING_PATH_KEYS, (np.array(c) for c in zip(*r)))) for lab, r in rows.items()}
     return MovingLandscape(follow=follow, steps=np.asarray(steps), alphas=alphas, betas=betas,
                            surfaces=np.array(surfs), paths=paths)

@@ -152,6 +152,6 @@ def check_result(r):
         _arr("moving surfaces", mv.surfaces, (M, mv.betas.size, mv.alphas.size))
         _no_inf("moving surfaces", mv.surfaces)
         for lab in r.trajectories:
-            for k in ("alpha", "beta", "loss"):
-                _arr(f"moving path of {quote(lab)} {k}", mv.paths[lab][k], (M,), finite=k != "loss")
+            for k in ("alpha", "beta", "loss", "surface_loss"):
+                _arr(f"moving path of {quote(lab)} {k}", mv.paths[lab][k], (M,), finite=k in ("alpha", "beta"))
     return r

@@ -1,23 +1,13 @@
 """Shared fixtures: small experiment results, and Chromium options for the dash_duo browser tests."""
-import os
-
 import pytest
 
 import core
-
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+from tests.browser_env import chrome_options
 
 
 def pytest_setup_options():
-    """Selenium ChromeOptions for dash.testing (Debian's chromium + chromium-driver)."""
-    from selenium.webdriver.chrome.options import Options
-    options = Options()
-    if os.path.exists(CHROMIUM):
-        options.binary_location = CHROMIUM
-    for flag in ("--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1400,1000"):
-        options.add_argument(flag)
-    return options
+    """Selenium ChromeOptions for dash.testing (Debian's chromium + chromium-driver): tests/browser_env.py."""
+    return chrome_options()
 
 
 def small_spec_dict(**grid):

@@ -87,6 +87,9 @@ def test_save_load_equal(result, tmp_path):
     np.testing.assert_array_equal(back.surface, result.surface)
     np.testing.assert_array_equal(back.acc_surface, result.acc_surface)
     np.testing.assert_array_equal(back.moving.surfaces, result.moving.surfaces)
+    for lab in result.labels:
+        for k in ("alpha", "beta", "loss", "surface_loss"):
+            np.testing.assert_array_equal(back.moving.paths[lab][k], result.moving.paths[lab][k])
     np.testing.assert_array_equal(back.plane.d2, result.plane.d2)
     assert back.summary() == result.summary()
     # file-like objects too (uploads)
@@ -118,6 +121,22 @@ def test_load_errors(tmp_path, result):
         core.load_result(str(obj))
     with pytest.raises(ValueError, match="does not exist"):
         result.save(str(tmp_path / "nope" / "r.npz"))
+
+
+def test_moving_paths_carry_the_exact_surface_loss_and_files_must_too(result, tmp_path):
+    mv = result.moving
+    for lab in result.labels:
+        sl = mv.paths[lab]["surface_loss"]
+        assert sl.shape == mv.steps.shape and np.all(np.isfinite(sl))
+    # the followed run is the center of every frame: the surface's loss there is its own loss
+    np.testing.assert_allclose(mv.paths[mv.follow]["surface_loss"], mv.paths[mv.follow]["loss"], rtol=1e-9)
+    arrays = result.to_arrays()
+    del arrays["m2_surface_loss"]
+    old = tmp_path / "old.npz"
+    np.savez(old, **arrays)
+    with pytest.raises(ValueError, match=r"moving landscape without the surface loss of its paths \(m2_surface_loss\)"
+                                         r".*re-run its spec"):
+        core.load_result(str(old))
 
 
 @pytest.mark.parametrize("method,center", [("random", "final"), ("interpolation", "final"),

@@ -18,7 +18,7 @@ from visualizer import export as E
 from visualizer.view import MAX_ANIMATION_FRAMES
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-from tests.browser_env import CHROMIUM, browser_missing
+from tests.browser_env import browser_missing, chrome_options
 LABELS = ["SGD", "LR annealing", "large LR", "momentum"]
 
 
@@ -155,15 +155,15 @@ def test_moving_from_spec_sets_grid_moving(files, tmp_path):
 
 
 def test_scene_heights_match_view(files):
-    """The exporter's heights, steps and colours are the app's (visualizer.view)."""
+    """The exporter's heights, steps and colours are the app's (visualizer.view; see also tests/test_frames.py)."""
     from visualizer import view as V
     r = files["result"]
     opts = E.ExportOptions(out="x.gif", frames=30, scale="sqrt", clip=95, exaggerate=2)
     sc = E.build_scene(r, opts)
     v = opts.view()
     H, label = V.height(r.surface, v)
-    np.testing.assert_array_equal(sc.heights, H)
-    assert sc.zlabel == label == "sqrt(train loss) (clipped at p95, x2 vertical)"
+    np.testing.assert_array_equal(sc.frames.heights[0], H)
+    assert sc.frames.zlabel == label == "sqrt(train loss) (clipped at p95, x2 vertical)"
     np.testing.assert_array_equal(sc.steps, V.animation_steps(r, 30))
     assert sc.colors == [V.color_of(r, l) for l in r.trajectories]
 
@@ -193,31 +193,24 @@ def test_html_loads_in_headless_chromium_without_console_errors(files, tmp_path)
             pytest.fail(f"CI=true but the browser check cannot run: {reason}")
         pytest.skip(reason)
     from selenium import webdriver
+    from selenium.common.exceptions import TimeoutException
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.wait import WebDriverWait
     out = tmp_path / "page.html"
     assert cli(files["run"], "--format", "html", "--out", out, "--frames", 8, "--size", "640x480", "--quiet")[0] == 0
-    o = webdriver.ChromeOptions()
-    o.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--window-size=800,600"):
-        o.add_argument(a)
+    o = chrome_options(headless=True, window_size="800,600")
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     d = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=o)
     try:
         d.set_page_load_timeout(60)
         d.get(out.as_uri())
-        state = None
-        for _ in range(200):
-            state = d.execute_script(
+        try:
+            state = WebDriverWait(d, 20, poll_frequency=0.1).until(lambda drv: drv.execute_script(
                 "var g = document.getElementById('loss-landscape');"
                 "if (!g || !g._fullData || !g._transitionData) return null;"
-                "return [g._fullData.length, g._transitionData._frames.length, !!g.querySelector('canvas')];")
-            if state:
-                break
-            import time
-            time.sleep(0.1)
-        assert state is not None, "the plot never rendered"
+                "return [g._fullData.length, g._transitionData._frames.length, !!g.querySelector('canvas')];"))
+        except TimeoutException:
+            pytest.fail("the plot never rendered")
         n_traces, n_frames, has_canvas = state
         assert n_traces == 1 + 2 * 4 and n_frames == 8 and has_canvas
         # jump to the first frame (never wait for a whole playback: WebGL is software here)

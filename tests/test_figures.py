@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import pytest
 
 import core
-from visualizer import figures, view
+from visualizer import figures, frames, view
 from visualizer.view import ViewOptions
 
 
@@ -47,16 +47,20 @@ def test_frames_update_only_path_traces_and_trails_grow(small_result):
     assert len(fig.layout.sliders[0].steps) == len(fig.frames)
 
 
-def test_balls_sit_on_the_drawn_surface_and_hover_has_both_losses(small_result):
-    v = ViewOptions()
+def test_balls_and_trails_are_drawn_from_the_frame_model_and_hover_has_both_losses(small_result):
+    v = ViewOptions(n_frames=9)
     fig = figures.animated_landscape(small_result, v)
-    H, _ = view.height(small_result.surface, v)
+    fm = frames.build_frames(small_result, v)
+    assert [f.name for f in fig.frames] == [str(int(s)) for s in fm.steps]
+    for i, (lab, p) in enumerate(fm.paths.items()):
+        for k, f in enumerate(fig.frames):
+            trail, ball = f.data[2 * i], f.data[2 * i + 1]
+            e = p.ends[k]
+            np.testing.assert_array_equal(ball.z, np.float32(p.height[e:e + 1]))
+            np.testing.assert_array_equal(trail.z, np.float32(p.height[:e + 1]))
     lab = list(small_result.trajectories)[1]
     pr = small_result.paths[lab]
     ball = fig.data[4]
-    z_surface = view.surface_top(small_result.alphas, small_result.betas, H, pr.alpha[-1], pr.beta[-1])
-    lift = ball.z[0] - z_surface
-    assert 0 <= lift < 0.05 * (H.max() - H.min())
     step, surf_loss, true_loss = ball.customdata[0]
     assert step == pr.steps[-1]
     assert true_loss == pytest.approx(pr.loss[-1], rel=1e-5)
@@ -106,6 +110,32 @@ def test_contour_and_marker_positions(small_result):
         assert pos[lab][2] <= 50
 
 
+def _apply(fig_dict, updates):
+    for path, value in updates.items():
+        target = fig_dict
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+
+def test_marker_patch_moves_the_contour_markers_and_step_lines(small_result):
+    """Applied to the figures at one step, the patch gives the figures drawn at another."""
+    v = ViewOptions()
+    patch = figures.marker_patch(small_result, v, 120)
+    contour = figures.contour_figure(small_result, v, step=40).to_plotly_json()
+    curves = figures.curves_figure(small_result, v, step=40).to_plotly_json()
+    _apply(contour, patch["contour"])
+    _apply(curves, patch["curves"])
+    want_c = figures.contour_figure(small_result, v, step=120).to_plotly_json()
+    want_k = figures.curves_figure(small_result, v, step=120).to_plotly_json()
+    n = len(small_result.trajectories)
+    for i in range(1 + n, 1 + 2 * n):
+        assert list(contour["data"][i]["x"]) == list(want_c["data"][i]["x"])
+        assert list(contour["data"][i]["y"]) == list(want_c["data"][i]["y"])
+    assert curves["layout"]["shapes"] == want_k["layout"]["shapes"]
+    assert {p[0] for p in patch["contour"]} == {"data"} and {p[0] for p in patch["curves"]} == {"layout"}
+
+
 def test_curves_have_a_step_marker(small_result):
     fig = figures.curves_figure(small_result, ViewOptions(), step=120)
     _validated(fig)
@@ -134,12 +164,3 @@ def test_default_preset_figure_is_small_enough(shared_cache):
     fig = figures.animated_landscape(result, ViewOptions())
     assert len(fig.frames) <= 100
     assert figures.figure_json_size(fig) < 3 * 2**20
-
-
-def test_surface_at_matches_grid_points():
-    al, be = np.linspace(-1, 1, 5), np.linspace(0, 2, 3)
-    Z = np.arange(15.0).reshape(3, 5)
-    assert view.surface_at(al, be, Z, al[3], be[1]) == pytest.approx(Z[1, 3])
-    assert view.surface_at(al, be, Z, 10.0, -5.0) == pytest.approx(Z[0, 4])      # clamped to the edge
-    mid = view.surface_at(al, be, Z, (al[0] + al[1]) / 2, (be[0] + be[1]) / 2)
-    assert mid == pytest.approx(Z[:2, :2].mean())

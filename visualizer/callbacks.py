@@ -303,25 +303,24 @@ def render(store, scale, clip, exaggerate, cache):
     return out
 
 
+def _patch(updates):
+    """A Dash Patch from figures' plain updates {(key, ..., key): value} (see figures.marker_patch)."""
+    p = Patch()
+    for path, value in updates.items():
+        target = p
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    return p
+
+
 def markers(step, store, scale, clip, exaggerate, cache):
     """(contour Patch, curves Patch) moving the current-step markers; no_update on any problem."""
     try:
         result = result_for(store, cache)
         view = view_from(scale, clip, exaggerate, result)
-        labels = list(result.trajectories)
-        n = len(labels)
-        pos = figures.marker_positions(result, view, step)
-        cp = Patch()
-        for i, lab in enumerate(labels):
-            a, b, _ = pos[lab]
-            cp["data"][1 + n + i]["x"] = [a]
-            cp["data"][1 + n + i]["y"] = [b]
-        s = figures.current_step(result, view, step)
-        kp = Patch()
-        for j in (0, 1):
-            kp["layout"]["shapes"][j]["x0"] = s
-            kp["layout"]["shapes"][j]["x1"] = s
-        return cp, kp
+        mp = figures.marker_patch(result, view, step)
+        return _patch(mp["contour"]), _patch(mp["curves"])
     except Exception as e:
         log.warning("marker update failed: %s", clip_message(f"{type(e).__name__}: {e}"))
         return no_update, no_update

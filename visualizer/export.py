@@ -12,9 +12,9 @@ Pictures: the surface is drawn once with a colour map and a colour bar labelled
 with the height scale in use (visualizer.view: the same heights, labels, colours
 and step grid as the app); each optimizer's trail and ball are drawn above it in
 its own colour; the legend carries each optimizer's true training loss at the
-shown step, and a counter shows the step. Balls sit on the surface at their
-projected point (the surface's loss there); the legend gives the true loss of
-the weights, which may differ when the plane misses part of the path.
+shown step, and a counter shows the step. Balls sit where the app puts them
+(visualizer.frames: the one frame model and height rule); the legend gives the
+true loss of the weights, which may differ when the plane misses part of the path.
 
 Speed: every frame's data is computed before drawing. With a fixed camera and a
 fixed surface, the background (surface, axes, colour bar) is rendered once and
@@ -242,7 +242,7 @@ def _worker_render(k):
 def n_workers(scene, opts, n):
     """Processes to render with: 1 for the cheap fixed-camera path (each frame only redraws the trails
     and text over a saved background) or few frames; else up to MAX_WORKERS (a forked pool)."""
-    if n < 8 or (scene.surface_of_frame is None and not opts.rotate):
+    if n < 8 or (not scene.moving and not opts.rotate):
         return 1
     import multiprocessing
     if "fork" not in multiprocessing.get_all_start_methods():

@@ -6,6 +6,7 @@ Shared by the Dash app and the exporters; no Dash imports here.
     fig = contour_figure(result, ViewOptions(), step=500)    # the same plane from above, markers at ``step``
     fig = curves_figure(result, ViewOptions(), step=500)     # loss and accuracies against step
     rows = summary_records(result)                          # the comparison table
+    patch = marker_patch(result, ViewOptions(), step=500)    # what moves the contour / curves markers to a step
 
 Trace layout of ``animated_landscape`` (frames rely on it):
   0            the surface
@@ -13,11 +14,13 @@ Trace layout of ``animated_landscape`` (frames rely on it):
   2 + 2k       ball of the k-th shown optimizer (its current step)
 Frames update only the path traces (``traces=[1, ..., 2n]``); in moving mode
 (``view.moving`` and the result has a moving landscape) they replace the surface too.
+Trace layout of ``contour_figure``: 0 contour; 1 + k trail; 1 + n + k marker of the k-th optimizer.
+``curves_figure``: shapes 0 and 1 are the step lines. ``marker_patch`` is the only other code that
+knows these indices.
 
-Heights: the surface is ``view.height(result.surface)``; a path point sits at the
-top of the drawn grid cell under its projected (alpha, beta), lifted a hair so the
-renderer's triangles never hide it. The true loss of the weights, which the
-plane does not capture exactly, is in the hover text beside the surface loss.
+Heights, steps and surfaces come from the frame model (visualizer.frames.build_frames), which
+the matplotlib exporter draws too: a ball sits where that module's one rule puts it, and the hover
+text gives the exact surface loss under it beside the true loss of the weights.
 Arrays are cast to float32 (plotly 7 sends them base64-encoded), so a 51 x 51
 surface with 100 frames of four paths is well under 1 MB of JSON.
 """
@@ -27,11 +30,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from . import frames as _frames
 from . import view as _view
 from .view import ViewOptions
 
 COLORSCALE = "Viridis"
-LIFT = 0.015          # path points float this share of the z range above the surface
 FRAME_MS = 80         # playback: milliseconds per frame
 
 CAMERA_EYE = dict(x=-1.0, y=-1.6, z=1.2)        # the 3D landscape's default camera
@@ -61,10 +64,6 @@ def _labels(result, view):
     return _view.check_labels(result, view.optimizers)
 
 
-def _is_moving(result, view):
-    return bool(view.moving and result.moving is not None)
-
-
 def _plane_text(result):
     pl = result.plane
     txt = f"{pl.method} plane"
@@ -78,28 +77,6 @@ def _title(result, extra=""):
     n = result.info.get("n_params") or result.plane.n_params
     name = result.spec.name
     return f"{name}<br><sup>{_plane_text(result)} through {n} weights{extra}</sup>"
-
-
-class _Paths:
-    """Per optimizer: (alpha, beta, z, customdata[step, surface loss, true loss]) of every recorded frame."""
-
-    def __init__(self, result, view, H, z_lift):
-        self.data = {}
-        for lab in _labels(result, view):
-            pr = result.paths[lab]
-            sl = pr.surface_loss
-            if sl is None:
-                sl = _view.surface_at(result.alphas, result.betas, result.surface, pr.alpha, pr.beta)
-            # on the drawn surface: the top of the drawn cell under the point, so the renderer's triangles
-            # never hide it (the exact loss at the point, and the true loss, are in the hover)
-            z = _view.surface_top(result.alphas, result.betas, H, pr.alpha, pr.beta) + z_lift
-            cd = np.stack([np.asarray(pr.steps, dtype=np.float64), sl, pr.loss], axis=1)
-            self.data[lab] = (np.asarray(pr.alpha), np.asarray(pr.beta), z, cd, np.asarray(pr.steps))
-
-    def upto(self, lab, step):
-        a, b, z, cd, steps = self.data[lab]
-        i = _view.frame_index(steps, step)
-        return a[:i + 1], b[:i + 1], z[:i + 1], cd[:i + 1]
 
 
 def _trail(lab, color, a, b, z, cd=None):
@@ -154,91 +131,64 @@ def _player(steps, active):
 def animated_landscape(result, view: ViewOptions | None = None, step=None, height=640, title=None):
     """The 3D landscape with one trail and ball per optimizer, animated over training steps.
 
-    ``step``: training step shown before playing (default: the last, full trails).
+    Draws the frame model (visualizer.frames: steps, surfaces, ball heights) and nothing else.
+    ``step``: the frame shown before playing, the last at or before ``step`` (default: the last, full trails).
     Frames are named by their training step (``str(step)``).
     """
     view = (view or ViewOptions()).validate()
-    labels = _labels(result, view)
-    moving = _is_moving(result, view)
-    n = len(labels)
-    path_idx = list(range(1, 1 + 2 * n))
-    colors = {lab: _view.color_of(result, lab) for lab in labels}
+    fm = _frames.build_frames(result, view)
+    cds = {lab: np.stack([p.steps.astype(np.float64), p.surface_loss, p.loss], axis=1) for lab, p in fm.paths.items()}
+    k0 = len(fm.steps) - 1 if step is None else _view.frame_index(fm.steps, step)
+    # frames update only the path traces; in moving mode they replace the surface too
+    ids = ([0] if fm.moving else []) + list(range(1, 1 + 2 * len(fm.paths)))
+    frames = [dict(name=str(int(s)), data=_frame_data(fm, cds, k, full=False), traces=ids)
+              for k, s in enumerate(fm.steps)]
+    layout = _landscape_layout(result, fm, k0, height, title)
+    # Traces and frames are plain dicts (tests check they validate); skipping plotly's per-property
+    # validation of ~800 frame traces makes this about 30x faster.
+    return go.Figure(data=_frame_data(fm, cds, k0, full=True), layout=layout, frames=frames, _validate=False)
 
-    if moving:
-        mv = result.moving
-        clip = _view.clip_value(mv.surfaces, view)
-        Hs = [_view.height(S, view, clip)[0] for S in mv.surfaces]
-        zlabel = _view.scale_label(view)
-        zmin = float(min(np.min(H) for H in Hs)); zmax = float(max(np.max(H) for H in Hs))
-        lift = LIFT * max(zmax - zmin, 1e-9)
-        steps = np.asarray(mv.steps)
-        alphas, betas = mv.alphas, mv.betas
 
-        def frame_data(k, full):
-            data = [_surface(alphas, betas, Hs[k], mv.surfaces[k], zlabel, (zmin, zmax))]
-            for lab in labels:
-                p = mv.paths[lab]
-                a, b = p["alpha"][k:k + 1], p["beta"][k:k + 1]
-                sl = _view.surface_at(alphas, betas, mv.surfaces[k], a, b)
-                z = _view.surface_top(alphas, betas, Hs[k], a, b) + lift
-                cd = np.stack([steps[k:k + 1].astype(np.float64), sl, p["loss"][k:k + 1]], axis=1)
-                # each frame has its own plane, so earlier positions are not on this surface: no trail
-                data.append(_trail(lab, colors[lab], a[:0], b[:0], z[:0], cd[:0] if full else None))
-                data.append(_ball(lab, colors[lab], a, b, z, cd, full, legend=True))
-            return data
-        frame_traces = [0] + path_idx
-        k0 = len(steps) - 1 if step is None else _view.frame_index(steps, step)
-        base = frame_data(k0, True)
-        frames = [dict(name=str(int(s)), data=frame_data(k, False), traces=frame_traces)
-                  for k, s in enumerate(steps)]
-        extra = f"; moving landscape: the surface follows {mv.follow}'s weights"
-    else:
-        clip = _view.clip_value(result.surface, view)
-        H, zlabel = _view.height(result.surface, view, clip)
-        zmin, zmax = float(np.min(H)), float(np.max(H))
-        lift = LIFT * max(zmax - zmin, 1e-9)
-        paths = _Paths(result, view, H, lift)
-        steps = _view.animation_steps(result, view.n_frames, labels)
+def _frame_data(fm, cds, k, full):
+    """Traces of frame k: [surface] + (trail, ball) per optimizer. ``full``: the figure's own traces (styles,
+    hover, the trail's customdata for every point); frames carry only what changes."""
+    data = []
+    if full or fm.moving:
+        i = int(fm.surface_of_frame[k])
+        data.append(_surface(fm.alphas, fm.betas, fm.heights[i], fm.surfaces[i], fm.zlabel, fm.zrange))
+    for lab, p in fm.paths.items():
+        e = int(p.ends[k])
+        n = e + 1 if fm.trails else 0                 # a moving frame's own plane holds no earlier positions
+        a, b, z, cd = p.alpha, p.beta, p.height, cds[lab]
+        data.append(_trail(lab, p.color, a[:n], b[:n], z[:n], (cd if fm.trails else cd[:0]) if full else None))
+        data.append(_ball(lab, p.color, a[e:e + 1], b[e:e + 1], z[e:e + 1], cd[e:e + 1], full, legend=not fm.trails))
+    return data
 
-        def path_data(s, full):
-            data = []
-            for lab in labels:
-                a, b, z, cd = paths.upto(lab, s)
-                data.append(_trail(lab, colors[lab], a, b, z, paths.data[lab][3] if full else None))
-                data.append(_ball(lab, colors[lab], a, b, z, cd, full))
-            return data
-        s0 = steps[-1] if step is None else step
-        k0 = _view.frame_index(steps, s0)
-        base = [_surface(result.alphas, result.betas, H, result.surface, zlabel, (zmin, zmax))] + path_data(s0, True)
-        frames = [dict(name=str(int(s)), data=path_data(s, False), traces=path_idx) for s in steps]
-        extra = ""
-        alphas, betas = result.alphas, result.betas
 
-    menus, sliders = _player(steps, k0)
-    top = zmax + 2 * lift
-    layout = go.Layout(
+def _landscape_layout(result, fm, k0, height, title):
+    menus, sliders = _player(fm.steps, k0)
+    zmin, zmax = fm.zrange
+    top = zmax + 2 * fm.lift
+    extra = f"; moving landscape: the surface follows {fm.follow}'s weights" if fm.moving else ""
+    return go.Layout(
         title=dict(text=title or _title(result, extra), x=0.01, xanchor="left", font=dict(size=15)),
         height=height, margin=dict(l=0, r=0, t=60, b=70), uirevision="landscape",
         template="plotly_white", legend=dict(x=0.01, y=0.92, bgcolor="rgba(255,255,255,0.7)"),
         updatemenus=menus, sliders=sliders,
         scene=dict(
-            xaxis=dict(title="α (direction 1)", range=[float(alphas[0]), float(alphas[-1])]),
-            yaxis=dict(title="β (direction 2)", range=[float(betas[0]), float(betas[-1])]),
-            zaxis=dict(title=zlabel, range=[zmin - 0.02 * (top - zmin), top]),
+            xaxis=dict(title="α (direction 1)", range=[float(fm.alphas[0]), float(fm.alphas[-1])]),
+            yaxis=dict(title="β (direction 2)", range=[float(fm.betas[0]), float(fm.betas[-1])]),
+            zaxis=dict(title=fm.zlabel, range=[zmin - 0.02 * (top - zmin), top]),
             aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
             camera=dict(eye=dict(CAMERA_EYE)),                  # from above the valleys: every path in view
             uirevision="landscape"),
-    )
-    # Traces and frames are plain dicts built above (tests check they validate); skipping plotly's
-    # per-property validation of ~800 frame traces makes this about 30x faster.
-    fig = go.Figure(data=base, layout=layout.to_plotly_json(), frames=frames, _validate=False)
-    return fig
+    ).to_plotly_json()
 
 
 def contour_figure(result, view: ViewOptions | None = None, step=None, height=460):
     """The plane seen from above (static surface), every path, and a marker per optimizer at ``step``.
 
-    Traces: 0 contour; 1..n trails; n+1..2n markers (see ``marker_positions``).
+    Traces: 0 contour; 1..n trails; n+1..2n markers (see ``marker_positions``, ``marker_patch``).
     """
     view = (view or ViewOptions()).validate()
     labels = _labels(result, view)
@@ -259,7 +209,7 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
                                  legendgroup=lab, line=dict(color=_view.color_of(result, lab), width=2.5),
                                  hovertemplate=_HOVER_PATH.replace("surface loss at (α, β)", "surface loss")))
     pos = marker_positions(result, view, step)
-    for lab in labels:
+    for lab in labels:                    # traces _contour_marker(n, k)
         a, b, _ = pos[lab]
         fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers", name=lab, legendgroup=lab, showlegend=False,
                                  marker=dict(size=12, color=_view.color_of(result, lab),
@@ -312,7 +262,7 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     fig.add_hline(y=target, line=dict(color="#888", dash="dot", width=1), row=1, col=1,
                   annotation_text=f"target {target:g}", annotation_position="bottom left")
     s = current_step(result, view, step)
-    # the step markers are the first two shapes (the app moves them with a Patch)
+    # the step lines are shapes _STEP_SHAPES, the first two (marker_patch moves them)
     marker = [dict(type="line", xref=x, yref=f"{y} domain", x0=s, x1=s, y0=0, y1=1,
                    line=dict(color="#333", width=1.5)) for x, y in (("x", "y"), ("x2", "y2"))]
     fig.layout.shapes = marker + [s.to_plotly_json() for s in fig.layout.shapes]
@@ -323,19 +273,39 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     return fig
 
 
+_STEP_SHAPES = (0, 1)          # curves_figure: the step line of each panel
+
+
+def _contour_marker(n, k):
+    """contour_figure's trace index of the k-th of n shown optimizers' marker."""
+    return 1 + n + k
+
+
+def marker_patch(result, view, step=None):
+    """What moves the current-step markers to ``step``, as plain updates (no Dash here):
+    ``{"contour": {path: value}, "curves": {path: value}}`` where a path is a tuple of keys into the
+    figure's JSON, e.g. ``("data", 5, "x")``. callbacks.markers turns each dict into a Dash Patch."""
+    pos = marker_positions(result, view, step)
+    n = len(pos)
+    contour = {}
+    for k, (a, b, _) in enumerate(pos.values()):
+        contour[("data", _contour_marker(n, k), "x")] = [a]
+        contour[("data", _contour_marker(n, k), "y")] = [b]
+    s = current_step(result, view, step)
+    curves = {("layout", "shapes", j, x): s for j in _STEP_SHAPES for x in ("x0", "x1")}
+    return {"contour": contour, "curves": curves}
+
+
 def current_step(result, view, step=None):
     """The step shown: ``step`` or the last recorded step of the shown runs."""
     if step is not None:
         return int(step)
-    labels = _labels(result, view)
-    return int(max(result.trajectories[l].steps[-1] for l in labels))
+    return _frames.last_step(result, _labels(result, view))
 
 
 def step_grid(result, view):
     """Training steps offered by the app's step slider (the animation's frame steps)."""
-    if _is_moving(result, view):
-        return [int(s) for s in result.moving.steps]
-    return [int(s) for s in _view.animation_steps(result, view.n_frames, _labels(result, view))]
+    return [int(s) for s in _frames.frame_steps(result, view)[0]]
 
 
 SUMMARY_COLUMNS = [

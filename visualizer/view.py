@@ -2,7 +2,7 @@
 
     v = ViewOptions(scale="log", clip_percentile=99, exaggerate=1.0)
     H, label = height(result.surface, v)            # transformed heights + an axis label saying so
-    steps = animation_steps(result, n_frames=100)   # common step grid for every optimizer
+    steps = animation_steps(result, n_frames=100)   # common step grid for every optimizer (see visualizer.frames)
     i = frame_index(traj.steps, step)               # last recorded frame at or before step
 
 Height scales (never let a scaled picture pass for the raw loss: the label says what it is):
@@ -120,39 +120,6 @@ def animation_steps(result, n_frames=100, labels=None):
         return all_steps
     idx = np.unique(np.round(np.linspace(0, len(all_steps) - 1, n_frames)).astype(int))
     return all_steps[idx]
-
-
-
-
-def _cell(alphas, betas, Z, a, b):
-    """Grid axes, surface, points clipped to the grid, and the index (i, j) of each point's cell."""
-    al = np.asarray(alphas, dtype=np.float64)
-    be = np.asarray(betas, dtype=np.float64)
-    Z = np.asarray(Z, dtype=np.float64)
-    a = np.clip(np.asarray(a, dtype=np.float64), al[0], al[-1])
-    b = np.clip(np.asarray(b, dtype=np.float64), be[0], be[-1])
-    i = np.clip(np.searchsorted(al, a, side="right") - 1, 0, len(al) - 2)
-    j = np.clip(np.searchsorted(be, b, side="right") - 1, 0, len(be) - 2)
-    return al, be, Z, a, b, i, j
-
-
-def surface_top(alphas, betas, Z, a, b):
-    """Highest of the four grid values around each point (a, b): a height at which a marker is never
-    hidden under the drawn (triangulated) surface, whatever way the renderer splits the cell."""
-    _, _, Z, _, _, i, j = _cell(alphas, betas, Z, a, b)
-    return np.maximum(np.maximum(Z[j, i], Z[j, i + 1]), np.maximum(Z[j + 1, i], Z[j + 1, i + 1]))
-
-
-def surface_at(alphas, betas, Z, a, b):
-    """Bilinear interpolation of a surface ``Z`` (len(betas), len(alphas)) at points (a, b).
-
-    Points outside the grid take the value at the nearest edge; non-finite cells stay non-finite.
-    """
-    al, be, Z, a, b, i, j = _cell(alphas, betas, Z, a, b)
-    ta = (a - al[i]) / np.where(al[i + 1] > al[i], al[i + 1] - al[i], 1.0)
-    tb = (b - be[j]) / np.where(be[j + 1] > be[j], be[j + 1] - be[j], 1.0)
-    return ((1 - ta) * (1 - tb) * Z[j, i] + ta * (1 - tb) * Z[j, i + 1]
-            + (1 - ta) * tb * Z[j + 1, i] + ta * tb * Z[j + 1, i + 1])
 
 
 class UsageError(ValueError):

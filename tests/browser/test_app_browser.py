@@ -4,7 +4,6 @@ Each test starts its own app; the session's ResultCache is shared so the default
 """
 import glob
 import os
-import time
 
 from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
@@ -115,11 +114,15 @@ def test_html_download_is_a_file_that_loads(dash_duo, shared_cache):
     folder = dash_duo.download_path
 
     def done():
-        files = [f for f in glob.glob(os.path.join(folder, "*.html"))]
-        return files[0] if files and os.path.getsize(files[0]) > 1_000_000 else None
+        """The downloaded page, once Chromium has finished it (no .crdownload left, the document closed)."""
+        files = glob.glob(os.path.join(folder, "*.html"))
+        if len(files) != 1 or glob.glob(os.path.join(folder, "*.crdownload")):
+            return None
+        with open(files[0], "rb") as f:
+            f.seek(max(0, os.path.getsize(files[0]) - 64))
+            return files[0] if f.read().rstrip().endswith(b"</html>") else None
     until(done, timeout=40)
     path = done()
-    time.sleep(0.5)                                                      # let the write finish
     assert dash_duo.get_logs() == []
     dash_duo.driver.get("file://" + path)
     dash_duo.wait_for_element(".js-plotly-plot", timeout=30)
@@ -162,7 +165,7 @@ def test_a_long_computation_shows_progress_and_a_newer_request_cancels_it(dash_d
     d["training"]["steps"] = 9990
     assert spec_key(d) not in shared_cache
     assert _table_text(dash_duo) == table and dash_duo.find_element("#alert-error").text == ""
-    time.sleep(0.5)
-    until(lambda: not dash_duo.driver.execute_script("return !!document.querySelector('[data-dash-is-loading]')"),
-          timeout=20)                                                  # the redraw finished before the server stops
+    # the redraw finished before the server stops: no callback pending, nothing loading
+    until(lambda: dash_duo.redux_state_rqs == [] and not dash_duo.driver.execute_script(
+        "return !!document.querySelector('[data-dash-is-loading]')"), timeout=20)
     assert dash_duo.get_logs() == []
