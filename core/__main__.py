@@ -37,18 +37,25 @@ def _fmt(v, kind):
         return f"{v:.3f}"
     if kind == "f2":
         return f"{v:.2f}"
+    if kind == "pct":
+        return f"{100 * v:.0f}%"
     return str(v)
 
 
 COLUMNS = [("optimizer", "label", "s"), ("final loss", "final_loss", "f4"), ("train acc", "train_acc", "f3"),
            ("test acc", "test_acc", "f3"), ("steps<target", "steps_to_target", "s"), ("diverged at", "diverged_at", "s"),
            ("path length", "path_length", "f2"), ("plane residual", "residual", "f3")]
+# with curvature (spec.curvature.enabled): peak sharpness, final sharpness / its stability threshold, and the
+# share of frames at or above the threshold
+CURVATURE_COLUMNS = [("peak sharpness", "peak_sharpness", "f3"), ("final / threshold", "sharpness_ratio", "f3"),
+                     ("frames >= threshold", "above_threshold", "pct")]
 
 
 def format_table(rows):
-    """Plain-text comparison table (one row per optimizer)."""
-    cells = [[h for h, _, _ in COLUMNS]] + [[_fmt(r[k], kind) for _, k, kind in COLUMNS] for r in rows]
-    widths = [max(len(c[i]) for c in cells) for i in range(len(COLUMNS))]
+    """Plain-text comparison table (one row per optimizer; curvature columns when the runs have curvature)."""
+    cols = COLUMNS + (CURVATURE_COLUMNS if any(r.get("peak_sharpness") is not None for r in rows) else [])
+    cells = [[h for h, _, _ in cols]] + [[_fmt(r.get(k), kind) for _, k, kind in cols] for r in rows]
+    widths = [max(len(c[i]) for c in cells) for i in range(len(cols))]
     lines = []
     for j, c in enumerate(cells):
         lines.append("  ".join(s.ljust(w) if i == 0 else s.rjust(w) for i, (s, w) in enumerate(zip(c, widths))))

@@ -2,7 +2,7 @@
 
 A :class:`Plane` is the affine 2-D slice ``theta(alpha, beta) = center +
 alpha * d1 + beta * d2`` of the flat parameter vector of an :class:`~core.network.MLP`.
-Three ways to choose it (``make_plane``):
+Four ways to choose it (``make_plane``):
 
 ``"random"``
     Two independent Gaussian directions, filter-normalized (Li et al. 2018):
@@ -31,6 +31,11 @@ Three ways to choose it (``make_plane``):
     ``d2`` is a seeded filter-normalized random direction, made orthogonal to
     ``d1`` (Gram-Schmidt) and rescaled to ``||d1||`` so both axes share one
     length scale.
+``"hessian"``
+    The top two unit eigenvectors of the training loss's Hessian at the center
+    (core.curvature.hessian_eigs, signs fixed), with their eigenvalues in
+    ``plane.eigenvalues``: the directions the loss curves up fastest (PyHessian's
+    1-D plots, here in 2-D). Needs ``data=(X, y)``.
 
 Randomness comes only from the "directions" stream of ``seed`` (core.rng.rng_for; or a Generator
 passed in); the same seed gives bit-identical planes.
@@ -44,7 +49,7 @@ import numpy as np
 from .errors import quote
 from .rng import rng_for
 
-PLANE_METHODS = ("random", "pca", "interpolation")
+PLANE_METHODS = ("random", "pca", "interpolation", "hessian")
 NORMALIZATIONS = ("filter", "layer", "none")
 _EPS = 1e-10
 
@@ -70,6 +75,7 @@ class Plane:
     d2: np.ndarray
     method: str
     explained_variance: np.ndarray | None = None
+    eigenvalues: np.ndarray | None = None          # (2,) Hessian eigenvalues of d1, d2 (hessian planes)
 
     def __post_init__(self):
         self.center = np.array(self.center, dtype=np.float64)
@@ -84,6 +90,11 @@ class Plane:
             if ev.shape != (2,):
                 raise ValueError(f"explained_variance has shape {ev.shape}: expected (2,) or None")
             self.explained_variance = ev
+        if self.eigenvalues is not None:
+            lam = np.array(self.eigenvalues, dtype=np.float64)
+            if lam.shape != (2,):
+                raise ValueError(f"eigenvalues has shape {lam.shape}: expected (2,) or None")
+            self.eigenvalues = lam
 
     @property
     def n_params(self):
@@ -96,7 +107,9 @@ class Plane:
     def to_arrays(self) -> dict:
         """Plain arrays for ``np.savez`` (loadable with ``allow_pickle=False``); keys start with ``plane_``."""
         ev = np.zeros(0) if self.explained_variance is None else self.explained_variance.copy()
+        lam = np.zeros(0) if self.eigenvalues is None else self.eigenvalues.copy()
         return {
+            "plane_eigenvalues": lam,                         # shape (0,) means None
             "plane_center": self.center.copy(),
             "plane_d1": self.d1.copy(),
             "plane_d2": self.d2.copy(),
@@ -111,12 +124,14 @@ class Plane:
         if missing:
             raise ValueError(f"plane arrays: missing keys {missing}")
         ev = np.asarray(d["plane_explained_variance"]) if "plane_explained_variance" in d else np.zeros(0)
+        lam = np.asarray(d["plane_eigenvalues"]) if "plane_eigenvalues" in d else np.zeros(0)
         return cls(
             center=np.asarray(d["plane_center"], dtype=np.float64),
             d1=np.asarray(d["plane_d1"], dtype=np.float64),
             d2=np.asarray(d["plane_d2"], dtype=np.float64),
             method=str(np.asarray(d["plane_method"]).item()),
             explained_variance=None if ev.size == 0 else ev,
+            eigenvalues=None if lam.size == 0 else lam,
         )
 
 
@@ -196,12 +211,13 @@ def _trajectory_params(trajectories, n_params):
 
 
 def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="filter",
-               ignore_bias=True, center_mean=False) -> Plane:
-    """Build a :class:`Plane` ("random", "pca" or "interpolation"; see the module docstring).
+               ignore_bias=True, center_mean=False, data=None) -> Plane:
+    """Build a :class:`Plane` ("random", "pca", "interpolation" or "hessian"; see the module docstring).
 
     ``center`` (P,) defaults to the final weights of ``trajectories[0]`` when
     trajectories are given. ``seed`` (int or Generator) drives the random
     directions ("random", and ``d2`` of "interpolation"); PCA uses no randomness.
+    ``data``: (X, y), the training data whose Hessian at the center gives a "hessian" plane.
     """
     if method not in PLANE_METHODS:
         raise ValueError(f"method={quote(method)}: allowed are {', '.join(map(repr, PLANE_METHODS))}")
@@ -215,6 +231,9 @@ def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="f
         center = trajs[0][-1]
     center = _as_vector(center, "center", P).copy()
     rng = rng_for(seed, "directions")
+
+    if method == "hessian":
+        return _hessian_plane(net, center, data)
 
     if method == "random":
         d1 = random_direction(net, center, rng, normalize, ignore_bias)
@@ -257,6 +276,17 @@ def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="f
                          "interpolation direction is zero; choose another center or trajectory")
     d2 = _orthogonal_random(net, center, rng, normalize, ignore_bias, d1, unit=False)
     return Plane(center, d1, d2, "interpolation")
+
+
+def _hessian_plane(net, center, data):
+    """The top two unit eigenvectors of the training loss's Hessian at the center (signs fixed), their
+    eigenvalues kept: the two directions along which the loss curves up fastest there."""
+    from .curvature import hessian_eigs          # curvature imports this module
+    if data is None:
+        raise ValueError("method='hessian': needs data=(X, y), the training data whose Hessian gives the plane")
+    X, y = data
+    vals, vecs = hessian_eigs(net, center, X, y, k=2, which="largest")
+    return Plane(center, vecs[:, 0], vecs[:, 1], "hessian", eigenvalues=vals)
 
 
 def _orthogonal_random(net, center, rng, normalize, ignore_bias, d1, unit):

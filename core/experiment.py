@@ -30,6 +30,7 @@ from .data import load_dataset
 from .directions import Plane, make_plane
 from .landscape import Projection, loss_at, moving_plane, project, project_points, surface
 from .network import MLP
+from .slices import visible_span
 from .resultcheck import MAX_INPUTS, MAX_RESULT_BYTES, check_npz, check_result
 from .spec import ExperimentSpec
 from .training import Trajectory, frame_index, record_plan, train
@@ -37,7 +38,9 @@ from .constraints import within
 from .errors import clip_message, quote
 
 FORMAT = "loss-landscape-navigator/result"
-VERSION = 2                        # 2: independent random streams per purpose (core.rng); 1 drew them all alike
+VERSION = 2    # 2: independent random streams (core.rng), curvature, the training data, moving surface losses
+READS = (1, 2)  # version 1 files load without curvature and data (their spec now gives other numbers: streams)
+CURVATURE_KEYS = ("sharpness", "min_eig", "threshold")
 # Budgets checked once the dataset is loaded (they depend on the number of weights and rows):
 MAX_RECORDED_FLOATS = 50_000_000   # frames x weights x optimizers kept in memory (400 MB of float64)
 MAX_WORK = 2e11                    # steps x optimizers x training rows x weights (~ multiply-adds of training)
@@ -70,6 +73,8 @@ class ExperimentResult:
     acc_surface: np.ndarray | None = None      # (B, A) train accuracy, if asked for
     moving: MovingLandscape | None = None
     info: dict = field(default_factory=dict)   # dataset sizes, n_params, timings
+    X_train: np.ndarray | None = None          # (n, d) the training data (scaled), for slices and curvature later
+    y_train: np.ndarray | None = None          # (n,); both None in files of version 1
 
     @property
     def labels(self):
@@ -79,7 +84,9 @@ class ExperimentResult:
         """One dict per run: the comparison table's numbers.
 
         capture: 1 - the path's RMS relative residual, sqrt(sum |r_t|^2 / sum |theta_t - c|^2),
-        i.e. how much of the path's displacement from the center the plane holds.
+        i.e. how much of the path's displacement from the center the plane holds. With curvature:
+        peak_sharpness, sharpness_ratio (final sharpness / its stability threshold) and above_threshold (the
+        share of frames at or above it); None without.
         """
         target = self.spec.training.target_loss
         rows = []
@@ -88,7 +95,9 @@ class ExperimentResult:
             disp = np.linalg.norm(tr.params - self.plane.center, axis=1)
             den = float(np.sum(disp ** 2))
             res = float(np.sqrt(np.sum((pr.residual * disp) ** 2) / den)) if den > 0 else 0.0
+            peak, ratio, above = tr.curvature_summary()
             rows.append(dict(
+                peak_sharpness=peak, sharpness_ratio=ratio, above_threshold=above,
                 label=lab, optimizer=tr.optimizer, final_loss=float(tr.loss[-1]),
                 train_acc=float(tr.train_acc[-1]), test_acc=float(tr.test_acc[-1]),
                 steps_to_target=tr.steps_to(target), diverged_at=tr.diverged_at,
@@ -105,8 +114,9 @@ class ExperimentResult:
                     moving_follow=self.moving.follow if self.moving is not None else None)
         a = {"meta": np.array(json.dumps(meta))}
         for i, (lab, t) in enumerate(self.trajectories.items()):
-            for k in ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history"):
-                a[f"t{i}_{k}"] = getattr(t, k)
+            for k in ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history") + CURVATURE_KEYS:
+                if getattr(t, k) is not None:
+                    a[f"t{i}_{k}"] = getattr(t, k)
             pr = self.paths[lab]
             for k in ("alpha", "beta", "residual", "loss", "surface_loss", "steps"):
                 v = getattr(pr, k)
@@ -114,6 +124,8 @@ class ExperimentResult:
                     a[f"p{i}_{k}"] = v
         a.update(self.plane.to_arrays())
         a.update(alphas=self.alphas, betas=self.betas, surface=self.surface)
+        if self.X_train is not None:
+            a.update(data_X=self.X_train, data_y=self.y_train)
         if self.acc_surface is not None:
             a["acc_surface"] = self.acc_surface
         if self.moving is not None:
@@ -197,11 +209,9 @@ def from_arrays(a):
     meta = json.loads(str(a["meta"]))
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"format {quote(meta.get('format') if isinstance(meta, dict) else None)}; expected {quote(FORMAT)}")
-    if meta.get("version") == 1:
-        raise ValueError("version 1, made before each random purpose had its own stream (its spec now gives other "
-                         "numbers); run its spec again")
-    if meta.get("version") != VERSION:
-        raise ValueError(f"version {quote(meta.get('version'))}; this program reads version {VERSION}")
+    if meta.get("version") not in READS:
+        raise ValueError(f"version {quote(meta.get('version'))}; this program reads versions "
+                         f"{', '.join(map(str, READS))}")
     spec = ExperimentSpec.from_dict(meta["spec"])
     labels = meta["labels"]
     trajs, paths = {}, {}
@@ -211,7 +221,8 @@ def from_arrays(a):
             params=a[f"t{i}_params"], steps=a[f"t{i}_steps"], loss=a[f"t{i}_loss"],
             train_acc=a[f"t{i}_train_acc"], test_acc=a[f"t{i}_test_acc"], lr=a[f"t{i}_lr"],
             diverged_at=run["diverged_at"], loss_history=a[f"t{i}_loss_history"], label=lab,
-            optimizer=run["optimizer"], hparams=run["hparams"])
+            optimizer=run["optimizer"], hparams=run["hparams"],
+            **{k: a.get(f"t{i}_{k}") for k in CURVATURE_KEYS})
         paths[lab] = Projection(**{k: a.get(f"p{i}_{k}") for k in
                                    ("alpha", "beta", "residual", "loss", "surface_loss", "steps")})
     moving = _moving_from_arrays(a, meta, labels) if "moving_surfaces" in a else None
@@ -219,7 +230,7 @@ def from_arrays(a):
     return ExperimentResult(spec=spec, layer_sizes=list(meta["layer_sizes"]), trajectories=trajs,
                             plane=Plane.from_arrays(a), alphas=a["alphas"], betas=a["betas"], surface=surf,
                             paths=paths, acc_surface=a.get("acc_surface"), moving=moving,
-                            info=_clean_info(meta.get("info", {})))
+                            info=_clean_info(meta.get("info", {})), X_train=a.get("data_X"), y_train=a.get("data_y"))
 
 
 def _moving_from_arrays(a, meta, labels):
@@ -239,15 +250,19 @@ def build_optimizer(o, steps):
     return _opt.make(o.name, **_opt.hparams_for(o.name, o.hparams, steps))
 
 
-def _grid(spec, paths, method):
-    """Grid axes: spec.grid.range, or the projected paths' extent plus a margin (always holding 0)."""
+def _grid(spec, paths, plane, center_loss):
+    """Grid axes: spec.grid.range, or the projected paths' extent plus a margin (always holding 0). A hessian
+    plane spans where the quadratic model 0.5 lambda_1 t^2 makes a visible change (core.slices.visible_span)."""
     g = spec.grid
     n = g.resolution
     if g.range is not None:
         r = float(g.range)
         return np.linspace(-r, r, n), np.linspace(-r, r, n)
-    if method == "random":            # random directions barely see the path: the usual [-1, 1]
+    if plane.method == "random":      # random directions barely see the path: the usual [-1, 1]
         return np.linspace(-1, 1, n), np.linspace(-1, 1, n)
+    if plane.method == "hessian":
+        r = visible_span(center_loss, float(plane.eigenvalues[0]))
+        return np.linspace(-r, r, n), np.linspace(-r, r, n)
     al = np.concatenate([p.alpha for p in paths.values()] + [[0.0]])
     be = np.concatenate([p.beta for p in paths.values()] + [[0.0]])
     al, be = al[np.isfinite(al)], be[np.isfinite(be)]
@@ -331,12 +346,12 @@ def run_experiment(spec, progress=None, files=None):
     center = ft.params[-1] if pl.center == "final" else ft.params[0]
     order = [trajs[follow]] + [trajs[l] for l in labels if l != follow]
     plane = make_plane(pl.method, net, center=center, trajectories=order, seed=spec.seed,
-                       normalize=pl.normalize, ignore_bias=pl.ignore_bias)
+                       normalize=pl.normalize, ignore_bias=pl.ignore_bias, data=(ds.X_train, ds.y_train))
     if progress:
         progress("surface", 0, 1)
     X, y = ds.X_train, ds.y_train
     paths = {lab: project(tr, plane) for lab, tr in trajs.items()}
-    alphas, betas = _grid(spec, paths, pl.method)
+    alphas, betas = _grid(spec, paths, plane, net.loss(center, X, y))
     t1 = time.perf_counter()
     Z = surface(net, X, y, plane, alphas, betas)
     acc = surface(net, X, y, plane, alphas, betas, metric="accuracy") if spec.grid.accuracy else None

@@ -16,6 +16,7 @@ import zipfile
 
 import numpy as np
 
+from .data import MAX_SAMPLES
 from .errors import quote
 from .network import MAX_HIDDEN_LAYERS, MAX_UNITS
 from .training import MAX_FRAMES, MAX_STEPS
@@ -125,6 +126,11 @@ def check_result(r):
         _arr(f"{w} loss_history", t.loss_history, ndim=1)
         if t.loss_history.size > spec.training.steps + 1:
             raise ValueError(f"{w} loss_history has {t.loss_history.size} values: more than training.steps + 1")
+        for k in ("sharpness", "min_eig", "threshold"):
+            if getattr(t, k) is not None:
+                _arr(f"{w} {k}", getattr(t, k), (F,))
+        if (t.sharpness is None) != (t.threshold is None) or (t.sharpness is None) != (t.min_eig is None):
+            raise ValueError(f"{w}: sharpness, min_eig and threshold come together")
         pr = r.paths[lab]
         for k in ("alpha", "beta"):
             _arr(f"{w} path {k}", getattr(pr, k), (F,), finite=True)
@@ -132,6 +138,16 @@ def check_result(r):
             _arr(f"{w} path {k}", getattr(pr, k), (F,))
     for k in ("center", "d1", "d2"):
         _arr(f"plane {k}", getattr(r.plane, k), (P,), finite=True)
+    if (r.X_train is None) != (r.y_train is None):
+        raise ValueError("training data: X and y come together")
+    if r.X_train is not None:
+        _arr("training data X", r.X_train, (None, sizes[0]), finite=True)
+        n = r.X_train.shape[0]
+        if not 1 <= n <= MAX_SAMPLES:
+            raise ValueError(f"training data has {n} rows: expected 1 to {MAX_SAMPLES}")
+        _arr("training data y", r.y_train, (n,), finite=True)
+        if not np.all((r.y_train == 0) | (r.y_train == 1)):
+            raise ValueError("training data y: labels must be 0 or 1")
     g = spec.grid
     _axis("alphas", r.alphas, MAX_GRID, g.resolution)
     _axis("betas", r.betas, MAX_GRID, g.resolution)

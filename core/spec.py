@@ -21,14 +21,15 @@ from . import optimizers as _opt
 from .constraints import Bool, Choice, Int, ListOf, Optional, Real, Text, check_table, within
 from .errors import quote
 from .network import INIT_SCHEMES, MAX_HIDDEN_LAYERS, MAX_UNITS
-from .training import STEPS, check_plan
+from .curvature import METHODS as CURVATURE_METHODS
+from .training import MAX_FRAMES, STEPS, check_plan
 
 PRESET_DIR = os.path.join(_data.ASSETS, "presets")
 MAX_OPTIMIZERS = 8
 MAX_GRID = 201
 MAX_MOVING_FRAMES = 100
 MAX_MOVING_GRID = 101
-PLANES = ("pca", "random", "interpolation")
+PLANES = ("pca", "random", "interpolation", "hessian")
 CENTERS = ("final", "initial")
 NORMALIZE = ("filter", "layer", "none")
 
@@ -61,6 +62,11 @@ CONSTRAINTS = {
     "grid.moving": Bool(),
     "grid.moving_frames": Int(2, MAX_MOVING_FRAMES),
     "grid.moving_resolution": Int(3, MAX_MOVING_GRID),
+    "curvature.enabled": Bool(),
+    "curvature.stride": Int(1, MAX_FRAMES),
+    "curvature.method": Choice(CURVATURE_METHODS),
+    "curvature.tol": Real(1e-14, 1e-2),
+    "curvature.max_iter": Int(2, 5000),
 }
 LABEL = Text(40, non_empty=True)               # an optimizer's display name
 
@@ -118,6 +124,7 @@ class OptimizerSpec:
 @dataclass
 class PlaneSpec:
     method: str = "pca"            # pca (shared plane of all paths) | random (filter-normalized) | interpolation
+                                   # | hessian (the top two Hessian eigenvectors at the center)
     center: str = "final"          # final | initial: which weights of center_on sit at (0, 0)
     center_on: str | None = None   # label of the run whose weights are the center; None: the first optimizer
     normalize: str = "filter"      # random directions: filter | layer | none
@@ -135,7 +142,17 @@ class GridSpec:
     moving_resolution: int = 31    # points per axis of each moving surface
 
 
-_SECTIONS = {"data": DataSpec, "model": ModelSpec, "training": TrainingSpec, "plane": PlaneSpec, "grid": GridSpec}
+@dataclass
+class CurvatureSpec:
+    enabled: bool = False          # sharpness, bottom eigenvalue and stability threshold at every recorded frame
+    stride: int = 1                # compute every stride-th recorded frame (and always the last); big nets: raise it
+    method: str = "auto"           # auto (dense eigenvalues up to the dense cap) | dense | lanczos (needed above the cap)
+    tol: float = 1e-10             # lanczos: relative residual at which an eigenvalue counts as converged
+    max_iter: int = 300            # lanczos: iteration cap per eigenvalue
+
+
+_SECTIONS = {"data": DataSpec, "model": ModelSpec, "training": TrainingSpec, "plane": PlaneSpec, "grid": GridSpec,
+             "curvature": CurvatureSpec}
 
 
 @dataclass
@@ -148,6 +165,7 @@ class ExperimentSpec:
     optimizers: list = field(default_factory=lambda: [OptimizerSpec("sgd")])
     plane: PlaneSpec = field(default_factory=PlaneSpec)
     grid: GridSpec = field(default_factory=GridSpec)
+    curvature: CurvatureSpec = field(default_factory=CurvatureSpec)
 
     # --------------------------------------------------------------- JSON
     def to_dict(self):

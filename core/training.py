@@ -47,6 +47,12 @@ class Trajectory:
     # (F, P) the diagonal preconditioner P_t the update at each frame's step divides by (adam: sqrt(v_hat)
     # + eps, rmsprop: sqrt(s) + eps; see Optimizer.preconditioner), None for the SGD family
     precond: np.ndarray = None
+    # curvature at each frame (core.curvature.trajectory_curvature; None until computed): the top and bottom
+    # Hessian eigenvalue (of P^-1/2 H P^-1/2 for adam and rmsprop) and the optimizer's stability threshold
+    # at that frame's learning rate, each (F,); nan at frames a stride skipped
+    sharpness: np.ndarray = None
+    min_eig: np.ndarray = None
+    threshold: np.ndarray = None
 
     @property
     def final_loss(self):
@@ -60,6 +66,18 @@ class Trajectory:
             return None
         i = int(idx[0])
         return i if self.loss_history is not None else int(self.steps[i])
+
+    def curvature_summary(self):
+        """(peak sharpness, final sharpness / threshold, share of computed frames at or above the threshold);
+        Nones without curvature. The final values are those of the last computed frame."""
+        if self.sharpness is None:
+            return None, None, None
+        ok = np.isfinite(self.sharpness)
+        if not ok.any():
+            return None, None, None
+        s, thr = self.sharpness[ok], self.threshold[ok]
+        last = s[-1] / thr[-1] if np.isfinite(thr[-1]) and thr[-1] > 0 else 0.0
+        return float(s.max()), float(last), float(np.mean(s >= thr))
 
     def path_length(self):
         """Sum of the Euclidean distances between consecutive recorded frames (in weight space)."""
