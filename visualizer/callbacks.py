@@ -279,6 +279,25 @@ def progress_status(jobs, session):
     return no_update if text is None else text
 
 
+POLL_MS, IDLE_POLL_MS = 500, 5000     # progress polls while the page waits for a computation / otherwise
+
+
+def progress_poll(jobs, session, interval, shown):
+    """The page's progress poll (also its heartbeat): (run-status text or no_update, poll interval or no_update).
+
+    While a request of the session is in flight: its progress, polled every POLL_MS. Otherwise the status
+    its newest request answered with (if the text shown differs, e.g. a late progress answer), polled every
+    IDLE_POLL_MS, so a poll interval that a superseded request's end slowed down comes back by itself."""
+    try:
+        p = jobs.poll(session) if session else dict(text=None, waiting=False, final=None)
+    except Exception as e:
+        log.warning("progress poll failed: %s: %s", type(e).__name__, e)
+        return no_update, no_update
+    want = POLL_MS if p["waiting"] else IDLE_POLL_MS
+    text = p["text"] if p["waiting"] else p["final"]
+    return (no_update if text is None or text == shown else text), (no_update if interval == want else want)
+
+
 def _safe(name, fn, *args):
     try:
         return fn(*args)
