@@ -19,6 +19,7 @@ import base64
 import binascii
 import copy
 import io
+import json
 import logging
 import re
 import time
@@ -192,6 +193,14 @@ def slider_props(result, view):
     return dict(min=lo, max=hi, marks=marks, value=hi)
 
 
+def _prerendered(result, view):
+    """The figures a worker process already drew for this view (runner.prerender), as dicts, or None."""
+    pre = getattr(result, "prerendered", None)
+    if not pre or pre.get("view") != (view.scale, float(view.clip_percentile), float(view.exaggerate)):
+        return None
+    return [json.loads(pre[k]) for k in ("fig3d", "contour", "curves")]
+
+
 def render(store, scale, clip, exaggerate, cache):
     """Figures, table and slider for a store and view options. Returns a dict (values or no_update)."""
     keys = ("fig3d", "contour", "curves", "table", "slider", "explain", "alert")
@@ -200,9 +209,13 @@ def render(store, scale, clip, exaggerate, cache):
     try:
         result = result_for(store, cache)
         view = view_from(scale, clip, exaggerate, result)
-        out["fig3d"] = figures.animated_landscape(result, view)
-        out["contour"] = figures.contour_figure(result, view)
-        out["curves"] = figures.curves_figure(result, view)
+        pre = _prerendered(result, view)
+        if pre is not None:
+            out["fig3d"], out["contour"], out["curves"] = pre
+        else:
+            out["fig3d"] = figures.animated_landscape(result, view)
+            out["contour"] = figures.contour_figure(result, view)
+            out["curves"] = figures.curves_figure(result, view)
         out["table"] = figures.summary_records(result)
         out["slider"] = slider_props(result, view)
         out["explain"] = explain_numbers(result)

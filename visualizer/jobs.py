@@ -1,9 +1,9 @@
 """In-flight computations per browser session: progress, and cancellation of computations nobody waits for.
 
     jobs = JobRegistry(cache, heartbeat=15)      # one per app, next to the ResultCache
-    token = jobs.begin(session)                  # the main callback's request starts (wiring does this)
-    key, result, hit = jobs.compute(spec, session="3f2a...")   # raises Cancelled if superseded
-    jobs.end(session, token, status_text)        # ... and ends, whatever happened
+    with jobs.request(session) as req:           # one main-callback request of a page (wiring does this)
+        key, result, hit = jobs.compute(spec, session)   # raises Cancelled if superseded
+        req["status"] = "... computed in 1.2 s."
     jobs.poll(session)                           # {"text": "training: 3,000 / 8,000 steps", "waiting": True, ...}
 
 A session is one page load (a random id in the page's ``session-id`` store). A computation is cancelled
@@ -24,6 +24,7 @@ result is never cached. ``poll`` always describes the newest request of the sess
 """
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -159,6 +160,17 @@ class JobRegistry:
                 self._leave(session)
                 if isinstance(status, str):
                     s.final = status
+
+    @contextlib.contextmanager
+    def request(self, session):
+        """Bracket one request of ``session`` (``begin`` ... ``end``); set ``req["status"]`` to the
+        run-status text it answers with."""
+        token = self.begin(session)
+        req = {"status": None}
+        try:
+            yield req
+        finally:
+            self.end(session, token, req["status"])
 
     def compute(self, spec, session=None):
         """(key, result, hit) like ``ResultCache.get_or_compute``; raises Cancelled when superseded."""

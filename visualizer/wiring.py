@@ -3,7 +3,7 @@
     register_callbacks(app, cache, jobs)     # cache: the ResultCache; jobs: the JobRegistry over it
 
 Shared state lives in ``cache`` and ``jobs`` (objects made by ``create_app``), never in module globals.
-Each main-callback request is bracketed by ``jobs.begin`` / ``jobs.end`` (so a newer request of the page,
+Each main-callback request is bracketed by ``jobs.request`` (so a newer request of the page,
 valid or not, cancels what an older one started). ``progress-tick`` polls the session's progress into
 ``run-status``: every 0.5 s while a request is in flight (Dash's ``running`` speeds it up when one starts,
 the poll itself says when to slow down), every 5 s otherwise; the polls are the page's heartbeat.
@@ -51,12 +51,9 @@ def register_callbacks(app, cache, jobs=None):
             trigger = {"type": trigger["type"], "index": trigger["index"]}
         elif trigger in spec_ids:
             trigger = "controls"
-        token = jobs.begin(session)
-        o = {"status": None}
-        try:
+        with jobs.request(session) as req:
             o = main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs, session)
-        finally:
-            jobs.end(session, token, o["status"])
+            req["status"] = o["status"]
         v = o["values"]
         if v is no_update:
             ctl = [no_update] * nf + [[no_update] * N_ROWS] * nr
