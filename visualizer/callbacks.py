@@ -300,7 +300,7 @@ def progress_poll(jobs, session, interval, shown):
 
     While a request of the session is in flight: its progress, polled every POLL_MS. Otherwise the status
     its newest request answered with (if the text shown differs, e.g. a late progress answer), polled every
-    IDLE_POLL_MS, so a poll interval that a superseded request's end slowed down comes back by itself."""
+    IDLE_POLL_MS. Only this poll slows polling down (Dash's ``running`` only speeds it up)."""
     try:
         p = jobs.poll(session) if session else dict(text=None, waiting=False, final=None)
     except Exception as e:

@@ -5,8 +5,10 @@
 Shared state lives in ``cache`` and ``jobs`` (objects made by ``create_app``), never in module globals.
 Each main-callback request is bracketed by ``jobs.request`` (so a newer request of the page,
 valid or not, cancels what an older one started). ``progress-tick`` polls the session's progress into
-``run-status``: every 0.5 s while a request is in flight (Dash's ``running`` speeds it up when one starts,
-the poll itself says when to slow down), every 5 s otherwise; the polls are the page's heartbeat.
+``run-status``: every 0.5 s while a request is in flight (Dash's ``running`` speeds it up when one starts;
+only the poll, which knows whether any request of the page is still in flight, slows it down, so a
+superseded request's end cannot stop the newer one's progress), every 5 s otherwise; the polls are the
+page's heartbeat.
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ def register_callbacks(app, cache, jobs=None):
         + [Input(i, p) for i, p in field_deps] + [Input(i, p) for i, p in row_deps],
         [State("upload", "filename"), State("spec-base", "data"), State("session-id", "data")],
         prevent_initial_call=True,
-        running=[(Output("progress-tick", "interval"), POLL_MS, IDLE_POLL_MS)],
+        running=[(Output("progress-tick", "interval"), POLL_MS, POLL_MS)],     # only ever speeds polling up
     )
     def _main(preset, upload_contents, *rest):
         nf, nr = len(field_deps), len(row_deps)
