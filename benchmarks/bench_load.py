@@ -1,6 +1,10 @@
 """Load test: start the real server (as `make run` does) and drive it over HTTP like browser pages do.
 
-    python benchmarks/bench_load.py [--clients 8,16] [--row 60] [--port 8071] [-- extra serve options]
+    python benchmarks/bench_load.py [--clients 8,16] [--row 60] [--port 8071] [--server waitress] [-- serve options]
+
+--server: waitress (default: `python -m visualizer serve`, what `make run` runs), dev (the same app on Dash's
+development server, debug off: the old `make run`), gunicorn (gunicorn -w 1 -k gthread --threads 32
+visualizer.app:server; gunicorn must be importable, e.g. PYTHONPATH=/folder/with/gunicorn; not a requirement).
 
 Each simulated page loads the layout (GET /_dash-layout: its own session id), then asks for a different
 experiment (four_optimizers with its own seed, so nothing comes from the cache): POST
@@ -159,6 +163,18 @@ def _status(pid, field):
     return 0
 
 
+def _pss(pid):
+    """Proportional set size: resident memory with pages shared by n processes counted 1/n each."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def cpu_seconds(pid):
     """User + system CPU seconds of one process (0 if it is gone)."""
     try:
@@ -194,22 +210,27 @@ def tree(pid):
 
 
 class Sampler:
-    """Peak of the summed VmRSS of the server's process tree, sampled every 0.1 s."""
+    """Peaks of the summed VmRSS and Pss of the server's process tree, sampled every 0.1 s (RSS counts the
+    pages the workers share with the forkserver once per process; Pss splits them)."""
 
     def __init__(self, pid):
-        self.pid, self.peak, self._stop = pid, 0, threading.Event()
+        self.pid, self.peak, self.peak_pss, self._stop = pid, 0, 0, threading.Event()
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
 
     def now(self):
         return sum(_status(p, "VmRSS") for p in tree(self.pid))
 
+    def now_pss(self):
+        return sum(_pss(p) for p in tree(self.pid))
+
     def _run(self):
         while not self._stop.wait(0.1):
             self.peak = max(self.peak, self.now())
+            self.peak_pss = max(self.peak_pss, self.now_pss())
 
     def reset(self):
-        self.peak = self.now()
+        self.peak, self.peak_pss = self.now(), self.now_pss()
 
     def stop(self):
         self._stop.set()
@@ -247,8 +268,9 @@ def concurrent(base, deps, n, seed0, sampler):
         print(f"  answered 0/{n}")
     if bad:
         print(f"  not answered: {bad[:3]}")
-    print(f"  peak RSS of the server and its workers: {sampler.peak / MB:.0f} MB (sum over the process tree); "
-          f"CPU: server process {cpu1[0] - cpu0[0]:.1f} s, workers {cpu1[1] - cpu0[1]:.1f} s; "
+    print(f"  peak memory of the server and its workers (sums over the process tree): RSS {sampler.peak / MB:.0f} MB, "
+          f"PSS {sampler.peak_pss / MB:.0f} MB; server process VmHWM {_status(sampler.pid, 'VmHWM') / MB:.0f} MB")
+    print(f"  CPU: server process {cpu1[0] - cpu0[0]:.1f} s, workers {cpu1[1] - cpu0[1]:.1f} s; "
           f"load average before: {load}")
 
 
@@ -263,7 +285,7 @@ def in_a_row(base, deps, n, seed0, sampler):
             print(f"  seed {seed0 + i}: not answered ({msg})")
         lat.append(dt)
         if (i + 1) % 10 == 0:
-            line.append(f"{i + 1}: {sampler.now() / MB:.0f} MB")
+            line.append(f"{i + 1}: {sampler.now() / MB:.0f} MB (PSS {sampler.now_pss() / MB:.0f})")
     print("  " + ", ".join(line))
     print(f"  latency median {statistics.median(lat):.1f} s; server process VmHWM "
           f"{_status(sampler.pid, 'VmHWM') / MB:.0f} MB")
@@ -280,11 +302,17 @@ def main(argv=None):
     ap.add_argument("--clients", default="8,16", help="comma-separated concurrent client counts (default 8,16)")
     ap.add_argument("--row", type=int, default=60, help="experiments in a row (default 60; 0 skips)")
     ap.add_argument("--port", type=int, default=0, help="port for the server (default: a free one)")
+    ap.add_argument("--server", choices=("waitress", "dev", "gunicorn"), default="waitress")
     ap.add_argument("serve_args", nargs="*", help="extra options for `python -m visualizer serve` (after --)")
     args = ap.parse_args(argv)
     port = args.port or free_port()
     base = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-m", "visualizer", "serve", "--host", "127.0.0.1", "--port", str(port), *args.serve_args]
+    cmd = {"waitress": [sys.executable, "-m", "visualizer", "serve", "--host", "127.0.0.1", "--port", str(port),
+                        *args.serve_args],
+           "dev": [sys.executable, "-c", "from visualizer.app import create_app; "
+                   f"create_app().run(host='127.0.0.1', port={port}, debug=False)"],
+           "gunicorn": [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "32", "-b",
+                        f"127.0.0.1:{port}", "visualizer.app:server"]}[args.server]
     log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"bench_load_server_{port}.log"), "w")
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:
@@ -296,7 +324,8 @@ def main(argv=None):
                 time.sleep(0.1)
         else:
             raise SystemExit("the server did not answer within 30 s")
-        print(f"server: {' '.join(['python'] + cmd[1:])}  (pid {server.pid}, {os.cpu_count()} cores)")
+        print(f"server: {' '.join(['python'] + cmd[1:])}  (pid {server.pid}, {os.cpu_count()} cores, "
+              f"load average {open('/proc/loadavg').read().split()[0]})")
         deps = dependencies(base)
         sampler = Sampler(server.pid)
         Page(base, deps).experiment(1)              # warm: imports, first figures

@@ -69,7 +69,8 @@ def in_threads(steps):
 def in_processes(ctx, steps, one_blas):
     with ctx.Pool(2, initializer=_one_blas_thread if one_blas else None) as pool:
         pool.map(_noop, range(4))
-        return timed(lambda: pool.starmap(run, [(1, steps), (2, steps)], chunksize=1))
+        wall, _ = timed(lambda: pool.starmap(run, [(1, steps), (2, steps)], chunksize=1))
+        return wall, None                          # the workers' CPU is not this process's
 
 
 def main(argv=None):
@@ -84,6 +85,7 @@ def main(argv=None):
     from threadpoolctl import threadpool_limits
     rows = []
     for rep in range(args.repeat):
+        load = open("/proc/loadavg").read().split()[0]
         r = {}
         r["one alone"] = timed(lambda: run(1, args.steps))
         r["two in sequence"] = timed(lambda: (run(1, args.steps), run(2, args.steps)))
@@ -95,12 +97,13 @@ def main(argv=None):
         t = time.perf_counter()
         p = ctx.Process(target=_noop)
         p.start(); p.join()
-        r["start one worker process"] = (time.perf_counter() - t, 0.0)
+        r["start one worker process"] = (time.perf_counter() - t, None)
         seq = r["two in sequence"][0]
-        print(f"run {rep + 1}:")
+        print(f"run {rep + 1} (load average before: {load}):")
         for k, (wall, cpu) in r.items():
             ratio = f"  {wall / seq:.2f}x the sequence" if k.startswith("two in 2") else ""
-            print(f"  {k:36s} {wall:6.2f} s wall  {cpu:6.2f} s CPU{ratio}")
+            cpu = "" if cpu is None else f"{cpu:6.2f} s CPU"
+            print(f"  {k:36s} {wall:6.2f} s wall  {cpu:12s}{ratio}")
     return 0
 
 

@@ -268,25 +268,25 @@ def test_progress_describes_the_newest_request_and_polling_speeds_up_and_down():
 
 
 def test_a_job_whose_page_stopped_polling_is_cancelled():
-    runner = SlowRunner(ticks=400, tick_s=0.02)                  # 8 s if nobody stops it
+    runner = SlowRunner(ticks=600, tick_s=0.02)                  # 12 s if nobody stops it
     cache = ResultCache(maxsize=4, runner=runner)
-    jobs = JobRegistry(cache, heartbeat=0.6)
+    jobs = JobRegistry(cache, heartbeat=1.5)
     out = {}
     t = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "A")
     t0 = time.time()
-    while time.time() - t0 < 1.5:                                 # the page polls: the job goes on
+    while time.time() - t0 < 2.5:                                 # the page polls: the job goes on
         assert jobs.poll("A")["waiting"]
-        time.sleep(0.2)
+        time.sleep(0.1)
     assert t.is_alive() and jobs.running() == 1
-    t.join(timeout=5)                                             # the tab closed: no more polls
-    assert isinstance(out["A"], Cancelled) and runner.reached[1] < 400
+    t.join(timeout=8)                                             # the tab closed: no more polls
+    assert isinstance(out["A"], Cancelled) and runner.reached[1] < 600
     assert jobs.running() == 0 and spec_key(_spec(1)) not in cache
 
 
 def test_a_shared_job_runs_on_while_one_of_its_pages_still_polls():
     runner = SlowRunner(ticks=60, tick_s=0.02)
     cache = ResultCache(maxsize=4, runner=runner)
-    jobs = JobRegistry(cache, heartbeat=0.5)
+    jobs = JobRegistry(cache, heartbeat=1.0)
     out = {}
     ta = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "A")
     tb = _request(jobs, "B", lambda: jobs.compute(_spec(1), "B"), out, "B")

@@ -62,7 +62,11 @@ def serve(argv):
 
     from .app import MAX_BODY_BYTES, create_app
     from .runner import LocalRunner, ProcessRunner
-    runner = ProcessRunner(workers=workers, max_work=max_work) if workers else LocalRunner(max_work=max_work)
+    # with --debug, Dash's reloader runs the app in a child process (WERKZEUG_RUN_MAIN set); the watching
+    # parent never computes, so it gets no worker processes
+    watcher = args.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
+    use_pool = workers and not watcher
+    runner = ProcessRunner(workers=workers, max_work=max_work) if use_pool else LocalRunner(max_work=max_work)
     app = create_app(runner=runner)
     url = f"http://{args.host}:{port}"
     if args.debug:

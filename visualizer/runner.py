@@ -102,7 +102,8 @@ def admit(spec, max_work=None):
             fixes.append(f"{section}.{key} <= {v:,} (now {d[section][key]:,})")
     others = ["fewer optimizers" if len(spec.optimizers) > 1 else None,
               f"a smaller model.hidden (now {list(spec.model.hidden)})",
-              "a smaller training.batch_size" if training_heavy else None]
+              ("a training.batch_size (mini-batches)" if t.batch_size is None else "a smaller training.batch_size")
+              if training_heavy else None]
     advice = "use " + " or ".join(fixes + [o for o in others if o])
     raise ValueError(
         f"this experiment needs an estimated {total:.2g} work units (about {total / WORK_UNITS_PER_SECOND:.0f} s "
