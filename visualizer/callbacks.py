@@ -34,6 +34,7 @@ from . import figures
 from .cache import bytes_key
 from .controls import DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec, spec_from_controls  # noqa: F401
 from .jobs import Cancelled
+from .runner import view_key
 from .view import ViewOptions
 
 log = logging.getLogger("visualizer")
@@ -196,7 +197,7 @@ def slider_props(result, view):
 def _prerendered(result, view):
     """The figures a worker process already drew for this view (runner.prerender), as dicts, or None."""
     pre = getattr(result, "prerendered", None)
-    if not pre or pre.get("view") != (view.scale, float(view.clip_percentile), float(view.exaggerate)):
+    if not pre or pre.get("view") != view_key(view):
         return None
     return [json.loads(pre[k]) for k in ("fig3d", "contour", "curves")]
 

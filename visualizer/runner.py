@@ -61,17 +61,22 @@ TICK = 0.2                                         # seconds between progress ca
 
 
 # ----------------------------------------------------------------- admission
-def _largest(spec_dict, section, key, lo, hi, fits):
-    """Largest value v in [lo, hi] of spec_dict[section][key] with fits(spec) (binary search), or None."""
+def _best(spec_dict, section, key, lo, hi, fits, largest=True):
+    """The largest (or smallest) v in [lo, hi] for spec_dict[section][key] with fits(spec), by binary search
+    (the work is monotone in each such field), or None."""
     def ok(v):
         d = copy.deepcopy(spec_dict)
         d[section][key] = v
         return fits(core.ExperimentSpec.from_dict(d))
-    if hi < lo or not ok(lo):
+    if hi < lo or not ok(lo if largest else hi):
         return None
     while lo < hi:
-        mid = (lo + hi + 1) // 2
-        lo, hi = (mid, hi) if ok(mid) else (lo, mid - 1)
+        if largest:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if ok(mid) else (lo, mid - 1)
+        else:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if ok(mid) else (mid + 1, hi)
     return lo
 
 
@@ -88,18 +93,21 @@ def admit(spec, max_work=None):
         return estimate_work(s, n_params, n_train, n_test)["total"] <= max_work
     d = spec.to_dict()
     t, g = spec.training, spec.grid
-    training_heavy = est["train"] >= est["surface"]
-    fixes = []
-    if training_heavy:
-        parts = [("training", "steps", 1, t.steps - 1)]
-    else:
-        parts = [("grid", "resolution", 3, g.resolution - 1)]
+    biggest = max(("train", "surface", "other"), key=est.get)     # the part to cut first
+    training_heavy = biggest == "train"
+    if biggest == "train":
+        parts = [("training", "steps", 1, t.steps - 1, True)]
+    elif biggest == "surface":
+        parts = [("grid", "resolution", 3, g.resolution - 1, True)]
         if g.moving:
-            parts.append(("grid", "moving_frames", 2, g.moving_frames - 1))
-    for section, key, lo, hi in parts:
-        v = _largest(d, section, key, lo, hi, fits)
+            parts.append(("grid", "moving_frames", 2, g.moving_frames - 1, True))
+    else:                                       # the PCA of many recorded frames of a big model
+        parts = [("training", "record_every", t.record_every + 1, max(t.steps, t.record_every + 1), False)]
+    fixes = []
+    for section, key, lo, hi, largest in parts:
+        v = _best(d, section, key, lo, hi, fits, largest)
         if v is not None:
-            fixes.append(f"{section}.{key} <= {v:,} (now {d[section][key]:,})")
+            fixes.append(f"{section}.{key} {'<=' if largest else '>='} {v:,} (now {d[section][key]:,})")
     others = ["fewer optimizers" if len(spec.optimizers) > 1 else None,
               f"a smaller model.hidden (now {list(spec.model.hidden)})",
               ("a training.batch_size (mini-batches)" if t.batch_size is None else "a smaller training.batch_size")
