@@ -120,6 +120,20 @@ def test_over_the_cap_the_message_names_what_to_reduce_and_to_what():
         admit(core.ExperimentSpec.from_dict(d), DEFAULT_MAX_WORK)
 
 
+def test_when_the_pca_of_many_frames_dominates_the_message_names_record_every():
+    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
+    d["model"]["hidden"] = [128, 32]
+    d["training"].update(steps=400, record_every=1)
+    d["optimizers"] = [dict(o, label=f"o{i}") for i, o in enumerate(d["optimizers"] * 2)]
+    spec = core.ExperimentSpec.from_dict(d)
+    est = estimate_work(spec)
+    assert est["other"] > est["train"] + est["surface"]          # measured: 73 s for an estimated 83 s
+    with pytest.raises(ValueError, match=r"training.record_every >= (\d+) \(now 1\)") as e:
+        admit(spec, DEFAULT_MAX_WORK)
+    every = int(str(e.value).split("record_every >= ")[1].split(" ")[0])
+    assert admit(spec_of(spec.to_dict(), training__record_every=every), DEFAULT_MAX_WORK) <= DEFAULT_MAX_WORK
+
+
 def test_check_budget_comes_first_and_the_local_runner_refuses_too():
     d = small_spec_dict()
     d["model"]["hidden"] = [512, 512, 512]
