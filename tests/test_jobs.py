@@ -300,3 +300,15 @@ def test_a_shared_job_runs_on_while_one_of_its_pages_still_polls():
 def test_the_heartbeat_must_be_positive():
     with pytest.raises(ValueError, match="heartbeat"):
         JobRegistry(ResultCache(), heartbeat=0)
+
+
+def test_a_newer_request_for_the_same_spec_joins_the_running_computation():
+    runner, cache, jobs = _registry(30)
+    out = {}
+    first = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "first")
+    _until(lambda: (jobs.status("A") or "").startswith("training"))
+    second = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "second")
+    first.join(timeout=5); second.join(timeout=5)
+    assert out["second"][1] == "result 1" and runner.calls == [1]        # computed once, the newest gets it
+    assert isinstance(out["first"], Cancelled)                           # the older answer is not wanted
+    assert jobs.running() == 0 and not jobs.poll("A")["waiting"]

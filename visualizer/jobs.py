@@ -202,9 +202,14 @@ class JobRegistry:
             out = self.cache.get_or_compute(spec, progress=job.progress)
         finally:
             with self._lock:
-                current = s.job is job
-                if current:
-                    self._leave(session)
+                if req is not None and req[0] == session:      # inside jobs.request: is it still the newest?
+                    current = req[1] == s.newest
+                    if current and s.job is job:
+                        self._leave(session)
+                else:
+                    current = s.job is job
+                    if current:
+                        self._leave(session)
         if not current:              # the session asked for something else meanwhile (a shared job went on)
             raise Cancelled(key)
         return out
