@@ -108,6 +108,7 @@ def test_make_run_serves_with_waitress():
     (["--threads", "2"], "error: --threads 2: must be an integer in [4, 1024]"),
     (["--port", "0"], "error: --port 0: must be an integer in [1, 65535]"),
     (["--frobnicate"], "error: unrecognized arguments: --frobnicate"),
+    (["--host", "no.such.host.invalid", "--workers", "0"], "error: --host no.such.host.invalid --port 8050: cannot listen"),
 ])
 def test_bad_serve_options_one_line_exit_2(args, match):
     r = subprocess.run([sys.executable, "-m", "visualizer", "serve", *args], cwd=ROOT, capture_output=True,

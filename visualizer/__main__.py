@@ -81,9 +81,10 @@ def serve(argv):
     try:
         server = create_server(app.server, host=args.host, port=port, threads=threads,
                                max_request_body_size=MAX_BODY_BYTES, ident="loss-landscape-navigator")
-    except OSError as e:
+    except (OSError, ValueError) as e:                     # address in use, unknown host, ...
         app.close()
-        print(f"error: --host {args.host} --port {port}: cannot listen there ({e.strerror or e})", file=sys.stderr)
+        why = getattr(e, "strerror", None) or str(e)
+        print(f"error: --host {args.host} --port {port}: cannot listen there ({why})", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _stop)
     print(f"Loss Landscape Navigator on {url} (waitress, {threads} threads; {workers} worker processes"
