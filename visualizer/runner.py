@@ -45,7 +45,6 @@ import multiprocessing as mp
 import os
 import signal
 import threading
-import time
 
 import core
 from core.experiment import WORK_UNITS_PER_SECOND, check_budget, estimate_work

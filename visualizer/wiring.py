@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 
-from .callbacks import (IDLE_POLL_MS, POLL_MS, _safe, download_html, download_npz, download_spec, main, markers,
+from .callbacks import (POLL_MS, _safe, download_html, download_npz, download_spec, main, markers,
                         progress_poll, render)
 from .controls import N_ROWS, ROW_FIELDS, SPEC_FIELDS
 from .jobs import JobRegistry
