@@ -1,9 +1,13 @@
-# make run   -> create .venv, install requirements, start the app on http://127.0.0.1:8050
+# make run   -> create .venv, install requirements, serve the app on http://127.0.0.1:8050 (waitress;
+#               HOST=, PORT= and SERVE_ARGS="--workers 2 --max-work 3e10 ..." override; Ctrl-C stops it)
 # make test  -> create .venv, install requirements, run the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+HOST   ?= 127.0.0.1
+PORT   ?= 8050
+SERVE_ARGS ?=
 
 .PHONY: run test bench clean
 
@@ -14,7 +18,7 @@ $(STAMP): requirements.txt
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m visualizer serve --host 127.0.0.1 --port 8050
+	$(PY) -m visualizer serve --host $(HOST) --port $(PORT) $(SERVE_ARGS)
 
 test: $(STAMP)
 	mkdir -p .pytest-tmp

@@ -46,6 +46,12 @@ MAX_RECORDED_FLOATS = 50_000_000   # frames x weights x optimizers kept in memor
 MAX_WORK = 2e11                    # steps x optimizers x training rows x weights (~ multiply-adds of training)
 MAX_SURFACE_WORK = 1e11            # deeper nets: grid points x training rows x weights (~ 15-40 s here)
 MOVING_PATH_KEYS = ("alpha", "beta", "loss", "surface_loss")   # MovingLandscape.paths[label], saved as m{i}_{key}
+# estimate_work's coefficients (benchmarks/bench_work.py measures them against real runs):
+WORK_UNITS_PER_SECOND = 3e9        # work units one worker process does in about a second here
+_STEP_UNITS = 1.5e5                # fixed cost of one training step (~50 us of Python and NumPy calls)
+_SWEEP_UNIT_ROW_UNITS = 45         # one-hidden-layer sweep: per alpha, row and hidden unit
+_SWEEP_POINT_ROW_UNITS = 30        # ... and per grid point and row (prefix sums and the loss)
+_REQUEST_UNITS = 3e8               # fixed cost of a run (data, plane, projections: ~0.1 s)
 
 
 @dataclass
@@ -310,11 +316,62 @@ def check_budget(spec, n_params, n_train):
                 "layer; use a smaller grid.resolution (or moving_resolution / moving_frames), or a smaller model.hidden")
 
 
+def estimate_work(spec, n_params=None, n_train=None, n_test=None, files=None):
+    """Estimated cost of ``run_experiment(spec)``, in work units: dict(train, surface, other, total) (and the
+    n_params, n_train, n_test it used).
+
+    A unit is about one multiply-add of one weight with one data row, the unit of ``check_budget``'s
+    training work (steps x optimizers x rows a step x weights); each part is that product plus fixed
+    per-step and per-request overheads expressed in the same unit, with coefficients measured on the
+    project's 2-core machine (one BLAS thread) by ``benchmarks/bench_work.py``, where
+    ``WORK_UNITS_PER_SECOND`` units took about one second. ``n_params``, ``n_train``, ``n_test``: the
+    network's weights and the dataset's rows; when any is None the dataset is loaded to count them
+    (cheap for the bundled and synthetic sets; ``files`` as in run_experiment).
+    """
+    if isinstance(spec, dict):
+        spec = ExperimentSpec.from_dict(spec)
+    hidden = list(spec.model.hidden)
+    if n_params is None or n_train is None or n_test is None:
+        ds = _dataset(spec, files)
+        n_train, n_test = len(ds.y_train), len(ds.y_test)
+        n_params = MLP([ds.n_features] + hidden + [1]).n_params
+    t, g = spec.training, spec.grid
+    n_opt = len(spec.optimizers)
+    batch = n_train if t.batch_size is None else min(t.batch_size, n_train)
+    frames = len(record_plan(t.steps, t.record_every))
+    train = float(t.steps) * n_opt * (batch * n_params + _STEP_UNITS)
+    # each recorded frame: accuracy on every row (a forward pass), then its projection's loss (batched)
+    train += float(frames) * n_opt * n_params * ((n_train + n_test) / 3 + n_train)
+
+    def one_surface(points_per_axis):
+        if len(hidden) == 1:        # the sweep: per (alpha, row, unit), then per (grid point, row)
+            return float(points_per_axis) * n_train * (_SWEEP_UNIT_ROW_UNITS * hidden[0]
+                                                       + _SWEEP_POINT_ROW_UNITS * points_per_axis)
+        return 0.6 * float(points_per_axis) ** 2 * n_train * n_params  # batched GEMMs (3 a layer, BLAS-fast)
+    surf = one_surface(g.resolution) * (2 if g.accuracy else 1)
+    if g.moving:
+        surf += min(g.moving_frames, frames) * one_surface(g.moving_resolution)
+    rows = frames * n_opt                                               # the PCA plane's SVD
+    other = _REQUEST_UNITS + (4.0 * rows * n_params * min(rows, n_params) if spec.plane.method == "pca" else 0.0)
+    return dict(train=train, surface=surf, other=other, total=train + surf + other,
+                n_params=int(n_params), n_train=int(n_train), n_test=int(n_test))
+
+
+def _dataset(spec, files):
+    """The spec's dataset; load_dataset names its own arguments: "path=..." becomes "data.path=..."."""
+    d = spec.data
+    with within("data"):
+        return load_dataset(d.name, seed=spec.seed, split=d.split, test_fraction=d.test_fraction,
+                            n_samples=d.n_samples, noise=d.noise, path=d.path, target=d.target, files=files)
+
+
 def run_experiment(spec, progress=None, files=None):
     """Train every optimizer of ``spec`` from one initialization and build its landscape.
 
     progress: optional callable(stage: str, done: int, total: int) for progress bars; ``done``
-    counts up to ``total`` within a stage ("train": steps of all optimizers; "surface": 0 then 1).
+    counts up to ``total`` within a stage ("train": steps of all optimizers, every 1000 steps;
+    "surface": (0, 1) before the surfaces and again after each of their chunks, then (1, 1)).
+    Whatever it raises stops the run there: a server cancels a run this way.
     files: where a csv spec's ``data.path`` may come from (core.csvdata.DataFiles); None: any local
     file, as on the command line. A server passes its own (uploads and its data folder only).
     """
@@ -322,10 +379,7 @@ def run_experiment(spec, progress=None, files=None):
         spec = ExperimentSpec.from_dict(spec)
     spec.validate()
     t0 = time.perf_counter()
-    d = spec.data
-    with within("data"):                  # load_dataset names its own arguments: "path=..." -> "data.path=..."
-        ds = load_dataset(d.name, seed=spec.seed, split=d.split, test_fraction=d.test_fraction,
-                          n_samples=d.n_samples, noise=d.noise, path=d.path, target=d.target, files=files)
+    ds = _dataset(spec, files)
     net = MLP([ds.n_features] + list(spec.model.hidden) + [1])
     p0 = net.init(spec.seed, scheme=spec.model.init)
     t = spec.training
@@ -347,18 +401,20 @@ def run_experiment(spec, progress=None, files=None):
     order = [trajs[follow]] + [trajs[l] for l in labels if l != follow]
     plane = make_plane(pl.method, net, center=center, trajectories=order, seed=spec.seed,
                        normalize=pl.normalize, ignore_bias=pl.ignore_bias, data=(ds.X_train, ds.y_train))
+    tick = None
     if progress:
         progress("surface", 0, 1)
+        tick = lambda done, total: progress("surface", 0, 1)      # noqa: E731 -- a cancellation point a chunk
     X, y = ds.X_train, ds.y_train
     paths = {lab: project(tr, plane) for lab, tr in trajs.items()}
     alphas, betas = _grid(spec, paths, plane, net.loss(center, X, y))
     t1 = time.perf_counter()
-    Z = surface(net, X, y, plane, alphas, betas)
-    acc = surface(net, X, y, plane, alphas, betas, metric="accuracy") if spec.grid.accuracy else None
+    Z = surface(net, X, y, plane, alphas, betas, progress=tick)
+    acc = surface(net, X, y, plane, alphas, betas, metric="accuracy", progress=tick) if spec.grid.accuracy else None
     for pr in paths.values():                                 # the surface's loss under each projected point
-        pr.surface_loss = loss_at(net, X, y, plane, pr.alpha, pr.beta)
+        pr.surface_loss = loss_at(net, X, y, plane, pr.alpha, pr.beta, progress=tick)
     t_surface = time.perf_counter() - t1
-    moving = _moving(spec, net, X, y, plane, trajs, follow) if spec.grid.moving else None
+    moving = _moving(spec, net, X, y, plane, trajs, follow, tick) if spec.grid.moving else None
     if progress:
         progress("surface", 1, 1)
     info = dict(dataset=ds.name, n_train=int(len(y)), n_test=int(len(ds.y_test)), n_features=int(ds.n_features),
@@ -371,7 +427,7 @@ def run_experiment(spec, progress=None, files=None):
 
 
 
-def _moving(spec, net, X, y, plane, trajs, follow):
+def _moving(spec, net, X, y, plane, trajs, follow, progress=None):
     """Surfaces centered on the followed run's weights, directions re-normalized to each frame; every run's
     point projected on each frame's plane, with its true loss and the exact loss at the projection."""
     g, pl = spec.grid, spec.plane
@@ -388,7 +444,7 @@ def _moving(spec, net, X, y, plane, trajs, follow):
         fp = moving_plane(net, ft.params[k], plane, norm, pl.ignore_bias)
         if not (np.any(fp.d1) and np.any(fp.d2)):             # e.g. all-zero weights: keep the plane's own
             fp = Plane(ft.params[k], plane.d1, plane.d2, "moving")
-        surfs.append(surface(net, X, y, fp, alphas, betas))
+        surfs.append(surface(net, X, y, fp, alphas, betas, progress=progress))
         js = {lab: frame_index(tr.steps, ft.steps[k]) for lab, tr in trajs.items()}
         a, b, _ = project_points(np.stack([trajs[lab].params[j] for lab, j in js.items()]), fp)
         sl = loss_at(net, X, y, fp, a, b)                     # every run's point on this frame's plane, batched

@@ -36,6 +36,11 @@ slower here). Alphas are processed in chunks sized from a memory budget
 (``chunk_size`` overrides it, in alphas for the sweep and in grid points for
 the batched path); chunks may run on several Python threads (``threads``),
 with BLAS limited to one thread per worker when ``threadpoolctl`` is installed.
+``progress`` (optional, in ``surface``, ``loss_at`` and ``moving_surfaces``) is
+called as ``progress(done, total)`` after each chunk, in the calling thread;
+whatever it raises stops the computation there (chunks not started are
+dropped), which is how a server cancels a surface within a chunk's time. It
+does not change the numbers.
 
 Non-finite values
 -----------------
@@ -108,21 +113,33 @@ def _blas_limit():
     return _threadpool_limits(limits=1) if _threadpool_limits is not None else nullcontext()
 
 
-def _run_chunks(fn, chunks, threads):
+def _run_chunks(fn, chunks, threads, progress=None):
     """Call fn(chunk) for each chunk, on ``threads`` Python threads (errors silenced in every worker:
-    ``np.errstate`` is per thread/context)."""
+    ``np.errstate`` is per thread/context). ``progress(done, total)`` runs in this thread after each
+    chunk; if it raises, the chunks not yet started are cancelled and the exception propagates."""
     def call(c):
         with np.errstate(all="ignore"):
             fn(c)
 
-    if threads <= 1 or len(chunks) <= 1:
-        for c in chunks:
+    n = len(chunks)
+    if threads <= 1 or n <= 1:
+        for k, c in enumerate(chunks):
             call(c)
+            if progress is not None:
+                progress(k + 1, n)
         return
     with _blas_limit():
         with ThreadPoolExecutor(max_workers=threads) as ex:
-            for _ in ex.map(call, chunks):
-                pass
+            futures = [ex.submit(call, c) for c in chunks]
+            try:
+                for k, f in enumerate(futures):
+                    f.result()
+                    if progress is not None:
+                        progress(k + 1, n)
+            except BaseException:
+                for f in futures:
+                    f.cancel()
+                raise
 
 
 def _resolve_threads(threads, n_chunks):
@@ -156,7 +173,7 @@ def _metric_from_logits(z, y, metric):
 
 
 # ----------------------------------------------------------------- the sweep
-def _sweep(net, X, y, plane, alphas, betas, metric, chunk_size, threads):
+def _sweep(net, X, y, plane, alphas, betas, metric, chunk_size, threads, progress=None):
     (W1c, b1c), (w2c, b2c) = net.unflatten(plane.center)
     (D1, db1), (dw2, db2) = net.unflatten(plane.d1)
     (E1, eb1), (ew2, eb2) = net.unflatten(plane.d2)
@@ -279,7 +296,7 @@ def _sweep(net, X, y, plane, alphas, betas, metric, chunk_size, threads):
         del bins
         Zs[:, sl] = _metric_from_logits(z.reshape(G, m, n), yv, metric)
 
-    _run_chunks(run, chunks, _resolve_threads(threads, len(chunks)))
+    _run_chunks(run, chunks, _resolve_threads(threads, len(chunks)), progress)
     Z = np.empty_like(Zs)
     Z[order] = Zs
     return Z
@@ -307,7 +324,7 @@ def _logits_at_points(net, X, center, d1, d2, a, b):
     return Hh[:, :, 0]
 
 
-def _evaluate_points(net, X, y, plane, a, b, metric, chunk_size=None, threads=1):
+def _evaluate_points(net, X, y, plane, a, b, metric, chunk_size=None, threads=1, progress=None):
     """Metric at the points (a[k], b[k]) of the plane, in chunks; returns (m,)."""
     m = a.size
     if chunk_size is None:
@@ -324,19 +341,20 @@ def _evaluate_points(net, X, y, plane, a, b, metric, chunk_size=None, threads=1)
         out[sl] = _metric_from_logits(z, y, metric)
 
     with np.errstate(all="ignore"):
-        _run_chunks(run, chunks, max(1, min(int(threads), len(chunks))))
+        _run_chunks(run, chunks, max(1, min(int(threads), len(chunks))), progress)
     return _nan_nonfinite(out)
 
 
 # ----------------------------------------------------------------- surfaces
-def surface(net, X, y, plane, alphas, betas, metric="loss", chunk_size=None, threads=None):
+def surface(net, X, y, plane, alphas, betas, metric="loss", chunk_size=None, threads=None, progress=None):
     """Metric on the grid: array (len(betas), len(alphas)), ``Z[j, i]`` at (alphas[i], betas[j]).
 
     ``metric``: "loss" (mean BCE) or "accuracy". ``chunk_size``: alphas per
     chunk for one hidden layer (the sweep), grid points per chunk otherwise;
     None sizes chunks from a ~48 MB budget a worker. ``threads``: Python worker
     threads for the sweep (None: up to 2; the batched path for deeper networks
-    uses 1 and lets BLAS parallelize). Non-finite results are ``nan``.
+    uses 1 and lets BLAS parallelize). Non-finite results are ``nan``. ``progress``: optional
+    ``progress(done, total)`` after each chunk (raise in it to stop; see the module docstring).
     """
     X, y = _check_inputs(net, X, y, plane, metric)
     alphas = _axis(alphas, "alphas")
@@ -347,12 +365,12 @@ def surface(net, X, y, plane, alphas, betas, metric="loss", chunk_size=None, thr
         bool(np.all(np.isfinite(X)))
     if len(net.layer_sizes) == 3 and finite_plane:
         with np.errstate(all="ignore"):
-            Z = _sweep(net, X, y, plane, alphas, betas, metric, chunk_size, threads)
+            Z = _sweep(net, X, y, plane, alphas, betas, metric, chunk_size, threads, progress)
         if Z is not None:
             return _nan_nonfinite(Z)
     bb, aa = np.meshgrid(betas, alphas, indexing="ij")                # (B, A)
     vals = _evaluate_points(net, X, y, plane, aa.ravel(), bb.ravel(), metric, chunk_size,
-                            threads=1 if threads is None else threads)
+                            threads=1 if threads is None else threads, progress=progress)
     return vals.reshape(betas.size, alphas.size)
 
 
@@ -412,11 +430,12 @@ def project_points(points, plane):
     return coef[0].copy(), coef[1].copy(), res
 
 
-def loss_at(net, X, y, plane, alpha, beta):
-    """Loss at the points (alpha[k], beta[k]) of the plane, batched; returns (F,) (nan where not finite)."""
+def loss_at(net, X, y, plane, alpha, beta, progress=None):
+    """Loss at the points (alpha[k], beta[k]) of the plane, batched; returns (F,) (nan where not finite).
+    ``progress``: as in :func:`surface`."""
     X, y = _check_inputs(net, X, y, plane, "loss")
     return _evaluate_points(net, X, y, plane, np.asarray(alpha, dtype=np.float64),
-                            np.asarray(beta, dtype=np.float64), "loss")
+                            np.asarray(beta, dtype=np.float64), "loss", progress=progress)
 
 
 def project(traj, plane, net=None, X=None, y=None):
@@ -473,13 +492,14 @@ def moving_plane(net, center, plane_or_directions, normalize="filter", ignore_bi
 
 
 def moving_surfaces(net, X, y, params_frames, plane_or_directions, alphas, betas, metric="loss",
-                    normalize="filter", ignore_bias=True, chunk_size=None, threads=None):
+                    normalize="filter", ignore_bias=True, chunk_size=None, threads=None, progress=None):
     """One surface per frame, centred on that frame's weights: array (F, len(betas), len(alphas)).
 
     The base directions (from a Plane or a pair) are re-normalized to each
     frame's weights (filter norm by default; see :func:`moving_plane`). To
     place other points on frame f's plane use
     ``project_points(points, moving_plane(net, params_frames[f], base))``.
+    ``progress``: passed to each frame's :func:`surface` (called per chunk, with that surface's counts).
     """
     frames = np.asarray(params_frames, dtype=np.float64)
     if frames.ndim == 1:
@@ -492,5 +512,5 @@ def moving_surfaces(net, X, y, params_frames, plane_or_directions, alphas, betas
     out = np.empty((frames.shape[0], betas.size, alphas.size))
     for f, c in enumerate(frames):
         pl = moving_plane(net, c, plane_or_directions, normalize, ignore_bias)
-        out[f] = surface(net, X, y, pl, alphas, betas, metric, chunk_size, threads)
+        out[f] = surface(net, X, y, pl, alphas, betas, metric, chunk_size, threads, progress)
     return out

@@ -186,3 +186,129 @@ def test_main_callback_answers_a_superseded_request_with_no_update(caplog):
 def test_the_cache_rejects_a_bad_bound():
     with pytest.raises(ValueError, match="max_running"):
         ResultCache(max_running=0)
+
+
+# ----------------------------------------------------------------- requests of a page (jobs.request), heartbeats
+def _request(jobs, session, fn, out, name):
+    """What wiring does for one main-callback request, in a thread: jobs.request around fn()."""
+    def go():
+        with jobs.request(session) as req:
+            try:
+                out[name] = fn()
+                req["status"] = f"status of {name}"
+            except Cancelled as e:
+                out[name] = e
+    t = threading.Thread(target=go)
+    t.start()
+    return t
+
+
+def test_a_newer_invalid_request_cancels_the_running_one():
+    runner, cache, jobs = _registry(200)
+    out = {}
+    old = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "old")
+    _until(lambda: (jobs.status("A") or "").startswith("training"))
+
+    with jobs.request("A"):                                       # a newer request that fails validation
+        with pytest.raises(ValueError):
+            core.ExperimentSpec.from_dict({"seed": -3})
+    old.join(timeout=5)
+    assert isinstance(out["old"], Cancelled) and runner.reached[1] < 50
+    assert jobs.running() == 0 and spec_key(_spec(1)) not in cache
+
+
+def test_main_with_an_over_the_cap_request_names_the_fix_and_cancels_the_older_one(caplog):
+    from visualizer.runner import LocalRunner
+    slow = SlowRunner(ticks=200)
+    local = LocalRunner(max_work=5e9)
+
+    def runner(spec, progress=None):              # seed 0 is slow; the others go through the real cap
+        return slow(spec, progress) if spec.seed == 0 else local(spec, progress)
+    cache = ResultCache(maxsize=4, runner=runner)
+    jobs = JobRegistry(cache)
+    d = small_spec_dict()
+    values, extras = cb.controls_from_spec(d)
+    base = {"spec": core.ExperimentSpec.from_dict(d).to_dict(), "extras": extras}
+    res = {}
+    t = _request(jobs, "A", lambda: cb.main("controls", None, None, None, values, base, cache, jobs, "A"), res, "old")
+    _until(lambda: (jobs.status("A") or "").startswith("training"))
+    v2 = {k: (list(x) if isinstance(x, list) else x) for k, x in values.items()}
+    v2.update(seed=7, steps=20000, record_every=100)
+    with jobs.request("A") as req:
+        new = cb.main("controls", None, None, None, v2, base, cache, jobs, "A")
+        req["status"] = new["status"]
+    t.join(timeout=5)
+    assert "serve --max-work" in new["alert"] and "training.steps <= " in new["alert"] and "(now 20,000)" in new["alert"]
+    assert new["store"] is no_update
+    assert all(v is no_update for v in res["old"].values())     # the older request was cancelled
+    assert slow.reached[0] < 200 and jobs.running() == 0
+    assert all(r.exc_info is None for r in caplog.records)
+
+
+def test_progress_describes_the_newest_request_and_polling_speeds_up_and_down():
+    runner = SlowRunner(ticks=100)
+    cache = ResultCache(maxsize=4, runner=runner)
+    jobs = JobRegistry(cache)
+    out = {}
+    first = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "first")
+    _until(lambda: (jobs.status("A") or "").startswith("training"))
+    assert cb.progress_poll(jobs, "A", cb.IDLE_POLL_MS, "") == (jobs.status("A"), cb.POLL_MS)
+    runner.ticks = 60                                             # the newer run has another step count
+    second = _request(jobs, "A", lambda: jobs.compute(_spec(2), "A"), out, "second")
+    _until(lambda: "/ 60,000 steps" in (jobs.status("A") or ""))
+    first.join(timeout=5)
+    assert isinstance(out["first"], Cancelled)
+    text, interval = cb.progress_poll(jobs, "A", cb.IDLE_POLL_MS, "training: 3,000 / 100,000 steps")
+    assert "/ 60,000 steps" in text and interval == cb.POLL_MS   # the first request's end slowed it: back to 0.5 s
+    second.join(timeout=10)
+    assert out["second"][1] == "result 2"
+    assert cb.progress_poll(jobs, "A", cb.POLL_MS, "drawing") == ("status of second", cb.IDLE_POLL_MS)
+    assert cb.progress_poll(jobs, "A", cb.IDLE_POLL_MS, "status of second") == (no_update, no_update)
+    assert cb.progress_poll(jobs, None, cb.IDLE_POLL_MS, "") == (no_update, no_update)
+
+
+def test_a_job_whose_page_stopped_polling_is_cancelled():
+    runner = SlowRunner(ticks=600, tick_s=0.02)                  # 12 s if nobody stops it
+    cache = ResultCache(maxsize=4, runner=runner)
+    jobs = JobRegistry(cache, heartbeat=1.5)
+    out = {}
+    t = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "A")
+    t0 = time.time()
+    while time.time() - t0 < 2.5:                                 # the page polls: the job goes on
+        assert jobs.poll("A")["waiting"]
+        time.sleep(0.1)
+    assert t.is_alive() and jobs.running() == 1
+    t.join(timeout=8)                                             # the tab closed: no more polls
+    assert isinstance(out["A"], Cancelled) and runner.reached[1] < 600
+    assert jobs.running() == 0 and spec_key(_spec(1)) not in cache
+
+
+def test_a_shared_job_runs_on_while_one_of_its_pages_still_polls():
+    runner = SlowRunner(ticks=60, tick_s=0.02)
+    cache = ResultCache(maxsize=4, runner=runner)
+    jobs = JobRegistry(cache, heartbeat=1.0)
+    out = {}
+    ta = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "A")
+    tb = _request(jobs, "B", lambda: jobs.compute(_spec(1), "B"), out, "B")
+    while tb.is_alive():                                          # only B polls
+        jobs.poll("B")
+        time.sleep(0.1)
+    ta.join(timeout=5)
+    assert out["B"][1] == "result 1" and runner.calls == [1]
+
+
+def test_the_heartbeat_must_be_positive():
+    with pytest.raises(ValueError, match="heartbeat"):
+        JobRegistry(ResultCache(), heartbeat=0)
+
+
+def test_a_newer_request_for_the_same_spec_joins_the_running_computation():
+    runner, cache, jobs = _registry(30)
+    out = {}
+    first = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "first")
+    _until(lambda: (jobs.status("A") or "").startswith("training"))
+    second = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "second")
+    first.join(timeout=5); second.join(timeout=5)
+    assert out["second"][1] == "result 1" and runner.calls == [1]        # computed once, the newest gets it
+    assert isinstance(out["first"], Cancelled)                           # the older answer is not wanted
+    assert jobs.running() == 0 and not jobs.poll("A")["waiting"]

@@ -218,3 +218,53 @@ def test_moving_surfaces():
     np.testing.assert_allclose(Zs[2], per_point_surface(net, X, y, pl, alphas, betas), atol=1e-10)
     a, b, res = project_points(frames[2], pl)
     np.testing.assert_allclose([a[0], b[0], res[0]], [0, 0, 0], atol=1e-12)
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize("sizes", [[4, 6, 1], [4, 5, 3, 1]])      # the sweep and the batched path
+@pytest.mark.parametrize("metric", ["loss", "accuracy"])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_progress_hook_is_called_per_chunk_and_changes_nothing(sizes, metric, threads):
+    net = MLP(sizes)
+    X, y = _data(n=30)
+    plane = _plane(net, seed=3)
+    alphas, betas = np.linspace(-2, 2, 9), np.linspace(-1.5, 1, 6)
+    calls = []
+    Z = surface(net, X, y, plane, alphas, betas, metric=metric, chunk_size=2, threads=threads,
+                progress=lambda done, total: calls.append((done, total)))
+    np.testing.assert_array_equal(Z, surface(net, X, y, plane, alphas, betas, metric=metric, chunk_size=2,
+                                             threads=threads))
+    n = calls[-1][1]
+    assert n > 1 and calls == [(k, n) for k in range(1, n + 1)]
+
+
+@pytest.mark.parametrize("sizes", [[4, 6, 1], [4, 5, 3, 1]])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_raising_in_the_progress_hook_stops_the_surface(sizes, threads):
+    net = MLP(sizes)
+    X, y = _data(n=30)
+    plane = _plane(net, seed=4)
+    alphas = np.linspace(-2, 2, 40)
+    calls = []
+
+    def stop(done, total):
+        calls.append(done)
+        if done == 2:
+            raise _Stop
+    with pytest.raises(_Stop):
+        surface(net, X, y, plane, alphas, alphas, chunk_size=1, threads=threads, progress=stop)
+    assert calls == [1, 2]                          # no chunk reported after the one that stopped it
+
+
+def test_moving_surfaces_pass_the_hook_on():
+    net = MLP([4, 6, 1])
+    X, y = _data(n=20)
+    frames = np.stack([net.init(seed=s) for s in range(3)])
+    calls = []
+    out = moving_surfaces(net, X, y, frames, _plane(net), ALPHAS, BETAS, chunk_size=2,
+                          progress=lambda d, t: calls.append((d, t)))
+    np.testing.assert_array_equal(out, moving_surfaces(net, X, y, frames, _plane(net), ALPHAS, BETAS, chunk_size=2))
+    assert len(calls) == 3 * 4                      # 7 alphas in chunks of 2, for each of 3 frames

@@ -3,9 +3,12 @@
     from visualizer.app import create_app
     app = create_app(); app.run(host="127.0.0.1", port=8050)      # or: python -m visualizer serve
 
-Results live server-side in a bounded ResultCache (8 results, LRU, keyed by the spec, at most two
-computing at once); the browser holds only the spec and its key. A JobRegistry over the cache
-tracks each page's in-flight computation: its progress, and its cancellation when superseded.
+Results live server-side in a bounded ResultCache (8 results, LRU, keyed by the spec); the browser holds
+only the spec and its key. Computations run in worker processes (``runner.ProcessRunner``: one per core
+plus one for small requests, each request's estimated work capped by ``max_work``). A JobRegistry over
+the cache tracks each page's in-flight computation: its progress, and its cancellation when superseded or
+when the page stops polling (``heartbeat``). Request bodies are capped at ``MAX_BODY_BYTES`` (the largest
+upload, base64-encoded, plus room for the rest of the callback's JSON), refused with 413 before reading.
 """
 from __future__ import annotations
 
@@ -18,14 +21,19 @@ import dash
 import core
 
 from .cache import ResultCache
+from .callbacks import MAX_UPLOAD_BYTES
 from .controls import DEFAULT_PRESET
 from .jobs import JobRegistry
+from .runner import ProcessRunner
 from .layout import make_layout
 from .uploads import UploadStore
 from .wiring import register_callbacks
 
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
 log = logging.getLogger("visualizer")
+BODY_SLACK = 2**20                                          # the callback's other inputs, JSON framing
+MAX_BODY_BYTES = 4 * -(-MAX_UPLOAD_BYTES // 3) + BODY_SLACK  # base64 of the largest upload allowed, plus slack
+HEARTBEAT = 15.0                                            # s without a poll before a page's job is cancelled
 
 
 def _warm(cache):
@@ -35,18 +43,27 @@ def _warm(cache):
         log.warning("warming the default preset failed: %s: %s", type(e).__name__, e)
 
 
-def create_app(cache=None, warm=True, data_dir=None):
-    """A new Dash app. ``cache``: share a ResultCache (tests); ``warm``: start computing the default
-    preset in a background thread so the first page load finds it ready. ``data_dir``: a folder of CSV
-    files specs may name (paths relative to it); without it, CSV data comes only from uploads."""
-    cache = cache if cache is not None else ResultCache(maxsize=8, uploads=UploadStore(data_dir=data_dir))
+def create_app(cache=None, warm=True, runner=None, heartbeat=HEARTBEAT, uploads=None):
+    """A new Dash app. ``cache``: share a ResultCache (tests); else one over ``runner`` (default: a
+    ProcessRunner with its default workers and work cap, reading CSV data through ``uploads``' rule).
+    ``uploads``: the UploadStore (CSV uploads and the operator's data folder; default: uploads only).
+    ``warm``: start computing the default preset in a background thread so the first page load finds it
+    ready. ``heartbeat``: see jobs.JobRegistry. ``app.close()`` stops the runner's worker processes."""
+    if cache is None:
+        uploads = uploads if uploads is not None else UploadStore()
+        runner = runner if runner is not None else ProcessRunner(files=uploads.files)
+        cache = ResultCache(maxsize=8, runner=runner, uploads=uploads,
+                            max_running=None if isinstance(runner, ProcessRunner) else 2)
     app = dash.Dash(__name__, assets_folder=ASSETS, title="Loss Landscape Navigator",
                     suppress_callback_exceptions=False, update_title=None)
+    app.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.layout = make_layout
-    jobs = JobRegistry(cache)
+    jobs = JobRegistry(cache, heartbeat=heartbeat)
     register_callbacks(app, cache, jobs)
     app.result_cache = cache
     app.jobs = jobs
+    app.runner = getattr(cache, "_runner", None)
+    app.close = lambda: getattr(app.runner, "close", lambda: None)()
     if warm:
         threading.Thread(target=_warm, args=(cache,), daemon=True, name="warm-default").start()
     return app

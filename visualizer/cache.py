@@ -8,7 +8,8 @@ Keys are short: ``spec:<sha256 of the spec's canonical JSON>``. Only keys and sp
 travel to the browser; results stay here. Two requests for the same spec at the
 same time compute it once (the second waits for the first), and at most ``max_running``
 computations run at once over all keys (the others wait for a slot, reporting "queued"
-to their progress callback every 0.2 s, which may raise to give up waiting).
+to their progress callback every 0.2 s, which may raise to give up waiting). With
+``max_running=None`` the runner bounds and queues the work itself (``runner.ProcessRunner``).
 """
 from __future__ import annotations
 
@@ -40,8 +41,8 @@ class ResultCache:
     def __init__(self, maxsize=8, runner=None, max_running=2, uploads=None):
         if maxsize < 1:
             raise ValueError(f"maxsize={maxsize!r}: must be at least 1")
-        if max_running < 1:
-            raise ValueError(f"max_running={max_running!r}: must be at least 1")
+        if max_running is not None and max_running < 1:
+            raise ValueError(f"max_running={max_running!r}: must be at least 1 (or None: the runner bounds it)")
         self.maxsize = maxsize
         self.uploads = uploads if uploads is not None else UploadStore()
         self._runner = runner or self._run_experiment
@@ -49,7 +50,7 @@ class ResultCache:
         self._lock = threading.Lock()
         self._computing = {}                 # key -> lock held while that key is being computed
         self.max_running = max_running
-        self._slots = threading.BoundedSemaphore(max_running)
+        self._slots = threading.BoundedSemaphore(max_running) if max_running is not None else None
         self._running = 0                    # computations holding a slot now (tests check the bound)
         self.peak_running = 0
         self.hits = 0
@@ -82,6 +83,8 @@ class ResultCache:
 
     def _run(self, spec, progress):
         """The runner, in one of the ``max_running`` slots; ``progress`` hears "queued" while it waits."""
+        if self._slots is None:
+            return self._runner(spec) if progress is None else self._runner(spec, progress=progress)
         if progress is None:
             self._slots.acquire()
         else:

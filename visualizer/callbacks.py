@@ -19,6 +19,7 @@ import base64
 import binascii
 import copy
 import io
+import json
 import logging
 import re
 import time
@@ -39,6 +40,7 @@ from .controls import (CSV_PREFIX, DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, contro
                        dataset_options, default_target, spec_from_controls)
 from .jobs import Cancelled
 from .uploads import UploadStore
+from .runner import view_key
 from .view import ViewOptions
 
 log = logging.getLogger("visualizer")
@@ -276,6 +278,14 @@ def slider_props(result, view):
     return dict(min=lo, max=hi, marks=marks, value=hi)
 
 
+def _prerendered(result, view):
+    """The figures a worker process already drew for this view (runner.prerender), as dicts, or None."""
+    pre = getattr(result, "prerendered", None)
+    if not pre or pre.get("view") != view_key(view):
+        return None
+    return [json.loads(pre[k]) for k in ("fig3d", "contour", "curves")]
+
+
 def render(store, scale, clip, exaggerate, cache):
     """Figures, table and slider for a store and view options. Returns a dict (values or no_update)."""
     keys = ("fig3d", "contour", "curves", "table", "slider", "explain", "alert")
@@ -284,9 +294,13 @@ def render(store, scale, clip, exaggerate, cache):
     try:
         result = result_for(store, cache)
         view = view_from(scale, clip, exaggerate, result)
-        out["fig3d"] = figures.animated_landscape(result, view)
-        out["contour"] = figures.contour_figure(result, view)
-        out["curves"] = figures.curves_figure(result, view)
+        pre = _prerendered(result, view)
+        if pre is not None:
+            out["fig3d"], out["contour"], out["curves"] = pre
+        else:
+            out["fig3d"] = figures.animated_landscape(result, view)
+            out["contour"] = figures.contour_figure(result, view)
+            out["curves"] = figures.curves_figure(result, view)
         out["table"] = figures.summary_records(result)
         out["slider"] = slider_props(result, view)
         out["explain"] = explain_numbers(result)
@@ -363,6 +377,25 @@ def progress_status(jobs, session):
         log.warning("progress status failed: %s", clip_message(f"{type(e).__name__}: {e}"))
         text = None
     return no_update if text is None else text
+
+
+POLL_MS, IDLE_POLL_MS = 500, 5000     # progress polls while the page waits for a computation / otherwise
+
+
+def progress_poll(jobs, session, interval, shown):
+    """The page's progress poll (also its heartbeat): (run-status text or no_update, poll interval or no_update).
+
+    While a request of the session is in flight: its progress, polled every POLL_MS. Otherwise the status
+    its newest request answered with (if the text shown differs, e.g. a late progress answer), polled every
+    IDLE_POLL_MS. Only this poll slows polling down (Dash's ``running`` only speeds it up)."""
+    try:
+        p = jobs.poll(session) if session else dict(text=None, waiting=False, final=None)
+    except Exception as e:
+        log.warning("progress poll failed: %s: %s", type(e).__name__, e)
+        return no_update, no_update
+    want = POLL_MS if p["waiting"] else IDLE_POLL_MS
+    text = p["text"] if p["waiting"] else p["final"]
+    return (no_update if text is None or text == shown else text), (no_update if interval == want else want)
 
 
 def _safe(name, fn, *args):

@@ -7,7 +7,7 @@ Component ids that matter (tests and callbacks use them):
   plane-method, grid-resolution, grid-range, moving, height-scale, clip-percentile, exaggerate,
   upload, download-npz-btn / download-npz, download-spec-btn / download-spec, download-html-btn / download-html,
   alert-error (spec and upload messages), alert-view (view option messages), run-status (progress, then
-  what was computed), progress-tick (polls progress while the main callback runs),
+  what was computed), progress-tick (polls progress: every 0.5 s while the main callback runs, else 5 s),
   spec-store ({key, spec, source}: results stay on the server), spec-base (the loaded spec + hidden extras),
   session-id (a random id per page load: a newer request of the same page cancels its older computation),
   step-sync (output of the clientside callback that jumps the 3D figure to the step slider's frame)
@@ -29,6 +29,7 @@ from .view import VIEW_CONSTRAINTS as VIEW
 from .controls import DATASETS, DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec
 from .cache import spec_key
 from .callbacks import MAX_UPLOAD_BYTES
+from .callbacks import IDLE_POLL_MS
 
 EXPLAIN = """
 **What is this picture?** The network (the article's 2-layer net: ReLU, then sigmoid) is trained
@@ -168,7 +169,7 @@ def make_layout():
         html.Div(id="alert-error", className="alert", role="alert"),
         html.Div(id="alert-view", className="alert", role="alert"),
         html.Div(id="run-status", className="status", role="status"),
-        dcc.Interval(id="progress-tick", interval=500, disabled=True),
+        dcc.Interval(id="progress-tick", interval=IDLE_POLL_MS),
         dcc.Loading(id="loading", type="circle", delay_show=250,
                     overlay_style={"visibility": "visible", "opacity": 0.55}, children=[
             dcc.Store(id="spec-store", data={"key": spec_key(spec_dict), "spec": spec_dict, "source": "spec"}),

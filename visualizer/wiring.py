@@ -3,15 +3,19 @@
     register_callbacks(app, cache, jobs)     # cache: the ResultCache; jobs: the JobRegistry over it
 
 Shared state lives in ``cache`` and ``jobs`` (objects made by ``create_app``), never in module globals.
-While the main callback computes, ``progress-tick`` runs (Dash's ``running``) and polls the
-session's progress into ``run-status``.
+Each main-callback request is bracketed by ``jobs.request`` (so a newer request of the page,
+valid or not, cancels what an older one started). ``progress-tick`` polls the session's progress into
+``run-status``: every 0.5 s while a request is in flight (Dash's ``running`` speeds it up when one starts;
+only the poll, which knows whether any request of the page is still in flight, slows it down, so a
+superseded request's end cannot stop the newer one's progress), every 5 s otherwise; the polls are the
+page's heartbeat.
 """
 from __future__ import annotations
 
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 
-from .callbacks import (_safe, control_options, download_html, download_npz, download_spec, main, markers,
-                        progress_status, render)
+from .callbacks import (POLL_MS, _safe, control_options, download_html, download_npz, download_spec, main,
+                        markers, progress_poll, render)
 from .controls import N_ROWS, ROW_FIELDS, SPEC_FIELDS
 from .jobs import JobRegistry
 
@@ -36,7 +40,7 @@ def register_callbacks(app, cache, jobs=None):
         + [Input(i, p) for i, p in field_deps] + [Input(i, p) for i, p in row_deps],
         [State("upload", "filename"), State("spec-base", "data"), State("session-id", "data")],
         prevent_initial_call=True,
-        running=[(Output("progress-tick", "disabled"), False, True)],
+        running=[(Output("progress-tick", "interval"), POLL_MS, POLL_MS)],     # only ever speeds polling up
     )
     def _main(preset, upload_contents, *rest):
         nf, nr = len(field_deps), len(row_deps)
@@ -49,7 +53,9 @@ def register_callbacks(app, cache, jobs=None):
             trigger = {"type": trigger["type"], "index": trigger["index"]}
         elif trigger in spec_ids:
             trigger = "controls"
-        o = main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs, session)
+        with jobs.request(session) as req:
+            o = main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs, session)
+            req["status"] = o["status"]
         v = o["values"]
         if v is no_update:
             ctl = [no_update] * nf + [[no_update] * N_ROWS] * nr
@@ -82,10 +88,12 @@ def register_callbacks(app, cache, jobs=None):
     def _markers(step, store, scale, clip, exaggerate):
         return markers(step, store, scale, clip, exaggerate, cache)
 
-    @app.callback(Output("run-status", "children", allow_duplicate=True), Input("progress-tick", "n_intervals"),
-                  State("session-id", "data"), prevent_initial_call=True)
-    def _progress(n, session):
-        return progress_status(jobs, session)
+    @app.callback(Output("run-status", "children", allow_duplicate=True),
+                  Output("progress-tick", "interval", allow_duplicate=True), Input("progress-tick", "n_intervals"),
+                  State("session-id", "data"), State("progress-tick", "interval"), State("run-status", "children"),
+                  prevent_initial_call=True)
+    def _progress(n, session, interval, shown):
+        return progress_poll(jobs, session, interval, shown)
 
     # the 3D figure jumps to the step slider's frame (assets/app.js moves the slider with the 3D animation)
     app.clientside_callback(ClientsideFunction("lln", "jumpToStep"), Output("step-sync", "data"),

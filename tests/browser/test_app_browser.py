@@ -169,3 +169,48 @@ def test_a_long_computation_shows_progress_and_a_newer_request_cancels_it(dash_d
     until(lambda: dash_duo.redux_state_rqs == [] and not dash_duo.driver.execute_script(
         "return !!document.querySelector('[data-dash-is-loading]')"), timeout=20)
     assert dash_duo.get_logs() == []
+
+
+def _status_text(dash_duo):
+    return dash_duo.find_element("#run-status").text
+
+
+def test_progress_follows_the_newest_long_request(dash_duo, shared_cache):
+    app = create_app(cache=shared_cache)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#summary-table td", timeout=60)
+    _set_input(dash_duo, "hidden", 100)                                # slower steps: runs worth watching
+    dash_duo.wait_for_contains_text("#run-status", "1101 weights", timeout=40)
+    _set_input(dash_duo, "steps", 9990)                                # 10-20 s of training
+    dash_duo.wait_for_contains_text("#run-status", "/ 39,960 steps", timeout=20)
+    _set_input(dash_duo, "steps", 9980)                                # a newer long request replaces it
+    dash_duo.wait_for_contains_text("#run-status", "/ 39,920 steps", timeout=20)
+    first = _status_text(dash_duo)
+    # the old request's end must not stop the polling: the newer run's progress keeps moving
+    until(lambda: "/ 39,920 steps" in _status_text(dash_duo) and _status_text(dash_duo) != first, timeout=20)
+    until(lambda: app.jobs.running() == 1, timeout=10)                 # the first run was cancelled
+    _set_input(dash_duo, "steps", 2000)
+    dash_duo.wait_for_contains_text("#run-status", "from the cache", timeout=20)
+    until(lambda: app.jobs.running() == 0, timeout=10)
+    for steps in (9990, 9980):
+        d = core.ExperimentSpec.preset("four_optimizers").to_dict()
+        d["training"]["steps"] = steps
+        d["model"]["hidden"] = [100]
+        assert spec_key(d) not in shared_cache
+    until(lambda: not dash_duo.driver.execute_script("return !!document.querySelector('[data-dash-is-loading]')"),
+          timeout=20)
+    assert dash_duo.get_logs() == []
+
+
+def test_closing_the_tab_cancels_its_computation(dash_duo, shared_cache):
+    app = create_app(cache=shared_cache, heartbeat=2)
+    dash_duo.start_server(app)
+    dash_duo.wait_for_element("#summary-table td", timeout=60)
+    _set_input(dash_duo, "steps", 9970)
+    dash_duo.wait_for_contains_text("#run-status", "training:", timeout=20)
+    assert app.jobs.running() == 1
+    dash_duo.driver.get("about:blank")                                 # the page goes away: no more polls
+    until(lambda: app.jobs.running() == 0, timeout=15)
+    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
+    d["training"]["steps"] = 9970
+    assert spec_key(d) not in shared_cache

@@ -1,0 +1,349 @@
+"""Load test: start the real server (as `make run` does) and drive it over HTTP like browser pages do.
+
+    python benchmarks/bench_load.py [--clients 8,16] [--row 60] [--port 8071] [--server waitress] [-- serve options]
+
+--server: waitress (default: `python -m visualizer serve`, what `make run` runs), dev (the same app on Dash's
+development server, debug off: the old `make run`), gunicorn (gunicorn -w 1 -k gthread --threads 32
+visualizer.app:server; gunicorn must be importable, e.g. PYTHONPATH=/folder/with/gunicorn; not a requirement).
+
+Each simulated page loads the layout (GET /_dash-layout: its own session id), then asks for a different
+experiment (four_optimizers with its own seed, so nothing comes from the cache): POST
+/_dash-update-component for the main callback (payload built from GET /_dash-dependencies and the
+layout's values, the seed changed), polling the progress callback every 0.5 s meanwhile like the page
+does (the server cancels work for pages that stop polling), then POST the render callback with the
+store the main callback answered, as the page does to draw the figures. Latency: from sending the main
+callback to receiving the figures.
+
+Prints, for 8 and 16 concurrent clients: answered / sent, latency min / median / max, and the peak RSS
+of the server and its child processes (the sum of VmRSS over the process tree, sampled every 0.1 s; and
+the server process's own VmHWM); then 60 distinct experiments in a row with the tree's RSS after each 10.
+Talks only to 127.0.0.1; every loop is bounded.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MB = 2**20
+
+
+# ----------------------------------------------------------------- HTTP
+def http(url, body=None, timeout=300):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        raw = r.read()
+        is_json = "json" in (r.headers.get("Content-Type") or "")
+        return r.status, (json.loads(raw) if raw and is_json else raw)
+
+
+def _components(node, out):
+    """id -> props of every component with an id in a layout tree."""
+    if isinstance(node, list):
+        for n in node:
+            _components(n, out)
+    elif isinstance(node, dict) and "props" in node:
+        props = node["props"]
+        if "id" in props:
+            cid = props["id"]
+            out[json.dumps(cid, sort_keys=True) if isinstance(cid, dict) else cid] = (cid, props)
+        for v in props.values():
+            _components(v, out)
+    return out
+
+
+def _items(dep_id, prop, comps, overrides):
+    """Dash's request items for one dependency: a dict, or a list of them for an ALL wildcard."""
+    if dep_id.startswith("{"):
+        pattern = json.loads(dep_id)
+        hits = []
+        for cid, props in comps.values():
+            if isinstance(cid, dict) and all(cid.get(k) == v for k, v in pattern.items() if v != ["ALL"]):
+                hits.append({"id": cid, "property": prop, "value": props.get(prop)})
+        return sorted(hits, key=lambda h: h["id"].get("index", 0))
+    _, props = comps[dep_id]
+    return {"id": dep_id, "property": prop, "value": overrides.get(f"{dep_id}.{prop}", props.get(prop))}
+
+
+def _outputs(output, comps):
+    outs = []
+    for part in output.strip(".").split("..."):
+        cid, _, prop = part.rpartition(".")
+        prop = prop.split("@")[0]
+        if cid.startswith("{"):
+            outs.append([{"id": i["id"], "property": prop} for i in _items(cid, prop, comps, {})])
+        else:
+            outs.append({"id": cid, "property": prop})
+    return outs
+
+
+class Page:
+    """One browser page: its layout (session id) and the payloads of the callbacks it sends."""
+
+    def __init__(self, base, deps):
+        self.base = base
+        _, layout = http(base + "/_dash-layout")
+        self.comps = _components(layout, {})
+        self.session = self.comps["session-id"][1]["data"]
+        self.deps = deps
+
+    def payload(self, dep, changed, overrides):
+        return {"output": dep["output"], "outputs": _outputs(dep["output"], self.comps),
+                "inputs": [_items(i["id"], i["property"], self.comps, overrides) for i in dep["inputs"]],
+                "state": [_items(s["id"], s["property"], self.comps, overrides) for s in dep["state"]],
+                "changedPropIds": changed}
+
+    def call(self, name, changed, overrides, timeout=300):
+        status, body = http(self.base + "/_dash-update-component",
+                            self.payload(self.deps[name], changed, overrides), timeout=timeout)
+        return body["response"] if body else {}
+
+    def experiment(self, seed):
+        """Ask for four_optimizers with ``seed`` and draw it; returns (seconds, ok, message)."""
+        done = threading.Event()
+
+        def poll():                                     # the page's progress poll (its heartbeat)
+            n = 0
+            while not done.wait(0.5) and n < 1200:
+                n += 1
+                try:
+                    self.call("progress", ["progress-tick.n_intervals"], {"progress-tick.n_intervals": n}, 30)
+                except (urllib.error.URLError, OSError):
+                    pass
+        t = threading.Thread(target=poll, daemon=True)
+        t0 = time.perf_counter()
+        t.start()
+        try:
+            out = self.call("main", ["seed.value"], {"seed.value": seed})
+        finally:
+            done.set()
+        store = out.get("spec-store", {}).get("data")
+        alert = out.get("alert-error", {}).get("children")
+        if not store:
+            return time.perf_counter() - t0, False, alert or "no store"
+        drawn = self.call("render", ["spec-store.data"], {"spec-store.data": store})
+        ok = "graph-landscape-3d" in drawn and store["spec"]["seed"] == seed
+        return time.perf_counter() - t0, ok, None if ok else "no figure"
+
+
+def dependencies(base):
+    _, deps = http(base + "/_dash-dependencies")
+    named = {}
+    for d in deps:
+        ins = [i["id"] + "." + i["property"] for i in d["inputs"]]
+        if "spec-store.data" in d["output"] and "seed.value" in ins:
+            named["main"] = d
+        elif "graph-landscape-3d.figure" in d["output"] and ins[0] == "spec-store.data":
+            named["render"] = d
+        elif ins == ["progress-tick.n_intervals"]:
+            named["progress"] = d
+    assert set(named) == {"main", "render", "progress"}, f"callbacks not found: {sorted(named)}"
+    return named
+
+
+# ----------------------------------------------------------------- memory of the server's process tree
+def _status(pid, field):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _pss(pid):
+    """Proportional set size: resident memory with pages shared by n processes counted 1/n each."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds of one process (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def tree_cpu(pid):
+    """(CPU seconds of the server process, of its live descendants)."""
+    return cpu_seconds(pid), sum(cpu_seconds(p) for p in tree(pid)[1:])
+
+
+def tree(pid):
+    """pid and all its descendants (from /proc/*/stat)."""
+    parent = {}
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                with open(f"/proc/{p}/stat") as f:
+                    parent[int(p)] = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    out, todo = [pid], [pid]
+    while todo:
+        q = todo.pop()
+        kids = [c for c, pp in parent.items() if pp == q]
+        out += kids
+        todo += kids
+    return out
+
+
+class Sampler:
+    """Peaks of the summed VmRSS and Pss of the server's process tree, sampled every 0.1 s (RSS counts the
+    pages the workers share with the forkserver once per process; Pss splits them)."""
+
+    def __init__(self, pid):
+        self.pid, self.peak, self.peak_pss, self._stop = pid, 0, 0, threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+
+    def now(self):
+        return sum(_status(p, "VmRSS") for p in tree(self.pid))
+
+    def now_pss(self):
+        return sum(_pss(p) for p in tree(self.pid))
+
+    def _run(self):
+        while not self._stop.wait(0.1):
+            self.peak = max(self.peak, self.now())
+            self.peak_pss = max(self.peak_pss, self.now_pss())
+
+    def reset(self):
+        self.peak, self.peak_pss = self.now(), self.now_pss()
+
+    def stop(self):
+        self._stop.set()
+        self._t.join()
+
+
+# ----------------------------------------------------------------- the runs
+def concurrent(base, deps, n, seed0, sampler):
+    pages = [Page(base, deps) for _ in range(n)]
+    sampler.reset()
+    load = open("/proc/loadavg").read().split()[0]
+    cpu0 = tree_cpu(sampler.pid)
+    res = [None] * n
+
+    def go(i):
+        try:
+            res[i] = pages[i].experiment(seed0 + i)
+        except Exception as e:                     # counted as not answered
+            res[i] = (float("nan"), False, f"{type(e).__name__}: {e}")
+    th = [threading.Thread(target=go, args=(i,)) for i in range(n)]
+    t0 = time.perf_counter()
+    for t in th:
+        t.start()
+    for t in th:
+        t.join(timeout=600)
+    wall = time.perf_counter() - t0
+    cpu1 = tree_cpu(sampler.pid)
+    lat = sorted(r[0] for r in res if r and r[1])
+    bad = [r[2] for r in res if not (r and r[1])]
+    print(f"{n} concurrent clients, each a different experiment (four_optimizers, seeds {seed0}..{seed0 + n - 1}):")
+    if lat:
+        print(f"  answered {len(lat)}/{n}; latency (request -> figures) min {lat[0]:.1f} s, median "
+              f"{statistics.median(lat):.1f} s, max {lat[-1]:.1f} s; all done in {wall:.1f} s")
+    else:
+        print(f"  answered 0/{n}")
+    if bad:
+        print(f"  not answered: {bad[:3]}")
+    print(f"  peak memory of the server and its workers (sums over the process tree): RSS {sampler.peak / MB:.0f} MB, "
+          f"PSS {sampler.peak_pss / MB:.0f} MB; server process VmHWM {_status(sampler.pid, 'VmHWM') / MB:.0f} MB")
+    print(f"  CPU: server process {cpu1[0] - cpu0[0]:.1f} s, workers {cpu1[1] - cpu0[1]:.1f} s; "
+          f"load average before: {load}")
+
+
+def in_a_row(base, deps, n, seed0, sampler):
+    page = Page(base, deps)
+    print(f"{n} distinct experiments in a row (four_optimizers, seeds {seed0}..{seed0 + n - 1}), RSS of the "
+          "server tree after each 10:")
+    line, lat = [], []
+    for i in range(n):
+        dt, ok, msg = page.experiment(seed0 + i)
+        if not ok:
+            print(f"  seed {seed0 + i}: not answered ({msg})")
+        lat.append(dt)
+        if (i + 1) % 10 == 0:
+            line.append(f"{i + 1}: {sampler.now() / MB:.0f} MB (PSS {sampler.now_pss() / MB:.0f})")
+    print("  " + ", ".join(line))
+    print(f"  latency median {statistics.median(lat):.1f} s; server process VmHWM "
+          f"{_status(sampler.pid, 'VmHWM') / MB:.0f} MB")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--clients", default="8,16", help="comma-separated concurrent client counts (default 8,16)")
+    ap.add_argument("--row", type=int, default=60, help="experiments in a row (default 60; 0 skips)")
+    ap.add_argument("--port", type=int, default=0, help="port for the server (default: a free one)")
+    ap.add_argument("--server", choices=("waitress", "dev", "gunicorn"), default="waitress")
+    ap.add_argument("serve_args", nargs="*", help="extra options for `python -m visualizer serve` (after --)")
+    args = ap.parse_args(argv)
+    port = args.port or free_port()
+    base = f"http://127.0.0.1:{port}"
+    cmd = {"waitress": [sys.executable, "-m", "visualizer", "serve", "--host", "127.0.0.1", "--port", str(port),
+                        *args.serve_args],
+           "dev": [sys.executable, "-c", "from visualizer.app import create_app; "
+                   f"create_app().run(host='127.0.0.1', port={port}, debug=False)"],
+           "gunicorn": [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "32", "-b",
+                        f"127.0.0.1:{port}", "visualizer.app:server"]}[args.server]
+    log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"bench_load_server_{port}.log"), "w")
+    server = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(300):
+            try:
+                if http(base + "/", timeout=5)[0] == 200:
+                    break
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the server did not answer within 30 s")
+        print(f"server: {' '.join(['python'] + cmd[1:])}  (pid {server.pid}, {os.cpu_count()} cores, "
+              f"load average {open('/proc/loadavg').read().split()[0]})")
+        deps = dependencies(base)
+        sampler = Sampler(server.pid)
+        Page(base, deps).experiment(1)              # warm: imports, first figures
+        for i, n in enumerate(int(x) for x in args.clients.split(",") if x):
+            concurrent(base, deps, n, 1000 * (i + 1), sampler)
+        if args.row:
+            in_a_row(base, deps, args.row, 9000, sampler)
+        sampler.stop()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+    print(f"server stopped with exit status {server.returncode}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The production server: `python -m visualizer serve` and `make run` (waitress), its options, the request-body
+limit, and a clean shutdown on SIGTERM / SIGINT. Servers bind 127.0.0.1 on a free port."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from visualizer.app import MAX_BODY_BYTES, create_app
+from visualizer.cache import ResultCache
+from visualizer.callbacks import MAX_UPLOAD_BYTES
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port, proc, timeout=60):
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None:
+            raise AssertionError(f"the server exited with {proc.returncode}: {proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                return r.status
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not answer")
+
+
+def start(args, **kw):
+    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+
+
+def stop(proc, sig, group=False):
+    (os.killpg(proc.pid, sig) if group else proc.send_signal(sig))
+    try:
+        out, _ = proc.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        raise AssertionError("the server did not stop within 20 s")
+    return proc.returncode, out
+
+
+def oversize_status(port):
+    """Send only the headers of a body one byte over the limit; the server answers before reading it."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall((f"POST /_dash-update-component HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                   f"Content-Length: {MAX_BODY_BYTES + 1}\r\n\r\n").encode())
+        return s.recv(200).decode(errors="replace").split("\r\n")[0]
+
+
+def test_the_body_limit_follows_the_upload_cap():
+    assert 4 * MAX_UPLOAD_BYTES / 3 < MAX_BODY_BYTES <= 4 * MAX_UPLOAD_BYTES / 3 + 2 * 2**20
+
+
+def test_flask_refuses_an_oversize_body_before_reading_it():
+    app = create_app(cache=ResultCache(maxsize=1), warm=False)
+    client = app.server.test_client()
+    r = client.post("/_dash-update-component", data=b"x" * (MAX_BODY_BYTES + 1), content_type="application/json")
+    assert r.status_code == 413
+    r = client.post("/_dash-update-component", data=b"{}", content_type="application/json")
+    assert r.status_code != 413
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_serve_answers_refuses_oversize_bodies_and_stops_cleanly(sig):
+    port = free_port()
+    proc = start([sys.executable, "-m", "visualizer", "serve", "--port", str(port), "--workers", "1"])
+    try:
+        assert wait_http(port, proc) == 200
+        assert oversize_status(port).startswith("HTTP/1.1 413")
+        assert wait_http(port, proc) == 200                       # still serving
+    finally:
+        t0 = time.time()
+        code, out = stop(proc, sig)
+    assert code == 0 and time.time() - t0 < 15
+    assert "waitress" in out and "stopped" in out and "Traceback" not in out
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_serves_with_waitress():
+    port = free_port()
+    # -o: do not (re)build the venv stamp; PY: this interpreter (make test's own venv in CI)
+    proc = start(["make", "-s", "-o", ".venv/.installed", "run", f"PY={sys.executable}", f"PORT={port}",
+                  "SERVE_ARGS=--workers 1"], start_new_session=True)
+    try:
+        assert wait_http(port, proc) == 200
+    finally:
+        code, out = stop(proc, signal.SIGINT, group=True)           # Ctrl-C in a terminal
+    assert "(waitress" in out and "stopped" in out and "Traceback" not in out
+    assert code in (0, 2, 130, -signal.SIGINT)                      # make re-raises the interrupt
+
+
+@pytest.mark.parametrize("args,match", [
+    (["--max-work", "lots"], "error: --max-work lots: must be a number of work units >= 0"),
+    (["--max-work", "-1"], "error: --max-work -1: must be a number"),
+    (["--workers", "-1"], "error: --workers -1: must be an integer in [0, 64]"),
+    (["--threads", "2"], "error: --threads 2: must be an integer in [4, 1024]"),
+    (["--port", "0"], "error: --port 0: must be an integer in [1, 65535]"),
+    (["--frobnicate"], "error: unrecognized arguments: --frobnicate"),
+    (["--host", "no.such.host.invalid", "--workers", "0"], "error: --host no.such.host.invalid --port 8050: cannot listen"),
+])
+def test_bad_serve_options_one_line_exit_2(args, match):
+    r = subprocess.run([sys.executable, "-m", "visualizer", "serve", *args], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 2 and match in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_serve_help():
+    r = subprocess.run([sys.executable, "-m", "visualizer", "serve", "--help"], cwd=ROOT, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0
+    for opt in ("--max-work", "--workers", "--threads", "--debug", "--host", "--port"):
+        assert opt in r.stdout
