@@ -26,16 +26,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import optimizers as _opt
+from .constraints import within
+from .curvature import MAX_DENSE_PARAMS, trajectory_curvature
 from .data import load_dataset
 from .directions import Plane, make_plane
+from .errors import clip_message, quote
 from .landscape import Projection, loss_at, moving_plane, project, project_points, surface
 from .network import MLP
-from .slices import visible_span
 from .resultcheck import MAX_INPUTS, MAX_RESULT_BYTES, check_npz, check_result
+from .slices import visible_span
 from .spec import ExperimentSpec
 from .training import Trajectory, frame_index, record_plan, train
-from .constraints import within
-from .errors import clip_message, quote
 
 FORMAT = "loss-landscape-navigator/result"
 VERSION = 2    # 2: independent random streams (core.rng), curvature, the training data, moving surface losses
@@ -45,6 +46,8 @@ CURVATURE_KEYS = ("sharpness", "min_eig", "threshold")
 MAX_RECORDED_FLOATS = 50_000_000   # frames x weights x optimizers kept in memory (400 MB of float64)
 MAX_WORK = 2e11                    # steps x optimizers x training rows x weights (~ multiply-adds of training)
 MAX_SURFACE_WORK = 1e11            # deeper nets: grid points x training rows x weights (~ 15-40 s here)
+MAX_CURVATURE_WORK = 2e11          # curvature: frames x (dense: rows x weights^2 + weights^3; lanczos: 8 x
+                                   # max_iter x rows x weights), about a minute here
 MOVING_PATH_KEYS = ("alpha", "beta", "loss", "surface_loss")   # MovingLandscape.paths[label], saved as m{i}_{key}
 # estimate_work's coefficients (benchmarks/bench_work.py measures them against real runs):
 WORK_UNITS_PER_SECOND = 3e9        # work units one worker process does in about a second here
@@ -290,10 +293,11 @@ def check_budget(spec, n_params, n_train):
     t = spec.training
     n_opt = len(spec.optimizers)
     frames = len(record_plan(t.steps, t.record_every))
-    floats = frames * n_params * n_opt
+    kept = n_opt + sum(_opt.is_preconditioned(o.name) for o in spec.optimizers)   # adam / rmsprop: + preconditioner
+    floats = frames * n_params * kept
     if floats > MAX_RECORDED_FLOATS:
-        room = MAX_RECORDED_FLOATS - 2 * n_params * n_opt     # the first and last frames are always kept
-        fix = f"use record_every >= {-(-t.steps * n_params * n_opt // room)}, " if room > 0 else ""
+        room = MAX_RECORDED_FLOATS - 2 * n_params * kept      # the first and last frames are always kept
+        fix = f"use record_every >= {-(-t.steps * n_params * kept // room)}, " if room > 0 else ""
         raise ValueError(
             f"training.record_every={t.record_every}: {frames} frames x {n_params:,} weights x {n_opt} optimizers "
             f"= {floats:,} recorded values, over the cap of {MAX_RECORDED_FLOATS:,}; {fix}"
@@ -314,6 +318,38 @@ def check_budget(spec, n_params, n_train):
                 f"grid.resolution={g.resolution}: {points:,} grid points x {n_train} rows x {n_params:,} weights "
                 f"= {swork:.2g}, over the cap of {MAX_SURFACE_WORK:.0g} for networks with more than one hidden "
                 "layer; use a smaller grid.resolution (or moving_resolution / moving_frames), or a smaller model.hidden")
+    _check_curvature_budget(spec, n_params, n_train)
+
+
+def _curvature_work(spec, n_params, n_train):
+    """(frames whose curvature is computed, work units a frame): dense Hessians and eigenvalues, or Lanczos."""
+    c = spec.curvature
+    frames = len(record_plan(spec.training.steps, spec.training.record_every))
+    computed = (-(-frames // c.stride) + 1) * len(spec.optimizers)
+    if c.method == "lanczos" or n_params > MAX_DENSE_PARAMS:
+        return computed, 8.0 * c.max_iter * n_train * n_params
+    # dense: the stacked Hessians (BLAS) and their eigenvalues (fitted to 166 to 3,301 weights here)
+    return computed, 0.15 * n_train * n_params ** 2 + 0.25 * float(n_params) ** 3
+
+
+def _check_curvature_budget(spec, n_params, n_train):
+    c = spec.curvature
+    if not c.enabled:
+        return
+    if n_params > MAX_DENSE_PARAMS and c.method == "dense":
+        raise ValueError(
+            f"curvature.method='dense': the network has {n_params:,} weights, over the dense Hessian's cap "
+            f"of {MAX_DENSE_PARAMS:,}; use curvature.method \"lanczos\" or \"auto\" (Lanczos above the cap, with "
+            "curvature.tol and curvature.max_iter), or curvature.enabled false")
+    frames = len(record_plan(spec.training.steps, spec.training.record_every))
+    computed, per = _curvature_work(spec, n_params, n_train)
+    work = computed * per
+    if work > MAX_CURVATURE_WORK:
+        fix = max(c.stride + 1, int(np.ceil(c.stride * work / MAX_CURVATURE_WORK)))
+        raise ValueError(
+            f"curvature.stride={c.stride}: about {computed:,} frames x {per:.2g} = {work:.2g}, over the cap of "
+            f"{MAX_CURVATURE_WORK:.0g} for curvature; use curvature.stride >= {fix:,}, a smaller model.hidden "
+            "or curvature.enabled false")
 
 
 def estimate_work(spec, n_params=None, n_train=None, n_test=None, files=None):
@@ -351,9 +387,13 @@ def estimate_work(spec, n_params=None, n_train=None, n_test=None, files=None):
     surf = one_surface(g.resolution) * (2 if g.accuracy else 1)
     if g.moving:
         surf += min(g.moving_frames, frames) * one_surface(g.moving_resolution)
+    curv = 0.0
+    if spec.curvature.enabled:
+        computed, per = _curvature_work(spec, n_params, n_train)
+        curv = computed * per
     rows = frames * n_opt                                               # the PCA plane's SVD
     other = _REQUEST_UNITS + (4.0 * rows * n_params * min(rows, n_params) if spec.plane.method == "pca" else 0.0)
-    return dict(train=train, surface=surf, other=other, total=train + surf + other,
+    return dict(train=train, surface=surf, curvature=curv, other=other, total=train + surf + curv + other,
                 n_params=int(n_params), n_train=int(n_train), n_test=int(n_test))
 
 
@@ -370,10 +410,14 @@ def run_experiment(spec, progress=None, files=None):
 
     progress: optional callable(stage: str, done: int, total: int) for progress bars; ``done``
     counts up to ``total`` within a stage ("train": steps of all optimizers, every 1000 steps;
-    "surface": (0, 1) before the surfaces and again after each of their chunks, then (1, 1)).
+    "curvature": runs done, with spec.curvature.enabled; "surface": (0, 1) before the surfaces and again
+    after each of their chunks, then (1, 1)).
     Whatever it raises stops the run there: a server cancels a run this way.
     files: where a csv spec's ``data.path`` may come from (core.csvdata.DataFiles); None: any local
     file, as on the command line. A server passes its own (uploads and its data folder only).
+
+    Stages: the data and the network (checked against the budgets), every optimizer trained from the
+    same initial weights, their curvature (optional), then the plane, the surfaces and the projected paths.
     """
     if isinstance(spec, dict):
         spec = ExperimentSpec.from_dict(spec)
@@ -381,31 +425,56 @@ def run_experiment(spec, progress=None, files=None):
     t0 = time.perf_counter()
     ds = _dataset(spec, files)
     net = MLP([ds.n_features] + list(spec.model.hidden) + [1])
+    check_budget(spec, net.n_params, len(ds.y_train))
+    trajs = _train_all(spec, net, ds, progress)
+    if spec.curvature.enabled:
+        _curvature_all(spec.curvature, net, ds, trajs, progress)
+    t_train = time.perf_counter() - t0
+    result = _landscape(spec, net, ds, trajs, progress)
+    result.info.update(seconds_train=round(t_train, 3), seconds_total=round(time.perf_counter() - t0, 3))
+    return result
+
+
+def _train_all(spec, net, ds, progress):
+    """label -> Trajectory of every optimizer, all from ``net.init(spec.seed)``."""
     p0 = net.init(spec.seed, scheme=spec.model.init)
     t = spec.training
-    labels = spec.labels()
-    check_budget(spec, net.n_params, len(ds.y_train))
-    total = t.steps * len(labels)
+    total = t.steps * len(spec.optimizers)
     trajs = {}
-    for i, (lab, o) in enumerate(zip(labels, spec.optimizers)):
-        opt = build_optimizer(o, t.steps)
+    for i, (lab, o) in enumerate(zip(spec.labels(), spec.optimizers)):
         cb = (lambda k, i=i: progress("train", i * t.steps + k, total)) if progress else None
-        trajs[lab] = train(net, p0, ds, opt, steps=t.steps, batch_size=t.batch_size,
+        trajs[lab] = train(net, p0, ds, build_optimizer(o, t.steps), steps=t.steps, batch_size=t.batch_size,
                            record_every=t.record_every, seed=spec.seed, label=lab, progress=cb)
-    t_train = time.perf_counter() - t0
+    return trajs
 
-    pl = spec.plane
+
+def _curvature_all(c, net, ds, trajs, progress):
+    """Sharpness, bottom eigenvalue and stability threshold at the recorded frames of every run (on the full
+    training set, also for mini-batch runs); the preconditioners are dropped once used."""
+    for i, tr in enumerate(trajs.values()):
+        if progress:
+            progress("curvature", i, len(trajs))
+        cv = trajectory_curvature(net, ds.X_train, ds.y_train, tr.params, tr.lr, tr.optimizer, tr.hparams,
+                                  tr.precond, stride=c.stride, method=c.method, tol=c.tol, max_iter=c.max_iter,
+                                  seed=0)
+        tr.sharpness, tr.min_eig, tr.threshold, tr.precond = cv.sharpness, cv.min_eig, cv.threshold, None
+    if progress:
+        progress("curvature", len(trajs), len(trajs))
+
+
+def _landscape(spec, net, ds, trajs, progress):
+    """The plane through the center run, the grid, the surfaces and every path projected on them."""
+    pl, labels = spec.plane, spec.labels()
+    X, y = ds.X_train, ds.y_train
     follow = pl.center_on or labels[0]
-    ft = trajs[follow]
-    center = ft.params[-1] if pl.center == "final" else ft.params[0]
+    center = trajs[follow].params[-1] if pl.center == "final" else trajs[follow].params[0]
     order = [trajs[follow]] + [trajs[l] for l in labels if l != follow]
     plane = make_plane(pl.method, net, center=center, trajectories=order, seed=spec.seed,
-                       normalize=pl.normalize, ignore_bias=pl.ignore_bias, data=(ds.X_train, ds.y_train))
+                       normalize=pl.normalize, ignore_bias=pl.ignore_bias, data=(X, y))
     tick = None
     if progress:
         progress("surface", 0, 1)
         tick = lambda done, total: progress("surface", 0, 1)      # noqa: E731 -- a cancellation point a chunk
-    X, y = ds.X_train, ds.y_train
     paths = {lab: project(tr, plane) for lab, tr in trajs.items()}
     alphas, betas = _grid(spec, paths, plane, net.loss(center, X, y))
     t1 = time.perf_counter()
@@ -418,13 +487,10 @@ def run_experiment(spec, progress=None, files=None):
     if progress:
         progress("surface", 1, 1)
     info = dict(dataset=ds.name, n_train=int(len(y)), n_test=int(len(ds.y_test)), n_features=int(ds.n_features),
-                feature_names=list(ds.feature_names), n_params=int(net.n_params),
-                seconds_train=round(t_train, 3), seconds_surface=round(t_surface, 3),
-                seconds_total=round(time.perf_counter() - t0, 3))
+                feature_names=list(ds.feature_names), n_params=int(net.n_params), seconds_surface=round(t_surface, 3))
     return ExperimentResult(spec=spec, layer_sizes=net.layer_sizes, trajectories=trajs, plane=plane,
                             alphas=alphas, betas=betas, surface=Z, paths=paths, acc_surface=acc,
-                            moving=moving, info=info)
-
+                            moving=moving, info=info, X_train=X, y_train=y)
 
 
 def _moving(spec, net, X, y, plane, trajs, follow, progress=None):

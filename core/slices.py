@@ -20,7 +20,7 @@ from .curvature import hessian_eigs, hvp
 from .directions import Plane
 from .landscape import loss_at
 
-N_POINTS = 101                 # points of a slice
+N_POINTS = 121                 # points of a slice (t = 0 and t = 1 fall on grid points)
 VISIBLE = 0.5                  # a slice along an eigenvector spans t where 0.5 lambda t^2 reaches this share of L
 
 

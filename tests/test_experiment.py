@@ -79,7 +79,8 @@ def test_save_load_equal(result, tmp_path):
     back = core.load_result(str(path))
     assert back.spec == result.spec and back.labels == result.labels and back.layer_sizes == result.layer_sizes
     for lab in result.labels:
-        for k in ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history"):
+        for k in ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history", "sharpness",
+                  "min_eig", "threshold"):
             np.testing.assert_array_equal(getattr(back.trajectories[lab], k), getattr(result.trajectories[lab], k))
         assert back.trajectories[lab].diverged_at == result.trajectories[lab].diverged_at
         for k in ("alpha", "beta", "residual", "loss", "surface_loss"):
@@ -91,6 +92,8 @@ def test_save_load_equal(result, tmp_path):
         for k in ("alpha", "beta", "loss", "surface_loss"):
             np.testing.assert_array_equal(back.moving.paths[lab][k], result.moving.paths[lab][k])
     np.testing.assert_array_equal(back.plane.d2, result.plane.d2)
+    np.testing.assert_array_equal(back.X_train, result.X_train)
+    np.testing.assert_array_equal(back.y_train, result.y_train)
     assert back.summary() == result.summary()
     # file-like objects too (uploads)
     back2 = core.load_result(io.BytesIO(path.read_bytes()))
@@ -212,3 +215,94 @@ def test_one_step_runs_lie_on_a_line_and_still_get_a_plane():
     r = core.run_experiment(d)
     assert r.plane.method == "pca+random" and list(r.plane.explained_variance) == [1.0, 0.0]
     assert all(row["capture"] == pytest.approx(1.0) for row in r.summary())   # a single step lies in the plane
+
+
+# ------------------------------------------------------------------ curvature
+def test_curvature_along_every_run_is_exact(result):
+    from core.curvature import hessian_eigs
+    net = core.MLP(result.layer_sizes)
+    X, y = result.X_train, result.y_train
+    for lab, tr in result.trajectories.items():
+        assert tr.sharpness.shape == tr.min_eig.shape == tr.threshold.shape == tr.steps.shape
+        for i in (0, len(tr.steps) // 2, len(tr.steps) - 1):
+            vals, _ = hessian_eigs(net, tr.params[i], X, y, k=1)
+            low, _ = hessian_eigs(net, tr.params[i], X, y, k=1, which="smallest")
+            assert tr.sharpness[i] == pytest.approx(vals[0], rel=1e-8)
+            assert tr.min_eig[i] == pytest.approx(low[0], rel=1e-6, abs=1e-10)
+        mu = tr.hparams.get("momentum", 0.0)
+        np.testing.assert_allclose(tr.threshold, (2 + 2 * mu) / tr.lr, rtol=1e-12)   # sgd family and momentum
+    ann = result.trajectories["LR annealing"]
+    assert ann.threshold[-1] > 10 * ann.threshold[0]                 # the threshold rises as the rate decays
+    row = {r["label"]: r for r in result.summary()}["SGD"]
+    sgd = result.trajectories["SGD"]
+    assert row["peak_sharpness"] == pytest.approx(np.max(sgd.sharpness))
+    assert row["sharpness_ratio"] == pytest.approx(sgd.sharpness[-1] / sgd.threshold[-1])
+
+
+def test_curvature_stride_and_off():
+    d = small_spec().to_dict()
+    d["curvature"] = {"enabled": True, "stride": 4}
+    r = core.run_experiment(ExperimentSpec.from_dict(d))
+    s = r.trajectories["SGD"].sharpness
+    assert np.all(np.isfinite(s[::4])) and np.isfinite(s[-1]) and np.all(np.isnan(s[1:-1][np.arange(1, len(s) - 1) % 4 != 0]))
+    d["curvature"] = {"enabled": False}
+    r = core.run_experiment(ExperimentSpec.from_dict(d))
+    assert r.trajectories["SGD"].sharpness is None and r.summary()[0]["peak_sharpness"] is None
+
+
+def test_four_optimizers_tells_the_stability_story():
+    """The large rate's sharpness reaches above its threshold 2/lr; plain SGD stays far below its own."""
+    r = core.run_experiment(ExperimentSpec.preset("four_optimizers"))
+    rows = {row["label"]: row for row in r.summary()}
+    big = r.trajectories["large LR"]
+    assert big.threshold[0] == pytest.approx(2 / 6.0)
+    assert rows["large LR"]["peak_sharpness"] > 2 / 6.0 and rows["large LR"]["above_threshold"] > 0.05
+    assert rows["SGD"]["peak_sharpness"] < 0.05 * (2 / 0.07) and rows["SGD"]["above_threshold"] == 0.0
+
+
+@pytest.mark.parametrize("change,match", [
+    ({"curvature": {"enabled": True, "stride": 0}}, r"curvature.stride=0: must be an integer in \[1, 1000\]"),
+    ({"curvature": {"enabled": True, "method": "power"}}, r"curvature.method='power': allowed are auto, dense, lanczos"),
+    ({"curvature": {"enabled": True, "method": "dense"}, "model": {"hidden": [300, 12]}},
+     r"curvature.method='dense': the network has 6,625 weights, over the dense Hessian's cap of 4,000; use "
+     r"curvature.method \"lanczos\" or \"auto\""),
+    ({"curvature": {"enabled": True}, "model": {"hidden": [300, 12]}, "training": {"steps": 3000, "record_every": 4}},
+     r"curvature.stride=1: about 3,008 frames x .* over the cap of 2e\+11 for curvature; use curvature.stride >= "),
+])
+def test_bad_curvature_settings_are_named(change, match):
+    d = small_spec().to_dict()
+    d.update(change)
+    with pytest.raises(ValueError, match=match):
+        core.run_experiment(ExperimentSpec.from_dict(d))
+
+
+def test_version_1_files_still_load_without_curvature(result, tmp_path):
+    import json
+    a = result.to_arrays()
+    meta = json.loads(str(a["meta"]))
+    meta["version"] = 1
+    del meta["spec"]["curvature"]
+    a["meta"] = np.array(json.dumps(meta))
+    for k in [k for k in a if k.endswith(("_sharpness", "_min_eig", "_threshold", "_surface_loss")) or
+              k.startswith("data_")]:
+        if not k.startswith("m"):
+            del a[k]
+    del a["moving_surfaces"]                          # version 1 moving paths lack the exact surface loss
+    path = tmp_path / "v1.npz"
+    np.savez_compressed(path, **a)
+    back = core.load_result(str(path))
+    assert back.trajectories["SGD"].sharpness is None and back.X_train is None and back.moving is None
+    assert back.summary()[0]["peak_sharpness"] is None
+
+
+def test_hessian_plane_spans_a_visible_quadratic_change():
+    d = small_spec().to_dict()
+    d["plane"] = {"method": "hessian", "center": "final"}
+    r = core.run_experiment(ExperimentSpec.from_dict(d))
+    from core.curvature import hessian_eigs
+    net = core.MLP(r.layer_sizes)
+    vals, vecs = hessian_eigs(net, r.plane.center, r.X_train, r.y_train, k=2)
+    np.testing.assert_allclose(r.plane.eigenvalues, vals, rtol=1e-10)
+    assert abs(r.plane.d1 @ vecs[:, 0]) == pytest.approx(1.0, abs=1e-8) and r.plane.method == "hessian"
+    loss0 = net.loss(r.plane.center, r.X_train, r.y_train)
+    assert 0.5 * vals[0] * r.alphas[-1] ** 2 == pytest.approx(0.5 * loss0, rel=1e-9)

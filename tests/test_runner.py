@@ -39,6 +39,7 @@ def surface_heavy_spec():
     d["model"]["hidden"] = [64, 64]
     d["optimizers"] = d["optimizers"][:1]
     d["grid"].update(resolution=101, accuracy=True)
+    d["curvature"]["enabled"] = False
     return core.ExperimentSpec.from_dict(d)
 
 
@@ -88,7 +89,8 @@ def _in_thread(fn, *args):
 # ----------------------------------------------------------------- the estimate and the cap
 def test_estimate_work_adds_up_and_grows_with_the_request():
     base = estimate_work(spec_of())
-    assert base["total"] == pytest.approx(base["train"] + base["surface"] + base["other"])
+    assert base["total"] == pytest.approx(base["train"] + base["surface"] + base["curvature"] + base["other"])
+    assert base["curvature"] > 0 and estimate_work(spec_of(curvature__enabled=False))["curvature"] == 0
     assert (base["n_params"], base["n_train"], base["n_test"]) == (166, 500, 183)
     assert estimate_work(spec_of(training__steps=400))["train"] > 1.9 * base["train"] - 1e9
     assert estimate_work(spec_of(grid__resolution=31))["surface"] > base["surface"]
@@ -116,6 +118,7 @@ def test_over_the_cap_the_message_names_what_to_reduce_and_to_what():
     d = small_spec_dict()
     d["model"]["hidden"] = [64, 64]
     d["grid"]["resolution"] = 201
+    d["curvature"]["enabled"] = False
     with pytest.raises(ValueError, match=r"grid.resolution <= \d+ \(now 201\)"):
         admit(core.ExperimentSpec.from_dict(d), DEFAULT_MAX_WORK)
 
@@ -125,6 +128,7 @@ def test_when_the_pca_of_many_frames_dominates_the_message_names_record_every():
     d["model"]["hidden"] = [128, 32]
     d["training"].update(steps=400, record_every=1)
     d["optimizers"] = [dict(o, label=f"o{i}") for i, o in enumerate(d["optimizers"] * 2)]
+    d["curvature"]["enabled"] = False
     spec = core.ExperimentSpec.from_dict(d)
     est = estimate_work(spec)
     assert est["other"] > est["train"] + est["surface"]          # measured: 73 s for an estimated 83 s
@@ -238,3 +242,16 @@ def test_close_ends_waiting_callers():
     p.close()
     t.join(timeout=10)
     assert isinstance(box.get("error"), RuntimeError) and "shutting down" in str(box["error"])
+
+
+def test_when_curvature_dominates_the_message_names_its_stride():
+    d = small_spec_dict()
+    d["model"]["hidden"] = [60]
+    d["training"].update(steps=2000, record_every=10)
+    spec = core.ExperimentSpec.from_dict(d)
+    est = estimate_work(spec)
+    assert est["curvature"] > est["train"] + est["surface"] + est["other"]
+    with pytest.raises(ValueError, match=r"curvature.stride >= (\d+) \(now 1\) or curvature.enabled false") as e:
+        admit(spec, DEFAULT_MAX_WORK)
+    stride = int(str(e.value).split("curvature.stride >= ")[1].split(" ")[0])
+    assert admit(spec_of(spec.to_dict(), curvature__stride=stride), DEFAULT_MAX_WORK) <= DEFAULT_MAX_WORK

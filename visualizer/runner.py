@@ -94,7 +94,7 @@ def admit(spec, max_work=None, files=None):
         return estimate_work(s, n_params, n_train, n_test)["total"] <= max_work
     d = spec.to_dict()
     t, g = spec.training, spec.grid
-    biggest = max(("train", "surface", "other"), key=est.get)     # the part to cut first
+    biggest = max(("train", "surface", "curvature", "other"), key=est.get)     # the part to cut first
     training_heavy = biggest == "train"
     if biggest == "train":
         parts = [("training", "steps", 1, t.steps - 1, True)]
@@ -102,6 +102,9 @@ def admit(spec, max_work=None, files=None):
         parts = [("grid", "resolution", 3, g.resolution - 1, True)]
         if g.moving:
             parts.append(("grid", "moving_frames", 2, g.moving_frames - 1, True))
+    elif biggest == "curvature":
+        frames = len(core.training.record_plan(t.steps, t.record_every))
+        parts = [("curvature", "stride", spec.curvature.stride + 1, max(frames, spec.curvature.stride + 1), False)]
     else:                                       # the PCA of many recorded frames of a big model
         parts = [("training", "record_every", t.record_every + 1, max(t.steps, t.record_every + 1), False)]
     fixes = []
@@ -109,7 +112,8 @@ def admit(spec, max_work=None, files=None):
         v = _best(d, section, key, lo, hi, fits, largest)
         if v is not None:
             fixes.append(f"{section}.{key} {'<=' if largest else '>='} {v:,} (now {d[section][key]:,})")
-    others = ["fewer optimizers" if len(spec.optimizers) > 1 else None,
+    others = ["curvature.enabled false" if biggest == "curvature" else None,
+              "fewer optimizers" if len(spec.optimizers) > 1 else None,
               f"a smaller model.hidden (now {list(spec.model.hidden)})",
               ("a training.batch_size (mini-batches)" if t.batch_size is None else "a smaller training.batch_size")
               if training_heavy else None]
