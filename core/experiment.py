@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 
@@ -31,6 +30,7 @@ from .curvature import MAX_DENSE_PARAMS, trajectory_curvature
 from .data import load_dataset
 from .directions import Plane, make_plane
 from .errors import clip_message, quote
+from .fileio import atomic_path
 from .landscape import Projection, loss_at, moving_plane, project, project_points, surface
 from .network import MLP
 from .resultcheck import MAX_INPUTS, MAX_RESULT_BYTES, check_npz, check_result
@@ -151,21 +151,11 @@ class ExperimentResult:
         np.savez_compressed(f, **self.to_arrays())
 
     def save(self, path):
-        """Write ``path`` (.npz) atomically: a temporary file in the same folder, then a rename."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise ValueError(f"output path {path!r}: folder {folder!r} does not exist")
-        fd, tmp = tempfile.mkstemp(suffix=".npz.part", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as f:
+        """Write ``path`` (.npz) atomically, with the umask's permissions (core.fileio.atomic_path)."""
+        with atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
                 self.write(f)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        return path
+        return os.fspath(path)
 
 
 def load_result(path_or_file, max_bytes=MAX_RESULT_BYTES):

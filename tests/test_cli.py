@@ -183,3 +183,18 @@ def test_export_killed_mid_write_leaves_nothing(tmp_path, sig, status):
     assert p.returncode == status, err
     assert "Traceback" not in err and "no file written" in err
     assert os.listdir(out_dir) == []
+
+
+def test_output_files_get_the_usual_permissions(tmp_path):
+    """core run --out and exports write through one atomic helper: mode 0666 & ~umask, as open() gives."""
+    old = os.umask(0o022)
+    try:
+        assert main(["run", small_spec_file(tmp_path), "--out", str(tmp_path / "r.npz"), "--quiet"]) == 0
+        from visualizer.export import main as export_main
+        assert export_main([str(tmp_path / "r.npz"), "--out", str(tmp_path / "s.png"), "--size", "200x160",
+                            "--quiet"]) == 0
+    finally:
+        os.umask(old)
+    for name in ("r.npz", "s.png"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
+    assert not [p for p in os.listdir(tmp_path) if ".part" in p]

@@ -30,13 +30,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 
 import numpy as np
 
-from core.cli import check_interrupted
+from core.fileio import atomic_path
 
 from . import view as V
 from .scene import Renderer, build_scene
@@ -400,11 +399,7 @@ def export(result, opts, t0=None):
     if fmt == "mp4":
         ffmpeg_exe()                     # fail before rendering
     out = os.path.abspath(os.fspath(opts.out))
-    folder, base = os.path.split(out)
-    ext = os.path.splitext(base)[1]
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{base}.", suffix=".part" + ext)
-    os.close(fd)
-    try:
+    with atomic_path(out) as tmp:           # nothing is left behind on failure, Ctrl-C or SIGTERM
         if fmt == "html":
             n = write_html(result, opts, tmp)
         else:
@@ -420,13 +415,6 @@ def export(result, opts, t0=None):
                 write_gif(render_frames(scene, opts, "gif"), tmp, opts.fps, n, scene.colors)
             else:
                 write_mp4(render_frames(scene, opts, "mp4"), tmp, opts.fps, opts.size)
-        os.chmod(tmp, 0o644)
-        check_interrupted()              # a signal that arrived while an encoder held it: no file
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
     return Summary(path=os.fspath(opts.out), format=fmt, bytes=os.path.getsize(out), frames=n,
                    seconds=time.perf_counter() - t0, size=tuple(opts.size))
 
