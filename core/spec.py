@@ -21,6 +21,7 @@ from . import optimizers as _opt
 from .constraints import Bool, Choice, Int, ListOf, Optional, Real, Text, check_table, within
 from .errors import quote
 from .network import INIT_SCHEMES, MAX_HIDDEN_LAYERS, MAX_UNITS
+from .sweepspec import SweepSpec
 from .training import STEPS, check_plan
 
 PRESET_DIR = os.path.join(_data.ASSETS, "presets")
@@ -148,6 +149,7 @@ class ExperimentSpec:
     optimizers: list = field(default_factory=lambda: [OptimizerSpec("sgd")])
     plane: PlaneSpec = field(default_factory=PlaneSpec)
     grid: GridSpec = field(default_factory=GridSpec)
+    sweep: SweepSpec | None = None  # optional: a sweep over hyper-parameters and seeds (core/sweepspec.py)
 
     # --------------------------------------------------------------- JSON
     def to_dict(self):
@@ -155,6 +157,8 @@ class ExperimentSpec:
         for k in _SECTIONS:
             d[k] = asdict(getattr(self, k))
         d["optimizers"] = [o.to_dict() for o in self.optimizers]
+        if self.sweep is not None:
+            d["sweep"] = self.sweep.to_dict()
         return d
 
     def to_json(self, indent=2):
@@ -183,6 +187,8 @@ class ExperimentSpec:
                 if not isinstance(v, list):
                     raise ValueError(f"optimizers={quote(v)}: must be a list of optimizer objects")
                 kw[k] = [OptimizerSpec.from_dict(o, f"optimizers[{i}]") for i, o in enumerate(v)]
+            elif k == "sweep":
+                kw[k] = None if v is None else SweepSpec.from_dict(v)
             else:
                 kw[k] = v
         spec = cls(**kw)
@@ -248,6 +254,8 @@ class ExperimentSpec:
             seen.add(lab)
         if self.plane.center_on is not None:
             Choice(tuple(self.labels())).check("plane.center_on", self.plane.center_on)
+        if self.sweep is not None:
+            self.sweep.validate()
         return self
 
 
