@@ -203,7 +203,8 @@ class Engine:
         # group, and only this process should handle it (by cancelling the tasks and closing the cluster)
         with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}):
             self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                         silence_logs=logging.ERROR, preload=["core._worker_setup"])
+                                         silence_logs=logging.ERROR, preload=["core._worker_setup"],
+                                         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})   # its HTTP port: any free one
         self.client = Client(self._cluster, timeout=self.timeout)
         self._own_client = True
         self.description = f"local cluster ({n} worker{'s' if n != 1 else ''})"
@@ -260,12 +261,19 @@ class Engine:
         left = dict(enumerate(tasks))
         attempt = 0
         futures = []
+
+        def cluster_error(e):
+            return EngineError(f"the Dask cluster failed ({type(e).__name__}: "
+                               f"{clip_message(' '.join(str(e).split()), 300)}){_hint(e)}")
         try:
             while left:
-                shared_f = client.scatter(shared, broadcast=True, hash=False)
-                idx = list(left)
-                futures = client.map(pinned_call, [fn] * len(idx), [shared_f] * len(idx), [left[i] for i in idx],
-                                     pure=False)
+                try:
+                    shared_f = client.scatter(shared, broadcast=True, hash=False)
+                    idx = list(left)
+                    futures = client.map(remote_call, [fn] * len(idx), [shared_f] * len(idx),
+                                         [left[i] for i in idx], pure=False)
+                except Exception as e:
+                    raise cluster_error(e) from None
                 where = {f.key: i for f, i in zip(futures, idx)}
                 lost = False
                 for f in as_completed(futures):
@@ -276,11 +284,10 @@ class Engine:
                         # the shared data was lost with a worker (or the scheduler forgot the task): send again
                         lost, why = True, e
                         continue
-                    except Exception as e:
-                        if type(e).__module__.startswith("distributed"):
-                            raise EngineError(f"the Dask cluster failed a task ({type(e).__name__}: "
-                                              f"{clip_message(e, 300)})") from None
-                        raise                                   # our own function's error, as it is
+                    except Exception as e:                      # the cluster's own (the task's: _Failure)
+                        raise cluster_error(e) from None
+                    if isinstance(out, _Failure):
+                        raise out.exc                           # the function's own error, as it is
                     f.release()
                     del left[i]
                     yield i, out
@@ -297,9 +304,38 @@ class Engine:
                     client.cancel(futures)
 
 
+class _Failure:
+    """What a task on a worker returns when its own function raised: the exception, to raise again here (any
+    other error from a future is the cluster's: EngineError)."""
+
+    def __init__(self, exc):
+        self.exc = exc
+
+
+def remote_call(fn, shared, task):
+    """pinned_call on a worker, with the function's own exceptions returned as a _Failure."""
+    try:
+        return pinned_call(fn, shared, task)
+    except Exception as e:
+        try:
+            import pickle
+            pickle.dumps(e)
+        except Exception:
+            e = RuntimeError(f"{type(e).__name__}: {e}")
+        return _Failure(e)
+
+
 def _cancelled_error():
     import asyncio
     return asyncio.CancelledError
+
+
+def _hint(e):
+    text = str(e)
+    if "deserializ" in text or "No module named" in text:
+        return ("; the scheduler and every worker must import this project's `core` with the same packages: start "
+                "them from the project folder with PYTHONPATH set to it and the project's venv (README: Sweeps)")
+    return ""
 
 
 def _ignore_sigint():

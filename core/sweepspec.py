@@ -83,6 +83,9 @@ def axis_values(where, axis, given):
             if not _number(v) or not math.isfinite(float(v)):
                 raise ValueError(f"{w}={quote(args)}: {name} must be a finite number")
         Int(1, MAX_AXIS_VALUES).check(f"{w}[2] (n)", n)
+        if axis != "batch_size":
+            c.check(f"{w}[0] (lo)", lo)
+            c.check(f"{w}[1] (hi)", hi)
         lo, hi = float(lo), float(hi)
         if n > 1 and not lo < hi:
             raise ValueError(f"{w}={quote(args)}: lo must be below hi (or n = 1)")
