@@ -7,7 +7,9 @@ Prints, for the same sweep: the wall time inline (scheduler="inline", one proces
 results are bit-identical, and the cost of one run (wall and CPU seconds, inline). From those it prints an
 *estimate* (a calculation, not a measurement) of the time on N workers of this speed:
 start-up + runs x (cluster seconds a run x workers used here) / N. These machines are shared and noisy: the
-load average is printed before and after; a busy machine gives a smaller speed-up than its core count.
+load average is printed before and after; a busy machine gives a smaller speed-up than its core count, so the
+script also prints the cluster's CPU efficiency (inline CPU seconds / the cluster's CPU seconds, workers plus
+client and scheduler) and the speed-up that gives on idle cores.
 """
 from __future__ import annotations
 
@@ -69,6 +71,10 @@ def main():
     per = cpu_workers / n                               # CPU seconds a run in the workers
     print(f"CPU a run: {1000 * cpu_inline / n:.1f} ms inline; {1000 * per:.1f} ms in the workers + "
           f"{1000 * cpu_here / n:.1f} ms in the client and scheduler on the cluster")
+    eff = cpu_inline / (cpu_workers + cpu_here)
+    print(f"CPU efficiency of the cluster: {eff:.2f} (inline CPU / cluster CPU); on {a.workers} idle cores that is "
+          f"a speed-up of about {a.workers * eff:.2f}x on the sweep (a calculation; the measured one above is "
+          f"lower when other processes hold the cores)")
     print("ESTIMATE (a calculation from the numbers above, not a measurement), on N idle workers of this "
           "speed: start-up + runs x worker CPU a run / N")
     for k in (1, 2, 8, 32, 128):

@@ -11,7 +11,7 @@ of the training loss there (core.curvature: the closed form for one hidden layer
 MAX_DENSE_PARAMS weights, Lanczos above). Points go out in tiles of ``tile`` points (default TILE); the plane
 and the data are scattered once. scheduler: as core.sweep (None: DASK_SCHEDULER_ADDRESS or a LocalCluster;
 an address; a distributed.Client), except that the default here is "inline": a 51 x 51 map of the
-article's network takes about 2 s in one process, less than a cluster takes to start. Each point is a pure
+article's network takes 2-3 s in one process, not much more than a cluster takes to start. Each point is a pure
 function of its coordinates with BLAS on one thread, so the map is bit-identical on any engine.
 """
 from __future__ import annotations

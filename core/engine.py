@@ -178,7 +178,8 @@ class Engine:
                 self._connect(self.scheduler)
             else:
                 self.client = self.scheduler
-            self.n_workers = max(1, len(self.client.scheduler_info().get("workers", {})))
+                self._wait_for_workers(str(getattr(self.client.scheduler, "address", "the client's scheduler")))
+            self.n_workers = max(1, sum(self.client.nthreads().values()))      # task slots (threads)
         except BaseException:
             self.close()
             raise
@@ -221,6 +222,9 @@ class Engine:
             raise ValueError(f"scheduler={quote(address)}: not a Dask address ({clip_message(e, 200)}); "
                              "e.g. tcp://host:8786") from None
         self._own_client = True
+        self._wait_for_workers(address)
+
+    def _wait_for_workers(self, address):
         try:
             self.client.wait_for_workers(1, timeout=self.timeout)
         except (OSError, TimeoutError):

@@ -68,6 +68,9 @@ def test_preset_and_round_trip():
     v = s.sweep.optimizers[1].values()
     assert list(v) == ["lr", "momentum"] and v["lr"][0] == 0.001 and v["lr"][-1] == 20 and len(v["lr"]) == 40
     assert np.allclose(v["momentum"], np.linspace(0, 0.99, 10))
+    r = subprocess.run([sys.executable, "-c", "import core, sys; core.sweep; print('dask' in sys.modules)"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=60)
+    assert r.stdout.strip() == "False"                 # core imports Dask only when a cluster is used
 
 
 def _with(**changes):
@@ -239,6 +242,13 @@ def test_unreachable_scheduler_is_a_named_error_within_the_timeout(monkeypatch):
         core.sweep(small_dict(), timeout=1)
     with pytest.raises(ValueError, match="workers=2: sets the size of the local cluster only"):
         core.sweep(small_dict(), workers=2)
+
+
+def test_scheduler_without_workers_is_a_named_error():
+    from distributed import LocalCluster
+    with LocalCluster(n_workers=0, dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as c:
+        with pytest.raises(SchedulerUnreachable, match=r"answered but has no workers after 1 s"):
+            core.sweep(small_dict(), scheduler=c.scheduler_address, timeout=1)
 
 
 def test_interrupted_sweep_keeps_a_checkpoint_and_resumes(reference, tmp_path):
