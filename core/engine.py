@@ -120,6 +120,7 @@ def own_arrays(obj):
 
 
 _OWNED = {}                     # token -> own_arrays(shared), one per process (the last few sweeps)
+_OWNED_LOCK = threading.Lock()
 
 
 def pinned_call(fn, shared, task):
@@ -132,11 +133,12 @@ def pinned_call(fn, shared, task):
         limit = contextlib.nullcontext()
     token = getattr(shared, "token", None)
     if token is not None:
-        if token not in _OWNED:
-            while len(_OWNED) >= 4:
-                _OWNED.pop(next(iter(_OWNED)))
-            _OWNED[token] = own_arrays(shared)
-        shared = _OWNED[token]
+        with _OWNED_LOCK:
+            if token not in _OWNED:
+                while len(_OWNED) >= 4:
+                    _OWNED.pop(next(iter(_OWNED)))
+                _OWNED[token] = own_arrays(shared)
+            shared = _OWNED[token]
     with limit, np.errstate(all="ignore"):
         return fn(shared, task)
 

@@ -478,3 +478,22 @@ def test_task_errors_come_back_as_themselves(cluster):
     for eng in (cluster, Engine("inline")):
         with pytest.raises(IndexError):
             list(eng.run(run_chunk, [[(9, 0, 0)]], sh))
+
+
+def test_map_data_and_a_partial_map(reference):
+    from visualizer.sweep_figures import map_data, sweep_figure
+    d = map_data(reference, "momentum")
+    b = reference.blocks["momentum"]
+    assert d["xname"] == "lr" and d["yname"] == "momentum" and d["xlog"] and not d["ylog"] and d["fixed"] == {}
+    assert d["z"].shape == (2, 6) and np.array_equal(d["z"], b.final_loss.mean(axis=0).T)
+    assert np.array_equal(d["diverged"], (b.diverged_at >= 0).any(axis=0).T)
+    s0 = b.sharpness0.max()
+    assert d["predicted"] == pytest.approx([2 / s0, (2 + 2 * 0.9) / s0])
+    one = map_data(reference, "SGD")
+    assert one["y"] is None and one["z"].shape == (1, 6) and one["predicted"][0] == pytest.approx(2 / s0)
+    part = reference.copy()
+    part.blocks["momentum"].done[:, 3:, :] = False
+    p = map_data(part, "momentum")
+    assert np.isnan(p["z"][:, 3:]).all() and np.isfinite(p["z"][:, :3]).all()
+    fig = sweep_figure(part, size=(600, 300))
+    assert "partial: 12 of 24 runs" in fig.axes[1].get_title()

@@ -127,8 +127,7 @@ def sweep_figure(result, labels=None, size=PNG_SIZE, dpi=100, title=None):
             vmin, vmax = (finite.min(), max(finite.max(), finite.min() * 1.01)) if finite.size else (1e-3, 1.0)
             zm = np.ma.masked_invalid(np.where(z > 0, z, np.nan))
             import matplotlib
-            cmap = matplotlib.colormaps["viridis"].copy()
-            cmap.set_bad("#d0d0d0")
+            cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#d0d0d0")     # runs not computed: grey
             mesh = ax.pcolormesh(_edges(x, d["xlog"]), _edges(y, d["ylog"]), zm, norm=LogNorm(vmin, vmax),
                                  cmap=cmap, shading="flat")
             fig.colorbar(mesh, ax=ax, label=f"final loss (mean of {S} seed{'s' if S != 1 else ''})")
