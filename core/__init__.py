@@ -10,8 +10,14 @@
     path = core.project(traj, plane)
     result = core.run_experiment(core.ExperimentSpec.preset("four_optimizers"))
     vals, vecs = core.hessian_eigs(net, p0, ds.X_train, ds.y_train, k=2)   # also hvp, hessian, trajectory_curvature
+    res = core.sweep(core.ExperimentSpec.preset("lr_sweep"), scheduler=None)   # Dask: None = local cluster
+    cm = core.curvature_map(net, ds.X_train, ds.y_train, plane, alphas, betas)  # .top .bottom (B, A)
+
+Dask is imported only when a sweep or a curvature map runs on a cluster (core.engine).
 """
 from . import curvature, optimizers, schedules
+from .curvmap import CurvatureMap, curvature_map
+from .engine import EngineError, SchedulerUnreachable
 from .curvature import (LanczosNotConverged, LanczosResult, TrajectoryCurvature, hessian, hessian_eigs, hvp,
                         lanczos, trajectory_curvature)
 from .data import Dataset, load_dataset
@@ -21,10 +27,13 @@ from .landscape import Projection, project, surface
 from .network import MLP
 from .optimizers import stability_threshold
 from .spec import ExperimentSpec
+from .sweeps import SweepBlock, SweepResult, load_sweep, sweep
 from .training import Trajectory, train
 
 __all__ = ["curvature", "optimizers", "schedules", "Dataset", "load_dataset", "Plane", "make_plane", "random_direction",
            "renormalize", "ExperimentResult", "MovingLandscape", "load_result", "run_experiment",
            "Projection", "project", "surface", "MLP", "ExperimentSpec", "Trajectory", "train",
            "hvp", "hessian", "hessian_eigs", "lanczos", "LanczosResult", "LanczosNotConverged",
-           "trajectory_curvature", "TrajectoryCurvature", "stability_threshold"]
+           "trajectory_curvature", "TrajectoryCurvature", "stability_threshold",
+           "sweep", "SweepResult", "SweepBlock", "load_sweep", "curvature_map", "CurvatureMap",
+           "SchedulerUnreachable", "EngineError"]

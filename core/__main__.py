@@ -1,4 +1,5 @@
 """Command line: python -m core run SPEC|PRESET [--out run.npz] [--quiet] | python -m core presets
+| python -m core sweep SPEC|PRESET [--out sweep.npz] [--scheduler ADDR] [--workers N] [--resume FILE] (core/sweepcli.py)
 
 Prints a comparison table per optimizer. Bad input: one line on stderr, exit status 2.
 """
@@ -109,10 +110,13 @@ def main(argv=None):
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("presets", help="list the bundled presets")
     p.error = ap.error
+    from . import sweepcli
+    sweepcli.add_parser(sub, ap.error)
     args = ap.parse_args(argv)
     try:
         with terminate_as_interrupt():
-            return {"run": cmd_run, "presets": cmd_presets}[args.cmd](args)
+            return {"run": cmd_run, "presets": cmd_presets,
+                    "sweep": lambda a: sweepcli.cmd_sweep(a, load_spec)}[args.cmd](args)
     except ValueError as e:
         sys.stderr.write(f"error: {e}\n")
         return 2

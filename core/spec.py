@@ -22,6 +22,7 @@ from .constraints import Bool, Choice, Int, ListOf, Optional, Real, Text, check_
 from .errors import quote
 from .network import INIT_SCHEMES, MAX_HIDDEN_LAYERS, MAX_UNITS
 from .curvature import METHODS as CURVATURE_METHODS
+from .sweepspec import SweepSpec
 from .training import MAX_FRAMES, STEPS, check_plan
 
 PRESET_DIR = os.path.join(_data.ASSETS, "presets")
@@ -166,6 +167,7 @@ class ExperimentSpec:
     plane: PlaneSpec = field(default_factory=PlaneSpec)
     grid: GridSpec = field(default_factory=GridSpec)
     curvature: CurvatureSpec = field(default_factory=CurvatureSpec)
+    sweep: SweepSpec | None = None  # optional: a sweep over hyper-parameters and seeds (core/sweepspec.py)
 
     # --------------------------------------------------------------- JSON
     def to_dict(self):
@@ -173,6 +175,8 @@ class ExperimentSpec:
         for k in _SECTIONS:
             d[k] = asdict(getattr(self, k))
         d["optimizers"] = [o.to_dict() for o in self.optimizers]
+        if self.sweep is not None:
+            d["sweep"] = self.sweep.to_dict()
         return d
 
     def to_json(self, indent=2):
@@ -201,6 +205,8 @@ class ExperimentSpec:
                 if not isinstance(v, list):
                     raise ValueError(f"optimizers={quote(v)}: must be a list of optimizer objects")
                 kw[k] = [OptimizerSpec.from_dict(o, f"optimizers[{i}]") for i, o in enumerate(v)]
+            elif k == "sweep":
+                kw[k] = None if v is None else SweepSpec.from_dict(v)
             else:
                 kw[k] = v
         spec = cls(**kw)
@@ -266,6 +272,8 @@ class ExperimentSpec:
             seen.add(lab)
         if self.plane.center_on is not None:
             Choice(tuple(self.labels())).check("plane.center_on", self.plane.center_on)
+        if self.sweep is not None:
+            self.sweep.validate()
         return self
 
 

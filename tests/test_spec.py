@@ -46,7 +46,7 @@ def with_(path, value):
 
 
 @pytest.mark.parametrize("path,value,match", [
-    (("bogus",), 1, r"spec.bogus: unknown key; allowed are curvature, data, grid, model, name, optimizers, plane, seed, training"),
+    (("bogus",), 1, r"spec.bogus: unknown key; allowed are curvature, data, grid, model, name, optimizers, plane, seed, sweep, training"),
     (("data", "colour"), "red", r"data.colour: unknown key"),
     (("seed",), -1, r"seed=-1: must be an integer in \[0, 4294967295\]"),
     (("seed",), "x", r"seed='x'"),

@@ -426,7 +426,8 @@ def build_parser():
         description="Export a loss-landscape animation (GIF, MP4, HTML) or a still (PNG).",
         epilog="Example: python -m visualizer export four_optimizers --format gif --out four.gif "
                "--frames 120 --size 640x480 --scale log")
-    ap.add_argument("spec", metavar="SPEC", help="a preset name, a .json spec file or a saved .npz run")
+    ap.add_argument("spec", metavar="SPEC", help="a preset name, a .json spec file or a saved .npz run "
+                                                 "(or sweep: --format png, --size and --title only)")
     C = {k: c.hint() for k, c in EXPORT_CONSTRAINTS.items()}
     size = f"{MIN_SIZE[0]}x{MIN_SIZE[1]}..{MAX_SIZE[0]}x{MAX_SIZE[1]}"
     ap.add_argument("--format", help=f"{C['--format']} (default: from the --out extension)")
@@ -491,6 +492,10 @@ def options_from_args(a):
 
 
 def _run(a, t0):
+    if a.spec.lower().endswith(".npz"):       # a sweep file: its map as a PNG (visualizer/sweep_figures.py)
+        from .sweep_figures import export_sweep, is_sweep_input
+        if is_sweep_input(a.spec):
+            return export_sweep(a, t0)
     opts = options_from_args(a)
     labels = spec_labels(a.spec)              # early check: before a possibly long run
     if labels is not None:

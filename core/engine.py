@@ -1,0 +1,349 @@
+"""Where sweeps and curvature maps run: in this process, on a local Dask cluster, or on any running Dask cluster.
+
+    with Engine(scheduler=None, workers=None, timeout=CONNECT_TIMEOUT) as eng:
+        for i, out in eng.run(fn, tasks, shared):     # fn(shared, task) -> out, yielded as tasks finish
+            ...
+
+scheduler:
+  "inline"                   every task in the calling process, in order (tests, debugging; no Dask needed)
+  None                       DASK_SCHEDULER_ADDRESS if set, else a LocalCluster started here and closed after:
+                             ``workers`` processes (default: one per CPU) of one thread each
+  "tcp://host:8786"          a running scheduler (``dask scheduler``; workers: ``dask worker tcp://host:8786``)
+  a distributed.Client       used as it is, never closed here (the app keeps one for all its sweeps)
+
+The data every task needs (``shared``) is scattered to the workers once; tasks go out with ``client.map`` and
+come back with ``as_completed``, so progress is live. If a worker dies, Dask reschedules its tasks; if the
+shared data was lost with it, it is scattered again and the unfinished tasks are sent again (up to
+MAX_RESUBMITS times). Every task runs with its BLAS held to one thread (threadpoolctl), in this process and on
+every worker, so a task's numbers do not depend on where it ran.
+
+An unreachable scheduler raises SchedulerUnreachable after ``timeout`` seconds (CONNECT_TIMEOUT = 10 by
+default), a scheduler without workers after the same time. Leaving the block early (an exception, Ctrl-C, a
+progress callback that raises, a generator closed) cancels the unfinished tasks; a cluster started here is
+closed with its worker processes.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+
+import numpy as np
+
+from .constraints import Int, Text
+from .errors import clip_message, quote
+
+CONNECT_TIMEOUT = 10.0         # seconds to reach a scheduler (and for it to have a worker) before giving up
+MAX_WORKERS = 256
+MAX_RESUBMITS = 3
+WORKERS = Int(1, MAX_WORKERS)
+ADDRESS = Text(300, non_empty=True)
+_DASK_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
+
+
+class SchedulerUnreachable(ConnectionError):
+    """No Dask scheduler answered at the address within the timeout (or it has no workers)."""
+
+
+class EngineError(RuntimeError):
+    """The cluster failed a task for a reason of its own (a worker killed too often, a lost scheduler)."""
+
+
+def quiet_dask_logs(level=logging.ERROR):
+    """Keep Dask's own log lines (worker restarts, closing comms) off the terminal: errors only."""
+    for name in _DASK_LOGGERS:
+        logging.getLogger(name).setLevel(level)
+
+
+def describe(scheduler, workers=None):
+    """Where tasks run, for headers and info: 'inline', 'local cluster (2 workers)' or the address."""
+    if scheduler == "inline":
+        return "inline"
+    if scheduler is None:
+        env = os.environ.get("DASK_SCHEDULER_ADDRESS")
+        if env:
+            return env
+        return f"local cluster ({workers or default_workers()} workers)"
+    if isinstance(scheduler, str):
+        return scheduler
+    return getattr(scheduler, "scheduler", None) and str(scheduler.scheduler.address) or "a Dask client"
+
+
+def default_workers():
+    return max(1, os.cpu_count() or 1)
+
+
+def check_engine_args(scheduler, workers, timeout):
+    """Validate the engine's arguments (named like the command line's options)."""
+    if scheduler is not None and not isinstance(scheduler, str) and not _is_client(scheduler):
+        raise ValueError(f"scheduler={quote(scheduler)}: must be None (a local cluster), \"inline\", an address "
+                         "such as \"tcp://host:8786\" or a distributed.Client")
+    if isinstance(scheduler, str):
+        ADDRESS.check("scheduler", scheduler)
+        if any(c.isspace() for c in scheduler):
+            raise ValueError(f"scheduler={quote(scheduler)}: an address has no spaces, e.g. tcp://host:8786")
+    if workers is not None:
+        WORKERS.check("workers", workers)
+        if not (scheduler is None and not os.environ.get("DASK_SCHEDULER_ADDRESS")):
+            raise ValueError(f"workers={workers}: sets the size of the local cluster only; a running cluster has "
+                             "the workers it was given, and \"inline\" runs in this process")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
+        raise ValueError(f"timeout={quote(timeout)}: must be a number of seconds in (0, 3600]")
+
+
+def _is_client(obj):
+    try:
+        from distributed import Client
+    except ImportError:
+        return False
+    return isinstance(obj, Client)
+
+
+def own_arrays(obj):
+    """A copy of ``obj`` (a dataclass) whose numpy arrays, also those of dataclass fields, are fresh, aligned
+    and writeable. Data scattered by Dask can arrive in buffers that are not even 8-byte aligned, and NumPy
+    then takes other loops whose last bits differ: every task's inputs are copied once per process, so a run
+    gives the same bits in this process and on any worker."""
+    import dataclasses
+    if isinstance(obj, np.ndarray):
+        return np.array(obj, copy=True, order="C")
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return dataclasses.replace(obj, **{f.name: own_arrays(getattr(obj, f.name))
+                                           for f in dataclasses.fields(obj) if f.init})
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(own_arrays(x) for x in obj)
+    if isinstance(obj, dict):
+        return {k: own_arrays(v) for k, v in obj.items()}
+    return obj
+
+
+_OWNED = {}                     # token -> own_arrays(shared), one per process (the last few sweeps)
+_OWNED_LOCK = threading.Lock()
+
+
+def pinned_call(fn, shared, task):
+    """fn(shared, task) with BLAS on one thread and floating-point warnings silenced (diverging runs overflow
+    by design): the same numbers wherever it runs."""
+    try:
+        from threadpoolctl import threadpool_limits
+        limit = threadpool_limits(limits=1)
+    except ImportError:                                 # pragma: no cover - threadpoolctl is a requirement
+        limit = contextlib.nullcontext()
+    token = getattr(shared, "token", None)
+    if token is not None:
+        with _OWNED_LOCK:
+            if token not in _OWNED:
+                while len(_OWNED) >= 4:
+                    _OWNED.pop(next(iter(_OWNED)))
+                _OWNED[token] = own_arrays(shared)
+            shared = _OWNED[token]
+    with limit, np.errstate(all="ignore"):
+        return fn(shared, task)
+
+
+class Engine:
+    """See the module docstring. ``n_workers`` is known after entering (1 inline)."""
+
+    def __init__(self, scheduler=None, workers=None, timeout=CONNECT_TIMEOUT):
+        check_engine_args(scheduler, workers, timeout)
+        if scheduler is None and os.environ.get("DASK_SCHEDULER_ADDRESS"):
+            scheduler = os.environ["DASK_SCHEDULER_ADDRESS"]
+        self.scheduler = scheduler
+        self.workers = workers
+        self.timeout = float(timeout)
+        self.client = None
+        self._own_client = False
+        self._cluster = None
+        self._environ = None
+        self.n_workers = 1
+        self.description = describe(scheduler, workers)
+
+    @property
+    def inline(self):
+        return self.scheduler == "inline"
+
+    # ----------------------------------------------------------- lifetime
+    def __enter__(self):
+        if self.inline:
+            return self
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise ValueError("scheduler: Dask is not installed (pip install \"dask[distributed]\"); use "
+                             "scheduler=\"inline\" to run in this process") from None
+        try:
+            if self.scheduler is None:
+                self._start_local_cluster()
+            elif isinstance(self.scheduler, str):
+                self._connect(self.scheduler)
+            else:
+                self.client = self.scheduler
+                self._wait_for_workers(str(getattr(self.client.scheduler, "address", "the client's scheduler")))
+            self.n_workers = max(1, sum(self.client.nthreads().values()))      # task slots (threads)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def _start_local_cluster(self):
+        import dask
+        from distributed import Client, LocalCluster
+        n = self.workers or default_workers()
+        # Dask's nanny copies "pre-spawn-environ" into this process's os.environ and its workers': by default
+        # MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive mmap threshold and makes these runs
+        # about 1.6x slower (every freed temporary goes back to the kernel), and OMP/MKL/OPENBLAS_NUM_THREADS=1,
+        # which would leak into every process started from here later. Each task pins BLAS itself
+        # (pinned_call), so the workers get nothing but the hash seed, and os.environ is restored on close.
+        self._environ = dict(os.environ)
+        spawn_env = {"PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED") or "random"}
+        # the workers ignore SIGINT (core._worker_setup): a Ctrl-C on the terminal reaches the whole process
+        # group, and only this process should handle it (by cancelling the tasks and closing the cluster)
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}):
+            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                         silence_logs=logging.ERROR, preload=["core._worker_setup"],
+                                         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})   # its HTTP port: any free one
+        self.client = Client(self._cluster, timeout=self.timeout)
+        self._own_client = True
+        self.description = f"local cluster ({n} worker{'s' if n != 1 else ''})"
+
+    def _connect(self, address):
+        from distributed import Client
+        try:
+            self.client = Client(address, timeout=self.timeout)
+        except (OSError, TimeoutError) as e:
+            raise SchedulerUnreachable(f"scheduler={quote(address)}: no Dask scheduler answered within "
+                                       f"{self.timeout:g} s ({clip_message(e, 200)}); start one with `dask "
+                                       "scheduler` and workers with `dask worker ADDRESS`") from None
+        except ValueError as e:                         # an address Dask cannot parse
+            raise ValueError(f"scheduler={quote(address)}: not a Dask address ({clip_message(e, 200)}); "
+                             "e.g. tcp://host:8786") from None
+        self._own_client = True
+        self._wait_for_workers(address)
+
+    def _wait_for_workers(self, address):
+        try:
+            self.client.wait_for_workers(1, timeout=self.timeout)
+        except (OSError, TimeoutError):
+            raise SchedulerUnreachable(f"scheduler={quote(address)}: answered but has no workers after "
+                                       f"{self.timeout:g} s; start some with `dask worker {address}`") from None
+
+    def close(self):
+        """Close what this engine opened (a client it made, a cluster it started); idempotent."""
+        client, cluster = self.client, self._cluster
+        self.client, self._cluster = None, None
+        with contextlib.suppress(Exception):
+            if client is not None and self._own_client:
+                client.close(timeout=self.timeout)
+        with contextlib.suppress(Exception):
+            if cluster is not None:
+                cluster.close(timeout=self.timeout)
+        self._own_client = False
+        if self._environ is not None:                  # what the nanny put into os.environ (see above)
+            for k in set(os.environ) - set(self._environ):
+                os.environ.pop(k, None)
+            os.environ.update(self._environ)
+            self._environ = None
+
+    # ----------------------------------------------------------- running
+    def run(self, fn, tasks, shared):
+        """Yield (index, fn(shared, tasks[index])) as tasks finish (in order when inline). ``fn`` must be a
+        module-level function (workers import it by name). Closing the generator early cancels the rest."""
+        if self.inline:
+            for i, t in enumerate(tasks):
+                yield i, pinned_call(fn, shared, t)
+            return
+        yield from self._run_dask(fn, list(tasks), shared)
+
+    def _run_dask(self, fn, tasks, shared):
+        from distributed import as_completed
+        from distributed.client import FutureCancelledError
+        client = self.client
+        left = dict(enumerate(tasks))
+        attempt = 0
+        futures = []
+
+        def cluster_error(e):
+            return EngineError(f"the Dask cluster failed ({type(e).__name__}: "
+                               f"{clip_message(' '.join(str(e).split()), 300)}){_hint(e)}")
+        try:
+            while left:
+                try:
+                    shared_f = client.scatter(shared, broadcast=True, hash=False)
+                    idx = list(left)
+                    futures = client.map(remote_call, [fn] * len(idx), [shared_f] * len(idx),
+                                         [left[i] for i in idx], pure=False)
+                except Exception as e:
+                    raise cluster_error(e) from None
+                where = {f.key: i for f, i in zip(futures, idx)}
+                lost = False
+                for f in as_completed(futures):
+                    i = where[f.key]
+                    try:
+                        out = f.result()
+                    except (FutureCancelledError, _cancelled_error()) as e:
+                        # the shared data was lost with a worker (or the scheduler forgot the task): send again
+                        lost, why = True, e
+                        continue
+                    except Exception as e:                      # the cluster's own (the task's: _Failure)
+                        raise cluster_error(e) from None
+                    if isinstance(out, _Failure):
+                        raise out.exc                           # the function's own error, as it is
+                    f.release()
+                    del left[i]
+                    yield i, out
+                if lost and left:
+                    attempt += 1
+                    if attempt > MAX_RESUBMITS:
+                        raise EngineError(f"tasks were lost {attempt} times ({clip_message(why, 200)}); the "
+                                          "cluster keeps losing workers")
+                    client.cancel(futures)
+                futures = []
+        finally:
+            if futures:
+                with contextlib.suppress(Exception):
+                    client.cancel(futures)
+
+
+class _Failure:
+    """What a task on a worker returns when its own function raised: the exception, to raise again here (any
+    other error from a future is the cluster's: EngineError)."""
+
+    def __init__(self, exc):
+        self.exc = exc
+
+
+def remote_call(fn, shared, task):
+    """pinned_call on a worker, with the function's own exceptions returned as a _Failure."""
+    try:
+        return pinned_call(fn, shared, task)
+    except Exception as e:
+        try:
+            import pickle
+            pickle.dumps(e)
+        except Exception:
+            e = RuntimeError(f"{type(e).__name__}: {e}")
+        return _Failure(e)
+
+
+def _cancelled_error():
+    import asyncio
+    return asyncio.CancelledError
+
+
+def _hint(e):
+    text = str(e)
+    if "deserializ" in text or "No module named" in text:
+        return ("; the scheduler and every worker must import this project's `core` with the same packages: start "
+                "them from the project folder with PYTHONPATH set to it and the project's venv (README: Sweeps)")
+    return ""
+
+
+def _ignore_sigint():
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -1,0 +1,204 @@
+"""Pictures of a sweep (core.sweeps.SweepResult): the stability map of each optimizer.
+
+    data = map_data(result, "momentum")             # plain arrays: what any renderer draws (plotly, matplotlib)
+    fig = sweep_figure(result, size=(960, 480))     # a matplotlib Figure: one panel per optimizer
+    write_sweep_png(result, "sweep.png")            # atomically, as the exporters write
+    python -m visualizer export SWEEP.npz --format png --out sweep.png [--size WxH] [--title TEXT]
+
+A panel's x axis is the optimizer's main axis (lr when swept, else its first axis); with a second axis
+(momentum, ...) the panel is a heat map of the mean final training loss over the seeds on a log colour scale,
+otherwise the final loss of every seed (thin) and their mean (thick) against x. Further axes are held at the
+best cell's values (named in the panel title). Cells where some seed diverged are marked with a red x; runs
+not computed yet (a partial sweep) are grey. The dashed line is the learning rate predicted from the initial
+sharpness: the lr at which the largest initial sharpness lambda_0 of the seeds meets the optimizer's
+stability threshold (gradient descent 2 / lambda_0, momentum (2 + 2 beta) / lambda_0; for every value of the
+second axis on a map).
+"""
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+
+PNG_SIZE = (960, 480)
+
+
+def _axis_is_log(form, values):
+    if isinstance(form, dict):
+        return "log" in form
+    v = np.asarray(values, dtype=float)
+    return bool(v.size > 2 and np.all(v > 0) and v.max() / v.min() >= 100)
+
+
+def map_data(result, label, metric="final_loss"):
+    """Arrays of one optimizer's map.
+
+    Returns a dict: x, y (values; y None for a single axis), xname, yname, xlog, ylog, fixed ({axis: value}
+    of the further axes), z (ny, nx) mean over seeds of ``metric`` (nan where a seed's run is missing; ny = 1
+    without y), seeds_z (S, ny, nx) every seed's value (nan where missing), diverged (ny, nx) bool (some seed
+    diverged), done (ny, nx) bool (every seed computed), predicted (ny,) the predicted learning rate per y
+    value (nan where unknown; all nan unless x is lr), n_done, n_runs.
+    """
+    from core.sweeps import summary_row
+    b = result.blocks[label]
+    spec_opt = result.spec.sweep.optimizers[result.labels.index(label)]
+    names = list(b.axes)
+    xname = "lr" if "lr" in names else names[0]
+    rest = [n for n in names if n != xname]
+    yname = rest[0] if rest else None
+    row = summary_row(b, result.spec.training.target_loss)
+    fixed = {}
+    index = []
+    for n in names:
+        if n in (xname, yname):
+            index.append(slice(None))
+        else:
+            v = row["at"].get(n, b.axes[n][0].item())
+            fixed[n] = v
+            index.append(int(np.flatnonzero(b.axes[n] == v)[0]))
+    sel = (slice(None),) + tuple(index)
+    kept = [n for n in names if n in (xname, yname)]               # the order of the remaining dimensions
+
+    def grid(a):                                                    # (S, ...) -> (S, ny, nx)
+        a = a[sel]
+        if yname is None:
+            return a[:, None, :]
+        return a if kept == [yname, xname] else np.swapaxes(a, 1, 2)
+    done = grid(b.done)
+    vals = np.where(done, grid(b.metrics[metric]).astype(float), np.nan)
+    all_done = done.all(axis=0)
+    z = np.where(all_done, vals.mean(axis=0) if vals.size else np.nan, np.nan)
+    diverged = np.any(done & (grid(b.diverged_at) >= 0), axis=0)
+    x = b.axes[xname]
+    predicted = np.full(z.shape[0], np.nan)
+    if xname == "lr":
+        thr, s0 = grid(b.threshold), grid(b.sharpness0)
+        for j in range(z.shape[0]):
+            ok = done[:, j, :]
+            c = (thr[:, j, :] * x[None, :])[ok & np.isfinite(thr[:, j, :])]
+            lam = s0[:, j, :][ok & np.isfinite(s0[:, j, :])]
+            if c.size and lam.size and lam.max() > 0:
+                predicted[j] = np.median(c) / lam.max()
+    return dict(x=x, y=b.axes[yname] if yname else None, xname=xname, yname=yname,
+                xlog=_axis_is_log(spec_opt.axes[xname], x),
+                ylog=_axis_is_log(spec_opt.axes[yname], b.axes[yname]) if yname else False,
+                fixed=fixed, z=z, seeds_z=vals, diverged=diverged, done=all_done, predicted=predicted,
+                n_done=b.n_done, n_runs=b.n_runs, metric=metric)
+
+
+def _edges(v, log):
+    v = np.asarray(v, dtype=float)
+    if v.size == 1:
+        return np.array([v[0] / 2, v[0] * 2]) if log and v[0] > 0 else np.array([v[0] - 0.5, v[0] + 0.5])
+    w = np.log(v) if log else v
+    mid = (w[1:] + w[:-1]) / 2
+    e = np.concatenate([[w[0] - (mid[0] - w[0])], mid, [w[-1] + (w[-1] - mid[-1])]])
+    return np.exp(e) if log else e
+
+
+def _fmt(v):
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def sweep_figure(result, labels=None, size=PNG_SIZE, dpi=100, title=None):
+    """A matplotlib Figure (Agg, not attached to pyplot): one panel per optimizer (see the module docstring)."""
+    from matplotlib.colors import LogNorm
+    from matplotlib.figure import Figure
+    labels = list(result.labels if labels is None else labels)
+    w, h = size
+    fig = Figure(figsize=(w / dpi, h / dpi), dpi=dpi)
+    axes = fig.subplots(1, len(labels), squeeze=False)[0]
+    steps = result.spec.training.steps
+    S = len(result.seeds)
+    for ax, label in zip(axes, labels):
+        d = map_data(result, label)
+        x, z = d["x"], d["z"]
+        sub = label + (" (" + ", ".join(f"{k}={_fmt(v)}" for k, v in d["fixed"].items()) + ")" if d["fixed"] else "")
+        if d["n_done"] < d["n_runs"]:
+            sub += f"\npartial: {d['n_done']:,} of {d['n_runs']:,} runs"
+        ax.set_title(sub, fontsize=9)
+        ax.set_xlabel(d["xname"])
+        if d["xlog"]:
+            ax.set_xscale("log")
+        finite = z[np.isfinite(z) & (z > 0)]
+        if d["y"] is not None:
+            y = d["y"]
+            vmin, vmax = (finite.min(), max(finite.max(), finite.min() * 1.01)) if finite.size else (1e-3, 1.0)
+            zm = np.ma.masked_invalid(np.where(z > 0, z, np.nan))
+            import matplotlib
+            cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#d0d0d0")     # runs not computed: grey
+            mesh = ax.pcolormesh(_edges(x, d["xlog"]), _edges(y, d["ylog"]), zm, norm=LogNorm(vmin, vmax),
+                                 cmap=cmap, shading="flat")
+            fig.colorbar(mesh, ax=ax, label=f"final loss (mean of {S} seed{'s' if S != 1 else ''})")
+            ax.set_ylabel(d["yname"])
+            if d["ylog"]:
+                ax.set_yscale("log")
+            jj, ii = np.nonzero(d["diverged"])
+            if ii.size:
+                ax.scatter(x[ii], y[jj], marker="x", s=14, c="red", linewidths=1.0, label="diverged")
+            ok = np.isfinite(d["predicted"])
+            if ok.any():
+                ax.plot(d["predicted"][ok], y[ok], "--", color="white", lw=1.5, label="predicted from $\\lambda_0$")
+            ax.set_xlim(_edges(x, d["xlog"])[[0, -1]])
+            ax.set_ylim(_edges(y, d["ylog"])[[0, -1]])
+        else:
+            sz = d["seeds_z"][:, 0, :]
+            for s in range(sz.shape[0]):
+                ax.plot(x, sz[s], color="0.6", lw=0.8)
+            ax.plot(x, z[0], color="C0", lw=2, label=f"mean of {S} seed{'s' if S != 1 else ''}")
+            ax.set_yscale("log")
+            ax.set_ylabel("final loss")
+            div = d["diverged"][0]
+            if div.any():
+                top = np.nanmax(sz) if np.isfinite(sz).any() else 1.0
+                ax.scatter(x[div], np.full(div.sum(), top), marker="x", s=18, c="red", label="diverged")
+            if np.isfinite(d["predicted"][0]):
+                ax.axvline(d["predicted"][0], ls="--", color="k", lw=1, label="predicted from $\\lambda_0$")
+        ax.legend(fontsize=7, loc="lower left", framealpha=0.7)
+    head = title if title is not None else result.spec.name
+    fig.suptitle(f"{head}\nfinal training loss after {steps:,} steps; x: some seed diverged;\ndashed: the lr "
+                 "at which the initial sharpness meets the stability threshold", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def write_sweep_png(result, path, size=PNG_SIZE, title=None, dpi=100):
+    """Write the sweep's PNG atomically (core.sweeps.atomic_write); return the path."""
+    from core.sweeps import atomic_write
+    fig = sweep_figure(result, size=size, dpi=dpi, title=title)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    FigureCanvasAgg(fig)
+    return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=dpi, metadata={"Software": None}))
+
+
+def is_sweep_input(src):
+    import core.sweeps
+    return os.fspath(src).lower().endswith(".npz") and core.sweeps.is_sweep_file(src)
+
+
+def export_sweep(a, t0=None):
+    """``python -m visualizer export SWEEP.npz --format png --out FILE [--size WxH] [--title TEXT]``: the still
+    of a sweep's map; other options do not apply. Returns visualizer.export.Summary; UsageError on bad input."""
+    import core
+    from core.cli import check_interrupted
+    from .export import EXPORT_CONSTRAINTS, SIZE_RULE, Summary, _parse_size
+    from .view import UsageError
+    t0 = time.perf_counter() if t0 is None else t0
+    fmt = (a.format or os.path.splitext(a.out)[1].lstrip(".")).lower()
+    if fmt != "png":
+        raise UsageError("--format", a.format or f"(from --out {a.out})", "a sweep file exports as png only")
+    w, h = _parse_size(a.size)
+    if not (EXPORT_CONSTRAINTS["--width"].allows(w) and EXPORT_CONSTRAINTS["--height"].allows(h)):
+        raise UsageError("--size", a.size, SIZE_RULE)
+    folder = os.path.dirname(os.path.abspath(a.out))
+    if not os.path.isdir(folder):
+        raise UsageError("--out", a.out, f"folder {folder!r} does not exist")
+    try:
+        result = core.load_sweep(a.spec)
+    except ValueError as e:
+        raise UsageError("SPEC", a.spec, str(e).split("': ", 1)[-1]) from None
+    write_sweep_png(result, a.out, size=(w, h), title=a.title)
+    check_interrupted()
+    return Summary(path=os.fspath(a.out), format="png", bytes=os.path.getsize(a.out), frames=1,
+                   seconds=time.perf_counter() - t0, size=(w, h))
