@@ -17,7 +17,15 @@ from .cli import check_interrupted
 
 
 def _umask():
-    mask = os.umask(0)
+    """The process's umask, read without changing it where /proc tells it (os.umask is not thread-safe)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
     os.umask(mask)
     return mask
 

@@ -18,7 +18,9 @@ import time
 
 from .cli import StageBar, Terminated
 from .engine import CONNECT_TIMEOUT, EngineError, SchedulerUnreachable, quiet_dask_logs
-from .sweeps import format_summary, load_sweep, sweep
+from .sweepresult import load_sweep
+from .sweeps import sweep
+from .sweepsummary import format_summary
 
 PREDICTED_NOTE = ("predicted: the lr at which the largest initial sharpness lambda0 of the seeds meets the "
                   "optimizer's threshold\n(gradient descent 2 / lambda0, momentum (2 + 2 beta) / lambda0); "

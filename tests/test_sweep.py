@@ -318,7 +318,7 @@ def test_summary_reads_the_map(reference):
     if m["diverges_from"] is not None:
         assert m["ratio"] == pytest.approx(m["diverges_from"] / m["predicted"])
         assert np.any(b.diverged_at[:, list(b.axes["lr"]).index(m["diverges_from"]), j] >= 0)
-    table = core.sweeps.format_summary(reference.summary())
+    table = core.sweepsummary.format_summary(reference.summary())
     assert table.splitlines()[0].split()[:4] == ["optimizer", "axis", "at", "best"]
 
 

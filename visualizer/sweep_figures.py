@@ -40,7 +40,7 @@ def map_data(result, label, metric="final_loss"):
     diverged), done (ny, nx) bool (every seed computed), predicted (ny,) the predicted learning rate per y
     value (nan where unknown; all nan unless x is lr), n_done, n_runs.
     """
-    from core.sweeps import summary_row
+    from core.sweepsummary import summary_row
     b = result.blocks[label]
     spec_opt = result.spec.sweep.optimizers[result.labels.index(label)]
     names = list(b.axes)
@@ -164,12 +164,15 @@ def sweep_figure(result, labels=None, size=PNG_SIZE, dpi=100, title=None):
 
 
 def write_sweep_png(result, path, size=PNG_SIZE, title=None, dpi=100):
-    """Write the sweep's PNG atomically (core.sweeps.atomic_write); return the path."""
-    from core.sweeps import atomic_write
+    """Write the sweep's PNG atomically (core.fileio.atomic_path); return the path."""
+    from core.fileio import atomic_path
     fig = sweep_figure(result, size=size, dpi=dpi, title=title)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     FigureCanvasAgg(fig)
-    return atomic_write(path, lambda f: fig.savefig(f, format="png", dpi=dpi, metadata={"Software": None}))
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            fig.savefig(f, format="png", dpi=dpi, metadata={"Software": None})
+    return path
 
 
 def is_sweep_input(src):
