@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from .csvdata import DataFiles, read_csv
-from .constraints import Choice, Int, Real
+from .constraints import Choice, Int, Real, within
 from .rng import rng_for
 
 ASSETS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "assets")
@@ -181,3 +181,12 @@ def load_dataset(name="wisconsin", seed=0, split=None, test_fraction=None, n_sam
         raise ValueError(f"data: the split leaves {len(tr)} training and {len(te)} test rows; need more data")
     Xtr, Xte, lo, hi = _minmax(X[tr], X[te])
     return Dataset(name, Xtr, y[tr], Xte, y[te], names, lo, hi)
+
+
+def spec_dataset(spec, files=None):
+    """The dataset of an ExperimentSpec (its ``data`` section and ``seed``); load_dataset names its own
+    arguments, so "path=..." becomes "data.path=..." in messages. files: as in load_dataset."""
+    d = spec.data
+    with within("data"):
+        return load_dataset(d.name, seed=spec.seed, split=d.split, test_fraction=d.test_fraction,
+                            n_samples=d.n_samples, noise=d.noise, path=d.path, target=d.target, files=files)

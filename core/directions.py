@@ -234,40 +234,45 @@ def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="f
 
     if method == "hessian":
         return _hessian_plane(net, center, data)
-
     if method == "random":
         d1 = random_direction(net, center, rng, normalize, ignore_bias)
         d2 = random_direction(net, center, rng, normalize, ignore_bias)
         return Plane(center, d1, d2, "random")
-
     if trajs is None:
         raise ValueError(f"trajectories=None: method {quote(method)} needs a list of trajectories")
-
     if method == "pca":
-        M = np.concatenate([p - center for p in trajs], axis=0)      # (sum frames, P)
-        label = "pca"
-        if center_mean:
-            M = M - M.mean(axis=0)
-            label = "pca-centered"
-        _, s, vt = np.linalg.svd(M, full_matrices=False)
-        tol = (s[0] if s.size else 0.0) * max(M.shape) * np.finfo(np.float64).eps
-        rank = int(np.sum(s > tol)) if s.size and s[0] > 0 else 0
-        if rank == 0:
-            raise ValueError(
-                f"method='pca': the trajectories never leave the center ({M.shape[0]} recorded point(s)), so "
-                "PCA needs at least 2 directions of movement and finds none. Train longer, record more "
-                "frames, or use method='random'")
-        total = float(np.sum(s ** 2))
-        ev = s[:2] ** 2 / total
-        d1 = _fix_sign(vt[0])
-        if rank == 1:
-            # every path moves along one line (e.g. a single step of SGD-like optimizers): keep that
-            # direction and complete the plane with a filter-normalized random one, orthogonal, unit norm
-            d2 = _orthogonal_random(net, center, rng, normalize, ignore_bias, d1, unit=True)
-            return Plane(center, d1, d2, label + "+random", explained_variance=np.array([ev[0], 0.0]))
-        return Plane(center, d1, _fix_sign(vt[1]), label, explained_variance=ev)
+        return _pca_plane(net, center, trajs, rng, normalize, ignore_bias, center_mean)
+    return _interpolation_plane(net, center, trajs, rng, normalize, ignore_bias)
 
-    # interpolation: from the center to the other end of the first run
+
+def _pca_plane(net, center, trajs, rng, normalize, ignore_bias, center_mean):
+    """The top two right singular vectors of the displacements from the center (see the module docstring)."""
+    M = np.concatenate([p - center for p in trajs], axis=0)      # (sum frames, P)
+    label = "pca"
+    if center_mean:
+        M = M - M.mean(axis=0)
+        label = "pca-centered"
+    _, s, vt = np.linalg.svd(M, full_matrices=False)             # s (r,), vt (r, P)
+    tol = (s[0] if s.size else 0.0) * max(M.shape) * np.finfo(np.float64).eps
+    rank = int(np.sum(s > tol)) if s.size and s[0] > 0 else 0
+    if rank == 0:
+        raise ValueError(
+            f"method='pca': the trajectories never leave the center ({M.shape[0]} recorded point(s)), so "
+            "PCA needs at least 2 directions of movement and finds none. Train longer, record more "
+            "frames, or use method='random'")
+    total = float(np.sum(s ** 2))
+    ev = s[:2] ** 2 / total
+    d1 = _fix_sign(vt[0])
+    if rank == 1:
+        # every path moves along one line (e.g. a single step of SGD-like optimizers): keep that
+        # direction and complete the plane with a filter-normalized random one, orthogonal, unit norm
+        d2 = _orthogonal_random(net, center, rng, normalize, ignore_bias, d1, unit=True)
+        return Plane(center, d1, d2, label + "+random", explained_variance=np.array([ev[0], 0.0]))
+    return Plane(center, d1, _fix_sign(vt[1]), label, explained_variance=ev)
+
+
+def _interpolation_plane(net, center, trajs, rng, normalize, ignore_bias):
+    """From the center to the other end of the first run, and an orthogonal random direction as long."""
     d1 = trajs[0][0] - center
     if not np.any(d1):
         d1 = trajs[0][-1] - center
@@ -281,7 +286,7 @@ def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="f
 def _hessian_plane(net, center, data):
     """The top two unit eigenvectors of the training loss's Hessian at the center (signs fixed), their
     eigenvalues kept: the two directions along which the loss curves up fastest there."""
-    from .curvature import hessian_eigs          # curvature imports this module
+    from .secondorder import hessian_eigs        # secondorder imports this module (via core.krylov)
     if data is None:
         raise ValueError("method='hessian': needs data=(X, y), the training data whose Hessian gives the plane")
     X, y = data

@@ -99,17 +99,30 @@ def _no_inf(name, v):
 
 def check_result(r):
     """Raise ValueError naming the array when ``r`` (an ExperimentResult) breaks an invariant of computed runs."""
+    P = _check_layers(r.spec, r.layer_sizes)
+    _check_runs(r, P)
+    _check_plane_and_data(r, P)
+    _check_surfaces(r)
+    if r.moving is not None:
+        _check_moving(r, r.moving)
+    return r
+
+
+def _check_layers(spec, sizes):
+    """The layer sizes against the spec's model; returns the number of weights P."""
     from .network import MLP
-    from .spec import MAX_GRID, MAX_MOVING_FRAMES, MAX_MOVING_GRID
-    spec = r.spec
-    sizes = r.layer_sizes
     if (not isinstance(sizes, list) or not 3 <= len(sizes) <= MAX_HIDDEN_LAYERS + 2
             or not all(isinstance(s, int) and not isinstance(s, bool) for s in sizes)):
         raise ValueError(f"layer_sizes={quote(sizes)}: expected a list of integers [inputs, hidden..., 1]")
     if sizes[1:-1] != list(spec.model.hidden) or sizes[-1] != 1 or not 1 <= sizes[0] <= MAX_INPUTS \
             or max(sizes[1:-1]) > MAX_UNITS:
         raise ValueError(f"layer_sizes={quote(sizes)}: does not match model.hidden={quote(spec.model.hidden)}")
-    P = MLP(sizes).n_params
+    return MLP(sizes).n_params
+
+
+def _check_runs(r, P):
+    """Every run's trajectory (frames (F, P), steps, per-frame values, curvature) and projected path."""
+    spec = r.spec
     if list(r.trajectories) != spec.labels() or list(r.paths) != spec.labels():
         raise ValueError(f"labels {quote(list(r.trajectories))}: expected the spec's {quote(spec.labels())}")
     for lab, t in r.trajectories.items():
@@ -136,38 +149,49 @@ def check_result(r):
             _arr(f"{w} path {k}", getattr(pr, k), (F,), finite=True)
         for k in ("residual", "loss", "steps") + (("surface_loss",) if pr.surface_loss is not None else ()):
             _arr(f"{w} path {k}", getattr(pr, k), (F,))
+
+
+def _check_plane_and_data(r, P):
+    """The plane's vectors (P,) and the training data (n, d), (n,) with labels 0 or 1."""
     for k in ("center", "d1", "d2"):
         _arr(f"plane {k}", getattr(r.plane, k), (P,), finite=True)
     if (r.X_train is None) != (r.y_train is None):
         raise ValueError("training data: X and y come together")
     if r.X_train is not None:
-        _arr("training data X", r.X_train, (None, sizes[0]), finite=True)
+        _arr("training data X", r.X_train, (None, r.layer_sizes[0]), finite=True)
         n = r.X_train.shape[0]
         if not 1 <= n <= MAX_SAMPLES:
             raise ValueError(f"training data has {n} rows: expected 1 to {MAX_SAMPLES}")
         _arr("training data y", r.y_train, (n,), finite=True)
         if not np.all((r.y_train == 0) | (r.y_train == 1)):
             raise ValueError("training data y: labels must be 0 or 1")
-    g = spec.grid
+
+
+def _check_surfaces(r):
+    """The grid axes (resolution points, increasing) and the surfaces (B, A) on them."""
+    from .spec import MAX_GRID
+    g = r.spec.grid
     _axis("alphas", r.alphas, MAX_GRID, g.resolution)
     _axis("betas", r.betas, MAX_GRID, g.resolution)
     _arr("surface", r.surface, (r.betas.size, r.alphas.size))
     _no_inf("surface", r.surface)
     if r.acc_surface is not None:
         _arr("acc_surface", r.acc_surface, (r.betas.size, r.alphas.size))
-    mv = r.moving
-    if mv is not None:
-        if mv.follow not in r.trajectories:
-            raise ValueError(f"moving landscape follows {quote(mv.follow)}: not a run of this result")
-        _arr("moving steps", mv.steps, ndim=1, kind="i")
-        M = mv.steps.size
-        if not 1 <= M <= MAX_MOVING_FRAMES:
-            raise ValueError(f"moving landscape has {M} frames: expected 1 to {MAX_MOVING_FRAMES}")
-        _axis("moving alphas", mv.alphas, MAX_MOVING_GRID)
-        _axis("moving betas", mv.betas, MAX_MOVING_GRID)
-        _arr("moving surfaces", mv.surfaces, (M, mv.betas.size, mv.alphas.size))
-        _no_inf("moving surfaces", mv.surfaces)
-        for lab in r.trajectories:
-            for k in ("alpha", "beta", "loss", "surface_loss"):
-                _arr(f"moving path of {quote(lab)} {k}", mv.paths[lab][k], (M,), finite=k in ("alpha", "beta"))
-    return r
+
+
+def _check_moving(r, mv):
+    """A moving landscape: M frames, surfaces (M, B, A) and every run's points (M,) on them."""
+    from .spec import MAX_MOVING_FRAMES, MAX_MOVING_GRID
+    if mv.follow not in r.trajectories:
+        raise ValueError(f"moving landscape follows {quote(mv.follow)}: not a run of this result")
+    _arr("moving steps", mv.steps, ndim=1, kind="i")
+    M = mv.steps.size
+    if not 1 <= M <= MAX_MOVING_FRAMES:
+        raise ValueError(f"moving landscape has {M} frames: expected 1 to {MAX_MOVING_FRAMES}")
+    _axis("moving alphas", mv.alphas, MAX_MOVING_GRID)
+    _axis("moving betas", mv.betas, MAX_MOVING_GRID)
+    _arr("moving surfaces", mv.surfaces, (M, mv.betas.size, mv.alphas.size))
+    _no_inf("moving surfaces", mv.surfaces)
+    for lab in r.trajectories:
+        for k in ("alpha", "beta", "loss", "surface_loss"):
+            _arr(f"moving path of {quote(lab)} {k}", mv.paths[lab][k], (M,), finite=k in ("alpha", "beta"))

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .curvature import hessian_eigs, hvp
 from .directions import Plane
-from .landscape import loss_at
+from .projection import loss_at
+from .secondorder import hessian_eigs, hvp
 
 N_POINTS = 121                 # points of a slice (t = 0 and t = 1 fall on grid points)
 VISIBLE = 0.5                  # a slice along an eigenvector spans t where 0.5 lambda t^2 reaches this share of L

@@ -8,7 +8,7 @@
 Caps (documented maximums, so no request can exhaust memory) are the ranges of CONSTRAINTS below,
 declared once; the CLI's help and the app's hints read them.
 Budgets that depend on the data and the model's size are checked by
-core.experiment.check_budget once the dataset is loaded.
+core.budget.check_budget once the dataset is loaded.
 """
 from __future__ import annotations
 

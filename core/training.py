@@ -120,49 +120,83 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
     """
     plan = check_plan(steps, record_every)
     BATCH_SIZE.check("batch_size", batch_size)
-    X, y = ds.X_train, ds.y_train
-    n = len(y)
-    full = batch_size is None or batch_size >= n
+    n = len(ds.y_train)
     rng = rng_for(seed, "batches")
-    has_test = len(ds.y_test) > 0
+    batches = None if batch_size is None or batch_size >= n else _batches(n, batch_size, rng)
+    frames = _Frames(net, ds, opt)
+    history, diverged = _descend(net, p0, ds, opt, steps, set(plan), batches, diverge_factor, frames, progress)
+    if progress is not None:
+        progress(steps)                                   # a diverged run counts as finished
+    return frames.trajectory(history, diverged, label, len(p0))
 
+
+class _Frames:
+    """The recorded frames of a run, one list entry a frame: weights, step, full-batch loss, train and test
+    accuracy, learning rate, and (adam, rmsprop) the preconditioner that step's update divides by."""
+
+    def __init__(self, net, ds, opt):
+        self.net, self.ds, self.opt = net, ds, opt
+        self.params, self.steps, self.loss, self.train_acc, self.test_acc, self.lr = [], [], [], [], [], []
+        self.precond = [] if getattr(opt, "preconditioned", False) else None
+        self.has_test = len(ds.y_test) > 0
+
+    def record(self, t, params, loss, grad, state):
+        net, ds, opt = self.net, self.ds, self.opt
+        self.params.append(params.copy()); self.steps.append(t); self.loss.append(loss)
+        if self.precond is not None:                      # what update(grad, state, t) divides by
+            self.precond.append(opt.preconditioner(grad, state, t))
+        self.train_acc.append(net.accuracy(params, ds.X_train, ds.y_train))
+        self.test_acc.append(net.accuracy(params, ds.X_test, ds.y_test) if self.has_test else np.nan)
+        self.lr.append(opt.schedule(t))
+
+    def trajectory(self, history, diverged, label, n_params):
+        opt = self.opt
+        return Trajectory(
+            params=np.array(self.params), steps=np.array(self.steps, dtype=np.int64), loss=np.array(self.loss),
+            train_acc=np.array(self.train_acc), test_acc=np.array(self.test_acc),
+            lr=np.array(self.lr, dtype=np.float64), diverged_at=diverged, loss_history=history,
+            label=label or opt.name, optimizer=opt.name, hparams=dict(opt.hparams),
+            precond=(np.array(self.precond).reshape(len(self.params), n_params) if self.precond is not None else None))
+
+
+def _batches(n, batch_size, rng):
+    """Row indices (batch_size,) of each step's mini-batch: consecutive slices of a permutation of
+    range(n), a new permutation each epoch (when the next batch would run past its end)."""
+    perm, pos = None, n
+    while True:
+        if pos + batch_size > n:                          # new epoch
+            perm, pos = rng.permutation(n), 0
+        yield perm[pos:pos + batch_size]
+        pos += batch_size
+
+
+def _descend(net, p0, ds, opt, steps, record_set, batches, diverge_factor, frames, progress):
+    """The update loop from p0, recording into ``frames`` at the steps of record_set; returns the loss at
+    every step (steps + 1,) (up to the divergence) and the step it diverged at, or None. batches: the
+    mini-batch generator, or None for full batch."""
+    X, y = ds.X_train, ds.y_train
     p = np.array(p0, dtype=np.float64, copy=True)
     state = opt.init(p)
-    frames, f_steps, f_loss, f_tr, f_te, f_lr = [], [], [], [], [], []
-    f_pc = [] if getattr(opt, "preconditioned", False) else None
     history = np.empty(steps + 1)
-    record_set = set(plan)
-    perm, pos = None, n
-    diverged = None
-    last_good = p.copy()
-    last_grad, last_state = None, state
-
-    def record(t, params, loss, grad, state):
-        frames.append(params.copy()); f_steps.append(t); f_loss.append(loss)
-        if f_pc is not None:                              # what update(grad, state, t) divides by
-            f_pc.append(opt.preconditioner(grad, state, t))
-        f_tr.append(net.accuracy(params, X, y))
-        f_te.append(net.accuracy(params, ds.X_test, ds.y_test) if has_test else np.nan)
-        f_lr.append(opt.schedule(t))
-
+    last_good, last_grad, last_state = p.copy(), None, state
     for t in range(steps + 1):
-        if full:
+        if batches is None:
             loss, grad = net.loss_and_grad(p, X, y)
             full_loss = loss
         else:
-            if pos + batch_size > n:                      # new epoch
-                perm, pos = rng.permutation(n), 0
-            b = perm[pos:pos + batch_size]; pos += batch_size
+            b = next(batches)
             loss, grad = net.loss_and_grad(p, X[b], y[b])
             full_loss = net.loss(p, X, y) if t in record_set else loss
         history[t] = loss
         if t == 0:
             diverge_loss = diverge_factor * max(float(loss), np.log(2.0)) if np.isfinite(loss) else -np.inf
         if not loss <= diverge_loss:                       # also catches nan and inf (next step after a bad grad)
-            diverged = t
-            break
+            # keep the recorded part; the last finite parameters before divergence end the path
+            if (not frames.steps or frames.steps[-1] != t - 1) and t - 1 >= 0:
+                frames.record(t - 1, last_good, net.loss(last_good, X, y), last_grad, last_state)
+            return history[:t + 1], t
         if t in record_set:
-            record(t, p, full_loss, grad, state)
+            frames.record(t, p, full_loss, grad, state)
         if progress is not None and t % 1000 == 0 and t:
             progress(t)
         if t == steps:
@@ -170,18 +204,4 @@ def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0
         last_good, last_grad, last_state = p, grad, state     # references: nothing is mutated in place
         delta, state = opt.update(grad, state, t)
         p = p + delta
-
-    if diverged is not None:
-        history = history[:diverged + 1]
-        # keep the recorded part; the last finite parameters before divergence end the path
-        if not f_steps or f_steps[-1] != diverged - 1:
-            if diverged - 1 >= 0:
-                record(diverged - 1, last_good, net.loss(last_good, X, y), last_grad, last_state)
-    if progress is not None:
-        progress(steps)                                   # a diverged run counts as finished
-    return Trajectory(
-        params=np.array(frames), steps=np.array(f_steps, dtype=np.int64), loss=np.array(f_loss),
-        train_acc=np.array(f_tr), test_acc=np.array(f_te), lr=np.array(f_lr, dtype=np.float64),
-        diverged_at=diverged, loss_history=history, label=label or opt.name,
-        optimizer=opt.name, hparams=dict(opt.hparams),
-        precond=(np.array(f_pc).reshape(len(frames), p.shape[0]) if f_pc is not None else None))
+    return history, None

@@ -4,6 +4,7 @@ import pytest
 
 import core
 from core import curvature as cv
+from core import secondorder
 from core.optimizers import make, stability_threshold
 
 
@@ -95,7 +96,7 @@ def test_hvp_in_blocks_of_vectors_is_the_same(monkeypatch):
     V = np.random.default_rng(1).standard_normal((net.n_params, 12))
     whole = cv.hvp(net, p, X, y, V)
     H = cv.hessian(net, p, X, y)
-    monkeypatch.setattr(cv, "_CHUNK_BYTES", 1)                 # one vector a block
+    monkeypatch.setattr(secondorder, "_CHUNK_BYTES", 1)        # one vector a block
     np.testing.assert_allclose(cv.hvp(net, p, X, y, V), whole, rtol=0, atol=1e-14 * np.abs(whole).max())
     np.testing.assert_allclose(cv.hessian(net, p, X, y), H, rtol=0, atol=1e-14 * np.abs(H).max())
 
@@ -104,10 +105,10 @@ def test_closed_form_equals_hvp_over_identity_on_real_data():
     ds = core.load_dataset("wisconsin", seed=0)
     net = core.MLP([9, 15, 1])
     p = net.init(0) + 0.1 * np.random.default_rng(0).standard_normal(net.n_params)
-    Hc = cv._hessian_one_hidden(net, np.stack([p, 2 * p]), ds.X_train, ds.y_train)   # a stack of 2
-    Xu, yu, cnt = cv._unique_rows(ds.X_train, ds.y_train)      # duplicate rows merged, weighted
+    Hc = secondorder.hessian_one_hidden(net, np.stack([p, 2 * p]), ds.X_train, ds.y_train)   # a stack of 2
+    Xu, yu, cnt = secondorder.unique_rows(ds.X_train, ds.y_train)   # duplicate rows merged, weighted
     assert len(Xu) < len(ds.X_train) and cnt.sum() == len(ds.X_train)
-    Hu = cv._hessian_one_hidden(net, np.stack([p, 2 * p]), Xu, yu, cnt)
+    Hu = secondorder.hessian_one_hidden(net, np.stack([p, 2 * p]), Xu, yu, cnt)
     for i, q in enumerate((p, 2 * p)):
         Hid = cv.hvp(net, q, ds.X_train, ds.y_train, np.eye(net.n_params))
         assert np.abs(Hc[i] - Hid).max() <= 1e-12 * np.abs(Hid).max()

@@ -220,6 +220,36 @@ def test_moving_surfaces():
     np.testing.assert_allclose([a[0], b[0], res[0]], [0, 0, 0], atol=1e-12)
 
 
+
+def test_moving_surfaces_place_points_on_each_frames_plane():
+    net = MLP([4, 6, 1])
+    X, y = _data()
+    base = _plane(net, ignore_bias=True)
+    rng = np.random.default_rng(2)
+    frames = base.center + 0.2 * rng.standard_normal((3, net.n_params))
+    points = frames[:, None, :] + 0.1 * rng.standard_normal((3, 2, net.n_params))     # 2 points a frame
+    alphas, betas = np.linspace(-1, 1, 4), np.linspace(-0.5, 0.5, 3)
+    Zs, on = moving_surfaces(net, X, y, frames, base, alphas, betas, points=points)
+    np.testing.assert_array_equal(Zs, moving_surfaces(net, X, y, frames, base, alphas, betas))
+    assert on.alpha.shape == on.beta.shape == on.surface_loss.shape == (3, 2)
+    for f in range(3):
+        pl = moving_plane(net, frames[f], base)
+        a, b, _ = project_points(points[f], pl)
+        np.testing.assert_array_equal([on.alpha[f], on.beta[f]], [a, b])
+        for k in range(2):
+            assert on.surface_loss[f, k] == pytest.approx(net.loss(pl.point(a[k], b[k]), X, y), abs=1e-12)
+    with pytest.raises(ValueError, match=r"points have shape \(3, 2\): expected \(3, points a frame, "):
+        moving_surfaces(net, X, y, frames, base, alphas, betas, points=points[:, 0, :2])
+
+
+def test_moving_plane_keeps_the_base_directions_where_renormalizing_leaves_zero():
+    net = MLP([4, 6, 1])
+    base = _plane(net)
+    pl = moving_plane(net, np.zeros(net.n_params), base)          # filter norm of all-zero weights: zero
+    assert pl.method == "moving" and not np.any(pl.center)
+    np.testing.assert_array_equal(pl.d1, base.d1)
+    np.testing.assert_array_equal(pl.d2, base.d2)
+
 class _Stop(Exception):
     pass
 
