@@ -15,6 +15,7 @@ import numpy as np
 
 from . import optimizers as _opt
 from .data import spec_dataset
+from .errors import quote
 from .network import MLP
 from .secondorder import MAX_DENSE_PARAMS
 from .spec import ExperimentSpec
@@ -26,6 +27,7 @@ MAX_WORK = 2e11                    # steps x optimizers x training rows x weight
 MAX_SURFACE_WORK = 1e11            # deeper nets: grid points x training rows x weights (~ 15-40 s here)
 MAX_CURVATURE_WORK = 2e11          # curvature: frames x (dense: rows x weights^2 + weights^3; lanczos: 8 x
                                    # max_iter x rows x weights), about a minute here
+AUTO_CURVATURE_WORK = 3e9          # curvature.stride null ("auto"): the stride keeps curvature to about a second
 # estimate_work's coefficients (benchmarks/bench_work.py measures them against real runs):
 WORK_UNITS_PER_SECOND = 3e9        # work units one worker process does in about a second here
 _STEP_UNITS = 1.5e5                # fixed cost of one training step (~50 us of Python and NumPy calls)
@@ -87,15 +89,30 @@ def _check_surfaces(spec, n_params, n_train):
             "layer; use a smaller grid.resolution (or moving_resolution / moving_frames), or a smaller model.hidden")
 
 
-def _curvature_work(spec, n_params, n_train):
+def _curvature_work(spec, n_params, n_train, stride=None):
     """(frames whose curvature is computed, work units a frame): dense Hessians and eigenvalues, or Lanczos."""
     c = spec.curvature
+    stride = curvature_stride(spec, n_params, n_train) if stride is None else stride
     frames = len(record_plan(spec.training.steps, spec.training.record_every))
-    computed = (-(-frames // c.stride) + 1) * len(spec.optimizers)
+    computed = (-(-frames // stride) + 1) * len(spec.optimizers)
     if c.method == "lanczos" or n_params > MAX_DENSE_PARAMS:
         return computed, 8.0 * c.max_iter * n_train * n_params
     # dense: the stacked Hessians (BLAS) and their eigenvalues (fitted to 166 to 3,301 weights here)
     return computed, 0.15 * n_train * n_params ** 2 + 0.25 * float(n_params) ** 3
+
+
+def curvature_stride(spec, n_params, n_train):
+    """The stride the curvature is computed with: spec.curvature.stride, or (None, "auto") 1 when every frame
+    fits AUTO_CURVATURE_WORK (about a second here; the four_optimizers preset does), else the smallest stride
+    that fits it."""
+    c = spec.curvature
+    if c.stride is not None:
+        return c.stride
+    computed, per = _curvature_work(spec, n_params, n_train, stride=1)
+    runs = len(spec.optimizers)
+    frames_fit = max(1.0, AUTO_CURVATURE_WORK / per / runs - 1)      # frames a run may compute (the last is extra)
+    frames = len(record_plan(spec.training.steps, spec.training.record_every))
+    return max(1, int(np.ceil(frames / frames_fit)))
 
 
 def _check_curvature_budget(spec, n_params, n_train):
@@ -110,9 +127,10 @@ def _check_curvature_budget(spec, n_params, n_train):
     computed, per = _curvature_work(spec, n_params, n_train)
     work = computed * per
     if work > MAX_CURVATURE_WORK:
-        fix = max(c.stride + 1, int(np.ceil(c.stride * work / MAX_CURVATURE_WORK)))
+        stride = curvature_stride(spec, n_params, n_train)
+        fix = max(stride + 1, int(np.ceil(stride * work / MAX_CURVATURE_WORK)))
         raise ValueError(
-            f"curvature.stride={c.stride}: about {computed:,} frames x {per:.2g} = {work:.2g}, over the cap of "
+            f"curvature.stride={quote(c.stride)}: about {computed:,} frames x {per:.2g} = {work:.2g}, over the cap of "
             f"{MAX_CURVATURE_WORK:.0g} for curvature; use curvature.stride >= {fix:,}, a smaller model.hidden "
             "or curvature.enabled false")
 

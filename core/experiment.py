@@ -26,7 +26,7 @@ import time
 import numpy as np
 
 from . import optimizers as _opt
-from .budget import WORK_UNITS_PER_SECOND, check_budget, estimate_work
+from .budget import WORK_UNITS_PER_SECOND, check_budget, curvature_stride, estimate_work
 from .data import spec_dataset
 from .directions import make_plane
 from .moving import moving_surfaces
@@ -67,7 +67,8 @@ def run_experiment(spec, progress=None, files=None):
     check_budget(spec, net.n_params, len(ds.y_train))
     trajs = _train_all(spec, net, ds, progress)
     if spec.curvature.enabled:
-        _curvature_all(spec.curvature, net, ds, trajs, progress)
+        stride = curvature_stride(spec, net.n_params, len(ds.y_train))
+        _curvature_all(spec.curvature, stride, net, ds, trajs, progress)
     t_train = time.perf_counter() - t0
     result = _landscape(spec, net, ds, trajs, progress)
     result.info.update(seconds_train=round(t_train, 3), seconds_total=round(time.perf_counter() - t0, 3))
@@ -87,14 +88,14 @@ def _train_all(spec, net, ds, progress):
     return trajs
 
 
-def _curvature_all(c, net, ds, trajs, progress):
-    """Sharpness, bottom eigenvalue and stability threshold at the recorded frames of every run (on the full
-    training set, also for mini-batch runs); the preconditioners are dropped once used."""
+def _curvature_all(c, stride, net, ds, trajs, progress):
+    """Sharpness, bottom eigenvalue and stability threshold at every ``stride``-th recorded frame of every run
+    (on the full training set, also for mini-batch runs); the preconditioners are dropped once used."""
     for i, tr in enumerate(trajs.values()):
         if progress:
             progress("curvature", i, len(trajs))
         cv = trajectory_curvature(net, ds.X_train, ds.y_train, tr.params, tr.lr, tr.optimizer, tr.hparams,
-                                  tr.precond, stride=c.stride, method=c.method, tol=c.tol, max_iter=c.max_iter,
+                                  tr.precond, stride=stride, method=c.method, tol=c.tol, max_iter=c.max_iter,
                                   seed=0)
         tr.sharpness, tr.min_eig, tr.threshold, tr.precond = cv.sharpness, cv.min_eig, cv.threshold, None
     if progress:

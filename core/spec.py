@@ -64,7 +64,7 @@ CONSTRAINTS = {
     "grid.moving_frames": Int(2, MAX_MOVING_FRAMES),
     "grid.moving_resolution": Int(3, MAX_MOVING_GRID),
     "curvature.enabled": Bool(),
-    "curvature.stride": Int(1, MAX_FRAMES),
+    "curvature.stride": Optional(Int(1, MAX_FRAMES), "auto"),
     "curvature.method": Choice(CURVATURE_METHODS),
     "curvature.tol": Real(1e-14, 1e-2),
     "curvature.max_iter": Int(2, 5000),
@@ -146,7 +146,8 @@ class GridSpec:
 @dataclass
 class CurvatureSpec:
     enabled: bool = False          # sharpness, bottom eigenvalue and stability threshold at every recorded frame
-    stride: int = 1                # compute every stride-th recorded frame (and always the last); big nets: raise it
+    stride: int | None = None      # every stride-th recorded frame (and always the last); None: every frame when
+                                   # that takes about a second, else the smallest stride that does (core/budget.py)
     method: str = "auto"           # auto (dense eigenvalues up to the dense cap) | dense | lanczos (needed above the cap)
     tol: float = 1e-10             # lanczos: relative residual at which an eigenvalue counts as converged
     max_iter: int = 300            # lanczos: iteration cap per eigenvalue

@@ -49,7 +49,7 @@ import numpy as np
 from .constraints import Int
 from .curvature import trajectory_curvature
 from .engine import CONNECT_TIMEOUT, Engine, check_engine_args
-from .experiment import _dataset
+from .data import spec_dataset
 from .network import MLP
 from .optimizers import hparams_for, is_preconditioned, make, stability_threshold
 from .spec import ExperimentSpec
@@ -167,7 +167,7 @@ def sweep(spec, scheduler=None, workers=None, progress=None, *, chunk_size=None,
     if chunk_size is not None:
         CHUNK_SIZE.check("chunk_size", chunk_size)
     t0 = time.perf_counter()
-    ds = _dataset(spec, files)
+    ds = spec_dataset(spec, files)
     net = MLP([ds.n_features] + list(spec.model.hidden) + [1])
     check_sweep_budget(spec, net.n_params, len(ds.y_train))
     result = _resumed(spec, net, resume)

@@ -266,7 +266,8 @@ def test_four_optimizers_tells_the_stability_story():
     ({"curvature": {"enabled": True, "method": "dense"}, "model": {"hidden": [300, 12]}},
      r"curvature.method='dense': the network has 6,625 weights, over the dense Hessian's cap of 4,000; use "
      r"curvature.method \"lanczos\" or \"auto\""),
-    ({"curvature": {"enabled": True}, "model": {"hidden": [300, 12]}, "training": {"steps": 3000, "record_every": 4}},
+    ({"curvature": {"enabled": True, "stride": 1}, "model": {"hidden": [300, 12]},
+      "training": {"steps": 3000, "record_every": 4}},
      r"curvature.stride=1: about 3,008 frames x .* over the cap of 2e\+11 for curvature; use curvature.stride >= "),
 ])
 def test_bad_curvature_settings_are_named(change, match):
@@ -306,3 +307,18 @@ def test_hessian_plane_spans_a_visible_quadratic_change():
     assert abs(r.plane.d1 @ vecs[:, 0]) == pytest.approx(1.0, abs=1e-8) and r.plane.method == "hessian"
     loss0 = net.loss(r.plane.center, r.X_train, r.y_train)
     assert 0.5 * vals[0] * r.alphas[-1] ** 2 == pytest.approx(0.5 * loss0, rel=1e-9)
+
+
+def test_an_auto_stride_keeps_curvature_affordable():
+    from core.budget import AUTO_CURVATURE_WORK, _curvature_work, curvature_stride
+    d = small_spec().to_dict()
+    assert d["curvature"]["stride"] is None                                   # the presets' default: auto
+    small = ExperimentSpec.from_dict(d)
+    assert curvature_stride(small, 166, 500) == 1                             # every frame when it is cheap
+    d["model"]["hidden"] = [100]
+    d["training"].update(steps=9990, record_every=10)
+    big = ExperimentSpec.from_dict(d)
+    s = curvature_stride(big, 1101, 500)
+    computed, per = _curvature_work(big, 1101, 500, s)
+    assert s > 1 and computed * per <= AUTO_CURVATURE_WORK * 1.01
+    assert _curvature_work(big, 1101, 500, s - 1)[0] * per > AUTO_CURVATURE_WORK     # the smallest that fits

@@ -248,6 +248,7 @@ def test_when_curvature_dominates_the_message_names_its_stride():
     d = small_spec_dict()
     d["model"]["hidden"] = [60]
     d["training"].update(steps=2000, record_every=10)
+    d["curvature"]["stride"] = 1
     spec = core.ExperimentSpec.from_dict(d)
     est = estimate_work(spec)
     assert est["curvature"] > est["train"] + est["surface"] + est["other"]

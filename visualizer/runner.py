@@ -48,6 +48,7 @@ import threading
 
 import core
 from core.csvdata import DataFiles
+from core.budget import curvature_stride
 from core.experiment import WORK_UNITS_PER_SECOND, check_budget, estimate_work
 
 from .controls import DEFAULT_SCALE
@@ -104,7 +105,8 @@ def admit(spec, max_work=None, files=None):
             parts.append(("grid", "moving_frames", 2, g.moving_frames - 1, True))
     elif biggest == "curvature":
         frames = len(core.training.record_plan(t.steps, t.record_every))
-        parts = [("curvature", "stride", spec.curvature.stride + 1, max(frames, spec.curvature.stride + 1), False)]
+        now = curvature_stride(spec, n_params, n_train)
+        parts = [("curvature", "stride", now + 1, max(frames, now + 1), False)]
     else:                                       # the PCA of many recorded frames of a big model
         parts = [("training", "record_every", t.record_every + 1, max(t.steps, t.record_every + 1), False)]
     fixes = []
