@@ -175,11 +175,12 @@ def test_render_recomputes_an_evicted_result(small):
 def test_markers_patch(small, cache):
     d, values, base = small
     store = cb.main("controls", None, None, None, values, base, cache)["store"]
-    cp, kp = cb.markers(100, store, "linear", 100, 1, cache)
-    assert isinstance(cp, Patch) and isinstance(kp, Patch)
-    ops = kp.to_plotly_json()["operations"]
-    assert any(op["location"] == ["layout", "shapes", 0, "x0"] and op["params"]["value"] == 100 for op in ops)
-    assert cb.markers(100, store, "linear", 5, 1, cache) == (no_update, no_update)
+    cp, kp, sp = cb.markers(100, store, "linear", 100, 1, cache)
+    assert isinstance(cp, Patch) and isinstance(kp, Patch) and isinstance(sp, Patch)
+    for p in (kp, sp):                                         # the curves' and the sharpness panel's step lines
+        ops = p.to_plotly_json()["operations"]
+        assert any(op["location"] == ["layout", "shapes", 0, "x0"] and op["params"]["value"] == 100 for op in ops)
+    assert cb.markers(100, store, "linear", 5, 1, cache) == (no_update, no_update, no_update)
 
 
 def test_downloads(small, cache):

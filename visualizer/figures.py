@@ -5,8 +5,10 @@ Shared by the Dash app and the exporters; no Dash imports here.
     fig = animated_landscape(result, ViewOptions())        # 3D surface + trail and ball per optimizer, with frames
     fig = contour_figure(result, ViewOptions(), step=500)    # the same plane from above, markers at ``step``
     fig = curves_figure(result, ViewOptions(), step=500)     # loss and accuracies against step
+    fig = sharpness_figure(result, ViewOptions(), step=500)  # sharpness and threshold (visualizer.curvature_figures)
+    fig = slices_figure(result, ViewOptions(), step=500, label="SGD")   # 1-D slices with quadratic models
     rows = summary_records(result)                          # the comparison table
-    patch = marker_patch(result, ViewOptions(), step=500)    # what moves the contour / curves markers to a step
+    patch = marker_patch(result, ViewOptions(), step=500)    # what moves the contour / curves / sharpness markers
 
 Trace layout of ``animated_landscape`` (frames rely on it):
   0            the surface
@@ -16,7 +18,7 @@ Frames update only the path traces (``traces=[1, ..., 2n]``); in moving mode
 (``view.moving`` and the result has a moving landscape) they replace the surface too.
 Trace layout of ``contour_figure``: 0 contour; 1 + k trail; 1 + n + k marker of the k-th optimizer.
 ``curves_figure``: shapes 0 and 1 are the step lines. ``marker_patch`` is the only other code that
-knows these indices.
+knows these indices (the sharpness figure's own: visualizer.curvature_figures).
 
 Heights, steps and surfaces come from the frame model (visualizer.frames.build_frames), which
 the matplotlib exporter draws too: a ball sits where that module's one rule puts it, and the hover
@@ -31,7 +33,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import frames as _frames
+from . import panel_data as _panels
 from . import view as _view
+from .curvature_figures import min_eig_patch, sharpness_figure, sharpness_patch, slices_figure  # noqa: F401
 from .view import ViewOptions
 
 COLORSCALE = "Viridis"
@@ -70,6 +74,9 @@ def _plane_text(result):
     if pl.explained_variance is not None:
         ev = np.asarray(pl.explained_variance) * 100
         txt += f" (PCA explains {ev[0]:.0f}% + {ev[1]:.0f}% of the path variance)"
+    lam = getattr(pl, "eigenvalues", None)
+    if lam is not None:
+        txt += f" (top two Hessian eigenvectors at the centre, λ₁ = {lam[0]:.3g}, λ₂ = {lam[1]:.3g})"
     return txt
 
 
@@ -237,27 +244,14 @@ def marker_positions(result, view, step=None):
 
 
 def curves_figure(result, view: ViewOptions | None = None, step=None, height=360):
-    """Loss (log axis) and train/test accuracy against step; a vertical line at ``step`` in both panels."""
+    """Loss (log axis) and train/test accuracy against step; a vertical line at ``step`` in both panels.
+    Draws visualizer.panel_data.curves_data (as the exporter's curves panel does)."""
     view = (view or ViewOptions()).validate()
-    labels = _labels(result, view)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss (log axis)", "accuracy (train —, test ┄)"),
                         horizontal_spacing=0.12)
     fig.update_annotations(font=dict(size=13))
-    for lab in labels:
-        t = result.trajectories[lab]
-        c = _view.color_of(result, lab)
-        steps = _f32(t.steps)
-        fig.add_trace(go.Scatter(x=steps, y=_f32(t.loss), mode="lines", name=lab, legendgroup=lab,
-                                 line=dict(color=c, width=2),
-                                 hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>loss %{{y:.4g}}<extra></extra>"), 1, 1)
-        fig.add_trace(go.Scatter(x=steps, y=_f32(t.train_acc), mode="lines", name=lab, legendgroup=lab,
-                                 showlegend=False, line=dict(color=c, width=2),
-                                 hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>train acc %{{y:.3f}}<extra></extra>"), 1, 2)
-        fig.add_trace(go.Scatter(x=steps, y=_f32(t.test_acc), mode="lines", name=lab, legendgroup=lab,
-                                 showlegend=False, line=dict(color=c, width=1.5, dash="dot"),
-                                 hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>test acc %{{y:.3f}}<extra></extra>"), 1, 2)
-        if t.diverged_at is not None:
-            fig.add_vline(x=t.diverged_at, line=dict(color=c, dash="dash", width=1), row=1, col=1)
+    for c in _panels.curves_data(result, view.optimizers):
+        _add_curves(fig, c)
     target = result.spec.training.target_loss
     fig.add_hline(y=target, line=dict(color="#888", dash="dot", width=1), row=1, col=1,
                   annotation_text=f"target {target:g}", annotation_position="bottom left")
@@ -273,6 +267,25 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     return fig
 
 
+def loss_trace(c, legend=True):
+    """One run's training loss against step (a trace dict; the curves figure and the HTML export's panel)."""
+    return dict(type="scatter", x=_f32(c.steps), y=_f32(c.loss), mode="lines", name=c.label, legendgroup=c.label,
+                showlegend=legend, line=dict(color=c.color, width=2),
+                hovertemplate=f"{c.label}<br>step %{{x:.0f}}<br>loss %{{y:.4g}}<extra></extra>")
+
+
+def _add_curves(fig, c):
+    lab, steps = c.label, _f32(c.steps)
+    fig.add_trace(loss_trace(c), 1, 1)
+    for y, name, width, dash in ((c.train_acc, "train", 2, None), (c.test_acc, "test", 1.5, "dot")):
+        fig.add_trace(go.Scatter(x=steps, y=_f32(y), mode="lines", name=lab, legendgroup=lab, showlegend=False,
+                                 line=dict(color=c.color, width=width, dash=dash),
+                                 hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>{name} acc %{{y:.3f}}<extra></extra>"),
+                      1, 2)
+    if c.diverged_at is not None:
+        fig.add_vline(x=c.diverged_at, line=dict(color=c.color, dash="dash", width=1), row=1, col=1)
+
+
 _STEP_SHAPES = (0, 1)          # curves_figure: the step line of each panel
 
 
@@ -283,8 +296,9 @@ def _contour_marker(n, k):
 
 def marker_patch(result, view, step=None):
     """What moves the current-step markers to ``step``, as plain updates (no Dash here):
-    ``{"contour": {path: value}, "curves": {path: value}}`` where a path is a tuple of keys into the
-    figure's JSON, e.g. ``("data", 5, "x")``. callbacks.markers turns each dict into a Dash Patch."""
+    ``{"contour": {path: value}, "curves": {path: value}, "sharpness": {path: value}}`` where a path is a
+    tuple of keys into the figure's JSON, e.g. ``("data", 5, "x")`` ({} for the sharpness of a run without
+    curvature). callbacks.markers turns each dict into a Dash Patch."""
     pos = marker_positions(result, view, step)
     n = len(pos)
     contour = {}
@@ -293,7 +307,7 @@ def marker_patch(result, view, step=None):
         contour[("data", _contour_marker(n, k), "y")] = [b]
     s = current_step(result, view, step)
     curves = {("layout", "shapes", j, x): s for j in _STEP_SHAPES for x in ("x0", "x1")}
-    return {"contour": contour, "curves": curves}
+    return {"contour": contour, "curves": curves, "sharpness": sharpness_patch(result, view, s)}
 
 
 def current_step(result, view, step=None):
@@ -312,6 +326,9 @@ SUMMARY_COLUMNS = [
     ("label", "optimizer"), ("final_loss", "final train loss"), ("train_acc", "train acc"),
     ("test_acc", "test acc"), ("steps_to_target", "first step < target"), ("diverged_at", "diverged at"),
     ("path_length", "path length"), ("capture", "plane captures (1 − residual)"),
+    # with curvature (core/__main__.py CURVATURE_COLUMNS); Adam / RMSProp: of the preconditioned Hessian
+    ("peak_sharpness", "peak sharpness"), ("sharpness_ratio", "final sharpness / threshold"),
+    ("above_threshold", "frames ≥ threshold"),
 ]
 
 
