@@ -310,7 +310,7 @@ def test_argparse_errors_exit_2(files, tmp_path):
 def test_failure_while_writing_leaves_no_file(files, tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(E, "write_gif", boom)
+    monkeypatch.setattr(E.gif, "write_gif", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         E.export(files["result"], E.ExportOptions(out=str(tmp_path / "x.gif"), frames=3, size=(200, 160),
                                                   progress=False))

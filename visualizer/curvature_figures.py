@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from . import panel_data as P
 from . import slice_data as S
@@ -95,9 +96,6 @@ def min_eig_patch(result, view, show):
 
 
 # ------------------------------------------------------------------ slices
-SLICE_TITLES = ("(a) top Hessian eigenvector", "(b) gradient step −lr·g", "(c) initial → final weights")
-
-
 def _line(s, color, name, group, legend=False):
     """A slice's exact loss (solid) and its quadratic model (dashed), as two trace dicts."""
     x = _f32(s.ts)
@@ -131,20 +129,6 @@ def slice_traces(panel):
     return a, b, cc
 
 
-def slice_titles(panel):
-    st = panel.steps
-    return (f"{SLICE_TITLES[0]}: λ₁ = {st.eigen.curvature:.3g}",
-            f"{SLICE_TITLES[1]}, lr {st.lr:.3g} (t = 1: the step)",
-            f"{SLICE_TITLES[2]} of each run")
-
-
-def slice_ranges(panel):
-    """x and y ranges of the three slices (the y range holds the exact losses; a quadratic may leave it)."""
-    st = panel.steps
-    groups = ([st.eigen], [st.gradient], [l.slice for l in panel.lines])
-    return [((float(g[0].ts[0]), float(g[0].ts[-1])), S.loss_limits(g)) for g in groups]
-
-
 def grid_axes(n, spacing=0.07, titles=(), y=(0.0, 1.0), first=1, title_size=12):
     """Layout entries of n side-by-side xy subplots numbered from ``first`` (as plotly's make_subplots, without
     its per-property validation): ``{"xaxis2": ..., "yaxis2": ..., "annotations": [titles]}``."""
@@ -171,9 +155,9 @@ def slices_figure(result, view: ViewOptions | None = None, step=None, label=None
     labels = P._labels(result, view.optimizers)
     label = label if label is not None else labels[0]
     panel = panel if panel is not None else S.slice_panel(result, label, step, labels)
-    layout = grid_axes(3, titles=slice_titles(panel))
+    layout = grid_axes(3, titles=S.titles(panel))
     data = []
-    for col, (traces, (xr, yr)) in enumerate(zip(slice_traces(panel), slice_ranges(panel)), start=1):
+    for col, (traces, (xr, yr)) in enumerate(zip(slice_traces(panel), S.ranges(panel)), start=1):
         sx = "" if col == 1 else str(col)
         data += [dict(t, xaxis=f"x{sx}", yaxis=f"y{sx}") for t in traces]
         layout[f"xaxis{sx}"].update(range=list(xr), title=dict(text="t"))
@@ -183,6 +167,6 @@ def slices_figure(result, view: ViewOptions | None = None, step=None, label=None
         title=dict(text=f"1-D slices at step {panel.steps.step} of {panel.label}: loss (solid), quadratic model "
                         "from the exact gradient and Hessian (dashed)", font=dict(size=14), x=0, xref="paper",
                    xanchor="left", y=1, yref="paper", yanchor="bottom", pad=dict(b=26)),
-        height=height, margin=dict(l=60, r=14, t=84, b=40), template="plotly_white", uirevision="slices",
+        height=height, margin=dict(l=60, r=14, t=84, b=40), template=pio.templates["plotly_white"], uirevision="slices",
         legend=dict(orientation="h", y=-0.2), hovermode="closest")
     return go.Figure(data=data, layout=layout, _validate=False)

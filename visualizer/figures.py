@@ -114,7 +114,7 @@ def _surface(alphas, betas, H, raw, label, zrange):
                       name="surface", showlegend=False)
 
 
-def _player(steps, active):
+def player(steps, active):
     """Play / pause buttons and a step slider, built into the figure (so an HTML export animates too)."""
     names = [str(int(s)) for s in steps]
     play = dict(label="▶ Play", method="animate",
@@ -144,19 +144,28 @@ def animated_landscape(result, view: ViewOptions | None = None, step=None, heigh
     """
     view = (view or ViewOptions()).validate()
     fm = _frames.build_frames(result, view)
-    cds = {lab: np.stack([p.steps.astype(np.float64), p.surface_loss, p.loss], axis=1) for lab, p in fm.paths.items()}
+    cds = path_customdata(fm)
     k0 = len(fm.steps) - 1 if step is None else _view.frame_index(fm.steps, step)
-    # frames update only the path traces; in moving mode they replace the surface too
-    ids = ([0] if fm.moving else []) + list(range(1, 1 + 2 * len(fm.paths)))
-    frames = [dict(name=str(int(s)), data=_frame_data(fm, cds, k, full=False), traces=ids)
+    ids = landscape_frame_traces(fm)
+    frames = [dict(name=str(int(s)), data=landscape_traces(fm, cds, k, full=False), traces=ids)
               for k, s in enumerate(fm.steps)]
     layout = _landscape_layout(result, fm, k0, height, title)
     # Traces and frames are plain dicts (tests check they validate); skipping plotly's per-property
     # validation of ~800 frame traces makes this about 30x faster.
-    return go.Figure(data=_frame_data(fm, cds, k0, full=True), layout=layout, frames=frames, _validate=False)
+    return go.Figure(data=landscape_traces(fm, cds, k0, full=True), layout=layout, frames=frames, _validate=False)
 
 
-def _frame_data(fm, cds, k, full):
+def path_customdata(fm):
+    """label -> (N, 3) hover data of every point: step, surface loss at (α, β), true loss."""
+    return {lab: np.stack([p.steps.astype(np.float64), p.surface_loss, p.loss], axis=1) for lab, p in fm.paths.items()}
+
+
+def landscape_frame_traces(fm):
+    """The landscape traces a frame updates: the path traces; in moving mode the surface too."""
+    return ([0] if fm.moving else []) + list(range(1, 1 + 2 * len(fm.paths)))
+
+
+def landscape_traces(fm, cds, k, full):
     """Traces of frame k: [surface] + (trail, ball) per optimizer. ``full``: the figure's own traces (styles,
     hover, the trail's customdata for every point); frames carry only what changes."""
     data = []
@@ -172,23 +181,31 @@ def _frame_data(fm, cds, k, full):
     return data
 
 
-def _landscape_layout(result, fm, k0, height, title):
-    menus, sliders = _player(fm.steps, k0)
+def landscape_title(result, fm, title=None):
+    extra = f"; moving landscape: the surface follows {fm.follow}'s weights" if fm.moving else ""
+    return title or _title(result, extra)
+
+
+def scene_layout(fm):
+    """The 3D scene of the landscape (axes, ranges, camera)."""
     zmin, zmax = fm.zrange
     top = zmax + 2 * fm.lift
-    extra = f"; moving landscape: the surface follows {fm.follow}'s weights" if fm.moving else ""
+    return dict(
+        xaxis=dict(title=dict(text="α (direction 1)"), range=[float(fm.alphas[0]), float(fm.alphas[-1])]),
+        yaxis=dict(title=dict(text="β (direction 2)"), range=[float(fm.betas[0]), float(fm.betas[-1])]),
+        zaxis=dict(title=dict(text=fm.zlabel), range=[zmin - 0.02 * (top - zmin), top]),
+        aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
+        camera=dict(eye=dict(CAMERA_EYE)),                  # from above the valleys: every path in view
+        uirevision="landscape")
+
+
+def _landscape_layout(result, fm, k0, height, title):
+    menus, sliders = player(fm.steps, k0)
     return go.Layout(
-        title=dict(text=title or _title(result, extra), x=0.01, xanchor="left", font=dict(size=15)),
+        title=dict(text=landscape_title(result, fm, title), x=0.01, xanchor="left", font=dict(size=15)),
         height=height, margin=dict(l=0, r=0, t=60, b=70), uirevision="landscape",
         template="plotly_white", legend=dict(x=0.01, y=0.92, bgcolor="rgba(255,255,255,0.7)"),
-        updatemenus=menus, sliders=sliders,
-        scene=dict(
-            xaxis=dict(title="α (direction 1)", range=[float(fm.alphas[0]), float(fm.alphas[-1])]),
-            yaxis=dict(title="β (direction 2)", range=[float(fm.betas[0]), float(fm.betas[-1])]),
-            zaxis=dict(title=fm.zlabel, range=[zmin - 0.02 * (top - zmin), top]),
-            aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
-            camera=dict(eye=dict(CAMERA_EYE)),                  # from above the valleys: every path in view
-            uirevision="landscape"),
+        updatemenus=menus, sliders=sliders, scene=scene_layout(fm),
     ).to_plotly_json()
 
 

@@ -31,6 +31,7 @@ PRECONDITIONED = "preconditioned"
 THRESHOLD_RULES = {"momentum": "(2 + 2μ) / lr", "nesterov": "(2 + 2μ) / ((1 + 2μ) lr)",
                    "adam": "(2 + 2β₁) / ((1 − β₁) lr)"}
 PANELS = ("landscape", "sharpness", "curves", "slices")
+PANEL_WIDTH = {"landscape": 640, "sharpness": 480, "curves": 480, "slices": 480}   # exports: default pixels a panel
 
 
 class PanelUnavailable(ValueError):

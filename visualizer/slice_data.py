@@ -116,10 +116,10 @@ def slice_panel(result, label, step=None, labels=None, steps=None, lines=None):
     """The SlicePanel of ``label`` at ``step``; ``steps`` / ``lines``: already computed parts (a cache's)."""
     steps = steps if steps is not None else step_slices(result, label, step)
     lines = lines if lines is not None else interpolation_slices(result, labels)
-    at = []
+    at, when = [], steps.step if step is None else int(step)
     for line in lines:
         t = result.trajectories[line.label]
-        at.append(position_on_line(line, t.params[frame_index(t.steps, steps.step)]))
+        at.append(position_on_line(line, t.params[frame_index(t.steps, when)]))
     return SlicePanel(label, V.color_of(result, label), steps, lines, at)
 
 
@@ -132,3 +132,35 @@ def loss_limits(slices, pad=0.08):
     lo, hi = float(v.min()), float(v.max())
     span = max(hi - lo, 1e-3 * max(abs(hi), 1.0))
     return lo - pad * span, hi + pad * span
+
+
+TITLES = ("(a) top Hessian eigenvector", "(b) gradient step −lr·g", "(c) initial → final weights")
+
+
+def titles(panel):
+    """The three slices' titles, with their numbers (the eigenvalue, the learning rate)."""
+    st = panel.steps
+    return (f"{TITLES[0]}: λ₁ = {st.eigen.curvature:.3g}",
+            f"{TITLES[1]}, lr {st.lr:.3g} (t = 1: the step)",
+            f"{TITLES[2]} of each run")
+
+
+def ranges(panel):
+    """x and y ranges of the three slices (the y range holds the exact losses; a quadratic may leave it)."""
+    st = panel.steps
+    groups = ([st.eigen], [st.gradient], [l.slice for l in panel.lines])
+    return [((float(g[0].ts[0]), float(g[0].ts[-1])), loss_limits(g)) for g in groups]
+
+
+def panels_at(result, label, steps, labels=None):
+    """One SlicePanel per training step of ``steps`` (an animation's frames): (a) and (b) computed once per
+    recorded frame of ``label``, the lines (c) once."""
+    lines = interpolation_slices(result, labels)
+    done = {}
+    out = []
+    for s in steps:
+        i = frame_of(result, label, s)
+        if i not in done:
+            done[i] = step_slices(result, label, s)
+        out.append(slice_panel(result, label, s, labels, steps=done[i], lines=lines))
+    return out
