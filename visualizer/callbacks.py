@@ -305,7 +305,8 @@ def _curvature_numbers(result, rows):
             continue
         pre = " (preconditioned)" if _opt.is_preconditioned(r["optimizer"]) else ""
         parts.append(f"{r['label']}{pre}: peak sharpness {r['peak_sharpness']:.3g}, final sharpness "
-                     f"{r['sharpness_ratio']:.2f}× its threshold, {100 * r['above_threshold']:.0f}% of frames above it")
+                     f"{r['sharpness_ratio']:.2f}× its threshold, {100 * r['above_threshold']:.0f}% of frames "
+                     "above it")
     return "\n\n**Curvature of each run.** " + "; ".join(parts) + "."
 
 

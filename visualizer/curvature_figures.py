@@ -116,7 +116,8 @@ def _dot(x, y, color, text):
 def slice_traces(panel):
     """The traces (dicts) of the three slices, as three lists: (a), (b), (c)."""
     st, c = panel.steps, panel.color
-    a = _line(st.eigen, c, panel.label, "a") + [_dot([0.0], [st.eigen.loss0], c, f"{panel.label}'s weights at step {st.step}")]
+    a = _line(st.eigen, c, panel.label, "a") + [_dot([0.0], [st.eigen.loss0], c,
+                                                     f"{panel.label}'s weights at step {st.step}")]
     g = st.gradient
     land = float(np.interp(1.0, g.ts, g.loss))
     b = _line(g, c, panel.label, "b") + [_dot([0.0, 1.0], [g.loss0, land], c,
@@ -167,6 +168,6 @@ def slices_figure(result, view: ViewOptions | None = None, step=None, label=None
         title=dict(text=f"1-D slices at step {panel.steps.step} of {panel.label}: loss (solid), quadratic model "
                         "from the exact gradient and Hessian (dashed)", font=dict(size=14), x=0, xref="paper",
                    xanchor="left", y=1, yref="paper", yanchor="bottom", pad=dict(b=26)),
-        height=height, margin=dict(l=60, r=14, t=84, b=40), template=pio.templates["plotly_white"], uirevision="slices",
-        legend=dict(orientation="h", y=-0.2), hovermode="closest")
+        height=height, margin=dict(l=60, r=14, t=84, b=40), template=pio.templates["plotly_white"],
+        uirevision="slices", legend=dict(orientation="h", y=-0.2), hovermode="closest")
     return go.Figure(data=data, layout=layout, _validate=False)

@@ -155,8 +155,8 @@ def prerender(result, scale="log", clip=100.0, exaggerate=1.0):
     v.validate()
     sharp = figures.sharpness_figure(result, v).to_json() if panel_data.has_curvature(result) else None
     return {"view": view_key(v), "fig3d": figures.animated_landscape(result, v).to_json(),
-            "contour": figures.contour_figure(result, v).to_json(), "curves": figures.curves_figure(result, v).to_json(),
-            "sharpness": sharp}
+            "contour": figures.contour_figure(result, v).to_json(),
+            "curves": figures.curves_figure(result, v).to_json(), "sharpness": sharp}
 
 
 def _worker_main(conn):

@@ -170,7 +170,8 @@ class SlicesPanel(Panel):
             ax.set_xlim(*xr)
             ax.set_ylim(*yr)
             ax.set_title(title, fontsize=self.r.fs * 0.85, pad=2 * self.r.u)
-        self.header.set_text(f"1-D slices of {p.label} at step {int(self.r.fm.steps[k])}: loss —, quadratic model - -")
+        step = int(self.r.fm.steps[k])
+        self.header.set_text(f"1-D slices of {p.label} at step {step}: loss —, quadratic model - -")
 
 
 PANEL_CLASSES = {"sharpness": SharpnessPanel, "curves": CurvesPanel, "slices": SlicesPanel}

@@ -209,7 +209,8 @@ def panels_figure(result, opts):
     menus, sliders = figures.player(fm.steps, k0)
     layout = dict(title=dict(text=figures.landscape_title(result, fm, opts.title), x=0.01, xanchor="left",
                              font=dict(size=15)),
-                  template=pio.templates["plotly_white"], margin=dict(l=50, r=20, t=70, b=60), updatemenus=menus, sliders=sliders,
+                  template=pio.templates["plotly_white"], margin=dict(l=50, r=20, t=70, b=60), updatemenus=menus,
+                  sliders=sliders,
                   legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"), hovermode="closest",
                   annotations=[a for p in parts for a in p.annotations(k0)])
     for p in parts:
