@@ -31,8 +31,12 @@ def _style(ax, r, log=False):
     ax.tick_params(labelsize=r.fs * 0.85, length=3 * r.u, pad=2 * r.u)
     for sp in ("top", "right"):
         ax.spines[sp].set_visible(False)
-    if log:
+    if log:                             # ticks at 1, 2, 5 of each decade, as plain numbers (as the app's)
+        from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
         ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
     ax.grid(True, which="major", color="#e5e7eb", lw=0.6 * r.u)
 
 

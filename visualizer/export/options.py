@@ -9,7 +9,8 @@ the value and what is allowed.
 Panels (``--panels``): ``landscape`` (the 3D surface with trails and balls), ``sharpness``, ``curves`` (the
 training loss) and ``slices`` (the 1-D slices of one run, ``--slice-optimizer``), side by side in one frame
 of ``--size``: the whole frame, within the usual size caps, at least MIN_PANEL_WIDTH pixels a panel.
-Without ``--size`` one panel is 640x480 and each more panel adds 480 pixels of width (at most 1920).
+Without ``--size`` one panel is 640x480 and each more panel adds 480 pixels of width (at most 1920): the
+command line passes ``size=None`` (default_size); ExportOptions' own default stays 640x480.
 """
 from __future__ import annotations
 
