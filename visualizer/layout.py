@@ -86,8 +86,8 @@ show where the quadratic model (dashed) still matches the loss (solid) and where
 
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'    # as assets/app.css (the table would be monospace)
-TABLE_HEADERS = {"capture": "plane captures", "sharpness_ratio": "final sharpness / threshold",   # the note under
-                 "above_threshold": "frames ≥ threshold"}                                    # the table says more
+TABLE_HEADERS = {"capture": "plane captures", "sharpness_ratio": "final / threshold",   # the note under the table
+                 "above_threshold": "frames ≥ threshold"}                          # says more
 
 
 # fixed decimals per table column (integers and text columns have none); shares as percentages
@@ -97,8 +97,9 @@ PERCENT = {"above_threshold": 0}
 TABLE_NOTE = ("The target loss is the spec's training.target_loss; blank cells: never reached / never diverged / "
               "no curvature. Plane captures: 1 − the path's residual off the plane (1: the path lies in the plane). "
               "Sharpness: the top Hessian eigenvalue, for Adam and RMSProp that of the preconditioned Hessian "
-              "P^-1/2 H P^-1/2; threshold: the largest curvature at which the optimizer is stable at its learning "
-              "rate (see Explain).")
+              "P^-1/2 H P^-1/2; final / threshold: the last sharpness over its stability threshold (the largest "
+              "curvature at which the optimizer is stable at its learning rate, see Explain); frames ≥ threshold: "
+              "the share of recorded frames at or above it.")
 PLANE_OPTIONS = [{"label": {"hessian": "hessian (top 2 eigenvectors)"}.get(m, m), "value": m} for m in core.spec.PLANES]
 
 
@@ -285,7 +286,7 @@ def _comparison_and_explain():
         dash_table.DataTable(
             id="summary-table", columns=[_column(k, n) for k, n in figures.SUMMARY_COLUMNS],
             data=[], sort_action="native", style_as_list_view=True, style_table={"overflowX": "auto"},
-            style_cell={"fontFamily": FONT, "fontSize": "14px", "padding": "6px 10px", "textAlign": "right"},
+            style_cell={"fontFamily": FONT, "fontSize": "14px", "padding": "6px 8px", "textAlign": "right"},
             style_cell_conditional=[{"if": {"column_id": "label"}, "textAlign": "left", "fontWeight": "600"}],
             style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6", "whiteSpace": "normal"}),
         html.Div([TABLE_NOTE], className="note"),
