@@ -129,10 +129,11 @@ def _check_curvature_budget(spec, n_params, n_train):
     if work > MAX_CURVATURE_WORK:
         stride = curvature_stride(spec, n_params, n_train)
         fix = max(stride + 1, int(np.ceil(stride * work / MAX_CURVATURE_WORK)))
+        frames = len(record_plan(spec.training.steps, spec.training.record_every))
+        more = f"curvature.stride >= {fix:,}, " if fix < frames else ""    # else: already the first and last only
         raise ValueError(
             f"curvature.stride={quote(c.stride)}: about {computed:,} frames x {per:.2g} = {work:.2g}, over the cap of "
-            f"{MAX_CURVATURE_WORK:.0g} for curvature; use curvature.stride >= {fix:,}, a smaller model.hidden "
-            "or curvature.enabled false")
+            f"{MAX_CURVATURE_WORK:.0g} for curvature; use {more}a smaller model.hidden or curvature.enabled false")
 
 
 # ------------------------------------------------------------------ the estimate

@@ -33,3 +33,14 @@ def shared_cache():
     """One ResultCache for the whole session, so the default preset is computed once."""
     from visualizer.cache import ResultCache
     return ResultCache(maxsize=8)
+
+
+@pytest.fixture(scope="session")
+def small_adam_result():
+    """SGD and Adam on two moons, with curvature (Adam's sharpness is preconditioned)."""
+    d = core.ExperimentSpec.preset("moons_adam").to_dict()
+    d["training"].update(steps=150, record_every=5)
+    d["optimizers"] = [o for o in d["optimizers"] if o["name"] in ("sgd", "adam")]
+    d["grid"].update(resolution=9)
+    d["curvature"]["enabled"] = True
+    return core.run_experiment(d)

@@ -175,11 +175,12 @@ def test_render_recomputes_an_evicted_result(small):
 def test_markers_patch(small, cache):
     d, values, base = small
     store = cb.main("controls", None, None, None, values, base, cache)["store"]
-    cp, kp = cb.markers(100, store, "linear", 100, 1, cache)
-    assert isinstance(cp, Patch) and isinstance(kp, Patch)
-    ops = kp.to_plotly_json()["operations"]
-    assert any(op["location"] == ["layout", "shapes", 0, "x0"] and op["params"]["value"] == 100 for op in ops)
-    assert cb.markers(100, store, "linear", 5, 1, cache) == (no_update, no_update)
+    cp, kp, sp = cb.markers(100, store, "linear", 100, 1, cache)
+    assert isinstance(cp, Patch) and isinstance(kp, Patch) and isinstance(sp, Patch)
+    for p in (kp, sp):                                         # the curves' and the sharpness panel's step lines
+        ops = p.to_plotly_json()["operations"]
+        assert any(op["location"] == ["layout", "shapes", 0, "x0"] and op["params"]["value"] == 100 for op in ops)
+    assert cb.markers(100, store, "linear", 5, 1, cache) == (no_update, no_update, no_update)
 
 
 def test_downloads(small, cache):
@@ -311,3 +312,111 @@ def test_long_values_are_cut_in_messages_and_logs(small, cache, caplog):
     assert out["alert"].startswith("name='nnnn") and len(out["alert"]) < 700
     out = cb.main("controls", None, None, None, values, base, cache, session="s" * 10**6)   # a hostile session id
     assert out["alert"] == ""
+
+
+# ----------------------------------------------------------------- curvature controls and panels
+from visualizer import curvature_callbacks as ccb  # noqa: E402
+
+
+def test_curvature_controls_round_trip_and_reach_the_spec(small, cache):
+    d, values, base = small
+    assert values["curvature"] == ["on"] and values["curvature_stride"] is None        # auto
+    assert cb.spec_from_controls(values, d, base["extras"]) == d
+    off = cb.spec_from_controls(dict(values, curvature=[], curvature_stride=4), d, base["extras"])
+    assert off["curvature"]["enabled"] is False and off["curvature"]["stride"] == 4
+    out = cb.main("controls", None, None, None, dict(values, curvature_stride=3), base, cache)
+    assert out["alert"] == "" and out["store"]["spec"]["curvature"]["stride"] == 3
+
+
+@pytest.mark.parametrize("stride,message", [(0, "curvature.stride=0: must be an integer in [1, 1000]"),
+                                            (2.5, "curvature.stride=2.5: must be an integer in [1, 1000]")])
+def test_a_bad_stride_is_a_message(small, cache, stride, message):
+    d, values, base = small
+    out = cb.main("controls", None, None, None, dict(values, curvature_stride=stride), base, cache)
+    assert message in out["alert"] and out["store"] is no_update
+
+
+def test_a_big_network_asks_to_raise_the_stride_or_turn_curvature_off(small, cache):
+    d, values, base = small
+    out = cb.main("controls", None, None, None, dict(values, hidden="120, 60", curvature_stride=1), base, cache)
+    assert "curvature.stride=1" in out["alert"] and "curvature.stride >=" in out["alert"]
+    assert "curvature.enabled false" in out["alert"] and out["store"] is no_update
+    # auto stride on a network too big for even the first and last frames: no stride can help
+    out = cb.main("controls", None, None, None, dict(values, hidden="300, 300"), base, cache)
+    assert "curvature.stride=None" in out["alert"] and "curvature.stride >=" not in out["alert"]
+    assert "curvature.enabled false" in out["alert"]
+    assert len(cache) == 0
+
+
+def test_render_draws_the_sharpness_panel_and_offers_the_runs_for_slices(small, cache):
+    d, values, base = small
+    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    out = cb.render(store, "log", 100, 1, cache)
+    assert out["alert"] == "" and out["sharpness_note"] == ""
+    fig = out["sharpness"]
+    assert fig["layout"]["yaxis"]["type"] == "log" and len(fig["data"]) == 3 * 4
+    assert all(t["visible"] is False for t in fig["data"][2::3])
+    assert out["slice_options"] == ["SGD", "LR annealing", "large LR", "momentum"] and out["slice_label"] == "SGD"
+    again = cb.render(store, "log", 100, 1, cache, min_eig=True, slice_label="large LR")
+    assert all(t["visible"] is True for t in again["sharpness"]["data"][2::3])
+    assert again["slice_label"] == "large LR"
+    assert "Curvature of each run" in out["explain"] and "large LR: peak sharpness" in out["explain"]
+    keys = {c for row in out["table"] for c in row}
+    assert {"peak_sharpness", "sharpness_ratio", "above_threshold"} <= keys
+
+
+def test_render_without_curvature_says_so_instead_of_the_panel(small, cache):
+    d, values, base = small
+    store = cb.main("controls", None, None, None, dict(values, curvature=[]), base, cache)["store"]
+    out = cb.render(store, "log", 100, 1, cache)
+    assert out["alert"] == "" and out["sharpness"] == {}
+    assert "No sharpness for this run" in out["sharpness_note"] and "curvature" in out["sharpness_note"]
+    assert out["table"][0]["peak_sharpness"] is None
+    cp, kp, sp = cb.markers(50, store, "log", 100, 1, cache)
+    assert sp is no_update and isinstance(kp, Patch)
+    assert ccb.min_eig_visibility(True, store, cache) is no_update
+
+
+def test_render_uses_the_prerendered_sharpness(small, cache, monkeypatch):
+    from visualizer.runner import prerender
+    d, values, base = small
+    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    r = cache.get(store["key"])
+    r.prerendered = prerender(r, "log", 100.0, 1.0)
+    monkeypatch.setattr(cb.figures, "sharpness_figure", lambda *a, **k: pytest.fail("drawn again"))
+    out = cb.render(store, "log", 100, 1, cache)
+    assert out["sharpness"]["layout"]["yaxis"]["type"] == "log"
+
+
+def test_slices_callback_draws_and_caches_per_run_and_frame(small, cache):
+    d, values, base = small
+    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    sc = ccb.SliceCache()
+    out = ccb.slices(100, "large LR", store, cache, sc)
+    assert out["hidden"] is False and out["message"] == ""
+    assert "step 100 of large LR" in out["figure"].layout.title.text
+    assert len(sc) == 2 and sc.misses == 2                      # the run's frame, and the lines of every run
+    ccb.slices(102, "large LR", store, cache, sc)                # the same recorded frame (every 5 steps)
+    assert sc.misses == 2 and sc.hits == 2
+    other = ccb.slices(150, "nope", store, cache, sc)            # an unknown run: the first
+    assert "of SGD" in other["figure"].layout.title.text and sc.misses == 3
+
+
+def test_slices_of_a_run_without_data_say_so(small, cache, small_result):
+    import dataclasses
+    d, values, base = small
+    old = dataclasses.replace(small_result, X_train=None, y_train=None)
+    cache.put("npz:old", old)
+    store = {"key": "npz:old", "spec": d, "source": "upload"}
+    out = ccb.slices(100, "SGD", store, cache, ccb.SliceCache())
+    assert out == {"figure": {}, "hidden": True, "message": ccb.NO_DATA}
+    assert "without its training data" in ccb.NO_DATA
+
+
+def test_min_eig_toggle_patches_visibility(small, cache):
+    d, values, base = small
+    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    p = ccb.min_eig_visibility(True, store, cache)
+    ops = p.to_plotly_json()["operations"]
+    assert [op["location"] for op in ops] == [["data", i, "visible"] for i in (2, 5, 8, 11)]
+    assert all(op["params"]["value"] is True for op in ops)

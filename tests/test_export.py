@@ -168,6 +168,136 @@ def test_scene_heights_match_view(files):
     assert sc.colors == [V.color_of(r, l) for l in r.trajectories]
 
 
+# ------------------------------------------------------------------ panels
+def _frames_of(path):
+    from PIL import Image
+    with Image.open(path) as im:
+        out = []
+        for k in range(im.n_frames):
+            im.seek(k)
+            out.append(np.asarray(im.convert("RGB")).astype(int))
+        return im.size, out
+
+
+def _step_line_x(img, x0, skip=70):
+    """The column of the sharpness panel's step line (dark grey) right of x0, the y axis and its labels left out."""
+    reg = img[:, x0:]
+    grey = (np.ptp(reg, axis=2) < 10) & (reg.max(axis=2) < 150)
+    cols = grey.sum(axis=0)
+    cols[:skip] = 0
+    return x0 + int(np.argmax(cols))
+
+
+def test_landscape_and_sharpness_panels_side_by_side_with_moving_markers(files, tmp_path):
+    out = tmp_path / "ls.gif"
+    rc, stdout, err = cli(files["run"], "--panels", "landscape,sharpness", "--out", out, "--frames", 10, "--quiet")
+    assert rc == 0, err
+    size, frames = _frames_of(out)
+    assert size == (1120, 480) and len(frames) == 10                   # default: 640 + 480 pixels a panel
+    assert ", 10 frames, 1120x480," in stdout
+    x0 = 640                                                            # the sharpness panel starts here
+    assert all(f[:, x0 + 60:].std() > 10 for f in frames)               # both panels drawn
+    left = [f[:, :x0] for f in frames]
+    right = [f[:, x0:] for f in frames]
+    assert not np.array_equal(left[2], left[7]) and not np.array_equal(right[2], right[7])   # both move
+    xs = [_step_line_x(f, x0) for f in frames[1:]]
+    assert xs == sorted(xs) and xs[-1] - xs[0] > 200                   # the step line walks right with the balls
+    c = np.array([int("D55E00"[i:i + 2], 16) for i in (0, 2, 4)])     # momentum's colour appears in the panel
+    assert (np.abs(frames[-1][:, x0:] - c).sum(axis=2) < 60).sum() > 50
+
+
+def test_a_png_of_all_four_panels(files, tmp_path):
+    from PIL import Image
+    out = tmp_path / "all.png"
+    rc, stdout, err = cli(files["run"], "--panels", "landscape,sharpness,curves,slices", "--out", out,
+                          "--step", 100, "--quiet")
+    assert rc == 0, err
+    with Image.open(out) as im:
+        assert im.size == (1920, 480)                                   # 640 + 3 x 480, capped at 1920
+        px = np.asarray(im.convert("RGB")).astype(int)
+    edges = np.cumsum([0, 640, 480, 480, 480]) * 1920 / 2080
+    for a, b in zip(edges[:-1], edges[1:]):                             # every panel has a picture
+        reg = px[60:, int(a) + 40:int(b) - 10]
+        assert reg.std() > 10 and len(np.unique(reg.reshape(-1, 3), axis=0)) > 20
+    other = tmp_path / "all2.png"
+    assert cli(files["run"], "--panels", "landscape,sharpness,curves,slices", "--out", other, "--step", 250,
+               "--slice-optimizer", "large LR", "--quiet")[0] == 0
+    with Image.open(other) as im:
+        assert not np.array_equal(px[:, int(edges[3]):], np.asarray(im.convert("RGB"))[:, int(edges[3]):])
+
+
+def test_panel_exports_are_deterministic(files, tmp_path):
+    """The slices panel renders in two processes (8 frames or more): the same bytes anyway."""
+    outs = [tmp_path / f"{n}.gif" for n in "ab"]
+    for out in outs:
+        assert cli(files["run"], "--panels", "sharpness,slices", "--out", out, "--frames", 8, "--size", "640x240",
+                   "--quiet")[0] == 0
+    assert outs[0].read_bytes() == outs[1].read_bytes()
+    size, frames = _frames_of(outs[0])
+    assert size == (640, 240) and len(frames) == 8
+    assert not np.array_equal(frames[1][:, 320:], frames[6][:, 320:])    # the slices follow the step
+
+
+def test_html_panels_are_subplots_animated_together(files, tmp_path):
+    from visualizer.export.html import html_figure
+    opts = E.ExportOptions(out=str(tmp_path / "p.html"), frames=6, size=(1500, 500),
+                           panels=("landscape", "sharpness", "curves", "slices")).validate()
+    fig = html_figure(files["result"], opts)
+    n = 4
+    types = [t.type for t in fig.data]
+    assert types[0] == "surface" and types[1:1 + 2 * n] == ["scatter3d"] * (2 * n)
+    assert {t.xaxis for t in fig.data[1 + 2 * n:]} == {"x", "x2", "x3", "x4", "x5"}
+    assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
+    assert len(fig.frames) == 6 and [f.name for f in fig.frames] == [str(int(s)) for s in E.build_scene(
+        files["result"], E.ExportOptions(out="x.gif", frames=6)).steps]
+    sharp_line = 1 + 2 * n + 3 * n                                       # after the sharpness traces
+    for f in fig.frames:
+        assert sharp_line in f.traces and f.layout.annotations            # step line moved; slices' titles change
+        i = list(f.traces).index(sharp_line)
+        assert f.data[i].x[0] == int(f.name)
+    out = tmp_path / "p.html"
+    rc, stdout, err = cli(files["run"], "--format", "html", "--panels", "landscape,sharpness", "--out", out,
+                          "--frames", 5, "--quiet")
+    assert rc == 0 and ", 5 frames, 1120x480," in stdout, err
+
+
+def _without(result, what):
+    import dataclasses
+    if what == "curvature":
+        trs = {l: dataclasses.replace(t, sharpness=None, min_eig=None, threshold=None)
+               for l, t in result.trajectories.items()}
+        return dataclasses.replace(result, trajectories=trs)
+    return dataclasses.replace(result, X_train=None, y_train=None)
+
+
+@pytest.mark.parametrize("what,panels,message", [
+    ("curvature", "landscape,sharpness", "error: --panels landscape,sharpness: the sharpness panel cannot be drawn: "
+                                         "this run has no curvature"),
+    ("data", "slices", "error: --panels slices: the slices panel cannot be drawn: this run has no training data"),
+])
+def test_a_run_without_curvature_or_data_cannot_draw_that_panel(files, tmp_path, what, panels, message):
+    run = tmp_path / "old.npz"
+    _without(files["result"], what).save(str(run))
+    out = tmp_path / "out"
+    out.mkdir()
+    for fmt in ("gif", "html"):
+        rc, stdout, err = cli(run, "--panels", panels, "--out", out / f"x.{fmt}", "--quiet")
+        assert rc == 2 and err.count("\n") == 1 and err.startswith(message), err
+        assert stdout == "" and os.listdir(out) == []
+
+
+def test_a_spec_without_curvature_fails_before_running(tmp_path, monkeypatch):
+    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
+    d["curvature"]["enabled"] = False
+    spec = tmp_path / "flat.json"
+    spec.write_text(json.dumps(d))
+    monkeypatch.setattr(core, "run_experiment", lambda *a, **k: pytest.fail("ran the spec"))
+    rc, _, err = cli(spec, "--panels", "sharpness", "--out", tmp_path / "x.gif", "--quiet")
+    assert rc == 2 and err == ("error: --panels sharpness: the sharpness panel needs curvature: this spec has "
+                               "curvature.enabled false; set it to true in the spec\n")
+    assert sorted(os.listdir(tmp_path)) == ["flat.json"]
+
+
 # ------------------------------------------------------------------ HTML
 def test_html_holds_frames_and_is_self_contained(files, tmp_path):
     pytest.importorskip("visualizer.figures")
@@ -185,7 +315,8 @@ def test_html_holds_frames_and_is_self_contained(files, tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")   # selenium 4.2 on urllib3
-def test_html_loads_in_headless_chromium_without_console_errors(files, tmp_path):
+@pytest.mark.parametrize("panels", [None, "landscape,sharpness,curves,slices"])
+def test_html_loads_in_headless_chromium_without_console_errors(files, tmp_path, panels):
     pytest.importorskip("visualizer.figures")
     reason = browser_missing()
     if reason:
@@ -197,7 +328,8 @@ def test_html_loads_in_headless_chromium_without_console_errors(files, tmp_path)
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.wait import WebDriverWait
     out = tmp_path / "page.html"
-    assert cli(files["run"], "--format", "html", "--out", out, "--frames", 8, "--size", "640x480", "--quiet")[0] == 0
+    more = ["--panels", panels, "--size", "1800x500"] if panels else ["--size", "640x480"]
+    assert cli(files["run"], "--format", "html", "--out", out, "--frames", 8, *more, "--quiet")[0] == 0
     o = chrome_options(headless=True, window_size="800,600")
     o.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     d = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=o)
@@ -212,13 +344,18 @@ def test_html_loads_in_headless_chromium_without_console_errors(files, tmp_path)
         except TimeoutException:
             pytest.fail("the plot never rendered")
         n_traces, n_frames, has_canvas = state
-        assert n_traces == 1 + 2 * 4 and n_frames == 8 and has_canvas
+        # landscape 1 + 2n; sharpness 3n + step line; curves n + step line; slices 3 + 3 + 3n
+        assert n_traces == (1 + 2 * 4 + (3 * 4 + 1) + (4 + 1) + (3 + 3 + 3 * 4) if panels else 1 + 2 * 4)
+        assert n_frames == 8 and has_canvas
         # jump to the first frame (never wait for a whole playback: WebGL is software here)
-        d.execute_async_script(
+        moved = d.execute_async_script(
             "var done = arguments[arguments.length - 1]; var g = document.getElementById('loss-landscape');"
             "var name = g._transitionData._frames[0].name;"
             "Plotly.animate(g, [name], {frame: {duration: 0, redraw: true}, mode: 'immediate',"
-            " transition: {duration: 0}}).then(function () { done(true); }, function (e) { done(String(e)); });")
+            " transition: {duration: 0}}).then(function () { done(g._fullLayout.annotations.map(a => a.text)); },"
+            " function (e) { done(String(e)); });")
+        if panels:                            # the slices' titles follow the frame (frame layouts)
+            assert any(t.startswith("(a) top Hessian eigenvector") for t in moved), moved
         logs = d.get_log("browser")
     finally:
         d.quit()
@@ -252,6 +389,15 @@ BAD = [
     (["--step", "5"], "o.gif", "error: --step 5: only applies to --format png"),
     (["--step", "99999"], "o.png", "error: --step 99999: must be an integer in [0, 300]"),
     (["--rotate", "30"], "o.html", "error: --rotate 30: not available for --format html"),
+    (["--panels", "landscape,loss"], "o.gif", "error: --panels landscape,loss: unknown 'loss'; allowed are "
+     "landscape,sharpness,curves,slices (comma-separated)"),
+    (["--panels", ""], "o.gif", "error: --panels '': empty; allowed are landscape,sharpness,curves,slices"),
+    (["--panels", "curves,curves"], "o.png", "error: --panels curves,curves: a panel is named twice"),
+    (["--panels", "landscape,sharpness,curves,slices", "--size", "640x480"], "o.gif",
+     "error: --size 640x480: 4 panels need a width of at least 800 pixels (200 a panel)"),
+    (["--slice-optimizer", "SGD"], "o.gif", "error: --slice-optimizer SGD: only applies with the slices panel"),
+    (["--panels", "slices", "--slice-optimizer", "adam"], "o.gif", "error: --slice-optimizer adam: unknown; "
+     "allowed are SGD,LR annealing,large LR,momentum"),
 ]
 
 
@@ -310,7 +456,7 @@ def test_argparse_errors_exit_2(files, tmp_path):
 def test_failure_while_writing_leaves_no_file(files, tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(E, "write_gif", boom)
+    monkeypatch.setattr(E.gif, "write_gif", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         E.export(files["result"], E.ExportOptions(out=str(tmp_path / "x.gif"), frames=3, size=(200, 160),
                                                   progress=False))

@@ -164,3 +164,135 @@ def test_default_preset_figure_is_small_enough(shared_cache):
     fig = figures.animated_landscape(result, ViewOptions())
     assert len(fig.frames) <= 100
     assert figures.figure_json_size(fig) < 3 * 2**20
+
+
+# ------------------------------------------------------------------ curvature panels
+from visualizer import curvature_figures as CF  # noqa: E402
+from visualizer import panel_data  # noqa: E402
+
+
+def _no_curvature(result):
+    import dataclasses
+    trs = {l: dataclasses.replace(t, sharpness=None, min_eig=None, threshold=None)
+           for l, t in result.trajectories.items()}
+    return dataclasses.replace(result, trajectories=trs)
+
+
+def test_sharpness_figure_one_solid_and_one_dashed_trace_per_optimizer_on_a_log_axis(small_result):
+    fig = figures.sharpness_figure(small_result, ViewOptions(), step=100)
+    _validated(fig)
+    labels = list(small_result.trajectories)
+    assert len(fig.data) == CF.SHARP_TRACES * len(labels)
+    visible = [t for t in fig.data if t.visible is not False]
+    assert [t.name for t in visible if t.line.dash is None] == labels                 # solid: the sharpness
+    dashed = [t for t in visible if t.line.dash == "dash"]
+    assert [t.legendgroup for t in dashed] == labels                                  # dashed: the threshold ...
+    assert [t.line.color for t in dashed] == [view.color_of(small_result, l) for l in labels]   # ... same colour
+    assert all(t.line.dash == "dot" and t.visible is False for t in fig.data[2::3])   # |min eig|: hidden
+    assert fig.layout.yaxis.type == "log" and fig.layout.shapes[0].x0 == 100
+    tr = small_result.trajectories["large LR"]
+    np.testing.assert_allclose(fig.data[6].y, np.float32(tr.sharpness), rtol=1e-6)
+    np.testing.assert_allclose(fig.data[7].y, np.float32(tr.threshold), rtol=1e-6)
+    shown = figures.sharpness_figure(small_result, ViewOptions(), min_eig=True)
+    assert all(t.visible is True for t in shown.data[2::3])
+
+
+def test_sharpness_hover_says_when_a_frame_is_above_its_threshold(small_result):
+    fig = figures.sharpness_figure(small_result, ViewOptions())
+    big = fig.data[6]                                                 # large LR: lr 6, threshold 2 / 6
+    tr = small_result.trajectories["large LR"]
+    above = tr.sharpness >= tr.threshold
+    assert above[0] and not above.all()                             # starts above it (0.56 > 0.333), then not
+    for t, a in zip(big.text, above):
+        assert (panel_data.ABOVE in t) == bool(a)
+    assert "the step overshoots along the sharpest direction" in panel_data.ABOVE
+    assert all(t == "" for t in fig.data[0].text)                    # SGD at lr 0.07 (threshold 28.6): never
+    assert "%{text}" in big.hovertemplate and "2 / lr" in big.hovertemplate
+
+
+def test_adam_is_labelled_preconditioned(small_adam_result):
+    fig = figures.sharpness_figure(small_adam_result, ViewOptions())
+    sgd, adam = fig.data[0], fig.data[3]
+    assert sgd.name == "SGD" and adam.name == "Adam (preconditioned)"
+    assert "preconditioned sharpness" in adam.hovertemplate and "preconditioned" not in sgd.hovertemplate
+    assert "(2 + 2β₁) / ((1 − β₁) lr)" in adam.hovertemplate
+    assert "preconditioned" in fig.layout.yaxis.title.text and "Adam" in fig.layout.yaxis.title.text
+    assert "preconditioned" in fig.data[5].hovertemplate                           # its bottom eigenvalue too
+
+
+def test_marker_patch_moves_the_sharpness_step_line(small_result):
+    v = ViewOptions()
+    patch = figures.marker_patch(small_result, v, 150)
+    fig = figures.sharpness_figure(small_result, v, step=20).to_plotly_json()
+    _apply(fig, patch["sharpness"])
+    want = figures.sharpness_figure(small_result, v, step=150).to_plotly_json()
+    assert fig["layout"]["shapes"] == want["layout"]["shapes"]
+    assert figures.marker_patch(_no_curvature(small_result), v, 150)["sharpness"] == {}
+
+
+def test_min_eig_patch_shows_the_dotted_traces(small_result):
+    fig = figures.sharpness_figure(small_result, ViewOptions()).to_plotly_json()
+    _apply(fig, figures.min_eig_patch(small_result, ViewOptions(), True))
+    want = figures.sharpness_figure(small_result, ViewOptions(), min_eig=True).to_plotly_json()
+    assert [t.get("visible") for t in fig["data"]] == [t.get("visible") for t in want["data"]]
+
+
+def test_sharpness_of_a_run_without_curvature_is_a_named_error(small_result):
+    with pytest.raises(panel_data.PanelUnavailable, match="no curvature.*curvature.enabled true"):
+        figures.sharpness_figure(_no_curvature(small_result), ViewOptions())
+
+
+def test_slices_figure_three_slices_each_beside_its_dashed_quadratic(small_result):
+    labels = list(small_result.trajectories)
+    fig = figures.slices_figure(small_result, ViewOptions(), step=100, label="large LR")
+    _validated(fig)
+    axes = {(t.xaxis or "x") for t in fig.data}
+    assert axes == {"x", "x2", "x3"}
+    for ax in ("x", "x2"):                                             # (a), (b): loss, quadratic, marker(s)
+        ts = [t for t in fig.data if (t.xaxis or "x") == ax]
+        assert [t.mode for t in ts] == ["lines", "lines", "markers"]
+        assert ts[0].line.dash is None and ts[1].line.dash == "dash"
+        assert ts[0].line.color == ts[1].line.color == view.color_of(small_result, "large LR")
+        i0 = int(np.argmin(np.abs(ts[0].x)))                          # t = 0: the model equals the loss
+        assert ts[0].x[i0] == 0 and ts[0].y[i0] == pytest.approx(ts[1].y[i0], rel=1e-5)
+    c = [t for t in fig.data if t.xaxis == "x3"]
+    assert [t.name for t in c if t.mode == "lines" and t.line.dash is None] == labels          # one line per run
+    assert len([t for t in c if t.mode == "lines" and t.line.dash == "dash"]) == len(labels)
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[0].startswith("(a) top Hessian eigenvector: λ₁ =") and "lr 6" in titles[1]
+    assert "step 100 of large LR" in fig.layout.title.text
+    other = figures.slices_figure(small_result, ViewOptions(), step=10, label="large LR")
+    assert not np.array_equal(other.data[0].y, fig.data[0].y)                # (a) moves with the step
+
+
+def test_slices_of_a_run_without_data_is_a_named_error(small_result):
+    import dataclasses
+    old = dataclasses.replace(small_result, X_train=None, y_train=None)
+    with pytest.raises(panel_data.PanelUnavailable, match="no training data"):
+        figures.slices_figure(old, ViewOptions(), step=10)
+
+
+def test_summary_has_the_curvature_columns(small_result):
+    rows = figures.summary_records(small_result)
+    keys = [k for k, _ in figures.SUMMARY_COLUMNS]
+    assert {"peak_sharpness", "sharpness_ratio", "above_threshold"} <= set(keys)
+    big = rows[2]
+    peak, ratio, above = small_result.trajectories["large LR"].curvature_summary()
+    assert big["peak_sharpness"] == round(peak, 4) and big["above_threshold"] == round(above, 4)
+    assert rows[0]["above_threshold"] == 0
+    no = figures.summary_records(_no_curvature(small_result))
+    assert all(r["peak_sharpness"] is None for r in no)
+
+
+def test_a_hessian_plane_says_its_eigenvalues(small_result):
+    from tests.conftest import small_spec_dict
+    d = small_spec_dict()
+    d["plane"]["method"] = "hessian"
+    d["curvature"]["enabled"] = False
+    r = core.run_experiment(d)
+    lam = r.plane.eigenvalues
+    fig = figures.animated_landscape(r, ViewOptions(n_frames=3))
+    assert f"λ₁ = {lam[0]:.3g}, λ₂ = {lam[1]:.3g}" in fig.layout.title.text
+    assert "hessian plane (top two Hessian eigenvectors" in fig.layout.title.text
+    from visualizer.callbacks import explain_numbers
+    assert f"λ₁ = {lam[0]:.4g}" in explain_numbers(r) and "Curvature of each run" not in explain_numbers(r)

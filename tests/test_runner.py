@@ -171,6 +171,7 @@ def test_the_pool_computes_what_run_experiment_computes_and_draws_the_first_view
     v = ViewOptions(scale="log").validate()
     assert json.loads(pre["fig3d"]) == json.loads(figures.animated_landscape(ref, v).to_json())
     assert json.loads(pre["curves"]) == json.loads(prerender(ref)["curves"])
+    assert json.loads(pre["sharpness"]) == json.loads(figures.sharpness_figure(ref, v).to_json())   # curvature
 
 
 def test_an_error_in_the_worker_is_a_value_error_and_the_worker_stays(pool):

@@ -23,7 +23,7 @@ def _stop(signum, frame):
     raise KeyboardInterrupt
 
 
-def serve(argv):
+def _serve_parser():
     from .runner import DEFAULT_MAX_WORK
     cores = os.cpu_count() or 1
     ap = _Parser(prog="python -m visualizer [serve]",
@@ -41,6 +41,12 @@ def serve(argv):
     ap.add_argument("--debug", action="store_true", help="Dash's development server in debug mode (off by default)")
     ap.add_argument("--data-dir", help="a folder of CSV files that specs may name (paths relative to it); "
                                        "without it, CSV data comes only from uploads")
+    return ap
+
+
+def _serve_args(argv):
+    """The parsed and checked options: (args, port, workers, threads, max_work or None); one line and exit 2 else."""
+    ap = _serve_parser()
     args = ap.parse_args(argv)
     if args.data_dir is not None and not os.path.isdir(args.data_dir):
         ap.error(f"--data-dir {args.data_dir}: not a folder")
@@ -62,9 +68,12 @@ def serve(argv):
         max_work = -1.0
     if not (max_work >= 0 and max_work != float("inf")):
         ap.error(f"--max-work {args.max_work}: must be a number of work units >= 0 (0: no limit), e.g. 3e10")
-    max_work = max_work or None
+    return args, port, workers, threads, max_work or None
 
-    from .app import MAX_BODY_BYTES, create_app
+
+def serve(argv):
+    args, port, workers, threads, max_work = _serve_args(argv)
+    from .app import create_app
     from .runner import LocalRunner, ProcessRunner
     from .uploads import UploadStore
     uploads = UploadStore(data_dir=args.data_dir)
@@ -83,19 +92,25 @@ def serve(argv):
         finally:
             app.close()
         return 0
+    return _waitress(app, args.host, port, threads, workers, max_work)
 
+
+def _waitress(app, host, port, threads, workers, max_work):
+    """Serve ``app`` under waitress until SIGTERM or Ctrl-C; 2 when it cannot listen."""
     from waitress import create_server
+
+    from .app import MAX_BODY_BYTES
     try:
-        server = create_server(app.server, host=args.host, port=port, threads=threads,
+        server = create_server(app.server, host=host, port=port, threads=threads,
                                max_request_body_size=MAX_BODY_BYTES, ident="loss-landscape-navigator")
     except (OSError, ValueError) as e:                     # address in use, unknown host, ...
         app.close()
         why = getattr(e, "strerror", None) or str(e)
-        print(f"error: --host {args.host} --port {port}: cannot listen there ({why})", file=sys.stderr)
+        print(f"error: --host {host} --port {port}: cannot listen there ({why})", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _stop)
-    print(f"Loss Landscape Navigator on {url} (waitress, {threads} threads; {workers} worker processes"
-          f"{' + 1 for small requests' if workers else ''}; max work {max_work or 0:.0e})", flush=True)
+    print(f"Loss Landscape Navigator on http://{host}:{port} (waitress, {threads} threads; {workers} worker "
+          f"processes{' + 1 for small requests' if workers else ''}; max work {max_work or 0:.0e})", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -3,8 +3,9 @@
 
 Flow (one direction):
   controls / preset / upload --main()--> spec-store {key, spec, source}   (result kept in the ResultCache)
-  spec-store + view controls --render()--> the three figures, the table, the step slider, the explain numbers
-  step-slider --markers()--> Patch of the contour and curves markers (no full figure resend)
+  spec-store + view controls --render()--> the figures, the table, the step slider, the explain numbers
+  step-slider --markers()--> Patch of the contour, curves and sharpness markers (no full figure resend)
+  step-slider + slices' run --curvature_callbacks.slices()--> the slices figure (cached per run and frame)
   download buttons --download_*()--> dcc.Download payloads
 
 No callback raises: bad input becomes a message naming the field and what is allowed
@@ -34,7 +35,7 @@ from core.constraints import within
 from core.errors import clip_message, quote
 from core import optimizers as _opt
 
-from . import figures
+from . import figures, panel_data
 from .cache import bytes_key
 from .controls import (CSV_PREFIX, DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec,  # noqa: F401
                        dataset_options, default_target, spec_from_controls)
@@ -133,60 +134,14 @@ def main(trigger, preset, upload_contents, upload_filename, values, base, cache,
     session = valid_session(session)
     try:
         base = base or {}
-        spec_base, extras = base.get("spec"), base.get("extras")
-        source = "spec"
         if trigger == "preset":
-            spec = core.ExperimentSpec.preset(preset)
-            d = spec.to_dict()
-            values, extras = controls_from_spec(d)
-            out["values"], out["base"] = values, {"spec": d, "extras": extras}
-            spec_dict = d
+            spec_dict = _preset_spec(preset, out)
         elif trigger == "upload":
-            kind, payload = decode_upload(upload_contents, upload_filename)
-            if kind == "json":
-                spec_dict = core.ExperimentSpec.from_json(payload).to_dict()
-            elif kind == "csv":
-                columns = check_table(payload, upload_filename or "uploaded file")   # caps, before storing
-                spec_dict = _csv_spec(spec_base, UploadStore.spec_path(cache.uploads.put(payload)), columns)
-            else:
-                result = core.load_result(io.BytesIO(payload), max_bytes=MAX_UPLOAD_UNPACKED)
-                spec_dict = result.spec.to_dict()
-                key = bytes_key(payload)
-                cache.put(key, result)
-                values, extras = controls_from_spec(spec_dict)
-                out.update(values=values, base={"spec": spec_dict, "extras": extras},
-                           store=_store(key, spec_dict, "upload"),
-                           status=_status(result, False, 0, "upload"))
-                return out
-            values, extras = controls_from_spec(spec_dict)
-            out["values"], out["base"] = values, {"spec": spec_dict, "extras": extras}
+            spec_dict = _upload_spec(upload_contents, upload_filename, base.get("spec"), cache, out)
         else:
-            if isinstance(trigger, dict) and trigger.get("type") == "opt_name":
-                # a new optimizer in a row: its defaults, not the old optimizer's hyper-parameters
-                i = trigger["index"]
-                name = values["opt_name"][i]
-                if name in _opt.OPTIMIZERS:
-                    dflt = _opt.hparams_for(name)
-                    values = copy.deepcopy(values)
-                    values["opt_lr"][i] = dflt["lr"]
-                    values["opt_momentum"][i] = dflt.get("momentum")
-                    values["opt_schedule"][i] = dflt["schedule"]
-                    extras = list(extras or [{}] * N_ROWS)
-                    extras[i] = {k: val for k, val in dflt.items() if k not in ("lr", "momentum", "schedule")}
-                    out["values"] = values
-                    out["base"] = {"spec": spec_base, "extras": extras}
-            if spec_base is None:
-                spec_base = core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()
-            values = _pick_csv_target(values, spec_base, cache, out)
-            spec_dict = spec_from_controls(values, spec_base, extras)
-        spec = accept_spec(spec_dict, cache)
-        t0 = time.perf_counter()
-        if jobs is not None:
-            key, result, hit = jobs.compute(spec, session)
-        else:
-            key, result, hit = cache.get_or_compute(spec)
-        out["store"] = _store(key, spec.to_dict(), source)
-        out["status"] = _status(result, hit, time.perf_counter() - t0)
+            spec_dict = _controls_spec(trigger, values, base, cache, out)
+        if spec_dict is not None:               # None: an uploaded run, shown as it is (out is filled in)
+            _compute(spec_dict, cache, jobs, session, out)
     except Cancelled:
         log.info("superseded computation cancelled (session %s)", session)
         out = {k: no_update for k in out}
@@ -199,6 +154,72 @@ def main(trigger, preset, upload_contents, upload_filename, values, base, cache,
         log.warning("main callback failed: %s", msg)
         out.update(alert=f"Could not compute this experiment ({msg}).", store=no_update)
     return out
+
+
+def _compute(spec_dict, cache, jobs, session, out):
+    """Validate, compute (through the JobRegistry when given) and fill out's store and status."""
+    spec = accept_spec(spec_dict, cache)
+    t0 = time.perf_counter()
+    if jobs is not None:
+        key, result, hit = jobs.compute(spec, session)
+    else:
+        key, result, hit = cache.get_or_compute(spec)
+    out["store"] = _store(key, spec.to_dict(), "spec")
+    out["status"] = _status(result, hit, time.perf_counter() - t0)
+
+
+def _loaded(spec_dict, out):
+    """The controls and base of a newly loaded spec (a preset or an upload)."""
+    values, extras = controls_from_spec(spec_dict)
+    out["values"], out["base"] = values, {"spec": spec_dict, "extras": extras}
+
+
+def _preset_spec(preset, out):
+    d = core.ExperimentSpec.preset(preset).to_dict()
+    _loaded(d, out)
+    return d
+
+
+def _upload_spec(contents, filename, spec_base, cache, out):
+    """The spec of an uploaded JSON or CSV; an uploaded run goes into the cache as it is (returns None)."""
+    kind, payload = decode_upload(contents, filename)
+    if kind == "json":
+        spec_dict = core.ExperimentSpec.from_json(payload).to_dict()
+    elif kind == "csv":
+        columns = check_table(payload, filename or "uploaded file")          # caps, before storing
+        spec_dict = _csv_spec(spec_base, UploadStore.spec_path(cache.uploads.put(payload)), columns)
+    else:
+        result = core.load_result(io.BytesIO(payload), max_bytes=MAX_UPLOAD_UNPACKED)
+        spec_dict = result.spec.to_dict()
+        key = bytes_key(payload)
+        cache.put(key, result)
+        _loaded(spec_dict, out)
+        out.update(store=_store(key, spec_dict, "upload"), status=_status(result, False, 0, "upload"))
+        return None
+    _loaded(spec_dict, out)
+    return spec_dict
+
+
+def _controls_spec(trigger, values, base, cache, out):
+    """The spec the controls describe; a new optimizer in a row first gets its own defaults."""
+    spec_base, extras = base.get("spec"), base.get("extras")
+    if isinstance(trigger, dict) and trigger.get("type") == "opt_name":
+        i = trigger["index"]
+        name = values["opt_name"][i]
+        if name in _opt.OPTIMIZERS:               # its defaults, not the old optimizer's hyper-parameters
+            dflt = _opt.hparams_for(name)
+            values = copy.deepcopy(values)
+            values["opt_lr"][i] = dflt["lr"]
+            values["opt_momentum"][i] = dflt.get("momentum")
+            values["opt_schedule"][i] = dflt["schedule"]
+            extras = list(extras or [{}] * N_ROWS)
+            extras[i] = {k: val for k, val in dflt.items() if k not in ("lr", "momentum", "schedule")}
+            out["values"] = values
+            out["base"] = {"spec": spec_base, "extras": extras}
+    if spec_base is None:
+        spec_base = core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()
+    values = _pick_csv_target(values, spec_base, cache, out)
+    return spec_from_controls(values, spec_base, extras)
 
 
 def _pick_csv_target(values, spec_base, cache, out):
@@ -265,9 +286,28 @@ def explain_numbers(result):
         ev = np.asarray(pl.explained_variance) * 100
         txt += (f" The two PCA directions hold {ev[0]:.1f}% and {ev[1]:.1f}% of the paths' squared "
                 f"displacement from the centre ({ev.sum():.1f}% together).")
-    caps = ", ".join(f"{r['label']} {100 * r['capture']:.0f}%" for r in result.summary())
+    lam = getattr(pl, "eigenvalues", None)
+    if lam is not None:
+        txt += (f" They are the top two eigenvectors of the Hessian at the centre, with eigenvalues "
+                f"λ₁ = {lam[0]:.4g} and λ₂ = {lam[1]:.4g}: along d1 the loss curves up like 0.5·λ₁·α².")
+    rows = result.summary()
+    caps = ", ".join(f"{r['label']} {100 * r['capture']:.0f}%" for r in rows)
     txt += f" Share of each path the plane captures (1 − residual): {caps}."
-    return txt
+    return txt + _curvature_numbers(result, rows)
+
+
+def _curvature_numbers(result, rows):
+    if not any(r.get("peak_sharpness") is not None for r in rows):
+        return ""
+    parts = []
+    for r in rows:
+        if r.get("peak_sharpness") is None:
+            continue
+        pre = " (preconditioned)" if _opt.is_preconditioned(r["optimizer"]) else ""
+        parts.append(f"{r['label']}{pre}: peak sharpness {r['peak_sharpness']:.3g}, final sharpness "
+                     f"{r['sharpness_ratio']:.2f}× its threshold, {100 * r['above_threshold']:.0f}% of frames "
+                     "above it")
+    return "\n\n**Curvature of each run.** " + "; ".join(parts) + "."
 
 
 def slider_props(result, view):
@@ -278,47 +318,82 @@ def slider_props(result, view):
     return dict(min=lo, max=hi, marks=marks, value=hi)
 
 
+PRERENDERED = ("fig3d", "contour", "curves", "sharpness")
+
+
 def _prerendered(result, view):
     """The figures a worker process already drew for this view (runner.prerender), as dicts, or None."""
     pre = getattr(result, "prerendered", None)
     if not pre or pre.get("view") != view_key(view):
         return None
-    return [json.loads(pre[k]) for k in ("fig3d", "contour", "curves")]
+    return {k: json.loads(pre[k]) if pre.get(k) is not None else None for k in PRERENDERED}
 
 
-def render(store, scale, clip, exaggerate, cache):
-    """Figures, table and slider for a store and view options. Returns a dict (values or no_update)."""
-    keys = ("fig3d", "contour", "curves", "table", "slider", "explain", "alert")
-    out = {k: no_update for k in keys}
+def apply_updates(fig, updates):
+    """Apply figures' plain updates {(key, ..., key): value} to a figure dict, in place."""
+    for path, value in updates.items():
+        target = fig
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    return fig
+
+
+def _sharpness(result, view, pre, min_eig):
+    """(figure, message): the sharpness panel, or a blank figure and why it cannot be drawn."""
+    if not panel_data.has_curvature(result, view.optimizers):
+        return {}, NO_CURVATURE
+    fig = pre["sharpness"] if pre is not None and pre.get("sharpness") is not None else \
+        figures.sharpness_figure(result, view).to_plotly_json()
+    return apply_updates(fig, figures.min_eig_patch(result, view, min_eig)), ""
+
+
+NO_CURVATURE = ("No sharpness for this run: it was computed without curvature. Tick “curvature” under "
+                "Experiment (raise its stride for a big network) to compute it.")
+RENDER_KEYS = ("fig3d", "contour", "curves", "sharpness", "sharpness_note", "table", "slider", "explain",
+               "slice_options", "slice_label", "alert")
+
+
+def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=None):
+    """Figures, table, slider and the slices' run menu for a store and view options. Returns a dict
+    (RENDER_KEYS; values or no_update)."""
+    out = {k: no_update for k in RENDER_KEYS}
     out["alert"] = ""
     try:
         result = result_for(store, cache)
         view = view_from(scale, clip, exaggerate, result)
         pre = _prerendered(result, view)
         if pre is not None:
-            out["fig3d"], out["contour"], out["curves"] = pre
+            out["fig3d"], out["contour"], out["curves"] = pre["fig3d"], pre["contour"], pre["curves"]
         else:
             out["fig3d"] = figures.animated_landscape(result, view)
             out["contour"] = figures.contour_figure(result, view)
             out["curves"] = figures.curves_figure(result, view)
+        out["sharpness"], out["sharpness_note"] = _sharpness(result, view, pre, bool(min_eig))
         out["table"] = figures.summary_records(result)
         out["slider"] = slider_props(result, view)
         out["explain"] = explain_numbers(result)
+        labels = list(result.trajectories)
+        out["slice_options"] = labels
+        out["slice_label"] = slice_label if slice_label in labels else labels[0]
     except ValueError as e:
         msg = clip_message(e)
         log.warning("rejected view option: %s", msg)
-        out = {k: no_update for k in keys}
+        out = {k: no_update for k in RENDER_KEYS}
         out["alert"] = msg
     except Exception as e:
         msg = clip_message(f"{type(e).__name__}: {e}")
         log.warning("render failed: %s", msg)
-        out = {k: no_update for k in keys}
+        out = {k: no_update for k in RENDER_KEYS}
         out["alert"] = f"Could not draw this result ({msg})."
     return out
 
 
-def _patch(updates):
-    """A Dash Patch from figures' plain updates {(key, ..., key): value} (see figures.marker_patch)."""
+def patch_of(updates):
+    """A Dash Patch from figures' plain updates {(key, ..., key): value} (see figures.marker_patch); no_update
+    when there is nothing to change."""
+    if not updates:
+        return no_update
     p = Patch()
     for path, value in updates.items():
         target = p
@@ -329,15 +404,15 @@ def _patch(updates):
 
 
 def markers(step, store, scale, clip, exaggerate, cache):
-    """(contour Patch, curves Patch) moving the current-step markers; no_update on any problem."""
+    """(contour, curves, sharpness) Patches moving the current-step markers; no_update on any problem."""
     try:
         result = result_for(store, cache)
         view = view_from(scale, clip, exaggerate, result)
         mp = figures.marker_patch(result, view, step)
-        return _patch(mp["contour"]), _patch(mp["curves"])
+        return patch_of(mp["contour"]), patch_of(mp["curves"]), patch_of(mp["sharpness"])
     except Exception as e:
         log.warning("marker update failed: %s", clip_message(f"{type(e).__name__}: {e}"))
-        return no_update, no_update
+        return no_update, no_update, no_update
 
 
 # ----------------------------------------------------------------- downloads

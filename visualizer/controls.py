@@ -19,7 +19,7 @@ MOMENTUM_OPTS = tuple(n for n in _opt.OPTIMIZERS if "momentum" in _opt.allowed_h
 CSV_PREFIX = "csv:"                        # dataset values "csv:<data.path>": an upload or a file of the data folder
 TARGET_NAMES = ("target", "label", "class", "y", "diagnosis", "outcome")   # a CSV's default target column
 SPEC_FIELDS = ("dataset", "csv_target", "hidden", "seed", "steps", "batch_size", "record_every", "target_loss",
-               "plane_method", "grid_resolution", "grid_range", "moving")
+               "plane_method", "grid_resolution", "grid_range", "moving", "curvature", "curvature_stride")
 ROW_FIELDS = ("opt_enabled", "opt_name", "opt_label", "opt_lr", "opt_momentum", "opt_schedule")
 
 
@@ -34,7 +34,8 @@ def controls_from_spec(spec_dict):
              seed=s["seed"], steps=s["training"]["steps"], batch_size=s["training"]["batch_size"],
              record_every=s["training"]["record_every"], target_loss=s["training"]["target_loss"],
              plane_method=s["plane"]["method"], grid_resolution=s["grid"]["resolution"],
-             grid_range=s["grid"]["range"], moving=["on"] if s["grid"]["moving"] else [])
+             grid_range=s["grid"]["range"], moving=["on"] if s["grid"]["moving"] else [],
+             curvature=["on"] if s["curvature"]["enabled"] else [], curvature_stride=s["curvature"]["stride"])
     rows = {k: [] for k in ROW_FIELDS}
     extras = []
     for i in range(N_ROWS):
@@ -111,15 +112,9 @@ def parse_hidden(text):
 def spec_from_controls(v, base, extras=None):
     """Build a spec dict from control values over ``base`` (the loaded spec dict). Raises ValueError."""
     d = copy.deepcopy(base)
-    d.setdefault("data", {}); d.setdefault("model", {}); d.setdefault("training", {})
-    d.setdefault("plane", {}); d.setdefault("grid", {})
-    if isinstance(v["dataset"], str) and v["dataset"].startswith(CSV_PREFIX):
-        path = v["dataset"][len(CSV_PREFIX):]
-        if d["data"].get("name") != "csv" or d["data"].get("path") != path:
-            d["data"] = {"name": "csv", "path": path}
-        d["data"]["target"] = v.get("csv_target")
-    elif v["dataset"] != d["data"].get("name"):
-        d["data"] = {"name": v["dataset"], "n_samples": d["data"].get("n_samples", 400)}
+    for section in ("data", "model", "training", "plane", "grid", "curvature"):
+        d.setdefault(section, {})
+    _data_from(v, d)
     d["model"]["hidden"] = parse_hidden(v["hidden"])
     d["seed"] = _int("seed", v["seed"])
     t = d["training"]
@@ -127,33 +122,10 @@ def spec_from_controls(v, base, extras=None):
     t["batch_size"] = _int("training.batch_size", v["batch_size"], allow_none=True)
     t["record_every"] = _int("training.record_every", v["record_every"])
     t["target_loss"] = _num(v["target_loss"])
-    opts = []
     extras = extras or [{}] * N_ROWS
     base_opts = base.get("optimizers") or []
-    for i in range(N_ROWS):
-        if not v["opt_enabled"][i]:
-            continue
-        name = v["opt_name"][i]
-        o = {"name": name}
-        label = (v["opt_label"][i] or "").strip()
-        if label:
-            o["label"] = label
-        # a key the loaded spec did not give is left out while it equals the default, so an untouched
-        # preset keeps its own spec (and its cache key)
-        given = base_opts[i] if i < len(base_opts) and base_opts[i].get("name") == name else {}
-        dflt = _opt.hparams_for(name) if name in _opt.OPTIMIZERS else {"schedule": "constant"}
-        o["lr"] = _num(v["opt_lr"][i])
-        mom = _num(v["opt_momentum"][i])
-        if mom is not None and name in MOMENTUM_OPTS and ("momentum" in given or mom != dflt.get("momentum")):
-            o["momentum"] = mom
-        sch = v["opt_schedule"][i]
-        if sch and ("schedule" in given or sch != dflt["schedule"]):
-            o["schedule"] = sch
-        allowed = _opt.allowed_hparams(name) if name in _opt.OPTIMIZERS else set()
-        for k, val in (extras[i] if i < len(extras) else {}).items():
-            if k in allowed and k not in o:
-                o[k] = val
-        opts.append(o)
+    opts = [_optimizer_from(v, i, base_opts[i] if i < len(base_opts) else {}, extras[i] if i < len(extras) else {})
+            for i in range(N_ROWS) if v["opt_enabled"][i]]
     if not opts:
         raise ValueError("optimizers: none enabled; tick at least one (at most 8)")
     d["optimizers"] = opts
@@ -166,4 +138,42 @@ def spec_from_controls(v, base, extras=None):
     g["resolution"] = _int("grid.resolution", v["grid_resolution"])
     g["range"] = _num(v["grid_range"])
     g["moving"] = bool(v["moving"])
+    c = d["curvature"]
+    c["enabled"] = bool(v["curvature"])
+    c["stride"] = _int("curvature.stride", v["curvature_stride"], allow_none=True)   # empty: auto
     return core.ExperimentSpec.from_dict(d).to_dict()
+
+
+def _data_from(v, d):
+    """The data section from the dataset menu (a built-in set, or a CSV and its target column)."""
+    if isinstance(v["dataset"], str) and v["dataset"].startswith(CSV_PREFIX):
+        path = v["dataset"][len(CSV_PREFIX):]
+        if d["data"].get("name") != "csv" or d["data"].get("path") != path:
+            d["data"] = {"name": "csv", "path": path}
+        d["data"]["target"] = v.get("csv_target")
+    elif v["dataset"] != d["data"].get("name"):
+        d["data"] = {"name": v["dataset"], "n_samples": d["data"].get("n_samples", 400)}
+
+
+def _optimizer_from(v, i, base_opt, extra):
+    """Row i of the optimizer table as a spec entry. A key the loaded spec did not give is left out while it
+    equals the default, so an untouched preset keeps its own spec (and its cache key)."""
+    name = v["opt_name"][i]
+    o = {"name": name}
+    label = (v["opt_label"][i] or "").strip()
+    if label:
+        o["label"] = label
+    given = base_opt if base_opt.get("name") == name else {}
+    dflt = _opt.hparams_for(name) if name in _opt.OPTIMIZERS else {"schedule": "constant"}
+    o["lr"] = _num(v["opt_lr"][i])
+    mom = _num(v["opt_momentum"][i])
+    if mom is not None and name in MOMENTUM_OPTS and ("momentum" in given or mom != dflt.get("momentum")):
+        o["momentum"] = mom
+    sch = v["opt_schedule"][i]
+    if sch and ("schedule" in given or sch != dflt["schedule"]):
+        o["schedule"] = sch
+    allowed = _opt.allowed_hparams(name) if name in _opt.OPTIMIZERS else set()
+    for k, val in extra.items():
+        if k in allowed and k not in o:
+            o[k] = val
+    return o

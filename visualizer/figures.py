@@ -5,8 +5,10 @@ Shared by the Dash app and the exporters; no Dash imports here.
     fig = animated_landscape(result, ViewOptions())        # 3D surface + trail and ball per optimizer, with frames
     fig = contour_figure(result, ViewOptions(), step=500)    # the same plane from above, markers at ``step``
     fig = curves_figure(result, ViewOptions(), step=500)     # loss and accuracies against step
+    fig = sharpness_figure(result, ViewOptions(), step=500)  # sharpness and threshold (visualizer.curvature_figures)
+    fig = slices_figure(result, ViewOptions(), step=500, label="SGD")   # 1-D slices with quadratic models
     rows = summary_records(result)                          # the comparison table
-    patch = marker_patch(result, ViewOptions(), step=500)    # what moves the contour / curves markers to a step
+    patch = marker_patch(result, ViewOptions(), step=500)    # what moves the contour / curves / sharpness markers
 
 Trace layout of ``animated_landscape`` (frames rely on it):
   0            the surface
@@ -16,7 +18,7 @@ Frames update only the path traces (``traces=[1, ..., 2n]``); in moving mode
 (``view.moving`` and the result has a moving landscape) they replace the surface too.
 Trace layout of ``contour_figure``: 0 contour; 1 + k trail; 1 + n + k marker of the k-th optimizer.
 ``curves_figure``: shapes 0 and 1 are the step lines. ``marker_patch`` is the only other code that
-knows these indices.
+knows these indices (the sharpness figure's own: visualizer.curvature_figures).
 
 Heights, steps and surfaces come from the frame model (visualizer.frames.build_frames), which
 the matplotlib exporter draws too: a ball sits where that module's one rule puts it, and the hover
@@ -31,7 +33,9 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from . import frames as _frames
+from . import panel_data as _panels
 from . import view as _view
+from .curvature_figures import min_eig_patch, sharpness_figure, sharpness_patch, slices_figure  # noqa: F401
 from .view import ViewOptions
 
 COLORSCALE = "Viridis"
@@ -70,6 +74,9 @@ def _plane_text(result):
     if pl.explained_variance is not None:
         ev = np.asarray(pl.explained_variance) * 100
         txt += f" (PCA explains {ev[0]:.0f}% + {ev[1]:.0f}% of the path variance)"
+    lam = getattr(pl, "eigenvalues", None)
+    if lam is not None:
+        txt += f" (top two Hessian eigenvectors at the centre, λ₁ = {lam[0]:.3g}, λ₂ = {lam[1]:.3g})"
     return txt
 
 
@@ -107,7 +114,7 @@ def _surface(alphas, betas, H, raw, label, zrange):
                       name="surface", showlegend=False)
 
 
-def _player(steps, active):
+def player(steps, active):
     """Play / pause buttons and a step slider, built into the figure (so an HTML export animates too)."""
     names = [str(int(s)) for s in steps]
     play = dict(label="▶ Play", method="animate",
@@ -137,19 +144,28 @@ def animated_landscape(result, view: ViewOptions | None = None, step=None, heigh
     """
     view = (view or ViewOptions()).validate()
     fm = _frames.build_frames(result, view)
-    cds = {lab: np.stack([p.steps.astype(np.float64), p.surface_loss, p.loss], axis=1) for lab, p in fm.paths.items()}
+    cds = path_customdata(fm)
     k0 = len(fm.steps) - 1 if step is None else _view.frame_index(fm.steps, step)
-    # frames update only the path traces; in moving mode they replace the surface too
-    ids = ([0] if fm.moving else []) + list(range(1, 1 + 2 * len(fm.paths)))
-    frames = [dict(name=str(int(s)), data=_frame_data(fm, cds, k, full=False), traces=ids)
+    ids = landscape_frame_traces(fm)
+    frames = [dict(name=str(int(s)), data=landscape_traces(fm, cds, k, full=False), traces=ids)
               for k, s in enumerate(fm.steps)]
     layout = _landscape_layout(result, fm, k0, height, title)
     # Traces and frames are plain dicts (tests check they validate); skipping plotly's per-property
     # validation of ~800 frame traces makes this about 30x faster.
-    return go.Figure(data=_frame_data(fm, cds, k0, full=True), layout=layout, frames=frames, _validate=False)
+    return go.Figure(data=landscape_traces(fm, cds, k0, full=True), layout=layout, frames=frames, _validate=False)
 
 
-def _frame_data(fm, cds, k, full):
+def path_customdata(fm):
+    """label -> (N, 3) hover data of every point: step, surface loss at (α, β), true loss."""
+    return {lab: np.stack([p.steps.astype(np.float64), p.surface_loss, p.loss], axis=1) for lab, p in fm.paths.items()}
+
+
+def landscape_frame_traces(fm):
+    """The landscape traces a frame updates: the path traces; in moving mode the surface too."""
+    return ([0] if fm.moving else []) + list(range(1, 1 + 2 * len(fm.paths)))
+
+
+def landscape_traces(fm, cds, k, full):
     """Traces of frame k: [surface] + (trail, ball) per optimizer. ``full``: the figure's own traces (styles,
     hover, the trail's customdata for every point); frames carry only what changes."""
     data = []
@@ -165,23 +181,31 @@ def _frame_data(fm, cds, k, full):
     return data
 
 
-def _landscape_layout(result, fm, k0, height, title):
-    menus, sliders = _player(fm.steps, k0)
+def landscape_title(result, fm, title=None):
+    extra = f"; moving landscape: the surface follows {fm.follow}'s weights" if fm.moving else ""
+    return title or _title(result, extra)
+
+
+def scene_layout(fm):
+    """The 3D scene of the landscape (axes, ranges, camera)."""
     zmin, zmax = fm.zrange
     top = zmax + 2 * fm.lift
-    extra = f"; moving landscape: the surface follows {fm.follow}'s weights" if fm.moving else ""
+    return dict(
+        xaxis=dict(title=dict(text="α (direction 1)"), range=[float(fm.alphas[0]), float(fm.alphas[-1])]),
+        yaxis=dict(title=dict(text="β (direction 2)"), range=[float(fm.betas[0]), float(fm.betas[-1])]),
+        zaxis=dict(title=dict(text=fm.zlabel), range=[zmin - 0.02 * (top - zmin), top]),
+        aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
+        camera=dict(eye=dict(CAMERA_EYE)),                  # from above the valleys: every path in view
+        uirevision="landscape")
+
+
+def _landscape_layout(result, fm, k0, height, title):
+    menus, sliders = player(fm.steps, k0)
     return go.Layout(
-        title=dict(text=title or _title(result, extra), x=0.01, xanchor="left", font=dict(size=15)),
+        title=dict(text=landscape_title(result, fm, title), x=0.01, xanchor="left", font=dict(size=15)),
         height=height, margin=dict(l=0, r=0, t=60, b=70), uirevision="landscape",
         template="plotly_white", legend=dict(x=0.01, y=0.92, bgcolor="rgba(255,255,255,0.7)"),
-        updatemenus=menus, sliders=sliders,
-        scene=dict(
-            xaxis=dict(title="α (direction 1)", range=[float(fm.alphas[0]), float(fm.alphas[-1])]),
-            yaxis=dict(title="β (direction 2)", range=[float(fm.betas[0]), float(fm.betas[-1])]),
-            zaxis=dict(title=fm.zlabel, range=[zmin - 0.02 * (top - zmin), top]),
-            aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
-            camera=dict(eye=dict(CAMERA_EYE)),                  # from above the valleys: every path in view
-            uirevision="landscape"),
+        updatemenus=menus, sliders=sliders, scene=scene_layout(fm),
     ).to_plotly_json()
 
 
@@ -237,27 +261,14 @@ def marker_positions(result, view, step=None):
 
 
 def curves_figure(result, view: ViewOptions | None = None, step=None, height=360):
-    """Loss (log axis) and train/test accuracy against step; a vertical line at ``step`` in both panels."""
+    """Loss (log axis) and train/test accuracy against step; a vertical line at ``step`` in both panels.
+    Draws visualizer.panel_data.curves_data (as the exporter's curves panel does)."""
     view = (view or ViewOptions()).validate()
-    labels = _labels(result, view)
     fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss (log axis)", "accuracy (train —, test ┄)"),
                         horizontal_spacing=0.12)
     fig.update_annotations(font=dict(size=13))
-    for lab in labels:
-        t = result.trajectories[lab]
-        c = _view.color_of(result, lab)
-        steps = _f32(t.steps)
-        fig.add_trace(go.Scatter(x=steps, y=_f32(t.loss), mode="lines", name=lab, legendgroup=lab,
-                                 line=dict(color=c, width=2),
-                                 hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>loss %{{y:.4g}}<extra></extra>"), 1, 1)
-        fig.add_trace(go.Scatter(x=steps, y=_f32(t.train_acc), mode="lines", name=lab, legendgroup=lab,
-                                 showlegend=False, line=dict(color=c, width=2),
-                                 hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>train acc %{{y:.3f}}<extra></extra>"), 1, 2)
-        fig.add_trace(go.Scatter(x=steps, y=_f32(t.test_acc), mode="lines", name=lab, legendgroup=lab,
-                                 showlegend=False, line=dict(color=c, width=1.5, dash="dot"),
-                                 hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>test acc %{{y:.3f}}<extra></extra>"), 1, 2)
-        if t.diverged_at is not None:
-            fig.add_vline(x=t.diverged_at, line=dict(color=c, dash="dash", width=1), row=1, col=1)
+    for c in _panels.curves_data(result, view.optimizers):
+        _add_curves(fig, c)
     target = result.spec.training.target_loss
     fig.add_hline(y=target, line=dict(color="#888", dash="dot", width=1), row=1, col=1,
                   annotation_text=f"target {target:g}", annotation_position="bottom left")
@@ -273,6 +284,25 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     return fig
 
 
+def loss_trace(c, legend=True):
+    """One run's training loss against step (a trace dict; the curves figure and the HTML export's panel)."""
+    return dict(type="scatter", x=_f32(c.steps), y=_f32(c.loss), mode="lines", name=c.label, legendgroup=c.label,
+                showlegend=legend, line=dict(color=c.color, width=2),
+                hovertemplate=f"{c.label}<br>step %{{x:.0f}}<br>loss %{{y:.4g}}<extra></extra>")
+
+
+def _add_curves(fig, c):
+    lab, steps = c.label, _f32(c.steps)
+    fig.add_trace(loss_trace(c), 1, 1)
+    for y, name, width, dash in ((c.train_acc, "train", 2, None), (c.test_acc, "test", 1.5, "dot")):
+        fig.add_trace(go.Scatter(x=steps, y=_f32(y), mode="lines", name=lab, legendgroup=lab, showlegend=False,
+                                 line=dict(color=c.color, width=width, dash=dash),
+                                 hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>{name} acc %{{y:.3f}}<extra></extra>"),
+                      1, 2)
+    if c.diverged_at is not None:
+        fig.add_vline(x=c.diverged_at, line=dict(color=c.color, dash="dash", width=1), row=1, col=1)
+
+
 _STEP_SHAPES = (0, 1)          # curves_figure: the step line of each panel
 
 
@@ -283,8 +313,9 @@ def _contour_marker(n, k):
 
 def marker_patch(result, view, step=None):
     """What moves the current-step markers to ``step``, as plain updates (no Dash here):
-    ``{"contour": {path: value}, "curves": {path: value}}`` where a path is a tuple of keys into the
-    figure's JSON, e.g. ``("data", 5, "x")``. callbacks.markers turns each dict into a Dash Patch."""
+    ``{"contour": {path: value}, "curves": {path: value}, "sharpness": {path: value}}`` where a path is a
+    tuple of keys into the figure's JSON, e.g. ``("data", 5, "x")`` ({} for the sharpness of a run without
+    curvature). callbacks.markers turns each dict into a Dash Patch."""
     pos = marker_positions(result, view, step)
     n = len(pos)
     contour = {}
@@ -293,7 +324,7 @@ def marker_patch(result, view, step=None):
         contour[("data", _contour_marker(n, k), "y")] = [b]
     s = current_step(result, view, step)
     curves = {("layout", "shapes", j, x): s for j in _STEP_SHAPES for x in ("x0", "x1")}
-    return {"contour": contour, "curves": curves}
+    return {"contour": contour, "curves": curves, "sharpness": sharpness_patch(result, view, s)}
 
 
 def current_step(result, view, step=None):
@@ -312,6 +343,9 @@ SUMMARY_COLUMNS = [
     ("label", "optimizer"), ("final_loss", "final train loss"), ("train_acc", "train acc"),
     ("test_acc", "test acc"), ("steps_to_target", "first step < target"), ("diverged_at", "diverged at"),
     ("path_length", "path length"), ("capture", "plane captures (1 − residual)"),
+    # with curvature (core/__main__.py CURVATURE_COLUMNS); Adam / RMSProp: of the preconditioned Hessian
+    ("peak_sharpness", "peak sharpness"), ("sharpness_ratio", "final sharpness / threshold"),
+    ("above_threshold", "frames ≥ threshold"),
 ]
 
 

@@ -1,10 +1,13 @@
 """The app's page: controls on the left, pictures on the right, explain panel below.
 
 Component ids that matter (tests and callbacks use them):
-  graph-landscape-3d, graph-contour, graph-curves, summary-table, step-slider
+  graph-landscape-3d, graph-contour, graph-curves, graph-sharpness, graph-slices, summary-table, step-slider
+  sharpness-box / slices-box (hidden, with sharpness-message / slices-message saying why, when a run has no
+  curvature / no training data), show-min-eig (the sharpness panel's bottom eigenvalue), slice-optimizer
   preset, dataset, csv-target (a CSV's target column), hidden, seed, steps, batch-size, record-every, target-loss,
   {"type": "opt_enabled"|"opt_name"|"opt_label"|"opt_lr"|"opt_momentum"|"opt_schedule", "index": 0..7},
-  plane-method, grid-resolution, grid-range, moving, height-scale, clip-percentile, exaggerate,
+  plane-method, grid-resolution, grid-range, moving, curvature, curvature-stride, height-scale, clip-percentile,
+  exaggerate,
   upload, download-npz-btn / download-npz, download-spec-btn / download-spec, download-html-btn / download-html,
   alert-error (spec and upload messages), alert-view (view option messages), run-status (progress, then
   what was computed), progress-tick (polls progress: every 0.5 s while the main callback runs, else 5 s),
@@ -40,6 +43,9 @@ evaluated exactly on a grid of (α, β).
 - **pca**: d₁, d₂ are the two directions along which all the paths move most (top singular vectors of the
   stacked displacements θₜ − c); **random**: two filter-normalized Gaussian directions (Li et al. 2018);
   **interpolation**: d₁ runs from the centre to the other end of its run (α = 1), d₂ is a filter-normalized random direction orthogonal to it.
+  **hessian**: d₁, d₂ are the top two unit eigenvectors of the Hessian at the centre, the directions the loss curves up
+  fastest (PyHessian's 1-D plots, here in 2-D); their eigenvalues λ₁, λ₂ are in the title, and the grid spans where
+  the quadratic 0.5·λ₁·α² makes a visible change.
 - A path is drawn at its *projection* onto the plane. The part of the displacement the plane misses is the
   **residual**; the table's "plane captures" column is 1 − residual. The ball sits on the drawn surface (the loss
   at the projected point); the **true loss** of the weights at that step, in the hover text, can differ, sometimes
@@ -61,21 +67,48 @@ dZ1 = W2ᵀ·dZ2 ⊙ [Z1 > 0]   dW1 = (1/m)·dZ1·Xᵀ   db1 = (1/m)·Σ dZ1
 W ← W − η·dW,  b ← b − η·db
 ```
 Momentum, learning-rate annealing and a large learning rate are the article's variations of that last line.
+
+**Sharpness and the stability threshold.** Near the weights, along its sharpest direction, the loss is a parabola
+0.5·λ·x², where λ, the *sharpness*, is the top eigenvalue of the Hessian. One gradient-descent step there maps
+x to x − η·λ·x = (1 − η·λ)·x: the distance to the bottom shrinks while η·λ < 2, and once η·λ > 2 every step
+overshoots to the other side, further out than it started. So λ = 2/η is gradient descent's **stability
+threshold**; momentum μ moves it to (2 + 2μ)/η, Nesterov to (2 + 2μ)/((1 + 2μ)·η), and Adam, judged on the
+*preconditioned* Hessian P^-1/2·H·P^-1/2 (P: what its step divides by), to (2 + 2β₁)/((1 − β₁)·η). The sharpness
+panel draws each run's sharpness (solid) against its threshold (dashed, same colour): far below, the step is
+small for this curvature; above, the step overshoots along the sharpest direction.
+
+**Why a path can sit above it (the edge of stability).** The parabola is only the local picture. Above the
+threshold the loss goes up along the sharpest direction and the run is thrown somewhere flatter, where the step
+fits again; then training makes the valley sharper again. Full-batch gradient descent with a large rate hovers
+around 2/η this way (Cohen et al. 2021), its loss going up on many single steps yet down over many. The 1-D slices
+show where the quadratic model (dashed) still matches the loss (solid) and where it breaks.
 """
 
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'    # as assets/app.css (the table would be monospace)
-TABLE_HEADERS = {"capture": "plane captures"}                        # the note under the table says what it is
+TABLE_HEADERS = {"capture": "plane captures", "sharpness_ratio": "final / threshold",   # the note under the table
+                 "above_threshold": "frames ≥ threshold"}                          # says more
 
 
-# fixed decimals per table column (integers and text columns have none)
-DECIMALS = {"final_loss": 4, "train_acc": 3, "test_acc": 3, "path_length": 2, "capture": 3}
+# fixed decimals per table column (integers and text columns have none); shares as percentages
+DECIMALS = {"final_loss": 4, "train_acc": 3, "test_acc": 3, "path_length": 2, "capture": 3, "peak_sharpness": 3,
+            "sharpness_ratio": 2}
+PERCENT = {"above_threshold": 0}
+TABLE_NOTE = ("The target loss is the spec's training.target_loss; blank cells: never reached / never diverged / "
+              "no curvature. Plane captures: 1 − the path's residual off the plane (1: the path lies in the plane). "
+              "Sharpness: the top Hessian eigenvalue, for Adam and RMSProp that of the preconditioned Hessian "
+              "P^-1/2 H P^-1/2; final / threshold: the last sharpness over its stability threshold (the largest "
+              "curvature at which the optimizer is stable at its learning rate, see Explain); frames ≥ threshold: "
+              "the share of recorded frames at or above it.")
+PLANE_OPTIONS = [{"label": {"hessian": "hessian (top 2 eigenvectors)"}.get(m, m), "value": m} for m in core.spec.PLANES]
 
 
 def _column(key, name):
     col = {"name": TABLE_HEADERS.get(key, name), "id": key, "type": "text" if key == "label" else "numeric"}
     if key in DECIMALS:
         col["format"] = Format(precision=DECIMALS[key], scheme=Scheme.fixed)
+    if key in PERCENT:
+        col["format"] = Format(precision=PERCENT[key], scheme=Scheme.percentage)
     return col
 
 
@@ -115,10 +148,25 @@ def optimizer_rows(values):
 def make_layout():
     spec_dict = core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()
     values, extras = controls_from_spec(spec_dict)
-    presets = core.ExperimentSpec.presets()
-    controls = html.Div([
+    controls = html.Div(_experiment_controls(values) + _plane_controls(values) + _view_controls()
+                        + _file_controls(), className="controls")
+    pictures = html.Div(_landscape_pictures(spec_dict) + _curvature_pictures() + _comparison_and_explain(),
+                        className="pictures")
+    return html.Div([
+        html.Header([html.H1("Loss Landscape Navigator"),
+                     html.Span("optimizers descending one loss landscape of a NumPy network", className="tagline")]),
+        html.Div([controls, pictures], className="main"),
+        dcc.Store(id="spec-base", data={"spec": spec_dict, "extras": extras}),
+        dcc.Store(id="session-id", data=uuid.uuid4().hex),
+        dcc.Store(id="step-sync"),
+    ], className="page")
+
+
+def _experiment_controls(values):
+    return [
         html.H3("Experiment"),
-        _field("preset", dcc.Dropdown(id="preset", options=presets, value=DEFAULT_PRESET, clearable=False)),
+        _field("preset", dcc.Dropdown(id="preset", options=core.ExperimentSpec.presets(), value=DEFAULT_PRESET,
+                                      clearable=False)),
         html.Div([
             _field("dataset", dcc.Dropdown(id="dataset", options=list(DATASETS), value=values["dataset"],
                                            clearable=False)),
@@ -136,16 +184,34 @@ def make_layout():
         ], className="grid4"),
         html.H4("Optimizers"),
         optimizer_rows(values),
+    ]
+
+
+def _plane_controls(values):
+    return [
         html.H4("Plane and grid"),
         html.Div([
-            _field("plane", dcc.Dropdown(id="plane-method", options=list(core.spec.PLANES),
-                                         value=values["plane_method"], clearable=False)),
+            _field("plane", dcc.Dropdown(id="plane-method", options=PLANE_OPTIONS, value=values["plane_method"],
+                                         clearable=False)),
             _field("grid points", _num("grid-resolution", values["grid_resolution"], step=1),
                    f"{SPEC['grid.resolution'].hint()} per axis"),
             _field("grid range", _num("grid-range", values["grid_range"], placeholder="fit paths"), "± half-width"),
         ], className="grid3"),
         dcc.Checklist(id="moving", options=[{"label": " moving landscape (the surface follows the weights)",
                                              "value": "on"}], value=values["moving"], className="moving"),
+        html.H4("Curvature"),
+        html.Div([
+            dcc.Checklist(id="curvature", options=[{"label": " sharpness along every run (Hessian eigenvalues "
+                                                             "at the recorded frames)", "value": "on"}],
+                          value=values["curvature"], className="moving"),
+            _field("stride", _num("curvature-stride", values["curvature_stride"], step=1, placeholder="auto"),
+                   f"{SPEC['curvature.stride'].hint()}: every k-th recorded frame; empty: auto (about a second)"),
+        ], className="grid2"),
+    ]
+
+
+def _view_controls():
+    return [
         html.H4("Height scale"),
         html.Div([
             _field("scale", dcc.RadioItems(id="height-scale", options=["linear", "log", "sqrt"],
@@ -153,6 +219,11 @@ def make_layout():
             _field("clip at percentile", _num("clip-percentile", 100), VIEW["clip_percentile"].hint()),
             _field("vertical exaggeration", _num("exaggerate", 1.0), VIEW["exaggerate"].hint()),
         ], className="grid3"),
+    ]
+
+
+def _file_controls():
+    return [
         html.H4("Files"),
         html.Div([
             html.Button("run (.npz)", id="download-npz-btn", className="btn"),
@@ -163,9 +234,11 @@ def make_layout():
         dcc.Upload(id="upload", children=html.Div(["Drop or ", html.A("choose"),
                                                    " a run (.npz), a spec (.json) or data (.csv, binary target)"]),
                    accept=".npz,.json,.csv", max_size=MAX_UPLOAD_BYTES, className="upload"),
-    ], className="controls")
+    ]
 
-    pictures = html.Div([
+
+def _landscape_pictures(spec_dict):
+    return [
         html.Div(id="alert-error", className="alert", role="alert"),
         html.Div(id="alert-view", className="alert", role="alert"),
         html.Div(id="run-status", className="status", role="status"),
@@ -177,7 +250,7 @@ def make_layout():
                       style={"height": "640px"}),
         ]),
         html.Div([
-            html.Span("step (contour and curves markers)", className="field-label"),
+            html.Span("step (contour, curves, sharpness and slices)", className="field-label"),
             dcc.Slider(id="step-slider", min=0, max=spec_dict["training"]["steps"], value=spec_dict["training"]["steps"],
                        step=1, marks=None, updatemode="mouseup", tooltip={"placement": "bottom"}),
         ], className="step-row"),
@@ -185,26 +258,39 @@ def make_layout():
             dcc.Graph(id="graph-contour", config={"displaylogo": False}, className="half"),
             dcc.Graph(id="graph-curves", config={"displaylogo": False}, className="half"),
         ], className="row2"),
+    ]
+
+
+def _curvature_pictures():
+    return [
+        html.H3("Sharpness"),
+        html.Div(id="sharpness-message", className="note"),
+        html.Div(id="sharpness-box", className="panel", children=[
+            dcc.Checklist(id="show-min-eig", options=[{"label": " bottom eigenvalue (|λmin|, dotted)", "value": "on"}],
+                          value=[], className="panel-option"),
+            dcc.Graph(id="graph-sharpness", config={"displaylogo": False}),
+        ]),
+        html.H3("1-D slices"),
+        html.Div([_field("run", dcc.Dropdown(id="slice-optimizer", options=[], clearable=False),
+                         "(a) and (b) at this run's weights at the step")], className="grid3"),
+        html.Div(id="slices-message", className="note"),
+        html.Div(id="slices-box", className="panel", children=[
+            dcc.Graph(id="graph-slices", config={"displaylogo": False}),
+        ]),
+    ]
+
+
+def _comparison_and_explain():
+    return [
         html.H3("Comparison"),
         dash_table.DataTable(
             id="summary-table", columns=[_column(k, n) for k, n in figures.SUMMARY_COLUMNS],
-            data=[], sort_action="native", style_as_list_view=True,
-            style_cell={"fontFamily": FONT, "fontSize": "14px", "padding": "6px 10px", "textAlign": "right"},
+            data=[], sort_action="native", style_as_list_view=True, style_table={"overflowX": "auto"},
+            style_cell={"fontFamily": FONT, "fontSize": "14px", "padding": "6px 8px", "textAlign": "right"},
             style_cell_conditional=[{"if": {"column_id": "label"}, "textAlign": "left", "fontWeight": "600"}],
             style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6", "whiteSpace": "normal"}),
-        html.Div(["The target loss is the spec's training.target_loss; blank cells: never reached / never diverged. "
-                  "Plane captures: 1 − the path's residual off the plane (1: the path lies in the plane)."],
-                 className="note"),
+        html.Div([TABLE_NOTE], className="note"),
         html.H3("Explain"),
         dcc.Markdown(id="explain-numbers", className="explain"),
         dcc.Markdown(EXPLAIN, className="explain"),
-    ], className="pictures")
-
-    return html.Div([
-        html.Header([html.H1("Loss Landscape Navigator"),
-                     html.Span("optimizers descending one loss landscape of a NumPy network", className="tagline")]),
-        html.Div([controls, pictures], className="main"),
-        dcc.Store(id="spec-base", data={"spec": spec_dict, "extras": extras}),
-        dcc.Store(id="session-id", data=uuid.uuid4().hex),
-        dcc.Store(id="step-sync"),
-    ], className="page")
+    ]

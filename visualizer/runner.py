@@ -27,8 +27,8 @@ Fair queue (ProcessRunner): ``workers`` processes take any request, first come f
 small request never waits behind big ones: with both general workers busy on long runs, a short one still
 starts at once. Per page, the JobRegistry keeps one running computation (a newer request replaces it).
 
-Figures: a worker also draws the page's initial view of its result (``prerender``: the three figures as
-plotly JSON, attached as ``result.prerendered``), so the web process, whose threads share one GIL, only
+Figures: a worker also draws the page's initial view of its result (``prerender``: the landscape, contour,
+curves and sharpness figures as plotly JSON, attached as ``result.prerendered``), so the web process, whose threads share one GIL, only
 forwards them (``callbacks.render``); drawing and encoding took about 0.6-1.3 s of the 1.5 s of CPU a
 request costs, and in the web process they ran one at a time.
 
@@ -147,14 +147,18 @@ def view_key(view):
 
 
 def prerender(result, scale="log", clip=100.0, exaggerate=1.0):
-    """The app's three figures of ``result`` for one view, as plotly JSON strings (what render would send)."""
-    from . import figures
+    """The app's first figures of ``result`` for one view, as plotly JSON strings (what render would send):
+    the landscape, contour, curves and (with curvature) sharpness figures. The slices figure is drawn by its
+    own callback in the web process (it depends on the chosen run and step; cached there)."""
+    from . import figures, panel_data
     from .view import ViewOptions
     v = ViewOptions(scale=scale, clip_percentile=clip, exaggerate=exaggerate)
     v.moving = result.moving is not None
     v.validate()
+    sharp = figures.sharpness_figure(result, v).to_json() if panel_data.has_curvature(result) else None
     return {"view": view_key(v), "fig3d": figures.animated_landscape(result, v).to_json(),
-            "contour": figures.contour_figure(result, v).to_json(), "curves": figures.curves_figure(result, v).to_json()}
+            "contour": figures.contour_figure(result, v).to_json(),
+            "curves": figures.curves_figure(result, v).to_json(), "sharpness": sharp}
 
 
 def _worker_main(conn):

@@ -2,7 +2,8 @@
 
     register_callbacks(app, cache, jobs)     # cache: the ResultCache; jobs: the JobRegistry over it
 
-Shared state lives in ``cache`` and ``jobs`` (objects made by ``create_app``), never in module globals.
+Shared state lives in ``cache`` and ``jobs`` (objects made by ``create_app``) and the slices' SliceCache
+(made here, one per app), never in module globals.
 Each main-callback request is bracketed by ``jobs.request`` (so a newer request of the page,
 valid or not, cancels what an older one started). ``progress-tick`` polls the session's progress into
 ``run-status``: every 0.5 s while a request is in flight (Dash's ``running`` speeds it up when one starts;
@@ -17,6 +18,7 @@ from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 from .callbacks import (POLL_MS, _safe, control_options, download_html, download_npz, download_spec, main,
                         markers, progress_poll, render)
 from .controls import N_ROWS, ROW_FIELDS, SPEC_FIELDS
+from .curvature_callbacks import SliceCache, min_eig_visibility, slices
 from .jobs import JobRegistry
 
 
@@ -27,9 +29,17 @@ def _row(field):
 def register_callbacks(app, cache, jobs=None):
     """Connect the page to the plain functions of ``callbacks``; ``jobs``: the app's JobRegistry."""
     jobs = jobs if jobs is not None else JobRegistry(cache)
+    _register_main(app, cache, jobs)
+    _register_render(app, cache)
+    _register_step(app, cache, SliceCache())
+    _register_files(app, cache, jobs)
+
+
+def _register_main(app, cache, jobs):
     spec_ids = [f.replace("_", "-") for f in SPEC_FIELDS]     # the layout's ids: batch_size -> batch-size
     field_deps = [(i, "value") for i in spec_ids]
     row_deps = [(_row(f), "value") for f in ROW_FIELDS]
+    nf, nr = len(field_deps), len(row_deps)
 
     @app.callback(
         [Output(i, p) for i, p in field_deps]
@@ -43,7 +53,6 @@ def register_callbacks(app, cache, jobs=None):
         running=[(Output("progress-tick", "interval"), POLL_MS, POLL_MS)],     # only ever speeds polling up
     )
     def _main(preset, upload_contents, *rest):
-        nf, nr = len(field_deps), len(row_deps)
         fields, rows = rest[:nf], rest[nf:nf + nr]
         upload_filename, base, session = rest[nf + nr:]
         values = dict(zip(SPEC_FIELDS, fields))
@@ -63,41 +72,73 @@ def register_callbacks(app, cache, jobs=None):
             ctl = [v[f] for f in SPEC_FIELDS] + [v[f] for f in ROW_FIELDS]
         return ctl + [o["base"], o["store"], o["alert"], o["status"]]
 
+
+VIEW_STATES = ("height-scale", "clip-percentile", "exaggerate")
+
+
+def _register_render(app, cache):
     @app.callback(
         Output("graph-landscape-3d", "figure"), Output("graph-contour", "figure"),
-        Output("graph-curves", "figure"), Output("summary-table", "data"),
+        Output("graph-curves", "figure"), Output("graph-sharpness", "figure"),
+        Output("sharpness-box", "hidden"), Output("sharpness-message", "children"), Output("summary-table", "data"),
         Output("step-slider", "min"), Output("step-slider", "max"), Output("step-slider", "marks"),
-        Output("step-slider", "value"), Output("explain-numbers", "children"), Output("alert-view", "children"),
-        Input("spec-store", "data"), Input("height-scale", "value"), Input("clip-percentile", "value"),
-        Input("exaggerate", "value"),
+        Output("step-slider", "value"), Output("explain-numbers", "children"),
+        Output("slice-optimizer", "options"), Output("slice-optimizer", "value"), Output("alert-view", "children"),
+        Input("spec-store", "data"), *[Input(i, "value") for i in VIEW_STATES],
+        State("show-min-eig", "value"), State("slice-optimizer", "value"),
     )
-    def _render(store, scale, clip, exaggerate):
-        o = render(store, scale, clip, exaggerate, cache)
+    def _render(store, scale, clip, exaggerate, min_eig, slice_label):
+        o = render(store, scale, clip, exaggerate, cache, min_eig=bool(min_eig), slice_label=slice_label)
         sl = o["slider"]
         sl_vals = [sl[k] for k in ("min", "max", "marks", "value")] if sl is not no_update else [no_update] * 4
-        return [o["fig3d"], o["contour"], o["curves"], o["table"], *sl_vals, o["explain"], o["alert"]]
+        note = o["sharpness_note"]
+        hidden = no_update if note is no_update else bool(note)
+        return [o["fig3d"], o["contour"], o["curves"], o["sharpness"], hidden, note, o["table"], *sl_vals,
+                o["explain"], o["slice_options"], o["slice_label"], o["alert"]]
 
+    @app.callback(Output("graph-sharpness", "figure", allow_duplicate=True), Input("show-min-eig", "value"),
+                  State("spec-store", "data"), prevent_initial_call=True)
+    def _min_eig(show, store):
+        return min_eig_visibility(bool(show), store, cache)
+
+    @app.callback(Output("dataset", "options"), Output("csv-target", "options"), Input("spec-base", "data"))
+    def _options(base):
+        out = _safe("control options", control_options, base, cache)
+        return out if out is not no_update else (no_update, no_update)
+
+
+def _register_step(app, cache, slice_cache):
+    """The step slider moves the markers (Patches) and redraws the slices (cached per run and frame)."""
     @app.callback(
         Output("graph-contour", "figure", allow_duplicate=True),
         Output("graph-curves", "figure", allow_duplicate=True),
+        Output("graph-sharpness", "figure", allow_duplicate=True),
         Input("step-slider", "value"),
-        State("spec-store", "data"), State("height-scale", "value"), State("clip-percentile", "value"),
-        State("exaggerate", "value"),
+        State("spec-store", "data"), *[State(i, "value") for i in VIEW_STATES],
         prevent_initial_call=True,
     )
     def _markers(step, store, scale, clip, exaggerate):
         return markers(step, store, scale, clip, exaggerate, cache)
 
+    @app.callback(Output("graph-slices", "figure"), Output("slices-box", "hidden"),
+                  Output("slices-message", "children"),
+                  Input("step-slider", "value"), Input("slice-optimizer", "value"), Input("spec-store", "data"))
+    def _slices(step, label, store):
+        o = slices(step, label, store, cache, slice_cache)
+        return o["figure"], o["hidden"], o["message"]
+
+    # the 3D figure jumps to the step slider's frame (assets/app.js moves the slider with the 3D animation)
+    app.clientside_callback(ClientsideFunction("lln", "jumpToStep"), Output("step-sync", "data"),
+                            Input("step-slider", "value"), prevent_initial_call=True)
+
+
+def _register_files(app, cache, jobs):
     @app.callback(Output("run-status", "children", allow_duplicate=True),
                   Output("progress-tick", "interval", allow_duplicate=True), Input("progress-tick", "n_intervals"),
                   State("session-id", "data"), State("progress-tick", "interval"), State("run-status", "children"),
                   prevent_initial_call=True)
     def _progress(n, session, interval, shown):
         return progress_poll(jobs, session, interval, shown)
-
-    # the 3D figure jumps to the step slider's frame (assets/app.js moves the slider with the 3D animation)
-    app.clientside_callback(ClientsideFunction("lln", "jumpToStep"), Output("step-sync", "data"),
-                            Input("step-slider", "value"), prevent_initial_call=True)
 
     @app.callback(Output("download-npz", "data"), Input("download-npz-btn", "n_clicks"),
                   State("spec-store", "data"), prevent_initial_call=True)
@@ -109,13 +150,7 @@ def register_callbacks(app, cache, jobs=None):
     def _dl_spec(n, store):
         return _safe("spec download", download_spec, store, cache)
 
-    @app.callback(Output("dataset", "options"), Output("csv-target", "options"), Input("spec-base", "data"))
-    def _options(base):
-        out = _safe("control options", control_options, base, cache)
-        return out if out is not no_update else (no_update, no_update)
-
     @app.callback(Output("download-html", "data"), Input("download-html-btn", "n_clicks"),
-                  State("spec-store", "data"), State("height-scale", "value"), State("clip-percentile", "value"),
-                  State("exaggerate", "value"), prevent_initial_call=True)
+                  State("spec-store", "data"), *[State(i, "value") for i in VIEW_STATES], prevent_initial_call=True)
     def _dl_html(n, store, scale, clip, exaggerate):
         return _safe("html download", download_html, store, scale, clip, exaggerate, cache)

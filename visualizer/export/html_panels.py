@@ -1,0 +1,233 @@
+"""The HTML export of several panels: plotly subplots side by side, animated together by one player.
+
+    fig = panels_figure(result, ExportOptions(out="x.html", panels=("landscape", "sharpness")))
+
+Each panel is a part that knows its traces: the landscape draws the frame model (visualizer.frames) with
+the app's trace builders; sharpness, curves and slices draw their panel data (visualizer.panel_data,
+visualizer.slice_data) with the app's trace builders (visualizer.curvature_figures, visualizer.figures),
+so the page shows what the app and the GIF show. A frame updates, per part: the landscape's path traces,
+each 2-D panel's step line, and the slices' lines, markers, ranges and titles. Column widths follow the
+matplotlib export's (options.PANEL_WIDTH).
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+
+from .. import figures, panel_data
+from .. import slice_data as S
+from ..curvature_figures import sharpness_traces, slice_traces
+from ..frames import build_frames
+from ..panel_data import PANEL_WIDTH
+
+GAP = 0.06                   # between panel columns (paper fraction)
+BOTTOM, TOP = 0.10, 0.86     # the panels' y domain: room for the legend and titles above, the player below
+STEP = dict(color="#333", width=1.5)
+SLICE_GAP = 0.12            # between the three slices (titles, tick labels)
+
+
+def column_domains(panels, gap=GAP):
+    """(x0, x1) of each panel's column, widths in the ratio of PANEL_WIDTH."""
+    w = np.array([PANEL_WIDTH[p] for p in panels], float)
+    avail = 1.0 - gap * (len(panels) - 1)
+    out, x = [], 0.0
+    for wi in w * avail / w.sum():
+        out.append((float(x), float(x + wi)))
+        x += wi + gap
+    return out
+
+
+def _axes(n):
+    s = "" if n == 1 else str(n)
+    return f"x{s}", f"y{s}", f"xaxis{s}", f"yaxis{s}"
+
+
+def _title(text, x0, x1, y=TOP):
+    return dict(text=text, x=(x0 + x1) / 2, y=y, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
+                showarrow=False, font=dict(size=12))
+
+
+def _step_line(x, lo, hi, xa, ya):
+    return dict(type="scatter", x=[float(x), float(x)], y=[float(lo), float(hi)], mode="lines", line=STEP,
+                showlegend=False, hoverinfo="skip", xaxis=xa, yaxis=ya)
+
+
+class _Part:
+    """A panel: its traces, what a frame changes, its axes and titles. ``offset``: its first trace index."""
+    n_axes = 0
+    offset = 0
+
+    def layout(self):
+        return {}
+
+    def annotations(self, k):
+        return []
+
+    def frame_layout(self, k):
+        return {}
+
+
+class _Landscape(_Part):
+    def __init__(self, result, opts, fm, dom, axis, legend=False):
+        self.fm, self.dom, self.cds = fm, dom, figures.path_customdata(fm)
+        self.n = 1 + 2 * len(fm.paths)
+
+    def traces(self, k):
+        data = figures.landscape_traces(self.fm, self.cds, k, full=True)
+        data[0] = dict(data[0], colorbar=dict(data[0]["colorbar"], x=self.dom[1] - 0.045, xanchor="left",
+                                              thickness=12, len=0.6))
+        return data
+
+    def frame(self, k):
+        return figures.landscape_traces(self.fm, self.cds, k, full=False), figures.landscape_frame_traces(self.fm)
+
+    def layout(self):
+        d0, d1 = self.dom
+        return {"scene": dict(figures.scene_layout(self.fm), domain=dict(x=[d0, d1 - 0.05], y=[BOTTOM, TOP]))}
+
+
+class _LinePanel(_Part):
+    """A 2-D panel against step (sharpness or curves) with a step line that frames move."""
+    n_axes = 1
+    log_title = ""
+
+    def __init__(self, result, opts, fm, dom, axis, legend=False):
+        self.fm, self.dom, self.axis, self.legend = fm, dom, axis, legend
+        self.xa, self.ya, self.xkey, self.ykey = _axes(axis)
+        self.lines = [dict(t, xaxis=self.xa, yaxis=self.ya) for t in self.build(result, opts)]
+        lo, hi = self.value_range()
+        self.lo, self.hi = lo / 1.5, hi * 1.5
+        self.n = len(self.lines) + 1
+
+    def traces(self, k):
+        return self.lines + [_step_line(self.fm.steps[k], self.lo, self.hi, self.xa, self.ya)]
+
+    def frame(self, k):
+        return [_step_line(self.fm.steps[k], self.lo, self.hi, self.xa, self.ya)], [self.n - 1]
+
+    def layout(self):
+        return {self.xkey: dict(domain=list(self.dom), anchor=self.ya, title=dict(text="step"),
+                                range=[0, float(self.fm.last_step)]),
+                self.ykey: dict(domain=[BOTTOM, TOP], anchor=self.xa, type="log", dtick="D2",
+                                range=[float(np.log10(self.lo)), float(np.log10(self.hi))],
+                                title=dict(text=self.log_title, font=dict(size=11)))}
+
+    def annotations(self, k):
+        return [_title(self.panel_title, *self.dom)]
+
+
+class _Sharpness(_LinePanel):
+    panel_title = "sharpness (solid) and its stability threshold (dashed)"
+
+    def build(self, result, opts):
+        self.series = panel_data.sharpness_data(result, opts.optimizers)
+        self.log_title = panel_data.sharpness_axis_title(self.series)
+        traces = sharpness_traces(self.series)
+        return [t if self.legend and j % 3 == 0 else dict(t, showlegend=False) for j, t in enumerate(traces)]
+
+    def value_range(self):
+        return panel_data.sharpness_range(self.series)
+
+
+class _Curves(_LinePanel):
+    panel_title = "train loss (log axis)"
+    log_title = "train loss"
+
+    def build(self, result, opts):
+        self.series = panel_data.curves_data(result, opts.optimizers)
+        return [figures.loss_trace(c, legend=self.legend) for c in self.series]
+
+    def value_range(self):
+        return panel_data.loss_range(self.series)
+
+
+class _Slices(_Part):
+    n_axes = 3
+
+    def __init__(self, result, opts, fm, dom, axis, legend=False):
+        labels = list(fm.paths)
+        label = opts.slice_optimizer or labels[0]
+        self.panels = S.panels_at(result, label, fm.steps, labels)
+        self.dom, self.axes = dom, [_axes(axis + i) for i in range(3)]
+        h = (TOP - BOTTOM - 2 * SLICE_GAP) / 3
+        self.ydoms = [(TOP - (i + 1) * h - i * SLICE_GAP, TOP - i * h - i * SLICE_GAP) for i in range(3)]
+        a, b, c = slice_traces(self.panels[0])
+        self.sizes = (len(a), len(b), len(c))
+        self.n = sum(self.sizes)
+        self.n_lines_c = 2 * len(self.panels[0].lines)
+
+    def traces(self, k):
+        out = []
+        for (xa, ya, _, _), group in zip(self.axes, slice_traces(self.panels[k])):
+            out += [dict(t, xaxis=xa, yaxis=ya, showlegend=False) for t in group]
+        return out
+
+    def frame(self, k):
+        data = self.traces(k)
+        na, nb, _ = self.sizes
+        ids = list(range(na + nb)) + list(range(na + nb + self.n_lines_c, self.n))   # (c): only the markers
+        return [data[i] for i in ids], ids
+
+    def layout(self):
+        out = {}
+        for (xa, ya, xk, yk), ydom, (xr, yr) in zip(self.axes, self.ydoms, S.ranges(self.panels[-1])):
+            out[xk] = dict(domain=list(self.dom), anchor=ya, range=list(xr))
+            out[yk] = dict(domain=list(ydom), anchor=xa, range=list(yr))
+        return out
+
+    def annotations(self, k):
+        p = self.panels[k]
+        return [_title(t, *self.dom, y=yd[1]) for t, yd in zip(S.titles(p), self.ydoms)] + \
+            [_title(f"1-D slices of {p.label}: loss (solid), quadratic model (dashed)", *self.dom, y=TOP + 0.06)]
+
+    def frame_layout(self, k):
+        out = {}
+        for (_, _, xk, yk), (xr, yr) in zip(self.axes[:2], S.ranges(self.panels[k])):
+            out[xk] = {"range": list(xr)}
+            out[yk] = {"range": list(yr)}
+        return out
+
+
+PARTS = {"landscape": _Landscape, "sharpness": _Sharpness, "curves": _Curves, "slices": _Slices}
+
+
+def panels_figure(result, opts):
+    """The export's panels as one animated plotly figure (frames named by their training step)."""
+    view = opts.view()
+    fm = build_frames(result, view)
+    parts, offset, axis = [], 0, 1
+    legend = "landscape" not in opts.panels           # else the landscape's trails carry the legend
+    for name, dom in zip(opts.panels, column_domains(opts.panels)):
+        part = PARTS[name](result, opts, fm, dom, axis, legend=legend and name in ("sharpness", "curves"))
+        legend = legend and name not in ("sharpness", "curves")
+        part.offset, offset, axis = offset, offset + part.n, axis + part.n_axes
+        parts.append(part)
+    k0 = len(fm.steps) - 1
+    dynamic = "slices" in opts.panels               # titles and ranges that change with the frame
+    frames = [_frame(parts, k, s, dynamic) for k, s in enumerate(fm.steps)]
+    menus, sliders = figures.player(fm.steps, k0)
+    layout = dict(title=dict(text=figures.landscape_title(result, fm, opts.title), x=0.01, xanchor="left",
+                             font=dict(size=15)),
+                  template=pio.templates["plotly_white"], margin=dict(l=50, r=20, t=70, b=60), updatemenus=menus,
+                  sliders=sliders,
+                  legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"), hovermode="closest",
+                  annotations=[a for p in parts for a in p.annotations(k0)])
+    for p in parts:
+        layout.update(p.layout())
+    data = [t for p in parts for t in p.traces(k0)]
+    return go.Figure(data=data, layout=layout, frames=frames, _validate=False)
+
+
+def _frame(parts, k, step, dynamic):
+    data, ids, lay = [], [], {}
+    for p in parts:
+        d, i = p.frame(k)
+        data += d
+        ids += [p.offset + j for j in i]
+        lay.update(p.frame_layout(k))
+    f = dict(name=str(int(step)), data=data, traces=ids)
+    if dynamic:
+        lay["annotations"] = [a for p in parts for a in p.annotations(k)]
+        f["layout"] = lay
+    return f

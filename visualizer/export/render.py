@@ -1,0 +1,73 @@
+"""Rendering an export's frames with matplotlib (visualizer.scene), in this process or a forked pool.
+
+    for img in render_frames(scene, opts, "gif"): ...      # (H, W, 3) uint8 arrays, in order
+"""
+from __future__ import annotations
+
+import os
+
+from ..scene import Renderer
+
+MAX_WORKERS = 2        # this kind of machine has 2 cores; the encoder needs some too
+_WORKER = None
+
+
+def _worker_init(scene, opts):
+    """A forked render worker: Ctrl-C is the parent's to handle (it ends the pool); SIGTERM, which the
+    pool sends on shutdown, ends the worker quietly (the parent's handler would raise in it)."""
+    import signal
+    global _WORKER
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _WORKER = Renderer(scene, opts)
+
+
+def _worker_render(k):
+    return _WORKER.render(k)
+
+
+def n_workers(scene, opts, n):
+    """Processes to render with: 1 for the cheap fixed-camera path (each frame only redraws the trails,
+    markers and text over a saved background) or few frames; else up to MAX_WORKERS (a forked pool).
+    The slices panel redraws its axes every frame, so it counts as costly."""
+    if n < 8 or (not scene.moving and not opts.rotate and "slices" not in scene.panels):
+        return 1
+    import multiprocessing
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
+def render_frames(scene, opts, desc="frames", workers=None):
+    """Yield every frame of ``scene`` in order as (H, W, 3) uint8 arrays, with a progress bar.
+
+    A frame depends only on its index (not on the frames before it), so the frames
+    are identical however many processes render them."""
+    n = len(scene.steps)
+    workers = n_workers(scene, opts, n) if workers is None else workers
+    from core.cli import StageBar
+    with StageBar(enabled=opts.progress, unit="frame") as bar:
+        if workers > 1:
+            import multiprocessing
+            ctx = multiprocessing.get_context("fork")
+            with ctx.Pool(workers, initializer=_worker_init, initargs=(scene, opts)) as pool:
+                for k, img in enumerate(pool.imap(_worker_render, range(n), chunksize=2)):
+                    yield img
+                    bar(desc, k + 1, n)
+        else:
+            r = Renderer(scene, opts)
+            try:
+                for k in range(n):
+                    yield r.render(k)
+                    bar(desc, k + 1, n)
+            finally:
+                r.close()
+
+
+def render_still(scene, opts):
+    """Frame 0 of a one-frame scene (a PNG)."""
+    r = Renderer(scene, opts)
+    try:
+        return r.render(0)
+    finally:
+        r.close()
