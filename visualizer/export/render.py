@@ -4,7 +4,9 @@
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 
 from ..scene import Renderer
 
@@ -12,14 +14,34 @@ MAX_WORKERS = 2        # this kind of machine has 2 cores; the encoder needs som
 _WORKER = None
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
 def _worker_init(scene, opts):
     """A forked render worker: Ctrl-C is the parent's to handle (it ends the pool); SIGTERM, which the
-    pool sends on shutdown, ends the worker quietly (the parent's handler would raise in it)."""
-    import signal
+    pool sends on shutdown, ends the worker quietly (the parent's handler would raise in it). The worker
+    starts with both signals blocked (see _forked_pool) and takes them only once its own handlers are set."""
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     _WORKER = Renderer(scene, opts)
+
+
+@contextlib.contextmanager
+def _forked_pool(workers, scene, opts):
+    """A fork pool whose workers never run the parent's signal handlers: SIGINT and SIGTERM are blocked while
+    it forks (the children inherit the mask and unblock after setting their own handlers); a signal that
+    arrives meanwhile reaches the parent when they are unblocked here."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        pool = ctx.Pool(workers, initializer=_worker_init, initargs=(scene, opts))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    with pool:
+        yield pool
 
 
 def _worker_render(k):
@@ -48,9 +70,7 @@ def render_frames(scene, opts, desc="frames", workers=None):
     from core.cli import StageBar
     with StageBar(enabled=opts.progress, unit="frame") as bar:
         if workers > 1:
-            import multiprocessing
-            ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(workers, initializer=_worker_init, initargs=(scene, opts)) as pool:
+            with _forked_pool(workers, scene, opts) as pool:
                 for k, img in enumerate(pool.imap(_worker_render, range(n), chunksize=2)):
                     yield img
                     bar(desc, k + 1, n)
