@@ -1,9 +1,11 @@
-"""python -m visualizer serve [--host 127.0.0.1] [--port 8050] [--workers N] [--threads N] [--max-work UNITS] [--debug]
+"""python -m visualizer serve [--host 127.0.0.1] [--port 8050] [--workers N] [--threads N] [--max-work UNITS]
+                            [--scheduler ADDR|local|env] [--timeout S] [--debug]
 python -m visualizer export SPEC|PRESET|RUN.npz --format gif|mp4|html|png --out FILE [...]
 
 ``serve`` runs the app under waitress, a production WSGI server (one process: its threads answer HTTP,
-the computations run in worker processes, see visualizer/runner.py); ``--debug`` uses Dash's development
-server instead (reloader, error pages). SIGTERM and SIGINT stop it cleanly: workers killed, exit status 0.
+the computations run in worker processes, see visualizer/runner.py, or with ``--scheduler`` on a Dask cluster,
+see visualizer/dask_runner.py); ``--debug`` uses Dash's development server instead (reloader, error pages).
+SIGTERM and SIGINT stop it cleanly: workers killed (a local Dask cluster closed), exit status 0.
 """
 from __future__ import annotations
 
@@ -24,20 +26,29 @@ def _stop(signum, frame):
 
 
 def serve(argv):
+    from core.engine import CONNECT_TIMEOUT
     from .runner import DEFAULT_MAX_WORK
     cores = os.cpu_count() or 1
     ap = _Parser(prog="python -m visualizer [serve]",
                  description="Serve the Loss Landscape Navigator app (or: python -m visualizer export ...)")
     ap.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     ap.add_argument("--port", default="8050", help="port (default 8050)")
-    ap.add_argument("--workers", default=str(cores),
+    ap.add_argument("--workers", default=None,
                     help=f"worker processes for computations of any size (default: the number of cores, {cores}); "
-                         "one more is kept for small requests; 0 computes in the server's threads")
+                         "one more is kept for small requests; 0 computes in the server's threads; with "
+                         "--scheduler local: the local Dask cluster's worker processes")
     ap.add_argument("--threads", default="32",
                     help="HTTP threads of the waitress server (default 32; a page waiting for a computation holds one)")
     ap.add_argument("--max-work", default=f"{DEFAULT_MAX_WORK:.0e}",
                     help=f"refuse requests estimated above this many work units (default {DEFAULT_MAX_WORK:.0e}, "
                          "about 10 s of computing here; 0: no limit)")
+    ap.add_argument("--scheduler", metavar="ADDR",
+                    help="compute on this Dask scheduler (tcp://host:8786) instead of the server's worker processes; "
+                         "local: a Dask cluster started here; env: the address in $DASK_SCHEDULER_ADDRESS (which the "
+                         "server ignores without this option)")
+    ap.add_argument("--timeout", default=None,
+                    help=f"with --scheduler: seconds to reach the scheduler and find a worker "
+                         f"(default {CONNECT_TIMEOUT:g})")
     ap.add_argument("--debug", action="store_true", help="Dash's development server in debug mode (off by default)")
     ap.add_argument("--data-dir", help="a folder of CSV files that specs may name (paths relative to it); "
                                        "without it, CSV data comes only from uploads")
@@ -54,7 +65,8 @@ def serve(argv):
             ap.error(f"--{name} {text}: must be an integer in [{lo}, {hi}] ({what})")
         return v
     port = integer("port", args.port, 1, 65535, "a TCP port")
-    workers = integer("workers", args.workers, 0, 64, "worker processes; 0 computes in the server's threads")
+    workers = None if args.workers is None else integer(
+        "workers", args.workers, 0, 64, "worker processes; 0 computes in the server's threads")
     threads = integer("threads", args.threads, 4, 1024, "HTTP threads")
     try:
         max_work = float(args.max_work)
@@ -63,6 +75,28 @@ def serve(argv):
     if not (max_work >= 0 and max_work != float("inf")):
         ap.error(f"--max-work {args.max_work}: must be a number of work units >= 0 (0: no limit), e.g. 3e10")
     max_work = max_work or None
+    scheduler = timeout = None
+    if args.timeout is not None and args.scheduler is None:
+        ap.error(f"--timeout {args.timeout}: applies to --scheduler only")
+    if args.scheduler is not None:
+        from .dask_runner import LOCAL, resolve_scheduler
+        try:
+            scheduler = resolve_scheduler(args.scheduler)
+        except ValueError as e:
+            ap.error(str(e))
+        if workers is not None and scheduler != LOCAL:
+            ap.error(f"--workers {workers}: sets the size of the server's own workers or of --scheduler local; "
+                     f"the cluster at {scheduler} has the workers it was given")
+        if workers == 0:
+            ap.error("--workers 0: a local Dask cluster needs at least 1 worker process")
+        try:
+            timeout = CONNECT_TIMEOUT if args.timeout is None else float(args.timeout)
+        except ValueError:
+            timeout = -1.0
+        if not 0 < timeout <= 3600:
+            ap.error(f"--timeout {args.timeout}: must be a number of seconds in (0, 3600]")
+    elif workers is None:
+        workers = cores
 
     from .app import MAX_BODY_BYTES, create_app
     from .runner import LocalRunner, ProcessRunner
@@ -71,9 +105,14 @@ def serve(argv):
     # with --debug, Dash's reloader runs the app in a child process (WERKZEUG_RUN_MAIN set); the watching
     # parent never computes, so it gets no worker processes
     watcher = args.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
-    use_pool = workers and not watcher
-    runner = (ProcessRunner(workers=workers, max_work=max_work, files=uploads.files) if use_pool
-              else LocalRunner(max_work=max_work, files=uploads.files))
+    if scheduler is not None and not watcher:
+        runner = _dask_runner(scheduler, workers, max_work, uploads.files, timeout)
+        where = f"computations on {runner.description}"
+    else:
+        use_pool = workers and not watcher
+        runner = (ProcessRunner(workers=workers, max_work=max_work, files=uploads.files) if use_pool
+                  else LocalRunner(max_work=max_work, files=uploads.files))
+        where = f"{workers} worker processes{' + 1 for small requests' if workers else ''}"
     app = create_app(runner=runner, uploads=uploads)
     url = f"http://{args.host}:{port}"
     if args.debug:
@@ -94,8 +133,8 @@ def serve(argv):
         print(f"error: --host {args.host} --port {port}: cannot listen there ({why})", file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, _stop)
-    print(f"Loss Landscape Navigator on {url} (waitress, {threads} threads; {workers} worker processes"
-          f"{' + 1 for small requests' if workers else ''}; max work {max_work or 0:.0e})", flush=True)
+    print(f"Loss Landscape Navigator on {url} (waitress, {threads} threads; {where}; max work {max_work or 0:.0e})",
+          flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -107,6 +146,23 @@ def serve(argv):
         server.close()
         print("stopped", flush=True)
     return 0
+
+
+def _dask_runner(scheduler, workers, max_work, files, timeout):
+    """A DaskRunner for ``serve --scheduler``; one line on stderr and exit status 2 (1: a cluster that cannot
+    run the app's tasks) when it cannot start."""
+    from core.engine import EngineError, SchedulerUnreachable, quiet_dask_logs
+    from .dask_runner import LOCAL, DaskRunner
+    quiet_dask_logs()
+    try:
+        return DaskRunner(scheduler, workers=workers if scheduler == LOCAL else None, max_work=max_work,
+                          files=files, timeout=timeout)
+    except (SchedulerUnreachable, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except EngineError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
 
 
 def main(argv=None):
