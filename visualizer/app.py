@@ -5,7 +5,8 @@
 
 Results live server-side in a bounded ResultCache (8 results, LRU, keyed by the spec); the browser holds
 only the spec and its key. Computations run in worker processes (``runner.ProcessRunner``: one per core
-plus one for small requests, each request's estimated work capped by ``max_work``). A JobRegistry over
+plus one for small requests, each request's estimated work capped by ``max_work``), or on a Dask cluster
+(``dask_runner.DaskRunner``, ``serve --scheduler``). A JobRegistry over
 the cache tracks each page's in-flight computation: its progress, and its cancellation when superseded or
 when the page stops polling (``heartbeat``). Request bodies are capped at ``MAX_BODY_BYTES`` (the largest
 upload, base64-encoded, plus room for the rest of the callback's JSON), refused with 413 before reading.
@@ -53,7 +54,7 @@ def create_app(cache=None, warm=True, runner=None, heartbeat=HEARTBEAT, uploads=
         uploads = uploads if uploads is not None else UploadStore()
         runner = runner if runner is not None else ProcessRunner(files=uploads.files)
         cache = ResultCache(maxsize=8, runner=runner, uploads=uploads,
-                            max_running=None if isinstance(runner, ProcessRunner) else 2)
+                            max_running=None if getattr(runner, "queues", False) else 2)
     app = dash.Dash(__name__, assets_folder=ASSETS, title="Loss Landscape Navigator",
                     suppress_callback_exceptions=False, update_title=None)
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES

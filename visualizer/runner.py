@@ -5,8 +5,8 @@
     runner.close()
 
 A runner is any callable ``runner(spec, progress=None) -> ExperimentResult`` (``core.run_experiment`` is
-one); ``ResultCache(runner=...)`` calls it on a cache miss. Two are here (a later one may send the work to
-a Dask cluster):
+one); ``ResultCache(runner=...)`` calls it on a cache miss. Two are here, a third (``dask_runner.DaskRunner``,
+``serve --scheduler``) sends the work to a Dask cluster:
 
 * ``LocalRunner``: ``core.run_experiment`` in the calling thread (tests, ``serve --workers 0``).
   Measured: two computations in two threads of one process took 1.1-1.7x as long as the same two one
@@ -236,6 +236,8 @@ class ProcessRunner:
     replaced after this many runs (bounds memory growth of long-lived processes); ``files``: where CSV data
     may come from (core.csvdata.DataFiles: uploads and the operator's data folder; default: nothing).
     """
+
+    queues = True                       # it bounds and queues the work itself: the ResultCache need not
 
     def __init__(self, workers=None, small_workers=1, max_work=DEFAULT_MAX_WORK, small_work=SMALL_WORK,
                  max_tasks=50, files=None):

@@ -1,0 +1,604 @@
+"""The app's computations on a Dask cluster: ``serve --scheduler ADDR`` (or ``local``).
+
+    runner = DaskRunner("tcp://127.0.0.1:8786", max_work=DEFAULT_MAX_WORK, files=uploads.files)
+    result = runner(spec, progress=job.progress)      # blocks this (web server) thread; ValueError if refused
+    runner.close()
+
+The same seam as runner.LocalRunner and runner.ProcessRunner: ``runner(spec, progress=None) ->
+ExperimentResult``. What stays in the web process: admission (``runner.admit``: the work cap, before anything
+is sent), the ResultCache, the JobRegistry (pages, progress, cancellation), the uploads and the data folder.
+What runs on a worker: one task per computation, ``core.run_experiment(spec, progress, files)`` with BLAS on
+one thread (as core.engine pins it), then the page's first view (``runner.prerender``), like a ProcessRunner
+worker. Small requests (estimated <= ``small_work``) get a higher Dask priority, so they start before big
+ones waiting in the scheduler's queue (there is no reserved worker as in ProcessRunner).
+
+CSV data: the web process applies its own rule (core.csvdata.DataFiles: an upload or a file of
+``serve --data-dir``), reads the file (capped at 16 MB) and ships its bytes with the task; the worker writes
+them to a temporary file and reads them with the same parser. So a worker never needs the server's disk, a
+remote worker gives the same numbers, and the spec (the cache key) still names ``upload:<hash>``.
+
+Progress and cancellation (per task, two named objects on the scheduler, public Dask API):
+
+* the task's ``progress`` callback only records the latest (stage, done, total) and checks a local flag;
+  a watcher thread in the task publishes that state to a ``distributed.Variable`` (at most every TICK) and
+  waits on a ``distributed.Event``, the cancel flag, TICK at a time; the web thread reads the Variable
+  every TICK and calls the page's ``progress`` with it ("queued" until the task started);
+* when the page's ``progress`` raises (the JobRegistry's way to cancel), the web thread sets the Event and
+  cancels the future; the watcher sees it within TICK and sets the local flag, so ``core.run_experiment``
+  raises at its next progress call (every 1,000 training steps, after every surface chunk); if that call
+  does not come within CANCEL_GRACE (a big model whose 1,000 steps take seconds), the watcher raises the
+  same exception in the task's thread (``PyThreadState_SetAsyncExc``, only while ``run_experiment`` runs),
+  which takes effect after the current NumPy call;
+* the watcher also stops the task when the scheduler is gone (nobody could receive the result);
+* the web process sets the Variable before it submits (so it is never read unset) and deletes it when the
+  task has ended; after a cancellation it deletes it, and clears the Event, JANITOR_DELAY seconds later (the
+  task has stopped long before; a task that saw the Event clears it itself).
+
+Bit-identical results: the task gets a spec (a dict) and at most a CSV's bytes, never arrays, so the
+scattered-buffer alignment finding of core.engine does not arise on the worker; the result's arrays come
+back through Dask's serialization, possibly in read-only or unaligned buffers, and are copied once here
+(aligned, writeable) before anything uses them.
+
+Errors: an unreachable scheduler at start is core.SchedulerUnreachable after ``timeout`` seconds (serve: one
+line, exit status 2); a scheduler lost while serving fails the page's request with core.EngineError (the
+page shows it; the server stays up, and the next request reconnects when the scheduler is back).
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import dataclasses
+import logging
+import os
+import tempfile
+import threading
+import time
+import uuid
+
+import numpy as np
+
+import core
+from core.csvdata import DataFiles, read_bytes
+from core.engine import CONNECT_TIMEOUT, EngineError, SchedulerUnreachable
+from core.errors import clip_message, quote
+
+from .runner import DEFAULT_MAX_WORK, PRERENDER_VIEW, SMALL_WORK, TICK, admit, prerender
+
+log = logging.getLogger("visualizer")
+
+CANCEL_GRACE = 0.3          # s after the cancel flag before the task's thread is interrupted
+JANITOR_DELAY = 30.0        # s after a job ended before the web process removes its scheduler objects
+SCATTER_BYTES = 2**20       # CSV bytes above this go to the cluster with client.scatter, not in the graph
+KEY_PREFIX = "lln-experiment-"
+LOCAL = "local"
+ENV = "env"
+
+
+def resolve_scheduler(scheduler):
+    """``serve --scheduler``: "local", "env" (DASK_SCHEDULER_ADDRESS) or an address; ValueError naming it."""
+    if scheduler == ENV:
+        addr = os.environ.get("DASK_SCHEDULER_ADDRESS", "").strip()
+        if not addr:
+            raise ValueError("--scheduler env: DASK_SCHEDULER_ADDRESS is not set; give the address, e.g. "
+                             "--scheduler tcp://host:8786")
+        return addr
+    if not isinstance(scheduler, str) or not scheduler.strip() or len(scheduler) > 300 or any(
+            c.isspace() for c in scheduler):
+        raise ValueError(f"--scheduler {quote(scheduler)}: give a Dask scheduler address such as "
+                         "tcp://host:8786, local (a cluster started here) or env (DASK_SCHEDULER_ADDRESS)")
+    return scheduler
+
+
+# ----------------------------------------------------------------- the worker's side
+class _Stop(BaseException):
+    """Raised inside the task to stop core.run_experiment (BaseException: no `except Exception` keeps it)."""
+
+
+CANCELLED = "cancelled"          # what a stopped task returns (nobody waits for it)
+_STATS = {"running": 0, "finished": 0, "stopped": 0, "interrupted": 0}    # this worker process's tasks
+_STATS_LOCK = threading.Lock()
+
+
+def worker_stats():
+    """This process's task counts (run on a worker with client.run: tests, diagnostics)."""
+    with _STATS_LOCK:
+        return dict(_STATS)
+
+
+def _count(**delta):
+    with _STATS_LOCK:
+        for k, v in delta.items():
+            _STATS[k] += v
+
+
+def _checkpoint():
+    """A Python call: an exception set by PyThreadState_SetAsyncExc is raised at the latest here."""
+    return None
+
+
+class _Guard:
+    """The stretch of the task's thread in which the watcher may raise _Stop into it (run_experiment)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.thread = threading.get_ident()
+        self.running = False
+        self.interrupted = False
+
+    def __enter__(self):
+        with self.lock:
+            self.running = True
+        return self
+
+    def __exit__(self, *exc):
+        with self.lock:
+            self.running = False
+        _checkpoint()                        # a pending interrupt is raised here, still inside the task's try
+        return False
+
+    def interrupt(self):
+        with self.lock:
+            if not self.running or self.interrupted:
+                return False
+            self.interrupted = True
+            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread), ctypes.py_object(_Stop))
+            return True
+
+
+def _watch(client, key, latest, stop, done, guard):
+    """The task's watcher thread: publish progress, wait for the cancel flag, interrupt if need be."""
+    from distributed import Event, Variable
+    var, ev = Variable(key + "-progress", client=client), Event(key + "-cancel", client=client)
+    sent, stop_at, was_set = None, None, False
+    try:
+        while not done.is_set():
+            if not stop.is_set():
+                try:
+                    if client.status != "running":
+                        raise OSError("the scheduler is gone")
+                    if ev.wait(timeout=TICK):
+                        was_set = True
+                        stop.set()
+                    elif latest[0] != sent and not done.is_set():
+                        sent = latest[0]
+                        var.set(list(sent), timeout=5)
+                except Exception:            # no scheduler: the result could not be delivered; stop
+                    stop.set()
+            if stop.is_set():
+                stop_at = stop_at or time.monotonic()
+                if time.monotonic() - stop_at >= CANCEL_GRACE and guard.interrupt():
+                    _count(interrupted=1)
+                done.wait(0.05)
+    finally:
+        if was_set and client.status == "running":          # the Variable is the web process's to delete
+            with contextlib.suppress(Exception):
+                ev.clear()
+
+
+class _ShippedFile(DataFiles):
+    """On a worker: the one CSV the web process sent, under the path the spec names (nothing else)."""
+
+    def __init__(self, path, real):
+        super().__init__()
+        self._path, self._real = path, real
+
+    def resolve(self, path):
+        if path != self._path:
+            raise ValueError(f"path={quote(path)}: not the data this task was given")
+        return self._real
+
+
+def run_task(key, spec_dict, csv=None):
+    """One computation on a worker (a Dask task): core.run_experiment with progress and cancellation as in
+    the module docstring, then the first view's figures. Returns the ExperimentResult, or CANCELLED."""
+    from distributed import get_client
+    from threadpoolctl import threadpool_limits
+    client = get_client()                                    # the worker's client (in the task's thread)
+    spec = core.ExperimentSpec.from_dict(spec_dict)
+    latest = [("train", 0, spec.training.steps * len(spec.optimizers))]
+    stop, done = threading.Event(), threading.Event()
+    guard = _Guard()
+    watcher = threading.Thread(target=_watch, args=(client, key, latest, stop, done, guard), daemon=True,
+                               name=f"lln-watch-{key[-8:]}")
+    tmp = None
+    _count(running=1)
+    watcher.start()
+    try:
+        files = DataFiles()                                  # nothing from the worker's disk
+        if csv is not None:
+            path, raw = csv
+            fd, tmp = tempfile.mkstemp(prefix="lln-data-", suffix=".csv")
+            with os.fdopen(fd, "wb") as f:
+                f.write(raw)
+            files = _ShippedFile(path, tmp)
+
+        def progress(stage, n, total):
+            latest[0] = (stage, n, total)
+            if stop.is_set():
+                raise _Stop
+        try:
+            with threadpool_limits(limits=1), guard:
+                result = core.run_experiment(spec, progress=progress, files=files)
+            if stop.is_set():
+                raise _Stop
+            latest[0] = ("surface", 1, 1)
+            try:
+                result.prerendered = prerender(result, *PRERENDER_VIEW)
+            except Exception:                                # the web process will draw it
+                result.prerendered = None
+            _count(finished=1)
+            return result
+        except _Stop:
+            _count(stopped=1)
+            return CANCELLED
+    finally:
+        done.set()                # the watcher ends within TICK on its own (no join: no added latency); it
+        _count(running=-1)        # publishes nothing after this, and the guard no longer lets it interrupt
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+
+
+def warm_worker():
+    """Import what a task needs (run once on every worker at start-up); a problem as text, else None."""
+    try:
+        import threadpoolctl  # noqa: F401
+        from . import figures  # noqa: F401
+    except Exception as e:                                   # noqa: BLE001 -- reported, not raised
+        return f"{type(e).__name__}: {e}"
+    return None
+
+
+# ----------------------------------------------------------------- the web process's side
+def own_arrays(obj, _depth=0):
+    """``obj`` with every numpy array inside it (dataclass fields and attributes, dicts, lists, tuples)
+    replaced by an aligned, writeable copy; dataclasses and containers are updated in place."""
+    if _depth > 20:
+        return obj
+    if isinstance(obj, np.ndarray):
+        return np.array(obj, copy=True, order="C") if obj.dtype != object else obj
+    if isinstance(obj, dict):
+        for k in list(obj):
+            obj[k] = own_arrays(obj[k], _depth + 1)
+        return obj
+    if isinstance(obj, list):
+        obj[:] = [own_arrays(x, _depth + 1) for x in obj]
+        return obj
+    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
+        return tuple(own_arrays(x, _depth + 1) for x in obj)
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for k, v in list(vars(obj).items()):
+            object.__setattr__(obj, k, own_arrays(v, _depth + 1))
+    return obj
+
+
+def _close_client(client, timeout):
+    """Close a distributed.Client; one still trying to reconnect to a lost scheduler would log its cancelled
+    attempt as an error with a traceback, which says nothing here."""
+    quiet = client.status != "running"
+    logger = logging.getLogger("distributed.client")
+    level = logger.level
+    if quiet:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        with contextlib.suppress(Exception):
+            client.close(timeout=timeout)
+    finally:
+        if quiet:
+            logger.setLevel(level)
+
+
+def _dask_message(e):
+    return clip_message(" ".join(f"{type(e).__name__}: {e}".split()), 300)
+
+
+class DaskRunner:
+    """Experiments on a Dask cluster (see the module docstring).
+
+    ``scheduler``: an address ("tcp://host:8786"), "local" (a LocalCluster of ``workers`` processes of one
+    thread, started here and closed with the runner) or a distributed.Client (used as it is, never closed).
+    ``max_work``, ``small_work``, ``files``: as in runner.ProcessRunner. ``timeout``: seconds to reach the
+    scheduler and for it to have a worker (core.engine.CONNECT_TIMEOUT by default).
+    """
+
+    queues = True                       # the cluster queues the work: the ResultCache need not bound it
+
+    def __init__(self, scheduler=LOCAL, workers=None, max_work=DEFAULT_MAX_WORK, small_work=SMALL_WORK,
+                 files=None, timeout=CONNECT_TIMEOUT):
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise ValueError("--scheduler: Dask is not installed (pip install \"dask[distributed]\")") from None
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
+            raise ValueError(f"timeout={quote(timeout)}: must be a number of seconds in (0, 3600]")
+        self.max_work, self.small_work = max_work, small_work
+        self.files = files if files is not None else DataFiles()     # a server reads no path by default
+        self.timeout = float(timeout)
+        self.client = None
+        self._address = None            # reconnect to this when the client is lost
+        self._own_client = False
+        self._cluster = None
+        self._environ = None
+        self._lock = threading.Lock()
+        self._jobs = {}                  # key -> future, running or queued
+        self._janitor = []               # (due, key): scheduler objects to remove
+        self._last_failed = 0.0
+        self._closed = False
+        self.submitted = 0
+        self.cancelled = 0
+        if scheduler == LOCAL:
+            self._start_local(workers)
+        elif isinstance(scheduler, str):
+            if workers is not None:
+                raise ValueError(f"--workers {workers}: sets the size of a local cluster (--scheduler local) "
+                                 "only; a running cluster has the workers it was given")
+            self._address = scheduler
+            self._connect(scheduler)
+        else:
+            self.client = scheduler
+            self.description = f"the Dask scheduler {getattr(scheduler.scheduler, 'address', '?')}"
+        try:
+            self._wait_for_workers()
+            self._warm()
+        except BaseException:
+            self.close()
+            raise
+
+    # -------------------------------------------------------------- connecting
+    def _start_local(self, workers):
+        import dask
+        from distributed import Client, LocalCluster
+        n = workers or max(1, os.cpu_count() or 1)
+        # as core.engine does: the nanny would otherwise put MALLOC_TRIM_THRESHOLD_ (1.6x slower runs) and
+        # BLAS thread limits into this process's environment and its workers'; os.environ is restored on close
+        self._environ = dict(os.environ)
+        spawn_env = {"PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED") or "random"}
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}):
+            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
+                                         silence_logs=logging.ERROR,
+                                         preload=["core._worker_setup"],
+                                         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+        self.client = Client(self._cluster, timeout=self.timeout, set_as_default=False)
+        self._own_client = True
+        self.description = f"a local Dask cluster ({n} worker{'s' if n != 1 else ''})"
+
+    def _connect(self, address):
+        from distributed import Client
+        from distributed.comm.addressing import parse_address, parse_host_port
+        try:                                    # before Client(), which leaves a half-made client behind
+            scheme, loc = parse_address(address, strict=False)
+            if scheme not in ("tcp", "tls", "ws", "wss", "ucx"):
+                raise ValueError(f"scheme {scheme}:// is not a network transport")
+            parse_host_port(loc)
+        except (ValueError, TypeError) as e:
+            raise ValueError(f"--scheduler {quote(address)}: not a Dask address ({clip_message(e, 160)}); "
+                             "e.g. tcp://host:8786") from None
+        try:
+            client = Client(address, timeout=self.timeout, set_as_default=False)
+        except (OSError, TimeoutError) as e:
+            why = "" if "Timed out" in str(e) else f"; {_dask_message(e)[:160]}"
+            raise SchedulerUnreachable(f"--scheduler {address}: no Dask scheduler answered within {self.timeout:g} s "
+                                       f"(--timeout{why}); start one with `dask scheduler` and workers with "
+                                       "`dask worker ADDRESS`") from None
+        except ValueError as e:                                   # an address Dask cannot parse
+            raise ValueError(f"--scheduler {quote(address)}: not a Dask address ({clip_message(e, 160)}); "
+                             "e.g. tcp://host:8786") from None
+        old, self.client, self._own_client = self.client, client, True
+        self.description = f"the Dask scheduler {address}"
+        if old is not None:
+            _close_client(old, 1)
+
+    def _wait_for_workers(self):
+        try:
+            self.client.wait_for_workers(1, timeout=self.timeout)
+        except (OSError, TimeoutError):
+            raise SchedulerUnreachable(f"--scheduler {self._address or 'local'}: the scheduler answered but has "
+                                       f"no workers after {self.timeout:g} s (--timeout); start some with "
+                                       f"`dask worker {self._address or 'ADDRESS'}`") from None
+
+    def _warm(self):
+        """Import the task's modules on every worker now (a worker that cannot is reported here)."""
+        try:
+            problems = self.client.run(warm_worker)
+        except Exception as e:                               # e.g. the workers cannot import `visualizer`
+            raise EngineError(f"the Dask workers cannot run the app's tasks ({_dask_message(e)}); start them from "
+                              "the project folder with PYTHONPATH set to it and the project's venv "
+                              "(README: Serving)") from None
+        bad = {w: p for w, p in problems.items() if p}
+        if bad:
+            log.warning("Dask workers cannot draw figures (%s); the web process draws them",
+                        clip_message(next(iter(bad.values())), 200))
+
+    def _where(self, client):
+        return self._address or str(getattr(getattr(client, "scheduler", None), "address", None) or "of the cluster")
+
+    def _lost(self, client):
+        return EngineError(f"the Dask scheduler {self._where(client)} is not answering (lost while serving); this "
+                           "server keeps running and computes there again once it is back")
+
+    def _live_client(self):
+        """The client, reconnected if it was lost (EngineError when the scheduler still does not answer)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the server is shutting down")
+            c = self.client
+            if c is not None and c.status == "running":
+                return c
+            lost = self._lost(c)
+            if self._address is None or (c is not None and c.status == "connecting") or \
+                    time.monotonic() - self._last_failed < self.timeout:
+                raise lost
+            try:
+                self._connect(self._address)
+                self._warm()
+            except (SchedulerUnreachable, EngineError, ValueError):
+                self._last_failed = time.monotonic()
+                raise lost from None
+            log.info("reconnected to the Dask scheduler %s", self._address)
+            return self.client
+
+    # -------------------------------------------------------------- the runner
+    def __call__(self, spec, progress=None):
+        if isinstance(spec, dict):
+            spec = core.ExperimentSpec.from_dict(spec)
+        work = admit(spec, self.max_work, self.files)        # ValueError: nothing was sent
+        csv = None
+        if spec.data.name == "csv":                          # the server's rule, then the bytes travel
+            csv = (spec.data.path, read_bytes(self.files.resolve(spec.data.path), shown=spec.data.path))
+        self._clean(force=False)
+        client = self._live_client()
+        try:
+            n_workers = len(client.nthreads())
+        except Exception:
+            raise self._lost(client) from None
+        if not n_workers:
+            where = self._where(client)
+            raise EngineError(f"the Dask scheduler {where} has no workers now; start some with `dask worker {where}`")
+        key = KEY_PREFIX + uuid.uuid4().hex
+        from distributed import Event, Variable
+        var = Variable(key + "-progress", client=client)
+        arg = csv
+        scattered = None
+        fut = None
+        try:
+            try:
+                if csv is not None and len(csv[1]) > SCATTER_BYTES:
+                    scattered = client.scatter(csv, hash=False)
+                    arg = scattered
+                var.set(["queued", 0, 1], timeout=self.timeout)      # never read unset (the scheduler logs that)
+                fut = client.submit(run_task, key, spec.to_dict(), arg, key=key, pure=False, retries=0,
+                                    priority=1 if work <= self.small_work else 0)
+            except Exception:                                # the scheduler went away just now
+                raise self._lost(client) from None
+            with self._lock:
+                self._jobs[key] = fut
+                self.submitted += 1
+            last = ("queued", 0, 1)
+            while True:
+                if progress is not None:
+                    progress(*last)                          # may raise: cancelled (see except)
+                try:
+                    fut.result(timeout=TICK)
+                except TimeoutError:
+                    pass
+                except Exception:                            # finished with an error: handled below
+                    break
+                if fut.done():
+                    break
+                if client.status != "running" or self._closed:
+                    break
+                try:
+                    v = var.get(timeout=0.05)
+                    if isinstance(v, (list, tuple)) and len(v) == 3:
+                        last = tuple(v)
+                except Exception:                            # not set yet (queued), or just deleted
+                    pass
+            if self._closed:
+                raise RuntimeError("the server is shutting down")
+            return self._outcome(fut, client)
+        except BaseException:
+            if fut is not None and not fut.done():            # cancelled by the page (or the server stops)
+                with contextlib.suppress(Exception):
+                    Event(key + "-cancel", client=client).set()
+                with contextlib.suppress(Exception):
+                    fut.cancel()
+                with self._lock:
+                    self.cancelled += 1
+            raise
+        finally:
+            with self._lock:
+                self._jobs.pop(key, None)
+                self._janitor.append((time.monotonic() + JANITOR_DELAY, key))
+            if scattered is not None:
+                with contextlib.suppress(Exception):
+                    scattered.release()
+            if fut is not None:
+                if fut.done() and client.status == "running":      # the task and its watcher have ended
+                    with contextlib.suppress(Exception):
+                        var.delete()
+                with contextlib.suppress(Exception):
+                    fut.release()
+
+    def _outcome(self, fut, client):
+        """The finished future's result (arrays copied), or the error it ended with."""
+        status = fut.status
+        if status == "finished":
+            try:
+                out = fut.result(timeout=self.timeout)
+            except Exception as e:
+                raise EngineError(f"the Dask cluster failed ({_dask_message(e)})") from None
+            if isinstance(out, str):                      # CANCELLED: the scheduler was lost under the task
+                raise EngineError("the computation was stopped on its Dask worker (the scheduler went away)")
+            return own_arrays(out)
+        if status == "error":
+            try:
+                exc = fut.exception(timeout=self.timeout)
+            except Exception as e:
+                exc = e
+            if isinstance(exc, (ValueError, MemoryError)):  # the spec's own error (e.g. a CSV's content)
+                raise exc
+            name = type(exc).__name__
+            if name == "KilledWorker":
+                raise EngineError(f"a Dask worker died computing this experiment ({_dask_message(exc)})") from None
+            if "deserializ" in str(exc) or isinstance(exc, (ImportError, ModuleNotFoundError)):
+                raise EngineError(f"the Dask worker could not run the task ({_dask_message(exc)}); start workers "
+                                  "from the project folder with PYTHONPATH set to it (README: Serving)") from None
+            raise exc
+        if client.status != "running" or status in ("cancelled", "lost"):
+            raise self._lost(client)
+        raise EngineError(f"the Dask cluster dropped the computation (future {status})")
+
+    # -------------------------------------------------------------- cleaning up
+    def _clean(self, force):
+        """Remove the scheduler objects of jobs that ended JANITOR_DELAY ago (all of them with ``force``)."""
+        from distributed import Event, Variable
+        now = time.monotonic()
+        with self._lock:
+            due = [k for t, k in self._janitor if force or t <= now]
+            self._janitor = [(t, k) for t, k in self._janitor if not (force or t <= now)]
+            client = self.client
+        if not due or client is None or client.status != "running":
+            return
+        for key in due:
+            with contextlib.suppress(Exception):
+                Variable(key + "-progress", client=client).delete()
+            with contextlib.suppress(Exception):
+                Event(key + "-cancel", client=client).clear()
+
+    def close(self):
+        """Cancel running computations, close what this runner opened (its client, a local cluster)."""
+        from distributed import Event
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            jobs = dict(self._jobs)
+        client = self.client
+        if client is not None and client.status == "running":
+            for key, fut in jobs.items():
+                with contextlib.suppress(Exception):
+                    Event(key + "-cancel", client=client).set()
+                with contextlib.suppress(Exception):
+                    fut.cancel()
+            self._clean(force=True)       # ended jobs; the tasks cancelled here remove their own objects
+        client, cluster = self.client, self._cluster
+        self.client, self._cluster = None, None
+        if client is not None and self._own_client:
+            _close_client(client, min(self.timeout, 5))
+        with contextlib.suppress(Exception):
+            if cluster is not None:
+                cluster.close(timeout=min(self.timeout, 10))
+        if self._environ is not None:                     # what the nanny put into os.environ (see _start_local)
+            for k in set(os.environ) - set(self._environ):
+                os.environ.pop(k, None)
+            os.environ.update(self._environ)
+            self._environ = None
+
+    def stats(self):
+        with self._lock:
+            return dict(running=len(self._jobs), submitted=self.submitted, cancelled=self.cancelled)
+
+
+def dask_setup(worker):
+    """Dask preload hook (``--preload visualizer.dask_runner``): import the task's modules at start-up."""
+    warm_worker()
