@@ -62,8 +62,8 @@ def _check_out(option, path):
         raise ValueError(f"{option} {path!r}: the sweep file must end in .npz")
 
 
-def cmd_sweep(args, load_spec):
-    quiet_dask_logs()
+def _options(args):
+    """(workers, chunk size, timeout) from the command line, checked."""
     workers = _int_option("--workers", args.workers)
     chunk = _int_option("--chunk-size", args.chunk_size)
     try:
@@ -75,13 +75,16 @@ def cmd_sweep(args, load_spec):
     if workers is not None and (args.scheduler is not None or os.environ.get("DASK_SCHEDULER_ADDRESS")):
         where = "--scheduler" if args.scheduler is not None else "DASK_SCHEDULER_ADDRESS"
         raise ValueError(f"--workers {workers}: sets the size of the local cluster only; {where} names another")
+    return workers, chunk, timeout
+
+
+def _spec_and_partial(args, load_spec):
+    """(the sweep spec, the partial result to resume or None): from SPEC, --resume FILE, or both if they agree."""
     if args.spec is None and args.resume is None:
         raise ValueError("SPEC: give a preset name or a JSON spec with a sweep section (or --resume FILE)")
     if args.out is not None:
         _check_out("--out", args.out)
-    partial = None
-    if args.resume is not None:
-        partial = load_sweep(args.resume)
+    partial = load_sweep(args.resume) if args.resume is not None else None
     spec = load_spec(args.spec) if args.spec is not None else partial.spec
     if partial is not None and args.spec is not None and spec.to_dict() != partial.spec.to_dict():
         raise ValueError(f"--resume {args.resume!r}: made from another spec than {args.spec!r}; resume it "
@@ -89,37 +92,24 @@ def cmd_sweep(args, load_spec):
     if spec.sweep is None:
         raise ValueError(f"SPEC {args.spec!r}: has no \"sweep\" section; see the lr_sweep preset "
                          "(python -m core run runs a spec's single experiment)")
-    out = args.out if args.out is not None else args.resume
-    t0 = time.perf_counter()
-    state = {"result": None, "done0": partial.n_done if partial is not None else 0}
+    return spec, partial
 
-    def progress(result, done, total):
-        state["result"] = result
-        bar("runs", done, total)
 
-    try:
-        with StageBar(enabled=not args.quiet, unit="run") as bar:
-            result = sweep(spec, scheduler=args.scheduler, workers=workers, progress=progress, chunk_size=chunk,
-                           resume=partial, checkpoint=out, timeout=timeout)
-    except KeyboardInterrupt as e:
-        r = state["result"]
-        kept = out is not None and r is not None and r.n_done > 0 and os.path.isfile(out)
-        what = "terminated" if isinstance(e, Terminated) else "interrupted"
-        if kept:
-            msg = (f"{what}; {r.n_done:,} of {r.n_runs:,} runs saved in {out} (continue with: python -m core "
-                   f"sweep --resume {out})")
-        else:
-            msg = f"{what}; no file written"
-        sys.stderr.write(msg + "\n")
-        return Terminated.exit_status if isinstance(e, Terminated) else 130
-    except SchedulerUnreachable as e:
-        sys.stderr.write(f"error: {e}\n")
-        return 2
-    except EngineError as e:
-        sys.stderr.write(f"error: {e}\n")
-        return 1
-    info = result.info
-    sw = spec.sweep
+def _stopped(e, last, out):
+    """The line and exit status for a sweep stopped by Ctrl-C or SIGTERM (what was saved, how to go on)."""
+    what = "terminated" if isinstance(e, Terminated) else "interrupted"
+    if out is not None and last is not None and last.n_done > 0 and os.path.isfile(out):
+        msg = (f"{what}; {last.n_done:,} of {last.n_runs:,} runs saved in {out} (continue with: python -m core "
+               f"sweep --resume {out})")
+    else:
+        msg = f"{what}; no file written"
+    sys.stderr.write(msg + "\n")
+    return Terminated.exit_status if isinstance(e, Terminated) else 130
+
+
+def _report(args, spec, result, out, new_runs, seconds):
+    """The header, the table, and where it was saved."""
+    info, sw = result.info, spec.sweep
     cells = ", ".join(f"{b.label} {' x '.join(map(str, b.shape))}" for b in result.blocks.values())
     print(f"{spec.name}  ({info['dataset']}: {info['n_train']} train / {info['n_test']} test, network "
           f"{result.layer_sizes}, {info['n_params']} weights)")
@@ -133,8 +123,34 @@ def cmd_sweep(args, load_spec):
         print(json.dumps(rows))
     if out is not None:
         print(f"saved {out} ({os.path.getsize(out) / 1e6:.2f} MB)")
-    n_new = result.n_done - state["done0"]
-    secs = time.perf_counter() - t0
-    per = f", {1000 * secs / n_new:.0f} ms a run" if n_new else ""
-    print(f"done in {secs:.1f} s ({n_new:,} runs computed{per})")
+    per = f", {1000 * seconds / new_runs:.0f} ms a run" if new_runs else ""
+    print(f"done in {seconds:.1f} s ({new_runs:,} runs computed{per})")
+
+
+def cmd_sweep(args, load_spec):
+    quiet_dask_logs()
+    workers, chunk, timeout = _options(args)
+    spec, partial = _spec_and_partial(args, load_spec)
+    out = args.out if args.out is not None else args.resume
+    t0 = time.perf_counter()
+    last = [None]                                    # the result being filled, for the message on Ctrl-C
+
+    def progress(result, done, total):
+        last[0] = result
+        bar("runs", done, total)
+
+    try:
+        with StageBar(enabled=not args.quiet, unit="run") as bar:
+            result = sweep(spec, scheduler=args.scheduler, workers=workers, progress=progress, chunk_size=chunk,
+                           resume=partial, checkpoint=out, timeout=timeout)
+    except KeyboardInterrupt as e:
+        return _stopped(e, last[0], out)
+    except SchedulerUnreachable as e:
+        sys.stderr.write(f"error: {e}\n")
+        return 2
+    except EngineError as e:
+        sys.stderr.write(f"error: {e}\n")
+        return 1
+    done0 = partial.n_done if partial is not None else 0
+    _report(args, spec, result, out, result.n_done - done0, time.perf_counter() - t0)
     return 0
