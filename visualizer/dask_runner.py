@@ -46,11 +46,9 @@ page shows it; the server stays up, and the next request reconnects when the sch
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import dataclasses
 import logging
 import os
-import tempfile
 import threading
 import time
 import uuid
@@ -62,11 +60,11 @@ from core.csvdata import DataFiles, read_bytes
 from core.engine import CONNECT_TIMEOUT, EngineError, SchedulerUnreachable
 from core.errors import clip_message, quote
 
-from .runner import DEFAULT_MAX_WORK, PRERENDER_VIEW, SMALL_WORK, TICK, admit, prerender
+from .dask_task import run_task, warm_worker, worker_stats  # noqa: F401 (worker_stats: the tests)
+from .runner import DEFAULT_MAX_WORK, SMALL_WORK, TICK, admit
 
 log = logging.getLogger("visualizer")
 
-CANCEL_GRACE = 0.3          # s after the cancel flag before the task's thread is interrupted
 JANITOR_DELAY = 30.0        # s after a job ended before the web process removes its scheduler objects
 SCATTER_BYTES = 2**20       # CSV bytes above this go to the cluster with client.scatter, not in the graph
 KEY_PREFIX = "lln-experiment-"
@@ -87,166 +85,6 @@ def resolve_scheduler(scheduler):
         raise ValueError(f"--scheduler {quote(scheduler)}: give a Dask scheduler address such as "
                          "tcp://host:8786, local (a cluster started here) or env (DASK_SCHEDULER_ADDRESS)")
     return scheduler
-
-
-# ----------------------------------------------------------------- the worker's side
-class _Stop(BaseException):
-    """Raised inside the task to stop core.run_experiment (BaseException: no `except Exception` keeps it)."""
-
-
-CANCELLED = "cancelled"          # what a stopped task returns (nobody waits for it)
-_STATS = {"running": 0, "finished": 0, "stopped": 0, "interrupted": 0}    # this worker process's tasks
-_STATS_LOCK = threading.Lock()
-
-
-def worker_stats():
-    """This process's task counts (run on a worker with client.run: tests, diagnostics)."""
-    with _STATS_LOCK:
-        return dict(_STATS)
-
-
-def _count(**delta):
-    with _STATS_LOCK:
-        for k, v in delta.items():
-            _STATS[k] += v
-
-
-def _checkpoint():
-    """A Python call: an exception set by PyThreadState_SetAsyncExc is raised at the latest here."""
-    return None
-
-
-class _Guard:
-    """The stretch of the task's thread in which the watcher may raise _Stop into it (run_experiment)."""
-
-    def __init__(self):
-        self.lock = threading.Lock()
-        self.thread = threading.get_ident()
-        self.running = False
-        self.interrupted = False
-
-    def __enter__(self):
-        with self.lock:
-            self.running = True
-        return self
-
-    def __exit__(self, *exc):
-        with self.lock:
-            self.running = False
-        _checkpoint()                        # a pending interrupt is raised here, still inside the task's try
-        return False
-
-    def interrupt(self):
-        with self.lock:
-            if not self.running or self.interrupted:
-                return False
-            self.interrupted = True
-            ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.thread), ctypes.py_object(_Stop))
-            return True
-
-
-def _watch(client, key, latest, stop, done, guard):
-    """The task's watcher thread: publish progress, wait for the cancel flag, interrupt if need be."""
-    from distributed import Event, Variable
-    var, ev = Variable(key + "-progress", client=client), Event(key + "-cancel", client=client)
-    sent, stop_at, was_set = None, None, False
-    try:
-        while not done.is_set():
-            if not stop.is_set():
-                try:
-                    if client.status != "running":
-                        raise OSError("the scheduler is gone")
-                    if ev.wait(timeout=TICK):
-                        was_set = True
-                        stop.set()
-                    elif latest[0] != sent and not done.is_set():
-                        sent = latest[0]
-                        var.set(list(sent), timeout=5)
-                except Exception:            # no scheduler: the result could not be delivered; stop
-                    stop.set()
-            if stop.is_set():
-                stop_at = stop_at or time.monotonic()
-                if time.monotonic() - stop_at >= CANCEL_GRACE and guard.interrupt():
-                    _count(interrupted=1)
-                done.wait(0.05)
-    finally:
-        if was_set and client.status == "running":          # the Variable is the web process's to delete
-            with contextlib.suppress(Exception):
-                ev.clear()
-
-
-class _ShippedFile(DataFiles):
-    """On a worker: the one CSV the web process sent, under the path the spec names (nothing else)."""
-
-    def __init__(self, path, real):
-        super().__init__()
-        self._path, self._real = path, real
-
-    def resolve(self, path):
-        if path != self._path:
-            raise ValueError(f"path={quote(path)}: not the data this task was given")
-        return self._real
-
-
-def run_task(key, spec_dict, csv=None):
-    """One computation on a worker (a Dask task): core.run_experiment with progress and cancellation as in
-    the module docstring, then the first view's figures. Returns the ExperimentResult, or CANCELLED."""
-    from distributed import get_client
-    from threadpoolctl import threadpool_limits
-    client = get_client()                                    # the worker's client (in the task's thread)
-    spec = core.ExperimentSpec.from_dict(spec_dict)
-    latest = [("train", 0, spec.training.steps * len(spec.optimizers))]
-    stop, done = threading.Event(), threading.Event()
-    guard = _Guard()
-    watcher = threading.Thread(target=_watch, args=(client, key, latest, stop, done, guard), daemon=True,
-                               name=f"lln-watch-{key[-8:]}")
-    tmp = None
-    _count(running=1)
-    watcher.start()
-    try:
-        files = DataFiles()                                  # nothing from the worker's disk
-        if csv is not None:
-            path, raw = csv
-            fd, tmp = tempfile.mkstemp(prefix="lln-data-", suffix=".csv")
-            with os.fdopen(fd, "wb") as f:
-                f.write(raw)
-            files = _ShippedFile(path, tmp)
-
-        def progress(stage, n, total):
-            latest[0] = (stage, n, total)
-            if stop.is_set():
-                raise _Stop
-        try:
-            with threadpool_limits(limits=1), guard:
-                result = core.run_experiment(spec, progress=progress, files=files)
-            if stop.is_set():
-                raise _Stop
-            latest[0] = ("surface", 1, 1)
-            try:
-                result.prerendered = prerender(result, *PRERENDER_VIEW)
-            except Exception:                                # the web process will draw it
-                result.prerendered = None
-            _count(finished=1)
-            return result
-        except _Stop:
-            _count(stopped=1)
-            return CANCELLED
-    finally:
-        done.set()                # the watcher ends within TICK on its own (no join: no added latency); it
-        _count(running=-1)        # publishes nothing after this, and the guard no longer lets it interrupt
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
-
-
-def warm_worker():
-    """Import what a task needs (run once on every worker at start-up); a problem as text, else None."""
-    try:
-        import threadpoolctl  # noqa: F401
-        from . import figures  # noqa: F401
-    except Exception as e:                                   # noqa: BLE001 -- reported, not raised
-        return f"{type(e).__name__}: {e}"
-    return None
 
 
 # ----------------------------------------------------------------- the web process's side
@@ -446,6 +284,27 @@ class DaskRunner:
         if spec.data.name == "csv":                          # the server's rule, then the bytes travel
             csv = (spec.data.path, read_bytes(self.files.resolve(spec.data.path), shown=spec.data.path))
         self._clean(force=False)
+        client = self._client_with_workers()
+        key = KEY_PREFIX + uuid.uuid4().hex
+        from distributed import Variable
+        var = Variable(key + "-progress", client=client)
+        fut = scattered = None
+        try:
+            fut, scattered = self._submit(client, key, var, spec, csv, work)
+            with self._lock:
+                self._jobs[key] = fut
+                self.submitted += 1
+            self._wait(client, fut, var, progress)
+            if self._closed:
+                raise RuntimeError("the server is shutting down")
+            return self._outcome(fut, client)
+        except BaseException:
+            self._cancel(client, key, fut)                   # cancelled by the page (or the server stops)
+            raise
+        finally:
+            self._release(client, key, fut, var, scattered)
+
+    def _client_with_workers(self):
         client = self._live_client()
         try:
             n_workers = len(client.nthreads())
@@ -454,70 +313,66 @@ class DaskRunner:
         if not n_workers:
             where = self._where(client)
             raise EngineError(f"the Dask scheduler {where} has no workers now; start some with `dask worker {where}`")
-        key = KEY_PREFIX + uuid.uuid4().hex
-        from distributed import Event, Variable
-        var = Variable(key + "-progress", client=client)
-        arg = csv
-        scattered = None
-        fut = None
+        return client
+
+    def _submit(self, client, key, var, spec, csv, work):
+        """(the task's future, the scattered CSV or None); EngineError when the scheduler went away just now."""
+        arg, scattered = csv, None
         try:
+            if csv is not None and len(csv[1]) > SCATTER_BYTES:
+                scattered = arg = client.scatter(csv, hash=False)
+            var.set(["queued", 0, 1], timeout=self.timeout)          # never read unset (the scheduler logs that)
+            fut = client.submit(run_task, key, spec.to_dict(), arg, key=key, pure=False, retries=0,
+                                priority=1 if work <= self.small_work else 0)
+        except Exception:
+            raise self._lost(client) from None
+        return fut, scattered
+
+    def _wait(self, client, fut, var, progress):
+        """Until the task ends: the page's progress every TICK, from the task's Variable (it may raise)."""
+        last = ("queued", 0, 1)
+        while True:
+            if progress is not None:
+                progress(*last)                              # may raise: cancelled (see __call__)
             try:
-                if csv is not None and len(csv[1]) > SCATTER_BYTES:
-                    scattered = client.scatter(csv, hash=False)
-                    arg = scattered
-                var.set(["queued", 0, 1], timeout=self.timeout)      # never read unset (the scheduler logs that)
-                fut = client.submit(run_task, key, spec.to_dict(), arg, key=key, pure=False, retries=0,
-                                    priority=1 if work <= self.small_work else 0)
-            except Exception:                                # the scheduler went away just now
-                raise self._lost(client) from None
-            with self._lock:
-                self._jobs[key] = fut
-                self.submitted += 1
-            last = ("queued", 0, 1)
-            while True:
-                if progress is not None:
-                    progress(*last)                          # may raise: cancelled (see except)
-                try:
-                    fut.result(timeout=TICK)
-                except TimeoutError:
-                    pass
-                except Exception:                            # finished with an error: handled below
-                    break
-                if fut.done():
-                    break
-                if client.status != "running" or self._closed:
-                    break
-                try:
-                    v = var.get(timeout=0.05)
-                    if isinstance(v, (list, tuple)) and len(v) == 3:
-                        last = tuple(v)
-                except Exception:                            # not set yet (queued), or just deleted
-                    pass
-            if self._closed:
-                raise RuntimeError("the server is shutting down")
-            return self._outcome(fut, client)
-        except BaseException:
-            if fut is not None and not fut.done():            # cancelled by the page (or the server stops)
+                fut.result(timeout=TICK)
+            except TimeoutError:
+                pass
+            except Exception:                                # finished with an error: _outcome says which
+                return
+            if fut.done() or client.status != "running" or self._closed:
+                return
+            try:
+                v = var.get(timeout=0.05)
+                if isinstance(v, (list, tuple)) and len(v) == 3:
+                    last = tuple(v)
+            except Exception:                                # not set yet (queued), or just deleted
+                pass
+
+    def _cancel(self, client, key, fut):
+        if fut is None or fut.done():
+            return
+        from distributed import Event
+        with contextlib.suppress(Exception):
+            Event(key + "-cancel", client=client).set()
+        with contextlib.suppress(Exception):
+            fut.cancel()
+        with self._lock:
+            self.cancelled += 1
+
+    def _release(self, client, key, fut, var, scattered):
+        with self._lock:
+            self._jobs.pop(key, None)
+            self._janitor.append((time.monotonic() + JANITOR_DELAY, key))
+        if scattered is not None:
+            with contextlib.suppress(Exception):
+                scattered.release()
+        if fut is not None:
+            if fut.done() and client.status == "running":      # the task and its watcher have ended
                 with contextlib.suppress(Exception):
-                    Event(key + "-cancel", client=client).set()
-                with contextlib.suppress(Exception):
-                    fut.cancel()
-                with self._lock:
-                    self.cancelled += 1
-            raise
-        finally:
-            with self._lock:
-                self._jobs.pop(key, None)
-                self._janitor.append((time.monotonic() + JANITOR_DELAY, key))
-            if scattered is not None:
-                with contextlib.suppress(Exception):
-                    scattered.release()
-            if fut is not None:
-                if fut.done() and client.status == "running":      # the task and its watcher have ended
-                    with contextlib.suppress(Exception):
-                        var.delete()
-                with contextlib.suppress(Exception):
-                    fut.release()
+                    var.delete()
+            with contextlib.suppress(Exception):
+                fut.release()
 
     def _outcome(self, fut, client):
         """The finished future's result (arrays copied), or the error it ended with."""
@@ -598,7 +453,3 @@ class DaskRunner:
         with self._lock:
             return dict(running=len(self._jobs), submitted=self.submitted, cancelled=self.cancelled)
 
-
-def dask_setup(worker):
-    """Dask preload hook (``--preload visualizer.dask_runner``): import the task's modules at start-up."""
-    warm_worker()
