@@ -75,8 +75,9 @@ def bench_callbacks(cache):
 
 def bench_browser(cache, screenshot=None):
     from selenium import webdriver
-    from selenium.webdriver.chrome.options import Options
     from werkzeug.serving import make_server
+
+    from tests.browser_env import chrome_options
 
     from visualizer.app import create_app
     app = create_app(cache=cache, warm=False)
@@ -84,13 +85,7 @@ def bench_browser(cache, screenshot=None):
     port = srv.server_port
     th = threading.Thread(target=srv.serve_forever, daemon=True)
     th.start()
-    opts = Options()
-    opts.binary_location = "/usr/bin/chromium"
-    for f in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-              "--window-size=1400,1000"):
-        opts.add_argument(f)
-    drv = webdriver.Chrome(options=opts)
+    drv = webdriver.Chrome(options=chrome_options(headless=True, window_size="1400,1000"))
     gd = "document.querySelector('#graph-landscape-3d .js-plotly-plot')"
     try:
         drv.set_script_timeout(120)
