@@ -185,9 +185,9 @@ def sweep_heatmap(result, height=None, title=None):
                         "red x: some seed diverged; dashed: the lr predicted from the initial sharpness λ₀</sup>",
                    x=0.01, xanchor="left", font=dict(size=15)),
         coloraxis=dict(colorscale=COLORSCALE, cmin=lo, cmax=hi, colorbar=_colorbar(lo, hi, S)),
-        height=height or total + 150, margin=dict(l=70, r=20, t=90, b=50), template="plotly_white",
-        plot_bgcolor="#e5e7eb", legend=dict(orientation="h", xref="container", yref="container", x=0.99, xanchor="right", y=0.99,
-                    yanchor="top", bgcolor="#6b7280",
+        height=height or total + 170, margin=dict(l=70, r=20, t=90, b=70), template="plotly_white",
+        plot_bgcolor="#e5e7eb", legend=dict(orientation="h", xref="container", yref="container", x=0.99, xanchor="right", y=0.01,
+                    yanchor="bottom", bgcolor="#6b7280",
                                              font=dict(color="white")),
         uirevision="sweep", hovermode="closest", clickmode="event")
     return fig
