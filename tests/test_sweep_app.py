@@ -471,3 +471,23 @@ def test_the_map_resolution_fits_the_budget():
     assert 5 <= n < 31 and n * n * SCOL.point_work(1101, 500) <= SCOL.MAX_MAP_WORK
     with pytest.raises(SCOL.ColourUnavailable, match="use a smaller model.hidden"):
         SCOL.map_resolution(200_000, 500)
+
+
+def test_lr_by_optimizer_rows_with_a_vertical_prediction_each():
+    d = small_dict(steps=30)
+    lrs = {"log": [0.01, 1, 3]}
+    d["sweep"]["optimizers"] = [{"name": "sgd", "label": "SGD", "axes": {"lr": lrs}},
+                                {"name": "nesterov", "axes": {"lr": lrs}},
+                                {"name": "adam", "axes": {"lr": lrs}}]
+    r = core.sweep(d, scheduler="inline")
+    assert D.panels(r) == [{"kind": "rows", "xname": "lr", "labels": ["SGD", "nesterov", "adam"]}]
+    fig = sweep_heatmap(r)
+    assert list(fig.layout.yaxis.ticktext) == ["SGD", "nesterov", "adam"] and list(fig.layout.yaxis.tickvals) == [0, 1, 2]
+    heat = [t for t in fig.data if t.type == "heatmap"]
+    assert [list(t.y) for t in heat] == [[-0.5, 0.5], [0.5, 1.5], [1.5, 2.5]]
+    lines = [t for t in fig.data if t.name == "predicted from λ₀"]
+    s0 = r.blocks["SGD"].sharpness0.max()
+    assert np.allclose(lines[0].x, 2 / s0) and np.allclose(lines[0].y, [-0.45, 0.45])
+    assert np.allclose(lines[1].x, (2 + 2 * 0.9) / (1 + 2 * 0.9) / s0)      # Nesterov's threshold, default mu 0.9
+    assert "(2 + 2β₁) / ((1 − β₁) λ₀)" in lines[2].text[0]                   # Adam: on the preconditioned Hessian
+    assert trace_cells(r) == ["SGD", "nesterov", "adam"] * 2 + [None] * 3
