@@ -27,6 +27,7 @@ from .controls import DEFAULT_PRESET
 from .jobs import JobRegistry
 from .runner import ProcessRunner
 from .layout import make_layout
+from .sweep_jobs import SweepService
 from .uploads import UploadStore
 from .wiring import register_callbacks
 
@@ -60,11 +61,15 @@ def create_app(cache=None, warm=True, runner=None, heartbeat=HEARTBEAT, uploads=
     app.server.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.layout = make_layout
     jobs = JobRegistry(cache, heartbeat=heartbeat)
-    register_callbacks(app, cache, jobs)
+    # sweeps (the Sweep tab) run on app.scheduler, read when the first sweep starts: None, a LocalCluster the
+    # app starts then; an address (serve --scheduler); "inline"; or a distributed.Client (visualizer/sweep_jobs.py)
+    app.scheduler = None
+    app.sweeps = SweepService(scheduler=lambda: app.scheduler, files=cache.uploads.files)
+    register_callbacks(app, cache, jobs, app.sweeps)
     app.result_cache = cache
     app.jobs = jobs
     app.runner = getattr(cache, "_runner", None)
-    app.close = lambda: getattr(app.runner, "close", lambda: None)()
+    app.close = lambda: (app.sweeps.close(), getattr(app.runner, "close", lambda: None)())
     if warm:
         threading.Thread(target=_warm, args=(cache,), daemon=True, name="warm-default").start()
     return app

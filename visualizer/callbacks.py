@@ -2,7 +2,7 @@
 ``wiring.register_callbacks`` connects them to the page, ``controls`` maps the editor to a spec.
 
 Flow (one direction):
-  controls / preset / upload --main()--> spec-store {key, spec, source}   (result kept in the ResultCache)
+  controls / preset / upload / sweep-open --main()--> spec-store {key, spec, source}   (result kept in the ResultCache)
   spec-store + view controls --render()--> the figures, the table, the step slider, the explain numbers
   step-slider --markers()--> Patch of the contour, curves and sharpness markers (no full figure resend)
   step-slider + slices' run --curvature_callbacks.slices()--> the slices figure (cached per run and frame)
@@ -36,7 +36,8 @@ from core.errors import clip_message, quote
 from core import optimizers as _opt
 
 from . import figures, panel_data
-from .cache import bytes_key
+from . import surface_colour as _colour
+from .cache import bytes_key, spec_key
 from .controls import (CSV_PREFIX, DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec,  # noqa: F401
                        dataset_options, default_target, spec_from_controls)
 from .jobs import Cancelled
@@ -124,12 +125,15 @@ def _status(result, hit, seconds, source="spec"):
     return f"{len(result.trajectories)} optimizers, {n} weights, {result.alphas.size} × {result.betas.size} grid: {how}."
 
 
-def main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs=None, session=None):
+def main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs=None, session=None,
+         opened=None):
     """One step of the main callback. Returns a dict with keys
     values (control values or None), base, store, alert, status: each no_update when unchanged.
 
     ``jobs`` (a JobRegistry over ``cache``) and ``session`` (the page's id): compute through the registry,
-    so a newer request of the same session cancels this one (then every value is no_update)."""
+    so a newer request of the same session cancels this one (then every value is no_update).
+    ``opened`` (trigger "sweep-open"): {spec, note} of a sweep cell's run (sweep_callbacks.sweep_click),
+    loaded like a preset; the note leads the status line."""
     out = dict(values=no_update, base=no_update, store=no_update, alert="", status=no_update)
     session = valid_session(session)
     try:
@@ -138,10 +142,14 @@ def main(trigger, preset, upload_contents, upload_filename, values, base, cache,
             spec_dict = _preset_spec(preset, out)
         elif trigger == "upload":
             spec_dict = _upload_spec(upload_contents, upload_filename, base.get("spec"), cache, out)
+        elif trigger == "sweep-open":
+            spec_dict = _opened_spec(opened, out)
         else:
             spec_dict = _controls_spec(trigger, values, base, cache, out)
         if spec_dict is not None:               # None: an uploaded run, shown as it is (out is filled in)
             _compute(spec_dict, cache, jobs, session, out)
+        if trigger == "sweep-open" and isinstance(out["status"], str):
+            out["status"] = f"{clip_message(opened.get('note', ''), 600)} {out['status']}".strip()
     except Cancelled:
         log.info("superseded computation cancelled (session %s)", session)
         out = {k: no_update for k in out}
@@ -172,6 +180,15 @@ def _loaded(spec_dict, out):
     """The controls and base of a newly loaded spec (a preset or an upload)."""
     values, extras = controls_from_spec(spec_dict)
     out["values"], out["base"] = values, {"spec": spec_dict, "extras": extras}
+
+
+def _opened_spec(opened, out):
+    """The spec of a sweep cell's run (the page's sweep-open store), loaded into the controls."""
+    if not isinstance(opened, dict) or not isinstance(opened.get("spec"), dict):
+        raise ValueError("sweep cell: no run to open; click a cell of the sweep's map")
+    d = core.ExperimentSpec.from_dict(opened["spec"]).to_dict()
+    _loaded(d, out)
+    return d
 
 
 def _preset_spec(preset, out):
@@ -354,9 +371,49 @@ RENDER_KEYS = ("fig3d", "contour", "curves", "sharpness", "sharpness_note", "tab
                "slice_options", "slice_label", "alert")
 
 
-def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=None):
+def store_key(store):
+    """The result key of a store (its spec's key when it has none)."""
+    if store and store.get("key"):
+        return store["key"]
+    return spec_key(store["spec"]) if store and "spec" in store else "default"
+
+
+def surface_colour(result, store, colour, maps):
+    """The landscape's SurfaceColour for the "surface colour" control (None for loss). The curvature map is
+    computed in this thread (BLAS held to one thread; about 1-2 s for the four_optimizers preset at 26 x 26)
+    and kept in ``maps`` (an LRU such as curvature_callbacks.SliceCache) per result key and resolution.
+    Raises ValueError (surface_colour.ColourUnavailable) with the reason."""
+    if colour in (None, "", "loss"):
+        return None
+    if colour not in _colour.COLOURS:
+        raise ValueError(f"surface colour={quote(colour)}: allowed are {', '.join(_colour.COLOURS)}")
+    if result.moving is not None:
+        raise _colour.ColourUnavailable("surface colour: a curvature colour needs a static landscape; this run's "
+                                        "surface moves with the weights (untick moving landscape)")
+    _colour.check_colourable(result)
+    key = ("curvature-map", store_key(store), _colour.MAX_MAP_RES)
+    cm = maps.get(key, lambda: _colour.curvature_grid(result)) if maps is not None else _colour.curvature_grid(result)
+    return _colour.surface_colour(result, colour, cm)
+
+
+def _coloured(out, result, store, view, colour, maps):
+    """Redraw the landscape and contour coloured by curvature; a problem is the alert (figures by loss)."""
+    try:
+        c = surface_colour(result, store, colour, maps)
+    except ValueError as e:
+        msg = clip_message(e)
+        log.warning("surface colour unavailable: %s", msg)
+        out["alert"] = msg
+        return
+    if c is not None:
+        out["fig3d"] = figures.animated_landscape(result, view, colour=c)
+        out["contour"] = figures.contour_figure(result, view, colour=c)
+
+
+def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=None, colour="loss", maps=None):
     """Figures, table, slider and the slices' run menu for a store and view options. Returns a dict
-    (RENDER_KEYS; values or no_update)."""
+    (RENDER_KEYS; values or no_update). ``colour``: the surface colour (loss, sharpness, convexity; see
+    ``surface_colour``), ``maps``: the app's LRU of curvature maps."""
     out = {k: no_update for k in RENDER_KEYS}
     out["alert"] = ""
     try:
@@ -369,6 +426,7 @@ def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=Non
             out["fig3d"] = figures.animated_landscape(result, view)
             out["contour"] = figures.contour_figure(result, view)
             out["curves"] = figures.curves_figure(result, view)
+        _coloured(out, result, store, view, colour, maps)
         out["sharpness"], out["sharpness_note"] = _sharpness(result, view, pre, bool(min_eig))
         out["table"] = figures.summary_records(result)
         out["slider"] = slider_props(result, view)
@@ -436,11 +494,15 @@ def animation_html(result, view):
     return figures.to_html(figures.animated_landscape(result, view))
 
 
-def download_html(store, scale, clip, exaggerate, cache):
+def download_html(store, scale, clip, exaggerate, cache, colour="loss", maps=None):
     result = result_for(store, cache)
     view = view_from(scale, clip, exaggerate, result)
-    return dict(content=animation_html(result, view), filename=f"{_slug(store['spec'])}.html",
-                type="text/html")
+    try:
+        c = surface_colour(result, store, colour, maps)
+    except ValueError:                          # the page already says why; the page's picture is by loss
+        c = None
+    html = figures.to_html(figures.animated_landscape(result, view, colour=c))
+    return dict(content=html, filename=f"{_slug(store['spec'])}.html", type="text/html")
 
 
 def progress_status(jobs, session):

@@ -4,6 +4,7 @@ Shared by the Dash app and the exporters; no Dash imports here.
 
     fig = animated_landscape(result, ViewOptions())        # 3D surface + trail and ball per optimizer, with frames
     fig = contour_figure(result, ViewOptions(), step=500)    # the same plane from above, markers at ``step``
+    fig = animated_landscape(result, view, colour=c)        # surface coloured by curvature (visualizer.surface_colour)
     fig = curves_figure(result, ViewOptions(), step=500)     # loss and accuracies against step
     fig = sharpness_figure(result, ViewOptions(), step=500)  # sharpness and threshold (visualizer.curvature_figures)
     fig = slices_figure(result, ViewOptions(), step=500, label="SGD")   # 1-D slices with quadratic models
@@ -16,7 +17,9 @@ Trace layout of ``animated_landscape`` (frames rely on it):
   2 + 2k       ball of the k-th shown optimizer (its current step)
 Frames update only the path traces (``traces=[1, ..., 2n]``); in moving mode
 (``view.moving`` and the result has a moving landscape) they replace the surface too.
-Trace layout of ``contour_figure``: 0 contour; 1 + k trail; 1 + n + k marker of the k-th optimizer.
+Trace layout of ``contour_figure``: 0 contour; 1 + k trail; 1 + n + k marker of the k-th optimizer; with a
+curvature colour, 1 + 2n the colour's heatmap (plotly draws heatmaps below contours and lines whatever
+their order), the contour then drawing only its lines.
 ``curves_figure``: shapes 0 and 1 are the step lines. ``marker_patch`` is the only other code that
 knows these indices (the sharpness figure's own: visualizer.curvature_figures).
 
@@ -30,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
 from . import frames as _frames
@@ -105,13 +109,22 @@ def _ball(lab, color, a, b, z, cd, full=True, legend=False):
     return t
 
 
-def _surface(alphas, betas, H, raw, label, zrange):
-    return dict(type="surface", x=_f32(alphas), y=_f32(betas), z=_f32(H), customdata=_f32(raw),
-                      colorscale=COLORSCALE, cmin=zrange[0], cmax=zrange[1], opacity=0.92, showscale=True,
-                      colorbar=dict(title=dict(text=label, side="right"), len=0.7, thickness=14),
-                      contours=dict(z=dict(show=True, usecolormap=True, width=1)),   # level lines on the surface
-                      hovertemplate="α %{x:.3f}, β %{y:.3f}<br>train loss %{customdata:.4g}<extra>surface</extra>",
-                      name="surface", showlegend=False)
+def _surface(alphas, betas, H, raw, label, zrange, colour=None):
+    t = dict(type="surface", x=_f32(alphas), y=_f32(betas), z=_f32(H), customdata=_f32(raw),
+             colorscale=COLORSCALE, cmin=zrange[0], cmax=zrange[1], opacity=0.92, showscale=True,
+             colorbar=dict(title=dict(text=label, side="right"), len=0.7, thickness=14),
+             contours=dict(z=dict(show=True, usecolormap=True, width=1)),   # level lines on the surface
+             hovertemplate="α %{x:.3f}, β %{y:.3f}<br>train loss %{customdata:.4g}<extra>surface</extra>",
+             name="surface", showlegend=False)
+    if colour is not None:          # colour by curvature: its own values, scale and colour bar (heights unchanged)
+        t.update(surfacecolor=_f32(colour.values), colorscale=get_colorscale(colour.colorscale), cmin=colour.cmin,
+                 cmax=colour.cmax,
+                 colorbar=dict(title=dict(text=colour.title, side="right"), len=0.7, thickness=14),
+                 contours=dict(z=dict(show=True, color="rgba(40,40,40,0.5)", width=1)),
+                 text=[[f"{v:.4g}" for v in row] for row in np.asarray(colour.values, dtype=np.float64)],
+                 hovertemplate=("α %{x:.3f}, β %{y:.3f}<br>train loss %{customdata:.4g}"
+                                f"<br>{colour.name} %{{text}}<extra>surface</extra>"))
+    return t
 
 
 def player(steps, active):
@@ -135,15 +148,27 @@ def player(steps, active):
     return menus, sliders
 
 
-def animated_landscape(result, view: ViewOptions | None = None, step=None, height=640, title=None):
+def _check_colour(colour, fm):
+    if colour is None:
+        return
+    if fm.moving:
+        raise ValueError("surface colour: a curvature colour needs the static landscape (untick moving landscape)")
+    if np.shape(colour.values) != fm.heights.shape[1:]:
+        raise ValueError(f"surface colour: values of shape {np.shape(colour.values)}, expected the surface's "
+                         f"{fm.heights.shape[1:]}")
+
+
+def animated_landscape(result, view: ViewOptions | None = None, step=None, height=640, title=None, colour=None):
     """The 3D landscape with one trail and ball per optimizer, animated over training steps.
 
     Draws the frame model (visualizer.frames: steps, surfaces, ball heights) and nothing else.
     ``step``: the frame shown before playing, the last at or before ``step`` (default: the last, full trails).
-    Frames are named by their training step (``str(step)``).
+    Frames are named by their training step (``str(step)``). ``colour``: a surface_colour.SurfaceColour (the
+    surface's colour by curvature, static landscape only; None: by height).
     """
     view = (view or ViewOptions()).validate()
     fm = _frames.build_frames(result, view)
+    _check_colour(colour, fm)
     cds = path_customdata(fm)
     k0 = len(fm.steps) - 1 if step is None else _view.frame_index(fm.steps, step)
     ids = landscape_frame_traces(fm)
@@ -152,7 +177,8 @@ def animated_landscape(result, view: ViewOptions | None = None, step=None, heigh
     layout = _landscape_layout(result, fm, k0, height, title)
     # Traces and frames are plain dicts (tests check they validate); skipping plotly's per-property
     # validation of ~800 frame traces makes this about 30x faster.
-    return go.Figure(data=landscape_traces(fm, cds, k0, full=True), layout=layout, frames=frames, _validate=False)
+    return go.Figure(data=landscape_traces(fm, cds, k0, full=True, colour=colour), layout=layout, frames=frames,
+                     _validate=False)
 
 
 def path_customdata(fm):
@@ -165,13 +191,13 @@ def landscape_frame_traces(fm):
     return ([0] if fm.moving else []) + list(range(1, 1 + 2 * len(fm.paths)))
 
 
-def landscape_traces(fm, cds, k, full):
+def landscape_traces(fm, cds, k, full, colour=None):
     """Traces of frame k: [surface] + (trail, ball) per optimizer. ``full``: the figure's own traces (styles,
     hover, the trail's customdata for every point); frames carry only what changes."""
     data = []
     if full or fm.moving:
         i = int(fm.surface_of_frame[k])
-        data.append(_surface(fm.alphas, fm.betas, fm.heights[i], fm.surfaces[i], fm.zlabel, fm.zrange))
+        data.append(_surface(fm.alphas, fm.betas, fm.heights[i], fm.surfaces[i], fm.zlabel, fm.zrange, colour))
     for lab, p in fm.paths.items():
         e = int(p.ends[k])
         n = e + 1 if fm.trails else 0                 # a moving frame's own plane holds no earlier positions
@@ -209,21 +235,27 @@ def _landscape_layout(result, fm, k0, height, title):
     ).to_plotly_json()
 
 
-def contour_figure(result, view: ViewOptions | None = None, step=None, height=460):
+def contour_figure(result, view: ViewOptions | None = None, step=None, height=460, colour=None):
     """The plane seen from above (static surface), every path, and a marker per optimizer at ``step``.
 
-    Traces: 0 contour; 1..n trails; n+1..2n markers (see ``marker_positions``, ``marker_patch``).
+    Traces: 0 contour; 1..n trails; n+1..2n markers (see ``marker_positions``, ``marker_patch``); with
+    ``colour`` (a surface_colour.SurfaceColour) 2n+1 its heatmap, under the contour's lines.
     """
     view = (view or ViewOptions()).validate()
     labels = _labels(result, view)
     clip = _view.clip_value(result.surface, view)
     H, zlabel = _view.height(result.surface, view, clip)
+    if colour is not None and np.shape(colour.values) != np.shape(result.surface):
+        raise ValueError(f"surface colour: values of shape {np.shape(colour.values)}, expected the surface's "
+                         f"{np.shape(result.surface)}")
     fig = go.Figure()
+    lines = {} if colour is None else dict(contours=dict(coloring="lines"), showscale=False,
+                                           line=dict(width=1.2), colorscale=[[0, "#222"], [1, "#eee"]])
     fig.add_trace(go.Contour(x=_f32(result.alphas), y=_f32(result.betas), z=_f32(H), customdata=_f32(result.surface),
                              colorscale=COLORSCALE, ncontours=30, line=dict(width=0.5),
                              colorbar=dict(title=dict(text=zlabel, side="right"), thickness=12),
                              hovertemplate="α %{x:.3f}, β %{y:.3f}<br>train loss %{customdata:.4g}<extra></extra>",
-                             showlegend=False))
+                             showlegend=False).update(**lines))
     for lab in labels:
         pr = result.paths[lab]
         cd = np.stack([np.asarray(pr.steps, dtype=np.float64),
@@ -239,6 +271,12 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
                                  marker=dict(size=12, color=_view.color_of(result, lab),
                                              line=dict(color="white", width=2)), hoverinfo="skip"))
     # the title sits just above the plot area, below the modebar (which takes the top ~30 px)
+    if colour is not None:               # last in the list, drawn first: plotly's heatmap layer is below the rest
+        fig.add_trace(go.Heatmap(x=_f32(result.alphas), y=_f32(result.betas), z=_f32(colour.values),
+                                 colorscale=colour.colorscale, zmin=colour.cmin, zmax=colour.cmax, showlegend=False,
+                                 colorbar=dict(title=dict(text=colour.name, side="right"), thickness=12),
+                                 hovertemplate=f"α %{{x:.3f}}, β %{{y:.3f}}<br>{colour.name} %{{z:.4g}}<extra></extra>"))
+        zlabel = f"{colour.name}, lines: loss"
     fig.update_layout(title=dict(text=f"Contour of the same plane (colour: {zlabel})", font=dict(size=14),
                                  x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom",
                                  pad=dict(b=8)),

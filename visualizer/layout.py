@@ -1,19 +1,30 @@
-"""The app's page: controls on the left, pictures on the right, explain panel below.
+"""The app's page: two tabs (``tabs``: "landscape", "sweep"), each with controls on the left and pictures on the
+right. The tabs only switch which of ``tab-landscape`` / ``tab-sweep`` is displayed (a clientside callback),
+so both stay mounted: the 3D figure is not redrawn on every switch, and a running sweep keeps polling while
+the Landscape tab shows one of its runs.
 
-Component ids that matter (tests and callbacks use them):
+Component ids that matter (tests and callbacks use them), Landscape tab:
   graph-landscape-3d, graph-contour, graph-curves, graph-sharpness, graph-slices, summary-table, step-slider
   sharpness-box / slices-box (hidden, with sharpness-message / slices-message saying why, when a run has no
   curvature / no training data), show-min-eig (the sharpness panel's bottom eigenvalue), slice-optimizer
   preset, dataset, csv-target (a CSV's target column), hidden, seed, steps, batch-size, record-every, target-loss,
   {"type": "opt_enabled"|"opt_name"|"opt_label"|"opt_lr"|"opt_momentum"|"opt_schedule", "index": 0..7},
   plane-method, grid-resolution, grid-range, moving, curvature, curvature-stride, height-scale, clip-percentile,
-  exaggerate,
+  exaggerate, surface-colour (loss | sharpness | convexity: the landscape's colour, visualizer.surface_colour),
   upload, download-npz-btn / download-npz, download-spec-btn / download-spec, download-html-btn / download-html,
   alert-error (spec and upload messages), alert-view (view option messages), run-status (progress, then
   what was computed), progress-tick (polls progress: every 0.5 s while the main callback runs, else 5 s),
   spec-store ({key, spec, source}: results stay on the server), spec-base (the loaded spec + hidden extras),
   session-id (a random id per page load: a newer request of the same page cancels its older computation),
   step-sync (output of the clientside callback that jumps the 3D figure to the step slider's frame)
+Sweep tab (visualizer.sweep_callbacks):
+  graph-sweep-heatmap (the map; a click opens a cell's run), sweep-preset (the sweep's source: a preset,
+  "custom" or "upload"), sweep-optimizer, sweep-lr-min, sweep-lr-max, sweep-lr-points, sweep-momentum-min,
+  sweep-momentum-max, sweep-momentum-points, sweep-seeds (the custom sweep), sweep-upload, sweep-run-btn,
+  sweep-stop-btn, sweep-download-btn / sweep-download, sweep-status (progress), sweep-alert (messages),
+  sweep-summary (the compact table), sweep-tick (polls a running sweep every second: the partial map and
+  the page's heartbeat), sweep-spec-store (the uploaded sweep spec), sweep-shown (which version of the map
+  the page shows), sweep-open (a clicked cell's run, an input of the main callback)
 """
 from __future__ import annotations
 
@@ -33,6 +44,8 @@ from .controls import DATASETS, DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_
 from .cache import spec_key
 from .callbacks import MAX_UPLOAD_BYTES
 from .callbacks import IDLE_POLL_MS
+from .surface_colour import COLOUR_LABELS
+from . import sweep_callbacks as SC
 
 EXPLAIN = """
 **What is this picture?** The network (the article's 2-layer net: ReLU, then sigmoid) is trained
@@ -154,12 +167,80 @@ def make_layout():
                         className="pictures")
     return html.Div([
         html.Header([html.H1("Loss Landscape Navigator"),
-                     html.Span("optimizers descending one loss landscape of a NumPy network", className="tagline")]),
-        html.Div([controls, pictures], className="main"),
+                     html.Span("optimizers descending one loss landscape of a NumPy network", className="tagline"),
+                     dcc.Tabs(id="tabs", value="landscape", className="tabs", parent_className="tabs-parent",
+                              children=[dcc.Tab(label="Landscape", value="landscape", className="tab",
+                                                selected_className="tab--selected"),
+                                        dcc.Tab(label="Sweep", value="sweep", className="tab",
+                                                selected_className="tab--selected")])]),
+        html.Div([controls, pictures], id="tab-landscape", className="main"),
+        html.Div(sweep_tab(), id="tab-sweep", className="main", style={"display": "none"}),
         dcc.Store(id="spec-base", data={"spec": spec_dict, "extras": extras}),
         dcc.Store(id="session-id", data=uuid.uuid4().hex),
         dcc.Store(id="step-sync"),
+        dcc.Store(id="sweep-spec-store"), dcc.Store(id="sweep-shown"), dcc.Store(id="sweep-open"),
     ], className="page")
+
+
+SWEEP_NOTE = ("Each cell: every seed trained in full from its own initial weights (the same data), colour = the "
+              "median final training loss over the seeds (log colour; blank until all its seeds are done), "
+              "red x = some seed diverged (the loss 100× its start, or non-finite); dashed: the learning rate at "
+              "which the largest initial sharpness λ₀ of the seeds meets the optimizer's stability threshold "
+              "(2/λ₀ for gradient descent, (2 + 2μ)/λ₀ for heavy-ball momentum). Hover a cell for the median, "
+              "min and max over the seeds; click it to open its median run in the Landscape tab (computed there "
+              "like any experiment). Sweeps run on the server's Dask cluster, one per page: a newer Run, Stop, or "
+              "closing the page cancels it; Run again after a stop computes only the missing runs.")
+
+
+def sweep_tab():
+    """The Sweep tab: its controls (source, the custom sweep, run / stop, files) and the map."""
+    d = SC.CUSTOM_DEFAULTS
+    opts = SC.source_options()
+    controls = html.Div([
+        html.H3("Sweep"),
+        _field("sweep", dcc.Dropdown(id="sweep-preset", options=opts, value=opts[0]["value"], clearable=False),
+               "a preset, the custom sweep below, or an uploaded sweep spec"),
+        html.H4("Custom sweep of the Landscape tab's experiment"),
+        html.Div([
+            _field("optimizer", dcc.Dropdown(id="sweep-optimizer", options=list(_opt.OPTIMIZERS), value=d["optimizer"],
+                                             clearable=False)),
+            _field("seeds", _num("sweep-seeds", d["seeds"], step=1), "0 .. n-1 (1-20)"),
+        ], className="grid2"),
+        html.Div([
+            _field("lr from", _num("sweep-lr-min", d["lr_min"])),
+            _field("lr to", _num("sweep-lr-max", d["lr_max"]), "log axis"),
+            _field("lr points", _num("sweep-lr-points", d["lr_points"], step=1), "1-200"),
+        ], className="grid3"),
+        html.Div([
+            _field("momentum from", _num("sweep-momentum-min", d["momentum_min"])),
+            _field("momentum to", _num("sweep-momentum-max", d["momentum_max"])),
+            _field("momentum points", _num("sweep-momentum-points", d["momentum_points"], step=1),
+                   "momentum, nesterov"),
+        ], className="grid3"),
+        html.Div("Its data, network and training (steps, batch size, target loss) are the Landscape tab's.",
+                 className="note"),
+        html.H4("Run"),
+        html.Div([
+            html.Button("Run sweep", id="sweep-run-btn", className="btn btn-primary"),
+            html.Button("Stop", id="sweep-stop-btn", className="btn"),
+            html.Button("sweep (.npz)", id="sweep-download-btn", className="btn"),
+            dcc.Download(id="sweep-download"),
+        ], className="buttons"),
+        dcc.Upload(id="sweep-upload", children=html.Div(["Drop or ", html.A("choose"),
+                                                         " a sweep spec (.json) or a sweep (.npz)"]),
+                   accept=".npz,.json", max_size=MAX_UPLOAD_BYTES, className="upload"),
+    ], className="controls")
+    pictures = html.Div([
+        html.Div(id="sweep-alert", className="alert", role="alert"),
+        html.Div(id="sweep-status", className="status", role="status"),
+        dcc.Interval(id="sweep-tick", interval=SC.SWEEP_POLL_MS, disabled=True),
+        dcc.Graph(id="graph-sweep-heatmap", className="graph-3d", config={"displaylogo": False},
+                  figure=SC.empty_figure()),
+        html.Div([SWEEP_NOTE], className="note"),
+        html.H3("Per optimizer"),
+        html.Pre(id="sweep-summary", className="summary-pre"),
+    ], className="pictures")
+    return [controls, pictures]
 
 
 def _experiment_controls(values):
@@ -219,6 +300,10 @@ def _view_controls():
             _field("clip at percentile", _num("clip-percentile", 100), VIEW["clip_percentile"].hint()),
             _field("vertical exaggeration", _num("exaggerate", 1.0), VIEW["exaggerate"].hint()),
         ], className="grid3"),
+        _field("surface colour", dcc.RadioItems(id="surface-colour", value="loss", inline=True,
+                                                options=[{"label": v, "value": k} for k, v in COLOUR_LABELS.items()]),
+               "the Hessian's top eigenvalue, or |λmin/λmax| (0: locally convex), at up to 31 × 31 points "
+               "of the plane (a second or two)"),
     ]
 
 

@@ -1,13 +1,13 @@
 """Pictures of a sweep (core.sweeps.SweepResult): the stability map of each optimizer.
 
-    data = map_data(result, "momentum")             # plain arrays: what any renderer draws (plotly, matplotlib)
+    data = map_data(result, "momentum")             # plain arrays (visualizer.sweep_data): what the app's map draws too
     fig = sweep_figure(result, size=(960, 480))     # a matplotlib Figure: one panel per optimizer
     write_sweep_png(result, "sweep.png")            # atomically, as the exporters write
     python -m visualizer export SWEEP.npz --format png --out sweep.png [--size WxH] [--title TEXT]
 
 A panel's x axis is the optimizer's main axis (lr when swept, else its first axis); with a second axis
-(momentum, ...) the panel is a heat map of the mean final training loss over the seeds on a log colour scale,
-otherwise the final loss of every seed (thin) and their mean (thick) against x. Further axes are held at the
+(momentum, ...) the panel is a heat map of the median final training loss over the seeds on a log colour scale,
+otherwise the final loss of every seed (thin) and their median (thick) against x. Further axes are held at the
 best cell's values (named in the panel title). Cells where some seed diverged are marked with a red x; runs
 not computed yet (a partial sweep) are grey. The dashed line is the learning rate predicted from the initial
 sharpness: the lr at which the largest initial sharpness lambda_0 of the seeds meets the optimizer's
@@ -21,80 +21,10 @@ import time
 
 import numpy as np
 
+from .sweep_data import edges as _edges
+from .sweep_data import map_data  # noqa: F401  (re-exported: the data both the PNG and the app's map draw)
+
 PNG_SIZE = (960, 480)
-
-
-def _axis_is_log(form, values):
-    if isinstance(form, dict):
-        return "log" in form
-    v = np.asarray(values, dtype=float)
-    return bool(v.size > 2 and np.all(v > 0) and v.max() / v.min() >= 100)
-
-
-def map_data(result, label, metric="final_loss"):
-    """Arrays of one optimizer's map.
-
-    Returns a dict: x, y (values; y None for a single axis), xname, yname, xlog, ylog, fixed ({axis: value}
-    of the further axes), z (ny, nx) mean over seeds of ``metric`` (nan where a seed's run is missing; ny = 1
-    without y), seeds_z (S, ny, nx) every seed's value (nan where missing), diverged (ny, nx) bool (some seed
-    diverged), done (ny, nx) bool (every seed computed), predicted (ny,) the predicted learning rate per y
-    value (nan where unknown; all nan unless x is lr), n_done, n_runs.
-    """
-    from core.sweepsummary import summary_row
-    b = result.blocks[label]
-    spec_opt = result.spec.sweep.optimizers[result.labels.index(label)]
-    names = list(b.axes)
-    xname = "lr" if "lr" in names else names[0]
-    rest = [n for n in names if n != xname]
-    yname = rest[0] if rest else None
-    row = summary_row(b, result.spec.training.target_loss)
-    fixed = {}
-    index = []
-    for n in names:
-        if n in (xname, yname):
-            index.append(slice(None))
-        else:
-            v = row["at"].get(n, b.axes[n][0].item())
-            fixed[n] = v
-            index.append(int(np.flatnonzero(b.axes[n] == v)[0]))
-    sel = (slice(None),) + tuple(index)
-    kept = [n for n in names if n in (xname, yname)]               # the order of the remaining dimensions
-
-    def grid(a):                                                    # (S, ...) -> (S, ny, nx)
-        a = a[sel]
-        if yname is None:
-            return a[:, None, :]
-        return a if kept == [yname, xname] else np.swapaxes(a, 1, 2)
-    done = grid(b.done)
-    vals = np.where(done, grid(b.metrics[metric]).astype(float), np.nan)
-    all_done = done.all(axis=0)
-    z = np.where(all_done, vals.mean(axis=0) if vals.size else np.nan, np.nan)
-    diverged = np.any(done & (grid(b.diverged_at) >= 0), axis=0)
-    x = b.axes[xname]
-    predicted = np.full(z.shape[0], np.nan)
-    if xname == "lr":
-        thr, s0 = grid(b.threshold), grid(b.sharpness0)
-        for j in range(z.shape[0]):
-            ok = done[:, j, :]
-            c = (thr[:, j, :] * x[None, :])[ok & np.isfinite(thr[:, j, :])]
-            lam = s0[:, j, :][ok & np.isfinite(s0[:, j, :])]
-            if c.size and lam.size and lam.max() > 0:
-                predicted[j] = np.median(c) / lam.max()
-    return dict(x=x, y=b.axes[yname] if yname else None, xname=xname, yname=yname,
-                xlog=_axis_is_log(spec_opt.axes[xname], x),
-                ylog=_axis_is_log(spec_opt.axes[yname], b.axes[yname]) if yname else False,
-                fixed=fixed, z=z, seeds_z=vals, diverged=diverged, done=all_done, predicted=predicted,
-                n_done=b.n_done, n_runs=b.n_runs, metric=metric)
-
-
-def _edges(v, log):
-    v = np.asarray(v, dtype=float)
-    if v.size == 1:
-        return np.array([v[0] / 2, v[0] * 2]) if log and v[0] > 0 else np.array([v[0] - 0.5, v[0] + 0.5])
-    w = np.log(v) if log else v
-    mid = (w[1:] + w[:-1]) / 2
-    e = np.concatenate([[w[0] - (mid[0] - w[0])], mid, [w[-1] + (w[-1] - mid[-1])]])
-    return np.exp(e) if log else e
 
 
 def _fmt(v):
@@ -130,7 +60,7 @@ def sweep_figure(result, labels=None, size=PNG_SIZE, dpi=100, title=None):
             cmap = matplotlib.colormaps["viridis"].with_extremes(bad="#d0d0d0")     # runs not computed: grey
             mesh = ax.pcolormesh(_edges(x, d["xlog"]), _edges(y, d["ylog"]), zm, norm=LogNorm(vmin, vmax),
                                  cmap=cmap, shading="flat")
-            fig.colorbar(mesh, ax=ax, label=f"final loss (mean of {S} seed{'s' if S != 1 else ''})")
+            fig.colorbar(mesh, ax=ax, label=f"final loss (median of {S} seed{'s' if S != 1 else ''})")
             ax.set_ylabel(d["yname"])
             if d["ylog"]:
                 ax.set_yscale("log")
@@ -146,7 +76,7 @@ def sweep_figure(result, labels=None, size=PNG_SIZE, dpi=100, title=None):
             sz = d["seeds_z"][:, 0, :]
             for s in range(sz.shape[0]):
                 ax.plot(x, sz[s], color="0.6", lw=0.8)
-            ax.plot(x, z[0], color="C0", lw=2, label=f"mean of {S} seed{'s' if S != 1 else ''}")
+            ax.plot(x, z[0], color="C0", lw=2, label=f"median of {S} seed{'s' if S != 1 else ''}")
             ax.set_yscale("log")
             ax.set_ylabel("final loss")
             div = d["diverged"][0]

@@ -167,7 +167,7 @@ def test_a_long_computation_shows_progress_and_a_newer_request_cancels_it(dash_d
     assert _table_text(dash_duo) == table and dash_duo.find_element("#alert-error").text == ""
     # the redraw finished before the server stops: no callback pending, nothing loading
     until(lambda: dash_duo.redux_state_rqs == [] and not dash_duo.driver.execute_script(
-        "return !!document.querySelector('[data-dash-is-loading]')"), timeout=20)
+        "return !!document.querySelector('[data-dash-is-loading=true]')"), timeout=20)
     assert dash_duo.get_logs() == []
 
 
@@ -202,7 +202,7 @@ def test_progress_follows_the_newest_long_request(dash_duo, shared_cache):
         d["model"]["hidden"] = [100]
         d["curvature"]["enabled"] = False
         assert spec_key(d) not in shared_cache
-    until(lambda: not dash_duo.driver.execute_script("return !!document.querySelector('[data-dash-is-loading]')"),
+    until(lambda: not dash_duo.driver.execute_script("return !!document.querySelector('[data-dash-is-loading=true]')"),
           timeout=20)
     assert dash_duo.get_logs() == []
 
@@ -249,5 +249,5 @@ def test_sharpness_panel_has_a_solid_and_a_dashed_trace_per_optimizer_and_follow
     dash_duo.find_element("#show-min-eig input").click()
     until(lambda: drv.execute_script(f"return {SHARP}._fullData.filter(t => t.visible === true "
                                      "&& t.line.dash === 'dot').length") == N_OPT, timeout=20)
-    until(lambda: not drv.execute_script("return !!document.querySelector('[data-dash-is-loading]')"), timeout=20)
+    until(lambda: not drv.execute_script("return !!document.querySelector('[data-dash-is-loading=true]')"), timeout=20)
     assert dash_duo.get_logs() == []
