@@ -123,3 +123,20 @@ def test_serve_help():
     assert r.returncode == 0
     for opt in ("--max-work", "--workers", "--threads", "--debug", "--host", "--port"):
         assert opt in r.stdout
+
+
+def test_serve_scheduler_local_sends_experiments_and_sweeps_to_one_cluster():
+    """`serve --scheduler local`: the app's experiments run on the DaskRunner's cluster, and the Sweep tab's
+    sweeps on the same one (app.scheduler is the runner's client, not a second LocalCluster)."""
+    from visualizer.__main__ import _serve_args, build_app
+    from visualizer.dask_runner import DaskRunner
+    args, _, workers, _, max_work, scheduler, timeout = _serve_args(["--scheduler", "local", "--workers", "1"])
+    app, where = build_app(args, workers, max_work, scheduler, timeout, warm=False)
+    try:
+        runner = app.result_cache._runner
+        client = runner.client
+        assert isinstance(runner, DaskRunner) and app.scheduler is client and app.sweeps.scheduler() is client
+        assert where.startswith("computations on")
+    finally:
+        app.close()
+    assert client.status != "running"                    # closed with the app

@@ -129,13 +129,22 @@ def _runner(args, workers, max_work, scheduler, timeout, files):
     return LocalRunner(max_work=max_work, files=files), "computations in the server's threads"
 
 
-def serve(argv):
-    args, port, workers, threads, max_work, scheduler, timeout = _serve_args(argv)
+def build_app(args, workers, max_work, scheduler, timeout, warm=True):
+    """(the app, a few words on where it computes) for the checked serve options (``warm``: as create_app)."""
     from .app import create_app
     from .uploads import UploadStore
     uploads = UploadStore(data_dir=args.data_dir)
     runner, where = _runner(args, workers, max_work, scheduler, timeout, uploads.files)
-    app = create_app(runner=runner, uploads=uploads)
+    app = create_app(runner=runner, uploads=uploads, warm=warm)
+    if scheduler is not None and hasattr(runner, "client"):     # sweeps (the Sweep tab) go to the same cluster
+        from .dask_runner import LOCAL
+        app.scheduler = runner.client if scheduler == LOCAL else scheduler
+    return app, where
+
+
+def serve(argv):
+    args, port, workers, threads, max_work, scheduler, timeout = _serve_args(argv)
+    app, where = build_app(args, workers, max_work, scheduler, timeout)
     if args.debug:
         print(f"Loss Landscape Navigator on http://{args.host}:{port} (Dash development server, debug mode)",
               flush=True)
