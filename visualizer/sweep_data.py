@@ -72,9 +72,29 @@ def map_data(result, label, metric="final_loss"):
     xname = "lr" if "lr" in names else names[0]
     rest = [n for n in names if n != xname]
     yname = rest[0] if rest else None
-    row = summary_row(b, result.spec.training.target_loss)
-    fixed = {}
-    index = []
+    grid, fixed = _slicer(b, xname, yname, summary_row(b, result.spec.training.target_loss))
+    done = grid(b.done)                                             # (S, ny, nx)
+    vals = np.where(done, grid(b.metrics[metric]).astype(float), np.nan)
+    stats = _seed_stats(vals, done)
+    div = done & (grid(b.diverged_at) >= 0)
+    flat_full = np.arange(int(np.prod(b.shape))).reshape(b.shape)[None]
+    x = b.axes[xname]
+    predicted = _predicted(x, done, grid(b.threshold), grid(b.sharpness0)) if xname == "lr" else \
+        np.full(done.shape[1], np.nan)
+    return dict(x=x, y=b.axes[yname] if yname else None, xname=xname, yname=yname,
+                xlog=axis_is_log(spec_opt.axes[xname], x),
+                ylog=axis_is_log(spec_opt.axes[yname], b.axes[yname]) if yname else False,
+                fixed=fixed, seeds_z=vals, z=stats["median"], seeds_diverged=div.sum(axis=0),
+                diverged=div.any(axis=0), flat=grid(flat_full)[0], predicted=predicted,
+                rule=predicted_rule(b.optimizer), n_done=b.n_done, n_runs=b.n_runs, S=done.shape[0],
+                metric=metric, **stats)
+
+
+def _slicer(b, xname, yname, row):
+    """(grid, fixed): grid(a) takes a block array (S, *axes) to (S, ny, nx) on the map's two axes, the other
+    axes held at the best cell's values (``fixed``, {axis: value})."""
+    names = list(b.axes)
+    fixed, index = {}, []
     for n in names:
         if n in (xname, yname):
             index.append(slice(None))
@@ -90,9 +110,13 @@ def map_data(result, label, metric="final_loss"):
         if yname is None:
             return a[:, None, :]
         return a if kept == [yname, xname] else np.swapaxes(a, 1, 2)
-    done = grid(b.done)
+    return grid, fixed
+
+
+def _seed_stats(vals, done):
+    """Over the seeds (axis 0) of vals (S, ny, nx): median (where every seed is done), lo, hi (where some is),
+    seeds_done, done, and median_seed (the lower middle run's index, -1 until every seed is done)."""
     S = done.shape[0]
-    vals = np.where(done, grid(b.metrics[metric]).astype(float), np.nan)
     all_done = done.all(axis=0)
     seeds_done = done.sum(axis=0)
     with np.errstate(all="ignore"):
@@ -102,25 +126,21 @@ def map_data(result, label, metric="final_loss"):
         some = seeds_done > 0
         lo = np.where(some, np.nanmin(np.where(some, vals, 0.0), axis=0), np.nan)
         hi = np.where(some, np.nanmax(np.where(some, vals, 0.0), axis=0), np.nan)
-    div = done & (grid(b.diverged_at) >= 0)
-    flat_full = np.arange(int(np.prod(b.shape))).reshape(b.shape)[None]
-    x = b.axes[xname]
-    predicted = np.full(all_done.shape[0], np.nan)
-    if xname == "lr":
-        thr, s0 = grid(b.threshold), grid(b.sharpness0)
-        for j in range(all_done.shape[0]):
-            ok = done[:, j, :]
-            c = (thr[:, j, :] * x[None, :])[ok & np.isfinite(thr[:, j, :])]
-            lam = s0[:, j, :][ok & np.isfinite(s0[:, j, :])]
-            if c.size and lam.size and lam.max() > 0:
-                predicted[j] = np.median(c) / lam.max()
-    return dict(x=x, y=b.axes[yname] if yname else None, xname=xname, yname=yname,
-                xlog=axis_is_log(spec_opt.axes[xname], x),
-                ylog=axis_is_log(spec_opt.axes[yname], b.axes[yname]) if yname else False,
-                fixed=fixed, seeds_z=vals, z=median, median=median, lo=lo, hi=hi, seeds_done=seeds_done,
-                done=all_done, seeds_diverged=div.sum(axis=0), diverged=div.any(axis=0),
-                median_seed=np.where(all_done, mid, -1), flat=grid(flat_full)[0], predicted=predicted,
-                rule=predicted_rule(b.optimizer), n_done=b.n_done, n_runs=b.n_runs, S=S, metric=metric)
+    return dict(median=median, lo=lo, hi=hi, seeds_done=seeds_done, done=all_done,
+                median_seed=np.where(all_done, mid, -1))
+
+
+def _predicted(x, done, thr, s0):
+    """(ny,) the learning rate per row at which the threshold meets the largest initial sharpness λ₀ of the
+    seeds: median(threshold x lr) / max λ₀ (nan where unknown)."""
+    predicted = np.full(done.shape[1], np.nan)
+    for j in range(done.shape[1]):
+        ok = done[:, j, :]
+        c = (thr[:, j, :] * x[None, :])[ok & np.isfinite(thr[:, j, :])]
+        lam = s0[:, j, :][ok & np.isfinite(s0[:, j, :])]
+        if c.size and lam.size and lam.max() > 0:
+            predicted[j] = np.median(c) / lam.max()
+    return predicted
 
 
 def panels(result):

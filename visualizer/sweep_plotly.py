@@ -110,9 +110,31 @@ def placeholder(text):
 def sweep_heatmap(result, height=None, title=None):
     """The sweep's map (see the module docstring): a plotly Figure."""
     pds = _panel_data(result)
-    S = len(result.seeds)
     heights = [ROW_PX * len(p["labels"]) + 40 if p["kind"] == "rows" else MAP_PX for p, _ in pds]
     total = sum(heights) + GAP_PX * (len(pds) - 1)
+    fig = make_subplots(rows=len(pds), cols=1, row_heights=heights, vertical_spacing=GAP_PX / (total + 1e-9)
+                        if len(pds) > 1 else 0.0, subplot_titles=_titles(pds))
+    for r, t in _traces(result, pds):
+        fig.add_trace(t, row=r, col=1)
+    _axes(fig, pds)
+    lo, hi = _colour_range([_log10(d["median"]) for _, ds in pds for d in ds.values()])
+    done, runs = result.n_done, result.n_runs
+    state = "complete" if done == runs else f"partial: {done:,} of {runs:,} runs"
+    head = title if title is not None else result.spec.name
+    fig.update_layout(
+        title=dict(text=f"{head}<br><sup>final train loss after {result.spec.training.steps:,} steps; {state}; "
+                        "red x: some seed diverged; dashed: the lr predicted from the initial sharpness λ₀</sup>",
+                   x=0.01, xanchor="left", font=dict(size=15)),
+        coloraxis=dict(colorscale=COLORSCALE, cmin=lo, cmax=hi, colorbar=_colorbar(lo, hi, len(result.seeds))),
+        height=height or total + 170, margin=dict(l=70, r=20, t=90, b=70), template="plotly_white",
+        plot_bgcolor="#e5e7eb", legend=dict(orientation="h", xref="container", yref="container", x=0.99,
+                                             xanchor="right", y=0.01, yanchor="bottom", bgcolor="#6b7280",
+                                             font=dict(color="white")),
+        uirevision="sweep", hovermode="closest", clickmode="event")
+    return fig
+
+
+def _titles(pds):
     titles = []
     for p, ds in pds:
         if p["kind"] == "rows":
@@ -121,50 +143,60 @@ def sweep_heatmap(result, height=None, title=None):
             d = ds[p["label"]]
             fixed = ", ".join(f"{k}={D.fmt(v)}" for k, v in d["fixed"].items())
             titles.append(f"{p['label']}: {d['xname']} × {d['yname']}" + (f" (at the best {fixed})" if fixed else ""))
-    fig = make_subplots(rows=len(pds), cols=1, row_heights=heights, vertical_spacing=GAP_PX / (total + 1e-9)
-                        if len(pds) > 1 else 0.0, subplot_titles=titles)
-    lo, hi = _colour_range([_log10(d["median"]) for _, ds in pds for d in ds.values()])
+    return titles
+
+
+def _traces(result, pds):
+    """(row, trace) of every panel: the heat maps first, then the diverged marks, then the predicted lines
+    (one legend entry each)."""
     heat, marks, lines = [], [], []
     for r, (p, ds) in enumerate(pds, start=1):
         for k, (lab, d) in enumerate(ds.items()):
-            xe = D.edges(d["x"], d["xlog"])
             if p["kind"] == "rows":
                 ye, yc = np.array([k - 0.5, k + 0.5]), np.array([float(k)])
             else:
                 ye, yc = D.edges(d["y"], d["ylog"]), _f(d["y"])
             heat.append((r, go.Heatmap(
-                x=_f(xe), y=_f(ye), z=_log10(d["median"]), customdata=d["flat"], text=_text(result, d, lab),
-                hovertemplate="%{text}<extra></extra>", coloraxis="coloraxis", name=lab, showlegend=False,
-                hoverongaps=True)))
+                x=_f(D.edges(d["x"], d["xlog"])), y=_f(ye), z=_log10(d["median"]), customdata=d["flat"],
+                text=_text(result, d, lab), hovertemplate="%{text}<extra></extra>", coloraxis="coloraxis",
+                name=lab, showlegend=False, hoverongaps=True)))
             jj, ii = np.nonzero(d["diverged"])
             marks.append((r, go.Scatter(
                 x=_f(d["x"])[ii], y=yc[jj], mode="markers", name="some seed diverged", legendgroup="diverged",
                 marker=dict(symbol="x-thin", size=9, color="#ff2d2d", line=dict(width=2, color="#ff2d2d")),
                 customdata=d["flat"][jj, ii], text=[D.cell_text(result, d, j, i, lab) for j, i in zip(jj, ii)],
                 hovertemplate="%{text}<extra></extra>", showlegend=False)))
-            pred = d["predicted"]
-            if np.isfinite(pred).any():
-                rule = d["rule"]
-                if p["kind"] == "rows":
-                    x, y = [pred[0], pred[0]], [k - 0.45, k + 0.45]
-                    txt = [f"<b>{lab}</b>: predicted lr {rule} = {pred[0]:.4g}"] * 2
-                else:
-                    ok = np.isfinite(pred)
-                    x, y = pred[ok], yc[ok]
-                    txt = [f"<b>{lab}</b>: predicted lr at {d['yname']} {D.fmt(v.item())}: {rule} = {q:.4g}"
-                           for v, q in zip(d["y"][ok], pred[ok])]
-                lines.append((r, go.Scatter(
-                    x=_f(x), y=_f(y), mode="lines", name="predicted from λ₀", legendgroup="predicted",
-                    line=dict(color="white", width=2.5, dash="dash"), text=txt,
-                    hovertemplate="%{text}<extra></extra>", showlegend=False)))
-    if marks:
-        shown = next((t for _, t in marks if len(t.x)), None)
-        if shown is not None:
-            shown.showlegend = True
+            line = _predicted_line(p, d, lab, k, yc)
+            if line is not None:
+                lines.append((r, line))
+    shown = next((t for _, t in marks if len(t.x)), None)
+    if shown is not None:
+        shown.showlegend = True
     if lines:
         lines[0][1].showlegend = True
-    for r, t in heat + marks + lines:
-        fig.add_trace(t, row=r, col=1)
+    return heat + marks + lines
+
+
+def _predicted_line(p, d, lab, k, yc):
+    """The dashed predicted-lr line of one optimizer (a vertical segment on an lr x optimizer row), or None."""
+    pred = d["predicted"]
+    if not np.isfinite(pred).any():
+        return None
+    rule = d["rule"]
+    if p["kind"] == "rows":
+        x, y = [pred[0], pred[0]], [k - 0.45, k + 0.45]
+        txt = [f"<b>{lab}</b>: predicted lr {rule} = {pred[0]:.4g}"] * 2
+    else:
+        ok = np.isfinite(pred)
+        x, y = pred[ok], yc[ok]
+        txt = [f"<b>{lab}</b>: predicted lr at {d['yname']} {D.fmt(v.item())}: {rule} = {q:.4g}"
+               for v, q in zip(d["y"][ok], pred[ok])]
+    return go.Scatter(x=_f(x), y=_f(y), mode="lines", name="predicted from λ₀", legendgroup="predicted",
+                      line=dict(color="white", width=2.5, dash="dash"), text=txt,
+                      hovertemplate="%{text}<extra></extra>", showlegend=False)
+
+
+def _axes(fig, pds):
     for r, (p, ds) in enumerate(pds, start=1):
         d = next(iter(ds.values()))
         fig.update_xaxes(type="log" if d["xlog"] else "linear", title_text=d["xname"], row=r, col=1,
@@ -177,17 +209,3 @@ def sweep_heatmap(result, height=None, title=None):
         else:
             fig.update_yaxes(type="log" if d["ylog"] else "linear", title_text=d["yname"], row=r, col=1,
                              range=_axis_range(d["y"], d["ylog"]), showgrid=False, zeroline=False)
-    done, runs = result.n_done, result.n_runs
-    state = "complete" if done == runs else f"partial: {done:,} of {runs:,} runs"
-    head = title if title is not None else result.spec.name
-    fig.update_layout(
-        title=dict(text=f"{head}<br><sup>final train loss after {result.spec.training.steps:,} steps; {state}; "
-                        "red x: some seed diverged; dashed: the lr predicted from the initial sharpness λ₀</sup>",
-                   x=0.01, xanchor="left", font=dict(size=15)),
-        coloraxis=dict(colorscale=COLORSCALE, cmin=lo, cmax=hi, colorbar=_colorbar(lo, hi, S)),
-        height=height or total + 170, margin=dict(l=70, r=20, t=90, b=70), template="plotly_white",
-        plot_bgcolor="#e5e7eb", legend=dict(orientation="h", xref="container", yref="container", x=0.99, xanchor="right", y=0.01,
-                    yanchor="bottom", bgcolor="#6b7280",
-                                             font=dict(color="white")),
-        uirevision="sweep", hovermode="closest", clickmode="event")
-    return fig
