@@ -30,6 +30,15 @@ def _umask():
     return mask
 
 
+def save_npz(path, arrays):
+    """Write ``arrays`` as a compressed .npz at ``path``, atomically (atomic_path); returns the path."""
+    import numpy as np
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **arrays)
+    return os.fspath(path)
+
+
 @contextlib.contextmanager
 def atomic_path(path, check=None):
     """Yield a temporary path beside ``path``; on success give it the umask's mode and rename it to ``path``.

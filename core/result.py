@@ -7,13 +7,12 @@ Built by core.experiment.run_experiment; read back by core.resultfile.load_resul
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .directions import Plane
-from .fileio import atomic_path
+from .fileio import save_npz
 from .spec import ExperimentSpec
 
 __all__ = ["ExperimentResult", "MovingLandscape"]
@@ -87,8 +86,5 @@ class ExperimentResult:
         np.savez_compressed(f, **self.to_arrays())
 
     def save(self, path):
-        """Write ``path`` (.npz) atomically, with the umask's permissions (core.fileio.atomic_path)."""
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as f:
-                self.write(f)
-        return os.fspath(path)
+        """Write ``path`` (.npz) atomically, with the umask's permissions (core.fileio.save_npz)."""
+        return save_npz(path, self.to_arrays())

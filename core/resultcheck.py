@@ -12,12 +12,13 @@ whose declared array is bigger than the member, or members that add up to more t
 from __future__ import annotations
 
 import math
+import os
 import zipfile
 
 import numpy as np
 
 from .data import MAX_SAMPLES
-from .errors import quote
+from .errors import clip_message, quote
 from .network import MAX_HIDDEN_LAYERS, MAX_UNITS
 from .training import MAX_FRAMES, MAX_STEPS
 
@@ -65,6 +66,21 @@ def check_npz(src, max_bytes=MAX_RESULT_BYTES):
     finally:
         if pos is not None:
             src.seek(pos)
+
+
+def read_npz(src, max_bytes, what="run", noun="result"):
+    """The arrays of a .npz (a path or a seekable binary file), read only after check_npz passed; ValueError
+    "<what> file '<name>': no such file" or "...: not a readable .npz <noun> (why)" otherwise."""
+    name = os.fspath(src) if isinstance(src, (str, os.PathLike)) else "uploaded file"
+    if isinstance(src, (str, os.PathLike)) and not os.path.isfile(src):
+        raise ValueError(f"{what} file {name!r}: no such file")
+    try:
+        check_npz(src, max_bytes)
+        with np.load(src, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except Exception as e:                                   # zip errors, truncated files, pickled objects
+        msg = clip_message(f"{type(e).__name__}: {e}" if not isinstance(e, ValueError) else e, 300)
+        raise ValueError(f"{what} file {name!r}: not a readable .npz {noun} ({msg})") from None
 
 
 # ------------------------------------------------------------------ the arrays

@@ -19,7 +19,7 @@ from .directions import Plane
 from .errors import clip_message, quote
 from .projection import Projection
 from .result import ExperimentResult, MovingLandscape
-from .resultcheck import MAX_INPUTS, MAX_RESULT_BYTES, check_npz, check_result
+from .resultcheck import MAX_INPUTS, MAX_RESULT_BYTES, check_result, read_npz
 from .spec import ExperimentSpec
 from .training import Trajectory
 
@@ -78,15 +78,7 @@ def load_result(path_or_file, max_bytes=MAX_RESULT_BYTES):
     bigger than its member; core.resultcheck.check_npz), and the loaded arrays must hold the invariants of a
     computed result (check_result)."""
     name = path_or_file if isinstance(path_or_file, (str, os.PathLike)) else "uploaded file"
-    if isinstance(path_or_file, (str, os.PathLike)) and not os.path.isfile(path_or_file):
-        raise ValueError(f"run file {os.fspath(path_or_file)!r}: no such file")
-    try:
-        check_npz(path_or_file, max_bytes)
-        with np.load(path_or_file, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except Exception as e:                                   # zip errors, truncated files, pickled objects
-        msg = clip_message(f"{type(e).__name__}: {e}" if not isinstance(e, ValueError) else e, 300)
-        raise ValueError(f"run file {name!r}: not a readable .npz result ({msg})") from None
+    arrays = read_npz(path_or_file, max_bytes, "run", "result")
     try:
         return check_result(from_arrays(arrays))
     except (KeyError, ValueError, TypeError, IndexError, AttributeError, json.JSONDecodeError) as e:

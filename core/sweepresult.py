@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .errors import clip_message, quote
-from .fileio import atomic_path
-from .resultcheck import MAX_RESULT_BYTES, check_npz
+from .fileio import save_npz
+from .resultcheck import MAX_RESULT_BYTES, check_npz, read_npz
 from .spec import ExperimentSpec
 
 FORMAT = "loss-landscape-navigator/sweep"
@@ -149,11 +149,8 @@ class SweepResult:
         np.savez_compressed(f, **self.to_arrays())
 
     def save(self, path):
-        """Write ``path`` (.npz) atomically, with the umask's permissions (core.fileio.atomic_path)."""
-        with atomic_path(path) as tmp:
-            with open(tmp, "wb") as f:
-                self.write(f)
-        return os.fspath(path)
+        """Write ``path`` (.npz) atomically, with the umask's permissions (core.fileio.save_npz)."""
+        return save_npz(path, self.to_arrays())
 
 
 # ------------------------------------------------------------------ loading
@@ -161,15 +158,7 @@ def load_sweep(path_or_file, max_bytes=MAX_RESULT_BYTES):
     """Load a sweep saved by ``SweepResult.save`` (complete or partial); ValueError for foreign, corrupt or
     inconsistent files. The zip is checked before anything is unpacked (core.resultcheck.check_npz)."""
     name = path_or_file if isinstance(path_or_file, (str, os.PathLike)) else "uploaded file"
-    if isinstance(path_or_file, (str, os.PathLike)) and not os.path.isfile(path_or_file):
-        raise ValueError(f"sweep file {os.fspath(path_or_file)!r}: no such file")
-    try:
-        check_npz(path_or_file, max_bytes)
-        with np.load(path_or_file, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except Exception as e:
-        msg = clip_message(f"{type(e).__name__}: {e}" if not isinstance(e, ValueError) else e, 300)
-        raise ValueError(f"sweep file {os.fspath(name)!r}: not a readable .npz sweep ({msg})") from None
+    arrays = read_npz(path_or_file, max_bytes, "sweep", "sweep")
     try:
         return _from_arrays(arrays)
     except (KeyError, ValueError, TypeError, IndexError, AttributeError, json.JSONDecodeError) as e:
