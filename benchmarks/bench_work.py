@@ -44,15 +44,18 @@ def cases(quick):
             variant("b", model__hidden=[256], optimizers=[{"name": "sgd", "lr": 0.07}], grid__resolution=201)),
            ("4 opt, [64, 64], 1,000 steps, 31 grid",
             variant("c", model__hidden=[64, 64], training__steps=1000, grid__resolution=31)),
+           ("  the same, curvature every 10th frame",
+            variant("c2", model__hidden=[64, 64], training__steps=1000, grid__resolution=31,
+                    curvature={"enabled": True, "stride": 10})),
            ("1 opt, [512, 512], 100 steps, 15 grid",
             variant("d", model__hidden=[512, 512], training__steps=100, optimizers=[{"name": "sgd", "lr": 0.01}],
-                    grid__resolution=15)),
+                    grid__resolution=15, curvature={"enabled": False})),
            ("moving, 40 frames of 31 x 31", variant("e", grid__moving=True)),
            ]
     if not quick:
         out.append(("1 opt, 4 x [512], 50 steps, 15 grid",
                     variant("f", model__hidden=[512] * 4, training__steps=50, training__record_every=5,
-                            optimizers=[{"name": "sgd", "lr": 0.01}], grid__resolution=15)))
+                            optimizers=[{"name": "sgd", "lr": 0.01}], grid__resolution=15, curvature={"enabled": False})))
     return out
 
 
