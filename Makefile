@@ -28,6 +28,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_surface.py
 	$(PY) benchmarks/bench_train.py
 	$(PY) benchmarks/bench_sweep.py
+	$(PY) benchmarks/bench_curvature.py
 
 clean:
 	rm -rf $(VENV) .pytest-tmp
