@@ -342,7 +342,7 @@ def test_a_big_network_asks_to_raise_the_stride_or_turn_curvature_off(small, cac
     assert "curvature.stride=1" in out["alert"] and "curvature.stride >=" in out["alert"]
     assert "curvature.enabled false" in out["alert"] and out["store"] is no_update
     # auto stride on a network too big for even the first and last frames: no stride can help
-    out = cb.main("controls", None, None, None, dict(values, hidden="300, 300"), base, cache)
+    out = cb.main("controls", None, None, None, dict(values, hidden="512, 512"), base, cache)
     assert "curvature.stride=None" in out["alert"] and "curvature.stride >=" not in out["alert"]
     assert "curvature.enabled false" in out["alert"]
     assert len(cache) == 0
