@@ -101,7 +101,9 @@ def check_interrupted():
 def terminate_as_interrupt():
     """Within the block, SIGTERM raises :class:`Terminated` in the main thread and SIGINT raises
     KeyboardInterrupt, so cleanup code runs; progress callbacks (StageBar) re-raise a signal that got
-    lost. The previous handlers are restored afterwards."""
+    lost. The previous handlers are restored afterwards. A SIGINT ignored on entry stays ignored: a shell
+    starts background jobs (``cmd &`` in a script) so, and a Ctrl-C meant for the foreground must not stop
+    them (Python keeps such a SIGINT ignored too)."""
     global _pending
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -118,7 +120,8 @@ def terminate_as_interrupt():
         if _pending is None:
             old_hook(u)
 
-    old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    stops = [signal.SIGTERM] + ([signal.SIGINT] if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN else [])
+    old = {s: signal.signal(s, handler) for s in stops}
     old_hook, sys.unraisablehook = sys.unraisablehook, unraisable
     _pending = None
     try:

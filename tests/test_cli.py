@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from core.__main__ import format_table, main
+from tests.foreground import background, foreground
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -154,9 +155,9 @@ def test_entry_points_on_a_terminal(tmp_path, name):
         assert "gif:" in text and "frame" in text
 
 
-def _start_and_wait_for_part(args, folder, timeout=120):
+def _start_and_wait_for_part(args, folder, timeout=120, start=foreground):
     import time
-    p = subprocess.Popen([sys.executable, *args], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    p = subprocess.Popen(start([sys.executable, *args]), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     t0 = time.monotonic()
     while time.monotonic() - t0 < timeout:
@@ -182,6 +183,26 @@ def test_export_killed_mid_write_leaves_nothing(tmp_path, sig, status):
     _, err = p.communicate(timeout=60)
     assert p.returncode == status, err
     assert "Traceback" not in err and "no file written" in err
+    assert os.listdir(out_dir) == []
+
+
+def test_a_background_export_keeps_ignoring_ctrl_c_and_stops_on_sigterm(tmp_path):
+    """Started as ``cmd &`` in a script (SIGINT ignored), a Ctrl-C for the foreground does not stop it."""
+    import signal
+    import time
+    run = tmp_path / "run.npz"
+    assert main(["run", small_spec_file(tmp_path), "--out", str(run), "--quiet"]) == 0
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    p = _start_and_wait_for_part(["-m", "visualizer", "export", str(run), "--format", "gif", "--frames", "300",
+                                  "--rotate", "90", "--out", str(out_dir / "long.gif")], out_dir, start=background)
+    p.send_signal(signal.SIGINT)
+    time.sleep(1.0)
+    still_running = p.poll() is None
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert still_running, err
+    assert p.returncode == 143 and "no file written" in err, err
     assert os.listdir(out_dir) == []
 
 

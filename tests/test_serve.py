@@ -14,6 +14,7 @@ import pytest
 from visualizer.app import MAX_BODY_BYTES, create_app
 from visualizer.cache import ResultCache
 from visualizer.callbacks import MAX_UPLOAD_BYTES
+from tests.foreground import foreground
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -38,7 +39,9 @@ def wait_http(port, proc, timeout=60):
 
 
 def start(args, **kw):
-    return subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kw)
+    env = dict(os.environ, PYTHONFAULTHANDLER="1")          # a hung server dumps its threads on SIGABRT
+    return subprocess.Popen(foreground(args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
+                            **kw)
 
 
 def stop(proc, sig, group=False):
@@ -46,8 +49,13 @@ def stop(proc, sig, group=False):
     try:
         out, _ = proc.communicate(timeout=20)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        raise AssertionError("the server did not stop within 20 s")
+        (os.killpg(proc.pid, signal.SIGABRT) if group else proc.send_signal(signal.SIGABRT))  # stacks on stdout
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        raise AssertionError(f"the server did not stop within 20 s; its output:\n{out[-8000:]}")
     return proc.returncode, out
 
 

@@ -15,6 +15,7 @@ import core
 from core.engine import Engine, SchedulerUnreachable
 from core.sweeps import METRICS, SweepResult, load_sweep, run_one
 from core.sweepspec import MAX_RUNS
+from tests.foreground import foreground
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LRS = {"log": [0.01, 20, 6]}
@@ -440,8 +441,8 @@ def test_cli_ctrl_c_keeps_done_runs_and_resume_finishes(tmp_path, cluster):
     out_dir.mkdir()
     out = out_dir / "s.npz"
     spec = spec_file(tmp_path, steps=100, lrs={"log": [0.01, 20, 40]}, momenta=(0.0, 0.5, 0.9), sharpness=False)
-    p = subprocess.Popen([sys.executable, "-m", "core", "sweep", spec, "--workers", "2", "--out", str(out),
-                          "--chunk-size", "4"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p = subprocess.Popen(foreground([sys.executable, "-m", "core", "sweep", spec, "--workers", "2", "--out",
+                                     str(out), "--chunk-size", "4"]), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen, t = set(), time.monotonic()
     while not out.exists() and p.poll() is None and time.monotonic() - t < 60:
         seen |= _children(p.pid)
