@@ -5,11 +5,9 @@ scheduler. One local cluster (2 worker processes of one thread) is shared by the
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import numpy as np
 import pytest
@@ -17,6 +15,7 @@ import pytest
 import core
 from core.engine import CONNECT_TIMEOUT
 from tests.conftest import small_spec_dict
+from tests.procs import children, free_port, stop, wait_http
 from tests.test_runner import Stop, Tracker, _in_thread, _until, long_spec, spec_of
 from visualizer.dask_runner import DaskRunner, own_arrays, worker_stats
 from visualizer.runner import DEFAULT_MAX_WORK, prerender
@@ -180,12 +179,6 @@ def test_an_uploaded_csv_travels_with_the_task(runner, uploads, tmp_path):
 
 
 # ----------------------------------------------------------------- the server
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _env():
     env = dict(os.environ, PYTHONPATH=ROOT)
     env.pop("DASK_SCHEDULER_ADDRESS", None)
@@ -195,42 +188,6 @@ def _env():
 def serve(*args):
     return subprocess.Popen([sys.executable, "-m", "visualizer", "serve", *args], cwd=ROOT, env=_env(),
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def wait_http(port, proc, timeout=90):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if proc.poll() is not None:
-            raise AssertionError(f"the server exited with {proc.returncode}: {proc.stdout.read()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-                return r.status
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not answer")
-
-
-def stop(proc, sig=signal.SIGTERM):
-    proc.send_signal(sig)
-    try:
-        out, _ = proc.communicate(timeout=30)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        raise AssertionError("the server did not stop within 30 s")
-    return proc.returncode, out
-
-
-def _children(pid):
-    out = set()
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            try:
-                with open(f"/proc/{p}/stat") as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        out.add(int(p))
-            except (OSError, ValueError, IndexError):
-                pass
-    return out
 
 
 def _alive(pids):
@@ -317,8 +274,7 @@ def test_serve_with_its_own_local_cluster_closes_it_on_sigterm():
     seen = set()
     try:
         assert wait_http(port, proc) == 200
-        kids = _children(proc.pid)
-        seen |= kids | {g for k in kids for g in _children(k)}
+        seen |= children(proc.pid)
     finally:
         t0 = time.monotonic()
         code, out = stop(proc)

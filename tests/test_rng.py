@@ -47,11 +47,15 @@ def test_random_directions_are_not_the_initial_weights():
 
 
 def test_synthetic_points_and_split_use_one_stream_not_two_copies():
+    from core.data import _minmax, _moons, _split
     ds = core.load_dataset("moons", seed=4, n_samples=200)
     g = rng_for(4, "data")
-    g.uniform(0, np.pi, 100); g.uniform(0, np.pi, 100); g.standard_normal((200, 2))   # the points
-    first = g.permutation(100)                                                      # then the split
-    assert not np.array_equal(first, np.random.default_rng(4).permutation(100))
+    X, y = _moons(200, 0.15, g)                                          # the points ...
+    tr, te = _split(X, y, "stratified", 0.25, g)                         # ... then the split, same stream
+    Xtr, Xte, _, _ = _minmax(X[tr], X[te])
+    assert np.array_equal(ds.X_train, Xtr) and np.array_equal(ds.y_test, y[te])
+    tr2, _ = _split(X, y, "stratified", 0.25, rng_for(4, "data"))        # a fresh copy would split otherwise
+    assert not np.array_equal(tr, tr2)
 
 
 def test_runs_are_bit_identical_for_a_seed():

@@ -7,56 +7,21 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 
 import pytest
 
 from visualizer.app import MAX_BODY_BYTES, create_app
 from visualizer.cache import ResultCache
 from visualizer.callbacks import MAX_UPLOAD_BYTES
-from tests.foreground import foreground
+from tests.procs import foreground, free_port, stop, wait_http
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http(port, proc, timeout=60):
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        if proc.poll() is not None:
-            raise AssertionError(f"the server exited with {proc.returncode}: {proc.stdout.read()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
-                return r.status
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError("the server did not answer")
 
 
 def start(args, **kw):
     env = dict(os.environ, PYTHONFAULTHANDLER="1")          # a hung server dumps its threads on SIGABRT
     return subprocess.Popen(foreground(args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
                             **kw)
-
-
-def stop(proc, sig, group=False):
-    (os.killpg(proc.pid, sig) if group else proc.send_signal(sig))
-    try:
-        out, _ = proc.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        (os.killpg(proc.pid, signal.SIGABRT) if group else proc.send_signal(signal.SIGABRT))  # stacks on stdout
-        try:
-            out, _ = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
-        raise AssertionError(f"the server did not stop within 20 s; its output:\n{out[-8000:]}")
-    return proc.returncode, out
 
 
 def oversize_status(port):

@@ -3,7 +3,6 @@ sweep's PNG export. One LocalCluster of 2 workers is shared by the module (close
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,9 +12,9 @@ import pytest
 
 import core
 from core.engine import Engine, SchedulerUnreachable
-from core.sweeps import METRICS, SweepResult, load_sweep, run_one
+from core.sweeps import METRICS, load_sweep, run_one
 from core.sweepspec import MAX_RUNS
-from tests.foreground import foreground
+from tests.procs import children, foreground, free_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LRS = {"log": [0.01, 20, 6]}
@@ -51,12 +50,6 @@ def cluster():
     """One LocalCluster (2 worker processes of one thread) for the module; yields the Engine holding it."""
     with Engine(workers=2) as eng:
         yield eng
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # ------------------------------------------------------------------ the spec
@@ -354,14 +347,6 @@ def spec_file(tmp_path, **kw):
     return str(f)
 
 
-def _children(pid):
-    import psutil
-    try:
-        return {c.pid for c in psutil.Process(pid).children(recursive=True)}
-    except psutil.NoSuchProcess:
-        return set()
-
-
 def _all_gone(pids, wait=10):
     import psutil
     t = time.monotonic()
@@ -400,7 +385,7 @@ def test_cli_local_cluster_in_a_pipe_exits_clean(tmp_path):
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen = set()
     while p.poll() is None:
-        seen |= _children(p.pid)
+        seen |= children(p.pid)
         time.sleep(0.05)
     out, err = p.communicate(timeout=60)
     assert p.returncode == 0 and err == "", err
@@ -445,7 +430,7 @@ def test_cli_ctrl_c_keeps_done_runs_and_resume_finishes(tmp_path, cluster):
                                      str(out), "--chunk-size", "4"]), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     seen, t = set(), time.monotonic()
     while not out.exists() and p.poll() is None and time.monotonic() - t < 60:
-        seen |= _children(p.pid)
+        seen |= children(p.pid)
         time.sleep(0.02)
     assert out.exists(), p.communicate()
     p.send_signal(signal.SIGINT)

@@ -347,7 +347,7 @@ def _prerendered(result, view):
 
 
 def apply_updates(fig, updates):
-    """Apply figures' plain updates {(key, ..., key): value} to a figure dict, in place."""
+    """Apply figures' plain updates {(key, ..., key): value} to a figure dict (or a Dash Patch), in place."""
     for path, value in updates.items():
         target = fig
         for key in path[:-1]:
@@ -450,15 +450,7 @@ def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=Non
 def patch_of(updates):
     """A Dash Patch from figures' plain updates {(key, ..., key): value} (see figures.marker_patch); no_update
     when there is nothing to change."""
-    if not updates:
-        return no_update
-    p = Patch()
-    for path, value in updates.items():
-        target = p
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-    return p
+    return apply_updates(Patch(), updates) if updates else no_update
 
 
 def markers(step, store, scale, clip, exaggerate, cache):
