@@ -58,6 +58,7 @@ def test_serve_answers_refuses_oversize_bodies_and_stops_cleanly(sig):
         code, out = stop(proc, sig)
     assert code == 0 and time.time() - t0 < 15
     assert "waitress" in out and "stopped" in out and "Traceback" not in out
+    assert "failed" not in out                                    # stopping while warming up is no failure
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")

@@ -38,11 +38,12 @@ MAX_BODY_BYTES = 4 * -(-MAX_UPLOAD_BYTES // 3) + BODY_SLACK  # base64 of the lar
 HEARTBEAT = 15.0                                            # s without a poll before a page's job is cancelled
 
 
-def _warm(cache):
+def _warm(cache, closing):
     try:
         cache.get_or_compute(core.ExperimentSpec.preset(DEFAULT_PRESET))
     except Exception as e:                     # the first request will report it
-        log.warning("warming the default preset failed: %s: %s", type(e).__name__, e)
+        if not closing.is_set():               # a server stopped while warming: nothing failed
+            log.warning("warming the default preset failed: %s: %s", type(e).__name__, e)
 
 
 def create_app(cache=None, warm=True, runner=None, heartbeat=HEARTBEAT, uploads=None):
@@ -69,9 +70,10 @@ def create_app(cache=None, warm=True, runner=None, heartbeat=HEARTBEAT, uploads=
     app.result_cache = cache
     app.jobs = jobs
     app.runner = getattr(cache, "_runner", None)
-    app.close = lambda: (app.sweeps.close(), getattr(app.runner, "close", lambda: None)())
+    closing = threading.Event()
+    app.close = lambda: (closing.set(), app.sweeps.close(), getattr(app.runner, "close", lambda: None)())
     if warm:
-        threading.Thread(target=_warm, args=(cache,), daemon=True, name="warm-default").start()
+        threading.Thread(target=_warm, args=(cache, closing), daemon=True, name="warm-default").start()
     return app
 
 
