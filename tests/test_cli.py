@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from core.__main__ import format_table, main
-from tests.foreground import background, foreground
+from tests.procs import background, foreground
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
