@@ -17,7 +17,8 @@ Dask is imported only when a sweep or a curvature map runs on a cluster (core.en
 """
 from . import curvature, optimizers, schedules
 from .curvmap import CurvatureMap, curvature_map
-from .engine import EngineError, SchedulerUnreachable
+from .cluster import SchedulerUnreachable
+from .engine import EngineError
 from .curvature import (LanczosNotConverged, LanczosResult, TrajectoryCurvature, hessian, hessian_eigs, hvp,
                         lanczos, trajectory_curvature)
 from .data import Dataset, load_dataset

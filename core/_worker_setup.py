@@ -1,4 +1,4 @@
-"""Dask preload for the workers of a LocalCluster started by core.engine: they ignore SIGINT.
+"""Dask preload for the workers of a LocalCluster started by core.cluster.LocalDask: they ignore SIGINT.
 
 A Ctrl-C on a terminal reaches the whole process group; the process that started the cluster handles it
 (cancels the tasks, closes the cluster), so its workers must not die on it with tracebacks of their own.

@@ -20,7 +20,8 @@ every worker, so a task's numbers do not depend on where it ran.
 An unreachable scheduler raises SchedulerUnreachable after ``timeout`` seconds (CONNECT_TIMEOUT = 10 by
 default), a scheduler without workers after the same time. Leaving the block early (an exception, Ctrl-C, a
 progress callback that raises, a generator closed) cancels the unfinished tasks; a cluster started here is
-closed with its worker processes.
+closed with its worker processes. How it reaches Dask (the local cluster, the connection, the waiting for
+workers, the aligned copies of scattered data) is core.cluster's.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ import threading
 
 import numpy as np
 
+from .cluster import LocalDask, close_client, connect, dask_message, own_arrays, wait_for_workers
 from .constraints import Int, Text
 from .errors import clip_message, quote
 
@@ -41,10 +43,6 @@ MAX_RESUBMITS = 3
 WORKERS = Int(1, MAX_WORKERS)
 ADDRESS = Text(300, non_empty=True)
 _DASK_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
-
-
-class SchedulerUnreachable(ConnectionError):
-    """No Dask scheduler answered at the address within the timeout (or it has no workers)."""
 
 
 class EngineError(RuntimeError):
@@ -101,24 +99,6 @@ def _is_client(obj):
     return isinstance(obj, Client)
 
 
-def own_arrays(obj):
-    """A copy of ``obj`` (a dataclass) whose numpy arrays, also those of dataclass fields, are fresh, aligned
-    and writeable. Data scattered by Dask can arrive in buffers that are not even 8-byte aligned, and NumPy
-    then takes other loops whose last bits differ: every task's inputs are copied once per process, so a run
-    gives the same bits in this process and on any worker."""
-    import dataclasses
-    if isinstance(obj, np.ndarray):
-        return np.array(obj, copy=True, order="C")
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return dataclasses.replace(obj, **{f.name: own_arrays(getattr(obj, f.name))
-                                           for f in dataclasses.fields(obj) if f.init})
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(own_arrays(x) for x in obj)
-    if isinstance(obj, dict):
-        return {k: own_arrays(v) for k, v in obj.items()}
-    return obj
-
-
 _OWNED = {}                     # token -> own_arrays(shared), one per process (the last few sweeps)
 _OWNED_LOCK = threading.Lock()
 
@@ -155,8 +135,7 @@ class Engine:
         self.timeout = float(timeout)
         self.client = None
         self._own_client = False
-        self._cluster = None
-        self._environ = None
+        self._local = None             # a core.cluster.LocalDask started here
         self.n_workers = 1
         self.description = describe(scheduler, workers)
 
@@ -175,12 +154,18 @@ class Engine:
                              "scheduler=\"inline\" to run in this process") from None
         try:
             if self.scheduler is None:
-                self._start_local_cluster()
+                n = self.workers or default_workers()
+                self._local = LocalDask(n, self.timeout)
+                self.client = self._local.client
+                self.description = f"local cluster ({n} worker{'s' if n != 1 else ''})"
             elif isinstance(self.scheduler, str):
-                self._connect(self.scheduler)
+                self.client = connect(self.scheduler, self.timeout, "scheduler")
+                self._own_client = True
+                wait_for_workers(self.client, self.timeout, "scheduler", self.scheduler)
             else:
                 self.client = self.scheduler
-                self._wait_for_workers(str(getattr(self.client.scheduler, "address", "the client's scheduler")))
+                wait_for_workers(self.client, self.timeout, "scheduler",
+                                 str(getattr(self.client.scheduler, "address", "the client's scheduler")))
             self.n_workers = max(1, sum(self.client.nthreads().values()))      # task slots (threads)
         except BaseException:
             self.close()
@@ -191,64 +176,15 @@ class Engine:
         self.close()
         return False
 
-    def _start_local_cluster(self):
-        import dask
-        from distributed import Client, LocalCluster
-        n = self.workers or default_workers()
-        # Dask's nanny copies "pre-spawn-environ" into this process's os.environ and its workers': by default
-        # MALLOC_TRIM_THRESHOLD_=65536, which turns off glibc's adaptive mmap threshold and makes these runs
-        # about 1.6x slower (every freed temporary goes back to the kernel), and OMP/MKL/OPENBLAS_NUM_THREADS=1,
-        # which would leak into every process started from here later. Each task pins BLAS itself
-        # (pinned_call), so the workers get nothing but the hash seed, and os.environ is restored on close.
-        self._environ = dict(os.environ)
-        spawn_env = {"PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED") or "random"}
-        # the workers ignore SIGINT (core._worker_setup): a Ctrl-C on the terminal reaches the whole process
-        # group, and only this process should handle it (by cancelling the tasks and closing the cluster)
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}):
-            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                         silence_logs=logging.ERROR, preload=["core._worker_setup"],
-                                         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})   # its HTTP port: any free one
-        self.client = Client(self._cluster, timeout=self.timeout)
-        self._own_client = True
-        self.description = f"local cluster ({n} worker{'s' if n != 1 else ''})"
-
-    def _connect(self, address):
-        from distributed import Client
-        try:
-            self.client = Client(address, timeout=self.timeout)
-        except (OSError, TimeoutError) as e:
-            raise SchedulerUnreachable(f"scheduler={quote(address)}: no Dask scheduler answered within "
-                                       f"{self.timeout:g} s ({clip_message(e, 200)}); start one with `dask "
-                                       "scheduler` and workers with `dask worker ADDRESS`") from None
-        except ValueError as e:                         # an address Dask cannot parse
-            raise ValueError(f"scheduler={quote(address)}: not a Dask address ({clip_message(e, 200)}); "
-                             "e.g. tcp://host:8786") from None
-        self._own_client = True
-        self._wait_for_workers(address)
-
-    def _wait_for_workers(self, address):
-        try:
-            self.client.wait_for_workers(1, timeout=self.timeout)
-        except (OSError, TimeoutError):
-            raise SchedulerUnreachable(f"scheduler={quote(address)}: answered but has no workers after "
-                                       f"{self.timeout:g} s; start some with `dask worker {address}`") from None
-
     def close(self):
         """Close what this engine opened (a client it made, a cluster it started); idempotent."""
-        client, cluster = self.client, self._cluster
-        self.client, self._cluster = None, None
-        with contextlib.suppress(Exception):
-            if client is not None and self._own_client:
-                client.close(timeout=self.timeout)
-        with contextlib.suppress(Exception):
-            if cluster is not None:
-                cluster.close(timeout=self.timeout)
+        client, local = self.client, self._local
+        self.client, self._local = None, None
+        if local is not None:                           # its client, its workers; os.environ restored
+            local.close(self.timeout)
+        elif client is not None and self._own_client:
+            close_client(client, self.timeout)
         self._own_client = False
-        if self._environ is not None:                  # what the nanny put into os.environ (see above)
-            for k in set(os.environ) - set(self._environ):
-                os.environ.pop(k, None)
-            os.environ.update(self._environ)
-            self._environ = None
 
     # ----------------------------------------------------------- running
     def run(self, fn, tasks, shared):
@@ -269,8 +205,7 @@ class Engine:
         futures = []
 
         def cluster_error(e):
-            return EngineError(f"the Dask cluster failed ({type(e).__name__}: "
-                               f"{clip_message(' '.join(str(e).split()), 300)}){_hint(e)}")
+            return EngineError(f"the Dask cluster failed ({dask_message(e)}){_hint(e)}")
         try:
             while left:
                 try:

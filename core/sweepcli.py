@@ -17,7 +17,8 @@ import sys
 import time
 
 from .cli import StageBar, Terminated
-from .engine import CONNECT_TIMEOUT, EngineError, SchedulerUnreachable, quiet_dask_logs
+from .cluster import SchedulerUnreachable
+from .engine import CONNECT_TIMEOUT, EngineError, quiet_dask_logs
 from .sweepresult import load_sweep
 from .sweeps import sweep
 from .sweepsummary import format_summary

@@ -2,6 +2,7 @@
 core.run_experiment, progress while it runs, cancellation that stops the task's CPU work, admission before
 anything is sent, CSV uploads shipped with the task, and the server against an unreachable, a real and a lost
 scheduler. One local cluster (2 worker processes of one thread) is shared by the in-process tests."""
+import dataclasses
 import json
 import os
 import signal
@@ -13,11 +14,12 @@ import numpy as np
 import pytest
 
 import core
+from core.cluster import own_arrays
 from core.engine import CONNECT_TIMEOUT
 from tests.conftest import small_spec_dict
 from tests.procs import children, free_port, stop, wait_http
 from tests.test_runner import Stop, Tracker, _in_thread, _until, long_spec, spec_of
-from visualizer.dask_runner import DaskRunner, own_arrays, worker_stats
+from visualizer.dask_runner import DaskRunner, worker_stats
 from visualizer.runner import DEFAULT_MAX_WORK, prerender
 from visualizer.uploads import UploadStore
 
@@ -82,12 +84,22 @@ def test_the_cluster_computes_what_run_experiment_computes_and_draws_the_first_v
     assert json.loads(r.prerendered["fig3d"]) == json.loads(prerender(ref)["fig3d"])
 
 
-def test_own_arrays_copies_read_only_arrays_in_place():
+def test_own_arrays_copies_read_only_arrays_also_attributes_set_later():
     a = np.arange(6.0)
     a.flags.writeable = False
     box = {"x": [a, (a,)]}
-    own_arrays(box)
-    assert box["x"][0].flags.writeable and box["x"][1][0].flags.writeable and box["x"][0] is not a
+    out = own_arrays(box)
+    assert out["x"][0].flags.writeable and out["x"][1][0].flags.writeable and out["x"][0] is not a
+    assert box["x"][0] is a and box["x"][1][0] is a                      # the caller's object is left as it is
+
+    @dataclasses.dataclass
+    class Result:
+        surface: np.ndarray
+    r = Result(a)
+    r.prerendered = {"z": a}                                             # not a field (as the app's results)
+    out = own_arrays(r)
+    assert out.surface.flags.writeable and out.prerendered["z"].flags.writeable and out.prerendered["z"] is not a
+    assert r.surface is a and r.prerendered["z"] is a
 
 
 def test_progress_arrives_while_it_runs(runner):

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 import core
-from core.engine import Engine, SchedulerUnreachable
+from core.cluster import SchedulerUnreachable
+from core.engine import Engine
 from core.sweeps import METRICS, load_sweep, run_one
 from core.sweepspec import MAX_RUNS
 from tests.procs import children, foreground, free_port

@@ -188,7 +188,8 @@ def _waitress(app, host, port, threads, where, max_work):
 def _dask_runner(scheduler, workers, max_work, files, timeout):
     """A DaskRunner for ``serve --scheduler``; one line on stderr and exit status 2 (1: a cluster that cannot
     run the app's tasks) when it cannot start."""
-    from core.engine import EngineError, SchedulerUnreachable, quiet_dask_logs
+    from core.cluster import SchedulerUnreachable
+    from core.engine import EngineError, quiet_dask_logs
     from .dask_runner import LOCAL, DaskRunner
     quiet_dask_logs()
     try:

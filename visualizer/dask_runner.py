@@ -35,9 +35,9 @@ Progress and cancellation (per task, two named objects on the scheduler, public 
   task has stopped long before; a task that saw the Event clears it itself).
 
 Bit-identical results: the task gets a spec (a dict) and at most a CSV's bytes, never arrays, so the
-scattered-buffer alignment finding of core.engine does not arise on the worker; the result's arrays come
-back through Dask's serialization, possibly in read-only or unaligned buffers, and are copied once here
-(aligned, writeable) before anything uses them.
+scattered-buffer alignment finding (core.cluster.own_arrays) does not arise on the worker; the result's
+arrays come back through Dask's serialization, possibly in read-only or unaligned buffers, and are copied
+once here (aligned, writeable: own_arrays) before anything uses them.
 
 Errors: an unreachable scheduler at start is core.SchedulerUnreachable after ``timeout`` seconds (serve: one
 line, exit status 2); a scheduler lost while serving fails the page's request with core.EngineError (the
@@ -46,18 +46,17 @@ page shows it; the server stays up, and the next request reconnects when the sch
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import logging
 import os
 import threading
 import time
 import uuid
 
-import numpy as np
-
 import core
+from core.cluster import (LocalDask, SchedulerUnreachable, close_client, connect, dask_message, own_arrays,
+                          wait_for_workers)
 from core.csvdata import DataFiles, read_bytes
-from core.engine import CONNECT_TIMEOUT, EngineError, SchedulerUnreachable
+from core.engine import CONNECT_TIMEOUT, EngineError, default_workers
 from core.errors import clip_message, quote
 
 from .dask_task import run_task, warm_worker, worker_stats  # noqa: F401 (worker_stats: the tests)
@@ -87,49 +86,6 @@ def resolve_scheduler(scheduler):
     return scheduler
 
 
-# ----------------------------------------------------------------- the web process's side
-def own_arrays(obj, _depth=0):
-    """``obj`` with every numpy array inside it (dataclass fields and attributes, dicts, lists, tuples)
-    replaced by an aligned, writeable copy; dataclasses and containers are updated in place."""
-    if _depth > 20:
-        return obj
-    if isinstance(obj, np.ndarray):
-        return np.array(obj, copy=True, order="C") if obj.dtype != object else obj
-    if isinstance(obj, dict):
-        for k in list(obj):
-            obj[k] = own_arrays(obj[k], _depth + 1)
-        return obj
-    if isinstance(obj, list):
-        obj[:] = [own_arrays(x, _depth + 1) for x in obj]
-        return obj
-    if isinstance(obj, tuple) and not hasattr(obj, "_fields"):
-        return tuple(own_arrays(x, _depth + 1) for x in obj)
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        for k, v in list(vars(obj).items()):
-            object.__setattr__(obj, k, own_arrays(v, _depth + 1))
-    return obj
-
-
-def _close_client(client, timeout):
-    """Close a distributed.Client; one still trying to reconnect to a lost scheduler would log its cancelled
-    attempt as an error with a traceback, which says nothing here."""
-    quiet = client.status != "running"
-    logger = logging.getLogger("distributed.client")
-    level = logger.level
-    if quiet:
-        logger.setLevel(logging.CRITICAL)
-    try:
-        with contextlib.suppress(Exception):
-            client.close(timeout=timeout)
-    finally:
-        if quiet:
-            logger.setLevel(level)
-
-
-def _dask_message(e):
-    return clip_message(" ".join(f"{type(e).__name__}: {e}".split()), 300)
-
-
 class DaskRunner:
     """Experiments on a Dask cluster (see the module docstring).
 
@@ -155,8 +111,7 @@ class DaskRunner:
         self.client = None
         self._address = None            # reconnect to this when the client is lost
         self._own_client = False
-        self._cluster = None
-        self._environ = None
+        self._local = None              # a core.cluster.LocalDask (--scheduler local)
         self._lock = threading.Lock()
         self._jobs = {}                  # key -> future, running or queued
         self._janitor = []               # (due, key): scheduler objects to remove
@@ -184,62 +139,27 @@ class DaskRunner:
 
     # -------------------------------------------------------------- connecting
     def _start_local(self, workers):
-        import dask
-        from distributed import Client, LocalCluster
-        n = workers or max(1, os.cpu_count() or 1)
-        # as core.engine does: the nanny would otherwise put MALLOC_TRIM_THRESHOLD_ (1.6x slower runs) and
-        # BLAS thread limits into this process's environment and its workers'; os.environ is restored on close
-        self._environ = dict(os.environ)
-        spawn_env = {"PYTHONHASHSEED": os.environ.get("PYTHONHASHSEED") or "random"}
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": spawn_env}):
-            self._cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None,
-                                         silence_logs=logging.ERROR,
-                                         preload=["core._worker_setup"],
-                                         scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
-        self.client = Client(self._cluster, timeout=self.timeout, set_as_default=False)
-        self._own_client = True
+        n = workers or default_workers()
+        self._local = LocalDask(n, self.timeout, set_as_default=False)
+        self.client, self._own_client = self._local.client, True
         self.description = f"a local Dask cluster ({n} worker{'s' if n != 1 else ''})"
 
     def _connect(self, address):
-        from distributed import Client
-        from distributed.comm.addressing import parse_address, parse_host_port
-        try:                                    # before Client(), which leaves a half-made client behind
-            scheme, loc = parse_address(address, strict=False)
-            if scheme not in ("tcp", "tls", "ws", "wss", "ucx"):
-                raise ValueError(f"scheme {scheme}:// is not a network transport")
-            parse_host_port(loc)
-        except (ValueError, TypeError) as e:
-            raise ValueError(f"--scheduler {quote(address)}: not a Dask address ({clip_message(e, 160)}); "
-                             "e.g. tcp://host:8786") from None
-        try:
-            client = Client(address, timeout=self.timeout, set_as_default=False)
-        except (OSError, TimeoutError) as e:
-            why = "" if "Timed out" in str(e) else f"; {_dask_message(e)[:160]}"
-            raise SchedulerUnreachable(f"--scheduler {address}: no Dask scheduler answered within {self.timeout:g} s "
-                                       f"(--timeout{why}); start one with `dask scheduler` and workers with "
-                                       "`dask worker ADDRESS`") from None
-        except ValueError as e:                                   # an address Dask cannot parse
-            raise ValueError(f"--scheduler {quote(address)}: not a Dask address ({clip_message(e, 160)}); "
-                             "e.g. tcp://host:8786") from None
+        client = connect(address, self.timeout, "--scheduler", timeout_hint="--timeout", set_as_default=False)
         old, self.client, self._own_client = self.client, client, True
         self.description = f"the Dask scheduler {address}"
         if old is not None:
-            _close_client(old, 1)
+            close_client(old, 1)
 
     def _wait_for_workers(self):
-        try:
-            self.client.wait_for_workers(1, timeout=self.timeout)
-        except (OSError, TimeoutError):
-            raise SchedulerUnreachable(f"--scheduler {self._address or 'local'}: the scheduler answered but has "
-                                       f"no workers after {self.timeout:g} s (--timeout); start some with "
-                                       f"`dask worker {self._address or 'ADDRESS'}`") from None
+        wait_for_workers(self.client, self.timeout, "--scheduler", self._address, timeout_hint="--timeout")
 
     def _warm(self):
         """Import the task's modules on every worker now (a worker that cannot is reported here)."""
         try:
             problems = self.client.run(warm_worker)
         except Exception as e:                               # e.g. the workers cannot import `visualizer`
-            raise EngineError(f"the Dask workers cannot run the app's tasks ({_dask_message(e)}); start them from "
+            raise EngineError(f"the Dask workers cannot run the app's tasks ({dask_message(e)}); start them from "
                               "the project folder with PYTHONPATH set to it and the project's venv "
                               "(README: Serving)") from None
         bad = {w: p for w, p in problems.items() if p}
@@ -381,7 +301,7 @@ class DaskRunner:
             try:
                 out = fut.result(timeout=self.timeout)
             except Exception as e:
-                raise EngineError(f"the Dask cluster failed ({_dask_message(e)})") from None
+                raise EngineError(f"the Dask cluster failed ({dask_message(e)})") from None
             if isinstance(out, str):                      # CANCELLED: the scheduler was lost under the task
                 raise EngineError("the computation was stopped on its Dask worker (the scheduler went away)")
             return own_arrays(out)
@@ -394,9 +314,9 @@ class DaskRunner:
                 raise exc
             name = type(exc).__name__
             if name == "KilledWorker":
-                raise EngineError(f"a Dask worker died computing this experiment ({_dask_message(exc)})") from None
+                raise EngineError(f"a Dask worker died computing this experiment ({dask_message(exc)})") from None
             if "deserializ" in str(exc) or isinstance(exc, (ImportError, ModuleNotFoundError)):
-                raise EngineError(f"the Dask worker could not run the task ({_dask_message(exc)}); start workers "
+                raise EngineError(f"the Dask worker could not run the task ({dask_message(exc)}); start workers "
                                   "from the project folder with PYTHONPATH set to it (README: Serving)") from None
             raise exc
         if client.status != "running" or status in ("cancelled", "lost"):
@@ -436,18 +356,12 @@ class DaskRunner:
                 with contextlib.suppress(Exception):
                     fut.cancel()
             self._clean(force=True)       # ended jobs; the tasks cancelled here remove their own objects
-        client, cluster = self.client, self._cluster
-        self.client, self._cluster = None, None
-        if client is not None and self._own_client:
-            _close_client(client, min(self.timeout, 5))
-        with contextlib.suppress(Exception):
-            if cluster is not None:
-                cluster.close(timeout=min(self.timeout, 10))
-        if self._environ is not None:                     # what the nanny put into os.environ (see _start_local)
-            for k in set(os.environ) - set(self._environ):
-                os.environ.pop(k, None)
-            os.environ.update(self._environ)
-            self._environ = None
+        client, local = self.client, self._local
+        self.client, self._local = None, None
+        if local is not None:                             # its client, its workers; os.environ restored
+            local.close(min(self.timeout, 10))
+        elif client is not None and self._own_client:
+            close_client(client, min(self.timeout, 5))
 
     def stats(self):
         with self._lock:
