@@ -26,6 +26,7 @@ import plotly.io as pio  # noqa: E402
 
 import core  # noqa: E402
 from visualizer import callbacks as cb  # noqa: E402
+from visualizer import render_callbacks as rcb  # noqa: E402
 from visualizer.cache import ResultCache  # noqa: E402
 
 MB = 2**20
@@ -50,13 +51,13 @@ def bench_callbacks(cache):
     t_main = time.perf_counter() - t
     assert out["alert"] == "", out["alert"]
     t = time.perf_counter()
-    r = cb.render(out["store"], "linear", 100, 1.0, cache)
+    r = rcb.render(out["store"], "linear", 100, 1.0, cache)
     t_render = time.perf_counter() - t
     t = time.perf_counter()
     n3d = dash_json_bytes(r["fig3d"]); nc = dash_json_bytes(r["contour"]); nk = dash_json_bytes(r["curves"])
     t_json = time.perf_counter() - t
     t = time.perf_counter()
-    cb.render(out0["store"], "log", 100, 1.0, cache)
+    rcb.render(out0["store"], "log", 100, 1.0, cache)
     t_hit = time.perf_counter() - t
     print("default preset: four_optimizers (4 optimizers x 2000 steps, 51 x 51 grid)")
     print(f"  first computation of the preset (main callback, cache miss): {t_first:6.2f} s")

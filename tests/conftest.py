@@ -1,4 +1,5 @@
-"""Shared fixtures: small experiment results, and Chromium options for the dash_duo browser tests."""
+"""Shared fixtures: small experiment results, the callbacks' cache and spec, and Chromium options for the
+dash_duo browser tests."""
 import pytest
 
 import core
@@ -44,3 +45,19 @@ def small_adam_result():
     d["grid"].update(resolution=9)
     d["curvature"]["enabled"] = True
     return core.run_experiment(d)
+
+
+@pytest.fixture
+def cache():
+    """A fresh ResultCache for the callbacks' tests (replaces pytest's own ``cache`` fixture under tests/)."""
+    from visualizer.cache import ResultCache
+    return ResultCache(maxsize=4)
+
+
+@pytest.fixture
+def small():
+    """(spec dict, control values, spec-base) of the small test run, as the callbacks receive them."""
+    from visualizer.controls import controls_from_spec
+    d = core.ExperimentSpec.from_dict(small_spec_dict()).to_dict()
+    values, extras = controls_from_spec(d)
+    return d, values, {"spec": d, "extras": extras}

@@ -1,4 +1,4 @@
-"""visualizer.callbacks: the plain functions behind the Dash callbacks, called directly."""
+"""visualizer.callbacks: the main callback's plain functions (-> the spec store), called directly."""
 import base64
 import io
 import json
@@ -8,24 +8,15 @@ import time
 
 import numpy as np
 import pytest
-from dash import Patch, no_update
+from dash import no_update
 
 import core
 from tests.conftest import small_spec_dict
 from visualizer import callbacks as cb
+from visualizer import download_callbacks as dcb
+from visualizer import render_callbacks as rcb
+from visualizer import wiring
 from visualizer.cache import ResultCache, spec_key
-
-
-@pytest.fixture
-def cache():
-    return ResultCache(maxsize=4)
-
-
-@pytest.fixture
-def small():
-    d = core.ExperimentSpec.from_dict(small_spec_dict()).to_dict()
-    values, extras = cb.controls_from_spec(d)
-    return d, values, {"spec": d, "extras": extras}
 
 
 def _upload(raw, mime="application/octet-stream"):
@@ -54,8 +45,8 @@ def test_changing_a_learning_rate_changes_the_table(small, cache):
     values["opt_lr"][0] = 0.5
     out2 = cb.main("controls", None, None, None, values, base, cache)
     assert out2["store"]["key"] != out1["store"]["key"]
-    t1 = cb.render(out1["store"], "linear", 100, 1, cache)["table"]
-    t2 = cb.render(out2["store"], "linear", 100, 1, cache)["table"]
+    t1 = rcb.render(out1["store"], "linear", 100, 1, cache)["table"]
+    t2 = rcb.render(out2["store"], "linear", 100, 1, cache)["table"]
     assert t1[0]["final_loss"] != t2[0]["final_loss"]
     # the other runs train the same way (their plane, centred on the first run, may move)
     assert [r["final_loss"] for r in t1[1:]] == [r["final_loss"] for r in t2[1:]]
@@ -120,7 +111,7 @@ def test_upload_run_npz_round_trip(small, cache, small_result):
     out = cb.main("upload", None, _upload(buf.getvalue()), "run.npz", values, base, cache)
     assert out["alert"] == "" and out["store"]["key"].startswith("npz:") and out["store"]["source"] == "upload"
     assert cache.misses == 0                                          # shown as uploaded, not recomputed
-    r = cb.render(out["store"], "log", 100, 1, cache)
+    r = rcb.render(out["store"], "log", 100, 1, cache)
     assert r["alert"] == "" and len(r["table"]) == len(small_result.trajectories)
 
 
@@ -142,58 +133,6 @@ def test_upload_npz_without_meta(small, cache):
     np.savez(buf, x=np.arange(3))
     out = cb.main("upload", None, _upload(buf.getvalue()), "x.npz", values, base, cache)
     assert "not a valid result" in out["alert"]
-
-
-def test_render_outputs(small, cache):
-    d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
-    out = cb.render(store, "sqrt", 99, 1.5, cache)
-    assert out["alert"] == ""
-    assert "sqrt" in out["fig3d"].layout.scene.zaxis.title.text
-    assert out["slider"]["max"] == 200 and out["slider"]["value"] == 200
-    assert "166 weights" in out["explain"]
-
-
-@pytest.mark.parametrize("clip,ex,message", [(20, 1, "clip_percentile=20"), (100, 0, "exaggerate=0"),
-                                             (None, 1, "clip percentile: missing")])
-def test_render_rejects_bad_view_options(small, cache, clip, ex, message):
-    d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
-    out = cb.render(store, "linear", clip, ex, cache)
-    assert message in out["alert"] and out["fig3d"] is no_update and out["table"] is no_update
-
-
-def test_render_recomputes_an_evicted_result(small):
-    d, values, base = small
-    c = ResultCache(maxsize=1)
-    store = cb.main("controls", None, None, None, values, base, c)["store"]
-    c.put("other", object())                                           # evicts the run
-    out = cb.render(store, "linear", 100, 1, c)
-    assert out["alert"] == "" and len(out["table"]) == 4
-
-
-def test_markers_patch(small, cache):
-    d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
-    cp, kp, sp = cb.markers(100, store, "linear", 100, 1, cache)
-    assert isinstance(cp, Patch) and isinstance(kp, Patch) and isinstance(sp, Patch)
-    for p in (kp, sp):                                         # the curves' and the sharpness panel's step lines
-        ops = p.to_plotly_json()["operations"]
-        assert any(op["location"] == ["layout", "shapes", 0, "x0"] and op["params"]["value"] == 100 for op in ops)
-    assert cb.markers(100, store, "linear", 5, 1, cache) == (no_update, no_update, no_update)
-
-
-def test_downloads(small, cache):
-    d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
-    npz = cb.download_npz(store, cache)
-    r = core.load_result(io.BytesIO(base64.b64decode(npz["content"])))
-    assert list(r.trajectories) == list(cache.get(store["key"]).trajectories)
-    assert npz["filename"] == "small-test-run.npz"
-    spec = cb.download_spec(store, cache)
-    assert core.ExperimentSpec.from_json(spec["content"]).to_dict() == d
-    html = cb.download_html(store, "log", 100, 1, cache)
-    assert html["filename"].endswith(".html") and "Plotly.newPlot" in html["content"]
 
 
 def test_cache_is_bounded_and_computes_once():
@@ -270,12 +209,12 @@ def test_every_route_refuses_a_server_path(small, cache, path, caplog):
     out = cb.main("controls", None, None, None, v, {"spec": bad, "extras": base["extras"]}, cache)
     assert "data.path=" in out["alert"] and out["store"] is no_update
     store = {"key": "spec:0", "spec": bad, "source": "spec"}
-    r = cb.render(store, "log", 100, 1, cache)
+    r = rcb.render(store, "log", 100, 1, cache)
     assert "this server reads no files" in r["alert"] and r["fig3d"] is no_update
     caplog.set_level(logging.WARNING, logger="visualizer")
-    assert cb._safe("npz", cb.download_npz, store, cache) is no_update
-    assert cb._safe("spec", cb.download_spec, store, cache) is no_update
-    assert cb._safe("html", cb.download_html, store, "log", 100, 1, cache) is no_update
+    assert wiring._safe("npz", dcb.download_npz, store, cache) is no_update
+    assert wiring._safe("spec", dcb.download_spec, store, cache) is no_update
+    assert wiring._safe("html", dcb.download_html, store, "log", 100, 1, cache) is no_update
     assert cb.control_options({"spec": bad}, cache)[1] == []
     everything = out["alert"] + r["alert"] + caplog.text
     assert "root:x:0:0" not in everything and "clump" not in everything    # no file contents come back
@@ -346,46 +285,6 @@ def test_a_big_network_asks_to_raise_the_stride_or_turn_curvature_off(small, cac
     assert "curvature.stride=None" in out["alert"] and "curvature.stride >=" not in out["alert"]
     assert "curvature.enabled false" in out["alert"]
     assert len(cache) == 0
-
-
-def test_render_draws_the_sharpness_panel_and_offers_the_runs_for_slices(small, cache):
-    d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
-    out = cb.render(store, "log", 100, 1, cache)
-    assert out["alert"] == "" and out["sharpness_note"] == ""
-    fig = out["sharpness"]
-    assert fig["layout"]["yaxis"]["type"] == "log" and len(fig["data"]) == 3 * 4
-    assert all(t["visible"] is False for t in fig["data"][2::3])
-    assert out["slice_options"] == ["SGD", "LR annealing", "large LR", "momentum"] and out["slice_label"] == "SGD"
-    again = cb.render(store, "log", 100, 1, cache, min_eig=True, slice_label="large LR")
-    assert all(t["visible"] is True for t in again["sharpness"]["data"][2::3])
-    assert again["slice_label"] == "large LR"
-    assert "Curvature of each run" in out["explain"] and "large LR: peak sharpness" in out["explain"]
-    keys = {c for row in out["table"] for c in row}
-    assert {"peak_sharpness", "sharpness_ratio", "above_threshold"} <= keys
-
-
-def test_render_without_curvature_says_so_instead_of_the_panel(small, cache):
-    d, values, base = small
-    store = cb.main("controls", None, None, None, dict(values, curvature=[]), base, cache)["store"]
-    out = cb.render(store, "log", 100, 1, cache)
-    assert out["alert"] == "" and out["sharpness"] == {}
-    assert "No sharpness for this run" in out["sharpness_note"] and "curvature" in out["sharpness_note"]
-    assert out["table"][0]["peak_sharpness"] is None
-    cp, kp, sp = cb.markers(50, store, "log", 100, 1, cache)
-    assert sp is no_update and isinstance(kp, Patch)
-    assert ccb.min_eig_visibility(True, store, cache) is no_update
-
-
-def test_render_uses_the_prerendered_sharpness(small, cache, monkeypatch):
-    from visualizer.runner import prerender
-    d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
-    r = cache.get(store["key"])
-    r.prerendered = prerender(r, "log", 100.0, 1.0)
-    monkeypatch.setattr(cb.figures, "sharpness_figure", lambda *a, **k: pytest.fail("drawn again"))
-    out = cb.render(store, "log", 100, 1, cache)
-    assert out["sharpness"]["layout"]["yaxis"]["type"] == "log"
 
 
 def test_slices_callback_draws_and_caches_per_run_and_frame(small, cache):

@@ -294,5 +294,5 @@ def test_a_hessian_plane_says_its_eigenvalues(small_result):
     fig = figures.animated_landscape(r, ViewOptions(n_frames=3))
     assert f"λ₁ = {lam[0]:.3g}, λ₂ = {lam[1]:.3g}" in fig.layout.title.text
     assert "hessian plane (top two Hessian eigenvectors" in fig.layout.title.text
-    from visualizer.callbacks import explain_numbers
+    from visualizer.render_callbacks import explain_numbers
     assert f"λ₁ = {lam[0]:.4g}" in explain_numbers(r) and "Curvature of each run" not in explain_numbers(r)

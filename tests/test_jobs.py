@@ -8,6 +8,7 @@ from dash import no_update
 import core
 from tests.conftest import small_spec_dict
 from visualizer import callbacks as cb
+from visualizer import progress_callbacks as pcb
 from visualizer.cache import ResultCache, spec_key
 from visualizer.jobs import Cancelled, JobRegistry
 
@@ -171,8 +172,8 @@ def test_main_callback_answers_a_superseded_request_with_no_update(caplog):
                                                                cache, jobs, "A")))
     t.start()
     _until(lambda: jobs.status("A") is not None)
-    assert cb.progress_status(jobs, "A").startswith(("queued", "training"))
-    assert cb.progress_status(jobs, "B") is no_update and cb.progress_status(jobs, None) is no_update
+    assert pcb.progress_status(jobs, "A").startswith(("queued", "training"))
+    assert pcb.progress_status(jobs, "B") is no_update and pcb.progress_status(jobs, None) is no_update
     v2 = {k: (list(x) if isinstance(x, list) else x) for k, x in values.items()}
     v2["seed"] = 7
     new = cb.main("controls", None, None, None, v2, base, cache, jobs, "A")
@@ -180,7 +181,7 @@ def test_main_callback_answers_a_superseded_request_with_no_update(caplog):
     assert all(v is no_update for v in res["old"].values())      # no message, no traceback, nothing stored
     assert new["alert"] == "" and new["store"]["spec"]["seed"] == 7 and "computed" in new["status"]
     assert all(r.exc_info is None for r in caplog.records)
-    assert cb.progress_status(jobs, "A") is no_update
+    assert pcb.progress_status(jobs, "A") is no_update
 
 
 def test_the_cache_rejects_a_bad_bound():
@@ -252,19 +253,19 @@ def test_progress_describes_the_newest_request_and_polling_speeds_up_and_down():
     out = {}
     first = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "first")
     _until(lambda: (jobs.status("A") or "").startswith("training"))
-    assert cb.progress_poll(jobs, "A", cb.IDLE_POLL_MS, "") == (jobs.status("A"), cb.POLL_MS)
+    assert pcb.progress_poll(jobs, "A", pcb.IDLE_POLL_MS, "") == (jobs.status("A"), pcb.POLL_MS)
     runner.ticks = 60                                             # the newer run has another step count
     second = _request(jobs, "A", lambda: jobs.compute(_spec(2), "A"), out, "second")
     _until(lambda: "/ 60,000 steps" in (jobs.status("A") or ""))
     first.join(timeout=5)
     assert isinstance(out["first"], Cancelled)
-    text, interval = cb.progress_poll(jobs, "A", cb.IDLE_POLL_MS, "training: 3,000 / 100,000 steps")
-    assert "/ 60,000 steps" in text and interval == cb.POLL_MS   # the first request's end slowed it: back to 0.5 s
+    text, interval = pcb.progress_poll(jobs, "A", pcb.IDLE_POLL_MS, "training: 3,000 / 100,000 steps")
+    assert "/ 60,000 steps" in text and interval == pcb.POLL_MS   # the first request's end slowed it: back to 0.5 s
     second.join(timeout=10)
     assert out["second"][1] == "result 2"
-    assert cb.progress_poll(jobs, "A", cb.POLL_MS, "drawing") == ("status of second", cb.IDLE_POLL_MS)
-    assert cb.progress_poll(jobs, "A", cb.IDLE_POLL_MS, "status of second") == (no_update, no_update)
-    assert cb.progress_poll(jobs, None, cb.IDLE_POLL_MS, "") == (no_update, no_update)
+    assert pcb.progress_poll(jobs, "A", pcb.POLL_MS, "drawing") == ("status of second", pcb.IDLE_POLL_MS)
+    assert pcb.progress_poll(jobs, "A", pcb.IDLE_POLL_MS, "status of second") == (no_update, no_update)
+    assert pcb.progress_poll(jobs, None, pcb.IDLE_POLL_MS, "") == (no_update, no_update)
 
 
 def test_a_job_whose_page_stopped_polling_is_cancelled():

@@ -1,6 +1,6 @@
 """The app's Sweep tab and the landscape's curvature colour: the figure functions inspected directly
 (visualizer.sweep_plotly, visualizer.sweep_data, visualizer.surface_colour) and the plain callback functions
-called directly (visualizer.sweep_callbacks, visualizer.callbacks.render), sweeps inline (one test starts a
+called directly (visualizer.sweep_callbacks, visualizer.render_callbacks.render), sweeps inline (one test starts a
 1-worker LocalCluster)."""
 import base64
 import dataclasses
@@ -16,7 +16,9 @@ from dash import no_update
 import core
 from tests.test_sweep import small_dict
 from visualizer import callbacks as cb
+from visualizer import download_callbacks as dcb
 from visualizer import figures
+from visualizer import render_callbacks as rcb
 from visualizer import surface_colour as SCOL
 from visualizer import sweep_callbacks as SC
 from visualizer import sweep_data as D
@@ -438,29 +440,29 @@ def test_render_colours_by_curvature_and_caches_the_map(cache, small_result):
     cache.put("npz:r", small_result)
     store = {"key": "npz:r", "spec": small_result.spec.to_dict(), "source": "upload"}
     maps = SliceCache(maxsize=4)
-    out = cb.render(store, "log", 100, 1, cache, colour="convexity", maps=maps)
+    out = rcb.render(store, "log", 100, 1, cache, colour="convexity", maps=maps)
     assert out["alert"] == "" and "convexity" in out["fig3d"].data[0].colorbar.title.text
     assert out["contour"].data[-1].type == "heatmap" and maps.misses == 1
-    again = cb.render(store, "sqrt", 100, 1, cache, colour="sharpness", maps=maps)
+    again = rcb.render(store, "sqrt", 100, 1, cache, colour="sharpness", maps=maps)
     assert maps.misses == 1 and maps.hits == 1 and "sharpness" in again["fig3d"].data[0].colorbar.title.text
-    plain = cb.render(store, "log", 100, 1, cache, colour="loss", maps=maps)
+    plain = rcb.render(store, "log", 100, 1, cache, colour="loss", maps=maps)
     assert "surfacecolor" not in plain["fig3d"].data[0] or plain["fig3d"].data[0].surfacecolor is None
-    html = cb.download_html(store, "log", 100, 1, cache, "sharpness", maps)
+    html = dcb.download_html(store, "log", 100, 1, cache, "sharpness", maps)
     assert "surfacecolor" in html["content"] and maps.misses == 1
 
 
 def test_a_run_without_data_or_a_moving_landscape_gets_a_message(cache, small_result, small_moving_result):
     old = dataclasses.replace(small_result, X_train=None, y_train=None)
     cache.put("npz:old", old)
-    out = cb.render({"key": "npz:old", "spec": old.spec.to_dict()}, "log", 100, 1, cache, colour="sharpness",
+    out = rcb.render({"key": "npz:old", "spec": old.spec.to_dict()}, "log", 100, 1, cache, colour="sharpness",
                     maps=SliceCache())
     assert "saved without its training data" in out["alert"] and out["fig3d"] is not no_update
     assert out["table"] is not no_update                                     # the rest is drawn as usual
     cache.put("npz:moving", small_moving_result)
-    out = cb.render({"key": "npz:moving", "spec": small_moving_result.spec.to_dict()}, "log", 100, 1, cache,
+    out = rcb.render({"key": "npz:moving", "spec": small_moving_result.spec.to_dict()}, "log", 100, 1, cache,
                     colour="convexity", maps=SliceCache())
     assert "needs a static landscape" in out["alert"]
-    out = cb.render({"key": "npz:moving", "spec": small_moving_result.spec.to_dict()}, "log", 100, 1, cache,
+    out = rcb.render({"key": "npz:moving", "spec": small_moving_result.spec.to_dict()}, "log", 100, 1, cache,
                     colour="heat", maps=SliceCache())
     assert "surface colour='heat': allowed are loss, sharpness, convexity" in out["alert"]
 

@@ -1,12 +1,17 @@
-"""The plain functions behind the Dash callbacks (tested directly in tests/test_callbacks.py);
-``wiring.register_callbacks`` connects them to the page, ``controls`` maps the editor to a spec.
+"""The main callback's plain functions: controls / preset / upload / sweep-open -> the spec store (tested
+directly in tests/test_callbacks.py); ``wiring.register_callbacks`` connects them to the page, ``controls``
+maps the editor to a spec.
 
 Flow (one direction):
   controls / preset / upload / sweep-open --main()--> spec-store {key, spec, source}   (result kept in the ResultCache)
-  spec-store + view controls --render()--> the figures, the table, the step slider, the explain numbers
-  step-slider --markers()--> Patch of the contour, curves and sharpness markers (no full figure resend)
+  spec-store + view controls --render_callbacks.render()--> figures, table, step slider, explain numbers
+  step-slider --render_callbacks.markers()--> Patch of the contour, curves and sharpness markers (no figure resend)
   step-slider + slices' run --curvature_callbacks.slices()--> the slices figure (cached per run and frame)
-  download buttons --download_*()--> dcc.Download payloads
+  download buttons --download_callbacks.download_*()--> dcc.Download payloads
+  progress-tick --progress_callbacks.progress_poll()--> the run-status text while a computation runs
+
+Also here, for the other callbacks' modules: ``accept_spec`` (every spec from the browser), ``decode_upload``,
+``valid_session`` and the upload caps.
 
 No callback raises: bad input becomes a message naming the field and what is allowed
 (``alert-error`` for the spec and uploads, ``alert-view`` for the view options), the
@@ -20,13 +25,11 @@ import base64
 import binascii
 import copy
 import io
-import json
 import logging
 import re
 import time
 
-import numpy as np
-from dash import Patch, dcc, no_update
+from dash import no_update
 
 import core
 from core.csvdata import MAX_CSV_BYTES, check_table
@@ -35,15 +38,11 @@ from core.constraints import within
 from core.errors import clip_message, quote
 from core import optimizers as _opt
 
-from . import figures, panel_data
-from . import surface_colour as _colour
-from .cache import bytes_key, spec_key
-from .controls import (CSV_PREFIX, DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec,  # noqa: F401
-                       dataset_options, default_target, spec_from_controls)
+from .cache import bytes_key
+from .controls import (CSV_PREFIX, DEFAULT_PRESET, N_ROWS, controls_from_spec, dataset_options,
+                       default_target, spec_from_controls)
 from .jobs import Cancelled
 from .uploads import UploadStore
-from .runner import view_key
-from .view import ViewOptions
 
 log = logging.getLogger("visualizer")
 
@@ -268,268 +267,3 @@ def control_options(base, cache):
         except (ValueError, OSError):                   # the message comes with the spec's own error
             targets = []
     return datasets, [{"label": c, "value": c} for c in targets]
-
-
-# ----------------------------------------------------------------- render: spec-store -> figures
-def result_for(store, cache):
-    """The result a store points at: from the cache, else recomputed from its spec (e.g. after eviction)."""
-    if not store or "spec" not in store:
-        store = {"key": None, "spec": core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()}
-    r = cache.get(store.get("key")) if store.get("key") else None
-    if r is None:
-        _, r, _ = cache.get_or_compute(accept_spec(store["spec"], cache))
-    return r
-
-
-def view_from(scale, clip, exaggerate, result=None):
-    """ViewOptions from the view controls (validated; ValueError names the field)."""
-    def num(name, v):
-        if v is None or v == "":
-            raise ValueError(f"{name}: missing; give a number")
-        return v
-    v = ViewOptions(scale=scale or DEFAULT_SCALE, clip_percentile=num("clip percentile", clip),
-                    exaggerate=num("vertical exaggeration", exaggerate))
-    v.moving = bool(result is not None and result.moving is not None)
-    return v.validate()
-
-
-def explain_numbers(result):
-    n = result.info.get("n_params", result.plane.n_params)
-    pl = result.plane
-    txt = (f"This network has **{n} weights**, so every point of training lives in a {n}-dimensional space. "
-           f"The picture is a 2D slice of it: the weights `center + α·d1 + β·d2` for a grid of (α, β), "
-           f"with directions from the **{pl.method}** method.")
-    if pl.explained_variance is not None:
-        ev = np.asarray(pl.explained_variance) * 100
-        txt += (f" The two PCA directions hold {ev[0]:.1f}% and {ev[1]:.1f}% of the paths' squared "
-                f"displacement from the centre ({ev.sum():.1f}% together).")
-    lam = getattr(pl, "eigenvalues", None)
-    if lam is not None:
-        txt += (f" They are the top two eigenvectors of the Hessian at the centre, with eigenvalues "
-                f"λ₁ = {lam[0]:.4g} and λ₂ = {lam[1]:.4g}: along d1 the loss curves up like 0.5·λ₁·α².")
-    rows = result.summary()
-    caps = ", ".join(f"{r['label']} {100 * r['capture']:.0f}%" for r in rows)
-    txt += f" Share of each path the plane captures (1 − residual): {caps}."
-    return txt + _curvature_numbers(result, rows)
-
-
-def _curvature_numbers(result, rows):
-    if not any(r.get("peak_sharpness") is not None for r in rows):
-        return ""
-    parts = []
-    for r in rows:
-        if r.get("peak_sharpness") is None:
-            continue
-        pre = " (preconditioned)" if _opt.is_preconditioned(r["optimizer"]) else ""
-        parts.append(f"{r['label']}{pre}: peak sharpness {r['peak_sharpness']:.3g}, final sharpness "
-                     f"{r['sharpness_ratio']:.2f}× its threshold, {100 * r['above_threshold']:.0f}% of frames "
-                     "above it")
-    return "\n\n**Curvature of each run.** " + "; ".join(parts) + "."
-
-
-def slider_props(result, view):
-    steps = figures.step_grid(result, view)
-    lo, hi = int(steps[0]), int(steps[-1])
-    ticks = np.unique(np.round(np.linspace(lo, hi, 6)).astype(int))
-    marks = {int(t): str(int(t)) for t in ticks}
-    return dict(min=lo, max=hi, marks=marks, value=hi)
-
-
-PRERENDERED = ("fig3d", "contour", "curves", "sharpness")
-
-
-def _prerendered(result, view):
-    """The figures a worker process already drew for this view (runner.prerender), as dicts, or None."""
-    pre = getattr(result, "prerendered", None)
-    if not pre or pre.get("view") != view_key(view):
-        return None
-    return {k: json.loads(pre[k]) if pre.get(k) is not None else None for k in PRERENDERED}
-
-
-def apply_updates(fig, updates):
-    """Apply figures' plain updates {(key, ..., key): value} to a figure dict (or a Dash Patch), in place."""
-    for path, value in updates.items():
-        target = fig
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
-    return fig
-
-
-def _sharpness(result, view, pre, min_eig):
-    """(figure, message): the sharpness panel, or a blank figure and why it cannot be drawn."""
-    if not panel_data.has_curvature(result, view.optimizers):
-        return {}, NO_CURVATURE
-    fig = pre["sharpness"] if pre is not None and pre.get("sharpness") is not None else \
-        figures.sharpness_figure(result, view).to_plotly_json()
-    return apply_updates(fig, figures.min_eig_patch(result, view, min_eig)), ""
-
-
-NO_CURVATURE = ("No sharpness for this run: it was computed without curvature. Tick “curvature” under "
-                "Experiment (raise its stride for a big network) to compute it.")
-RENDER_KEYS = ("fig3d", "contour", "curves", "sharpness", "sharpness_note", "table", "slider", "explain",
-               "slice_options", "slice_label", "alert")
-
-
-def store_key(store):
-    """The result key of a store (its spec's key when it has none)."""
-    if store and store.get("key"):
-        return store["key"]
-    return spec_key(store["spec"]) if store and "spec" in store else "default"
-
-
-def surface_colour(result, store, colour, maps):
-    """The landscape's SurfaceColour for the "surface colour" control (None for loss). The curvature map is
-    computed in this thread (BLAS held to one thread; about 1-2 s for the four_optimizers preset at 26 x 26)
-    and kept in ``maps`` (an LRU such as curvature_callbacks.SliceCache) per result key and resolution.
-    Raises ValueError (surface_colour.ColourUnavailable) with the reason."""
-    if colour in (None, "", "loss"):
-        return None
-    if colour not in _colour.COLOURS:
-        raise ValueError(f"surface colour={quote(colour)}: allowed are {', '.join(_colour.COLOURS)}")
-    if result.moving is not None:
-        raise _colour.ColourUnavailable("surface colour: a curvature colour needs a static landscape; this run's "
-                                        "surface moves with the weights (untick moving landscape)")
-    _colour.check_colourable(result)
-    key = ("curvature-map", store_key(store), _colour.MAX_MAP_RES)
-    cm = maps.get(key, lambda: _colour.curvature_grid(result)) if maps is not None else _colour.curvature_grid(result)
-    return _colour.surface_colour(result, colour, cm)
-
-
-def _coloured(out, result, store, view, colour, maps):
-    """Redraw the landscape and contour coloured by curvature; a problem is the alert (figures by loss)."""
-    try:
-        c = surface_colour(result, store, colour, maps)
-    except ValueError as e:
-        msg = clip_message(e)
-        log.warning("surface colour unavailable: %s", msg)
-        out["alert"] = msg
-        return
-    if c is not None:
-        out["fig3d"] = figures.animated_landscape(result, view, colour=c)
-        out["contour"] = figures.contour_figure(result, view, colour=c)
-
-
-def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=None, colour="loss", maps=None):
-    """Figures, table, slider and the slices' run menu for a store and view options. Returns a dict
-    (RENDER_KEYS; values or no_update). ``colour``: the surface colour (loss, sharpness, convexity; see
-    ``surface_colour``), ``maps``: the app's LRU of curvature maps."""
-    out = {k: no_update for k in RENDER_KEYS}
-    out["alert"] = ""
-    try:
-        result = result_for(store, cache)
-        view = view_from(scale, clip, exaggerate, result)
-        pre = _prerendered(result, view)
-        if pre is not None:
-            out["fig3d"], out["contour"], out["curves"] = pre["fig3d"], pre["contour"], pre["curves"]
-        else:
-            out["fig3d"] = figures.animated_landscape(result, view)
-            out["contour"] = figures.contour_figure(result, view)
-            out["curves"] = figures.curves_figure(result, view)
-        _coloured(out, result, store, view, colour, maps)
-        out["sharpness"], out["sharpness_note"] = _sharpness(result, view, pre, bool(min_eig))
-        out["table"] = figures.summary_records(result)
-        out["slider"] = slider_props(result, view)
-        out["explain"] = explain_numbers(result)
-        labels = list(result.trajectories)
-        out["slice_options"] = labels
-        out["slice_label"] = slice_label if slice_label in labels else labels[0]
-    except ValueError as e:
-        msg = clip_message(e)
-        log.warning("rejected view option: %s", msg)
-        out = {k: no_update for k in RENDER_KEYS}
-        out["alert"] = msg
-    except Exception as e:
-        msg = clip_message(f"{type(e).__name__}: {e}")
-        log.warning("render failed: %s", msg)
-        out = {k: no_update for k in RENDER_KEYS}
-        out["alert"] = f"Could not draw this result ({msg})."
-    return out
-
-
-def patch_of(updates):
-    """A Dash Patch from figures' plain updates {(key, ..., key): value} (see figures.marker_patch); no_update
-    when there is nothing to change."""
-    return apply_updates(Patch(), updates) if updates else no_update
-
-
-def markers(step, store, scale, clip, exaggerate, cache):
-    """(contour, curves, sharpness) Patches moving the current-step markers; no_update on any problem."""
-    try:
-        result = result_for(store, cache)
-        view = view_from(scale, clip, exaggerate, result)
-        mp = figures.marker_patch(result, view, step)
-        return patch_of(mp["contour"]), patch_of(mp["curves"]), patch_of(mp["sharpness"])
-    except Exception as e:
-        log.warning("marker update failed: %s", clip_message(f"{type(e).__name__}: {e}"))
-        return no_update, no_update, no_update
-
-
-# ----------------------------------------------------------------- downloads
-def _slug(spec_dict):
-    s = re.sub(r"[^a-z0-9]+", "-", str(spec_dict.get("name", "experiment")).lower()).strip("-")
-    return (s[:40].rstrip("-") or "experiment")
-
-
-def download_npz(store, cache):
-    result = result_for(store, cache)
-    return dcc.send_bytes(result.write, f"{_slug(store['spec'])}.npz")
-
-
-def download_spec(store, cache):
-    spec = accept_spec(store["spec"], cache)
-    return dict(content=spec.to_json(), filename=f"{_slug(store['spec'])}.json", type="application/json")
-
-
-def animation_html(result, view):
-    """The animation as a self-contained HTML page (see figures.to_html)."""
-    return figures.to_html(figures.animated_landscape(result, view))
-
-
-def download_html(store, scale, clip, exaggerate, cache, colour="loss", maps=None):
-    result = result_for(store, cache)
-    view = view_from(scale, clip, exaggerate, result)
-    try:
-        c = surface_colour(result, store, colour, maps)
-    except ValueError:                          # the page already says why; the page's picture is by loss
-        c = None
-    html = figures.to_html(figures.animated_landscape(result, view, colour=c))
-    return dict(content=html, filename=f"{_slug(store['spec'])}.html", type="text/html")
-
-
-def progress_status(jobs, session):
-    """The run-status text while this session's computation runs (no_update when none runs)."""
-    try:
-        session = valid_session(session)
-        text = jobs.status(session) if session else None
-    except Exception as e:
-        log.warning("progress status failed: %s", clip_message(f"{type(e).__name__}: {e}"))
-        text = None
-    return no_update if text is None else text
-
-
-POLL_MS, IDLE_POLL_MS = 500, 5000     # progress polls while the page waits for a computation / otherwise
-
-
-def progress_poll(jobs, session, interval, shown):
-    """The page's progress poll (also its heartbeat): (run-status text or no_update, poll interval or no_update).
-
-    While a request of the session is in flight: its progress, polled every POLL_MS. Otherwise the status
-    its newest request answered with (if the text shown differs, e.g. a late progress answer), polled every
-    IDLE_POLL_MS. Only this poll slows polling down (Dash's ``running`` only speeds it up)."""
-    try:
-        p = jobs.poll(session) if session else dict(text=None, waiting=False, final=None)
-    except Exception as e:
-        log.warning("progress poll failed: %s: %s", type(e).__name__, e)
-        return no_update, no_update
-    want = POLL_MS if p["waiting"] else IDLE_POLL_MS
-    text = p["text"] if p["waiting"] else p["final"]
-    return (no_update if text is None or text == shown else text), (no_update if interval == want else want)
-
-
-def _safe(name, fn, *args):
-    try:
-        return fn(*args)
-    except Exception as e:
-        log.warning("%s failed: %s", name, clip_message(f"{type(e).__name__}: {e}"))
-        return no_update

@@ -23,7 +23,7 @@ from core.errors import clip_message
 from . import figures, panel_data
 from . import slice_data as S
 from .cache import spec_key
-from .callbacks import patch_of, result_for
+from .render_callbacks import patch_of, result_for
 
 log = logging.getLogger("visualizer")
 

@@ -43,7 +43,7 @@ from .view import VIEW_CONSTRAINTS as VIEW
 from .controls import DATASETS, DEFAULT_PRESET, DEFAULT_SCALE, N_ROWS, controls_from_spec
 from .cache import spec_key
 from .callbacks import MAX_UPLOAD_BYTES
-from .callbacks import IDLE_POLL_MS
+from .progress_callbacks import IDLE_POLL_MS
 from .surface_colour import COLOUR_LABELS
 from . import sweep_callbacks as SC
 

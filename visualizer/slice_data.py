@@ -10,8 +10,8 @@ eigenvector of the Hessian there, and along the gradient step -lr g at that fram
 is where that step lands). (c) is the straight line from each run's initial to its final weights
 (Goodfellow et al. 2015); the marker on it is where the run's weights at ``step`` project onto the line.
 Computed with one BLAS thread (about 15-25 ms for (a) and (b) on the four_optimizers preset here, against
-40-100 ms with two threads on small matrices); callers cache them (callbacks.SliceCache, the exporter
-computes each recorded frame once). No plotly, matplotlib or Dash here.
+40-100 ms with two threads on small matrices); callers cache them (curvature_callbacks.SliceCache, the
+exporter computes each recorded frame once). No plotly, matplotlib or Dash here.
 """
 from __future__ import annotations
 

@@ -1,5 +1,6 @@
-"""Dash wiring: the page's callbacks, each a thin wrapper around a plain function of ``callbacks``
-(the Sweep tab's: of ``sweep_callbacks``).
+"""Dash wiring: the page's callbacks, each a thin wrapper around a plain function of ``callbacks`` (the main
+callback), ``render_callbacks``, ``curvature_callbacks``, ``download_callbacks`` or ``progress_callbacks``
+(the Sweep tab's: of ``sweep_callbacks``); ``_safe`` guards the plain functions that may raise.
 
     register_callbacks(app, cache, jobs, sweeps)     # cache: the ResultCache; jobs: the JobRegistry over it;
                                                      # sweeps: the app's sweep_jobs.SweepService
@@ -16,23 +17,40 @@ off otherwise), its heartbeat.
 """
 from __future__ import annotations
 
+import logging
+
 from dash import ALL, ClientsideFunction, Input, Output, State, ctx, no_update
 
+from core.errors import clip_message
+
 from . import sweep_callbacks as SC
-from .callbacks import (POLL_MS, _safe, control_options, download_html, download_npz, download_spec, main,
-                        markers, progress_poll, render)
+from .callbacks import control_options, main
 from .controls import N_ROWS, ROW_FIELDS, SPEC_FIELDS
 from .curvature_callbacks import SliceCache, min_eig_visibility, slices
+from .download_callbacks import download_html, download_npz, download_spec
 from .jobs import JobRegistry
+from .progress_callbacks import POLL_MS, progress_poll
+from .render_callbacks import markers, render
+
+log = logging.getLogger("visualizer")
 
 
 def _row(field):
     return {"type": field, "index": ALL}
 
 
+def _safe(name, fn, *args):
+    """``fn(*args)``, or no_update (and one log line) when it raises: the callbacks have no message to show."""
+    try:
+        return fn(*args)
+    except Exception as e:
+        log.warning("%s failed: %s", name, clip_message(f"{type(e).__name__}: {e}"))
+        return no_update
+
+
 def register_callbacks(app, cache, jobs=None, sweeps=None):
-    """Connect the page to the plain functions of ``callbacks``; ``jobs``: the app's JobRegistry; ``sweeps``:
-    its SweepService (default: one of its own, on a LocalCluster started by the first sweep)."""
+    """Connect the page to the plain functions of the callbacks' modules; ``jobs``: the app's JobRegistry;
+    ``sweeps``: its SweepService (default: one of its own, on a LocalCluster started by the first sweep)."""
     jobs = jobs if jobs is not None else JobRegistry(cache)
     if sweeps is None:
         from .sweep_jobs import SweepService
