@@ -34,11 +34,6 @@ def download_spec(store, cache):
     return dict(content=spec.to_json(), filename=f"{_slug(store['spec'])}.json", type="application/json")
 
 
-def animation_html(result, view):
-    """The animation as a self-contained HTML page (see figures.to_html)."""
-    return figures.to_html(figures.animated_landscape(result, view))
-
-
 def download_html(store, scale, clip, exaggerate, cache, colour="loss", maps=None):
     result = result_for(store, cache)
     view = view_from(scale, clip, exaggerate, result)
