@@ -100,7 +100,7 @@ def main(baseline_frames=20, repeats=3):
             fd, base = baseline()
             base_w.append(time.perf_counter() - w0); base_c.append(time.process_time() - c0)
     w0 = time.perf_counter()
-    baseline_unlimited = [np.linalg.eigh(fd_hessian(net, trajs[lab].params[f], X, y))[0] for lab, f in pick[:5]]
+    [np.linalg.eigh(fd_hessian(net, trajs[lab].params[f], X, y))[0] for lab, f in pick[:5]]
     ms_unl = 1e3 * (time.perf_counter() - w0) / 5
 
     per = lambda v, k: 1e3 * min(v) / k

@@ -83,7 +83,6 @@ def main(argv=None):
     run(0, 200)                                            # warm imports and caches
     print(f"four_optimizers with {args.steps:,} steps (x4 optimizers), two seeds; {os.cpu_count()} cores")
     from threadpoolctl import threadpool_limits
-    rows = []
     for rep in range(args.repeat):
         load = open("/proc/loadavg").read().split()[0]
         r = {}
