@@ -30,7 +30,7 @@ from typing import Callable
 
 import numpy as np
 
-from .constraints import Choice, Real
+from .constraints import Choice, Real, Text
 from .errors import quote
 from .schedules import SCHEDULES, make_schedule
 
@@ -146,6 +146,22 @@ def check_hparams(name, hp, where="optimizer"):
         if k not in allowed:
             raise ValueError(f"{where}.{k}: unknown hyper-parameter for {quote(name)}; allowed are {', '.join(sorted(allowed))}")
         HPARAMS[k].check(f"{where}.{k}", v)
+
+
+LABEL = Text(40, non_empty=True)        # an optimizer's display name (in a spec's or a sweep's optimizers)
+
+
+def check_entry(name, label, hp, where, seen):
+    """One optimizer entry of a spec or a sweep at ``where``: its label, name and hyper-parameters, and a
+    display name (the label, else the name) not in ``seen``, to which it is then added."""
+    if label is not None:
+        LABEL.check(f"{where}.label", label)
+    check_hparams(name, hp, where)
+    shown = label if label is not None else name
+    if shown in seen:
+        raise ValueError(f"{where}.label={quote(shown)}: labels must be unique; give this optimizer its own "
+                         "\"label\"")
+    seen.add(shown)
 
 
 def hparams_for(name, given=None, steps=None):

@@ -69,7 +69,6 @@ CONSTRAINTS = {
     "curvature.tol": Real(1e-14, 1e-2),
     "curvature.max_iter": Int(2, 5000),
 }
-LABEL = Text(40, non_empty=True)               # an optimizer's display name
 
 
 @dataclass
@@ -263,14 +262,7 @@ class ExperimentSpec:
             check_plan(t.steps, t.record_every)
         seen = set()
         for i, o in enumerate(self.optimizers):
-            where = f"optimizers[{i}]"
-            if o.label is not None:
-                LABEL.check(f"{where}.label", o.label)
-            _opt.check_hparams(o.name, o.hparams, where)
-            lab = o.label if o.label is not None else o.name
-            if lab in seen:
-                raise ValueError(f"{where}.label={quote(lab)}: labels must be unique; give this optimizer its own \"label\"")
-            seen.add(lab)
+            _opt.check_entry(o.name, o.label, o.hparams, f"optimizers[{i}]", seen)
         if self.plane.center_on is not None:
             Choice(tuple(self.labels())).check("plane.center_on", self.plane.center_on)
         if self.sweep is not None:

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import optimizers as _opt
-from .constraints import Bool, Int, ListOf, Real, Text
+from .constraints import Bool, Int, ListOf, Real
 from .errors import quote
 
 MAX_RUNS = 20_000
@@ -45,7 +45,6 @@ MAX_SWEEP_WORK = 1e13      # runs x steps x rows a step x weights: about 3 CPU-h
 RANGES = ("log", "linear")
 TRAINING_AXES = ("batch_size",)
 SEED = Int(0, 2**32 - 1)
-LABEL = Text(40, non_empty=True)
 BATCH_SIZE = Int(1, 10**6)
 
 SWEEP_CONSTRAINTS = {
@@ -200,13 +199,7 @@ class SweepSpec:
         seen = set()
         for i, o in enumerate(self.optimizers):
             where = f"sweep.optimizers[{i}]"
-            if o.label is not None:
-                LABEL.check(f"{where}.label", o.label)
-            _opt.check_hparams(o.name, o.hparams, where)
-            if o.display in seen:
-                raise ValueError(f"{where}.label={quote(o.display)}: labels must be unique; give this optimizer "
-                                 "its own \"label\"")
-            seen.add(o.display)
+            _opt.check_entry(o.name, o.label, o.hparams, where, seen)
             allowed = axis_names(o.name)
             if not isinstance(o.axes, dict) or not 1 <= len(o.axes) <= MAX_AXES:
                 raise ValueError(f"{where}.axes={quote(o.axes)}: must be an object of 1 to {MAX_AXES} axes, e.g. "
