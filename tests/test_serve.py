@@ -114,3 +114,18 @@ def test_serve_scheduler_local_sends_experiments_and_sweeps_to_one_cluster():
     finally:
         app.close()
     assert client.status != "running"                    # closed with the app
+
+
+def test_serve_workers_0_computes_with_one_blas_thread_like_the_workers():
+    """In-thread mode pins BLAS to one thread for the process, as each worker process does (same bits)."""
+    code = ("import numpy\nfrom threadpoolctl import threadpool_info\n"
+            "from visualizer.__main__ import _serve_args, build_app\n"
+            "before = [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']\n"
+            "args, _, workers, _, max_work, scheduler, timeout = _serve_args(['--workers', '0'])\n"
+            "app, where = build_app(args, workers, max_work, scheduler, timeout, warm=False)\n"
+            "after = [i['num_threads'] for i in threadpool_info() if i['user_api'] == 'blas']\n"
+            "print(where, before, after)\n")
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, OPENBLAS_NUM_THREADS="2"))
+    assert r.returncode == 0, r.stderr
+    assert "in the server's threads" in r.stdout and r.stdout.strip().endswith("[2] [1]"), r.stdout

@@ -126,6 +126,11 @@ def _runner(args, workers, max_work, scheduler, timeout, files):
     if workers and not watcher:
         return (ProcessRunner(workers=workers, max_work=max_work, files=files),
                 f"{workers} worker processes + 1 for small requests")
+    if not watcher:
+        # one BLAS thread, as in the worker processes: the same bits, whatever --workers says (OpenBLAS's
+        # setting is the process's; this process serves and computes)
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(limits=1)
     return LocalRunner(max_work=max_work, files=files), "computations in the server's threads"
 
 
