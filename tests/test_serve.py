@@ -80,6 +80,8 @@ def test_make_run_serves_with_waitress():
     (["--max-work", "-1"], "error: --max-work -1: must be a number"),
     (["--workers", "-1"], "error: --workers -1: must be an integer in [0, 64]"),
     (["--threads", "2"], "error: --threads 2: must be an integer in [4, 1024]"),
+    (["--max-sweep-work", "inf"], "error: --max-sweep-work inf: must be a number of work units >= 0"),
+    (["--max-sweeps", "0"], "error: --max-sweeps 0: must be an integer in [1, 64]"),
     (["--port", "0"], "error: --port 0: must be an integer in [1, 65535]"),
     (["--frobnicate"], "error: unrecognized arguments: --frobnicate"),
     (["--host", "no.such.host.invalid", "--workers", "0"], "error: --host no.such.host.invalid --port 8050: cannot listen"),
@@ -95,7 +97,8 @@ def test_serve_help():
     r = subprocess.run([sys.executable, "-m", "visualizer", "serve", "--help"], cwd=ROOT, capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 0
-    for opt in ("--max-work", "--workers", "--threads", "--debug", "--host", "--port"):
+    for opt in ("--max-work", "--workers", "--threads", "--debug", "--host", "--port", "--max-sweep-work",
+                "--max-sweeps"):
         assert opt in r.stdout
 
 
@@ -129,3 +132,17 @@ def test_serve_workers_0_computes_with_one_blas_thread_like_the_workers():
                        env=dict(os.environ, OPENBLAS_NUM_THREADS="2"))
     assert r.returncode == 0, r.stderr
     assert "in the server's threads" in r.stdout and r.stdout.strip().endswith("[2] [1]"), r.stdout
+
+
+def test_serve_passes_the_sweep_limits_to_the_sweep_tab():
+    from visualizer.__main__ import _serve_args, build_app
+    from visualizer.sweep_jobs import DEFAULT_MAX_WORK
+    for argv, work, at_once in ((["--workers", "1"], DEFAULT_MAX_WORK, 2),
+                                (["--workers", "1", "--max-sweep-work", "5e10", "--max-sweeps", "3"], 5e10, 3),
+                                (["--workers", "1", "--max-sweep-work", "0"], None, 2)):
+        args, _, workers, _, max_work, scheduler, timeout = _serve_args(argv)
+        app, _ = build_app(args, workers, max_work, scheduler, timeout, warm=False)
+        try:
+            assert (app.sweeps.max_work, app.sweeps.max_running) == (work, at_once), argv
+        finally:
+            app.close()

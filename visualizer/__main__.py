@@ -1,5 +1,6 @@
 """python -m visualizer serve [--host 127.0.0.1] [--port 8050] [--workers N] [--threads N] [--max-work UNITS]
-                            [--scheduler ADDR|local|env] [--timeout S] [--debug]
+                            [--max-sweep-work UNITS] [--max-sweeps N] [--scheduler ADDR|local|env] [--timeout S]
+                            [--debug] [--data-dir DIR]
 python -m visualizer export SPEC|PRESET|RUN.npz --format gif|mp4|html|png --out FILE [...]
 
 ``serve`` runs the app under waitress, a production WSGI server (one process: its threads answer HTTP,
@@ -28,6 +29,7 @@ def _stop(signum, frame):
 def _serve_parser():
     from core.engine import CONNECT_TIMEOUT
     from .runner import DEFAULT_MAX_WORK
+    from .sweep_jobs import DEFAULT_MAX_WORK as SWEEP_MAX_WORK
     cores = os.cpu_count() or 1
     ap = _Parser(prog="python -m visualizer [serve]",
                  description="Serve the Loss Landscape Navigator app (or: python -m visualizer export ...)")
@@ -42,6 +44,11 @@ def _serve_parser():
     ap.add_argument("--max-work", default=f"{DEFAULT_MAX_WORK:.0e}",
                     help=f"refuse requests estimated above this many work units (default {DEFAULT_MAX_WORK:.0e}, "
                          "about 10 s of computing here; 0: no limit)")
+    ap.add_argument("--max-sweep-work", default=f"{SWEEP_MAX_WORK:.0e}",
+                    help=f"refuse sweeps (the Sweep tab) estimated above this many units of runs x steps x rows x "
+                         f"weights (default {SWEEP_MAX_WORK:.0e}, about 3 minutes of one CPU here; 0: no limit)")
+    ap.add_argument("--max-sweeps", default="2",
+                    help="sweeps running at once (default 2); a page asking for one more is told to wait")
     ap.add_argument("--scheduler", metavar="ADDR",
                     help="compute on this Dask scheduler (tcp://host:8786) instead of the server's worker processes; "
                          "local: a Dask cluster started here; env: the address in $DASK_SCHEDULER_ADDRESS (which the "
@@ -76,16 +83,25 @@ def _serve_args(argv):
     workers = None if args.workers is None else _integer(
         ap, "workers", args.workers, 0, 64, "worker processes; 0 computes in the server's threads")
     threads = _integer(ap, "threads", args.threads, 4, 1024, "HTTP threads")
-    try:
-        max_work = float(args.max_work)
-    except ValueError:
-        max_work = -1.0
-    if not (max_work >= 0 and max_work != float("inf")):
-        ap.error(f"--max-work {args.max_work}: must be a number of work units >= 0 (0: no limit), e.g. 3e10")
+    max_work = _units(ap, "max-work", args.max_work, "3e10")
+    # the Sweep tab's limits ride on args (build_app reads them): None is no limit
+    args.sweep_max_work = _units(ap, "max-sweep-work", args.max_sweep_work, "2e11")
+    args.sweeps_at_once = _integer(ap, "max-sweeps", args.max_sweeps, 1, 64, "sweeps running at once")
     scheduler, timeout = _scheduler_args(ap, args, workers)
     if scheduler is None and workers is None:
         workers = os.cpu_count() or 1
-    return args, port, workers, threads, max_work or None, scheduler, timeout
+    return args, port, workers, threads, max_work, scheduler, timeout
+
+
+def _units(ap, name, text, example):
+    """A work limit: a finite number of units >= 0; 0 is no limit (None)."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not (v >= 0 and v != float("inf")):
+        ap.error(f"--{name} {text}: must be a number of work units >= 0 (0: no limit), e.g. {example}")
+    return v or None
 
 
 def _scheduler_args(ap, args, workers):
@@ -137,10 +153,13 @@ def _runner(args, workers, max_work, scheduler, timeout, files):
 def build_app(args, workers, max_work, scheduler, timeout, warm=True):
     """(the app, a few words on where it computes) for the checked serve options (``warm``: as create_app)."""
     from .app import create_app
+    from .sweep_jobs import DEFAULT_MAX_WORK as SWEEP_MAX_WORK
     from .uploads import UploadStore
     uploads = UploadStore(data_dir=args.data_dir)
     runner, where = _runner(args, workers, max_work, scheduler, timeout, uploads.files)
-    app = create_app(runner=runner, uploads=uploads, warm=warm)
+    app = create_app(runner=runner, uploads=uploads, warm=warm,
+                     sweep_limits=dict(max_work=getattr(args, "sweep_max_work", SWEEP_MAX_WORK),
+                                       max_running=getattr(args, "sweeps_at_once", 2)))
     if scheduler is not None and hasattr(runner, "client"):     # sweeps (the Sweep tab) go to the same cluster
         from .dask_runner import LOCAL
         app.scheduler = runner.client if scheduler == LOCAL else scheduler

@@ -46,12 +46,14 @@ def _warm(cache, closing):
             log.warning("warming the default preset failed: %s: %s", type(e).__name__, e)
 
 
-def create_app(cache=None, warm=True, runner=None, heartbeat=HEARTBEAT, uploads=None):
+def create_app(cache=None, warm=True, runner=None, heartbeat=HEARTBEAT, uploads=None, sweep_limits=None):
     """A new Dash app. ``cache``: share a ResultCache (tests); else one over ``runner`` (default: a
     ProcessRunner with its default workers and work cap, reading CSV data through ``uploads``' rule).
     ``uploads``: the UploadStore (CSV uploads and the operator's data folder; default: uploads only).
     ``warm``: start computing the default preset in a background thread so the first page load finds it
-    ready. ``heartbeat``: see jobs.JobRegistry. ``app.close()`` stops the runner's worker processes."""
+    ready. ``heartbeat``: see jobs.JobRegistry. ``sweep_limits``: the Sweep tab's ``max_work`` and
+    ``max_running`` (sweep_jobs.SweepService; its defaults else). ``app.close()`` stops the runner's worker
+    processes."""
     if cache is None:
         uploads = uploads if uploads is not None else UploadStore()
         runner = runner if runner is not None else ProcessRunner(files=uploads.files)
@@ -65,7 +67,7 @@ def create_app(cache=None, warm=True, runner=None, heartbeat=HEARTBEAT, uploads=
     # sweeps (the Sweep tab) run on app.scheduler, read when the first sweep starts: None, a LocalCluster the
     # app starts then; an address (serve --scheduler); "inline"; or a distributed.Client (visualizer/sweep_jobs.py)
     app.scheduler = None
-    app.sweeps = SweepService(scheduler=lambda: app.scheduler, files=cache.uploads.files)
+    app.sweeps = SweepService(scheduler=lambda: app.scheduler, files=cache.uploads.files, **(sweep_limits or {}))
     register_callbacks(app, cache, jobs, app.sweeps)
     app.result_cache = cache
     app.jobs = jobs
