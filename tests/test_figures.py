@@ -111,11 +111,9 @@ def test_contour_and_marker_positions(small_result):
 
 
 def _apply(fig_dict, updates):
-    for path, value in updates.items():
-        target = fig_dict
-        for key in path[:-1]:
-            target = target[key]
-        target[path[-1]] = value
+    """What the app does with a patch (the same function builds the Dash Patch)."""
+    from visualizer.render_callbacks import apply_updates
+    apply_updates(fig_dict, updates)
 
 
 def test_marker_patch_moves_the_contour_markers_and_step_lines(small_result):
