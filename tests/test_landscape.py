@@ -202,12 +202,18 @@ def test_projection_computes_loss_when_trajectory_has_none():
 
 
 # --------------------------------------------------------------- moving surfaces
-def test_moving_surfaces():
+def _moving_setup(seed):
+    """A small net, its data, a base plane and 3 frames of weights near the plane's center."""
     net = MLP([4, 6, 1])
     X, y = _data()
     base = _plane(net, ignore_bias=True)
-    rng = np.random.default_rng(1)
+    rng = np.random.default_rng(seed)
     frames = base.center + 0.2 * rng.standard_normal((3, net.n_params))
+    return net, X, y, base, rng, frames
+
+
+def test_moving_surfaces():
+    net, X, y, base, rng, frames = _moving_setup(1)
     frames[0] = base.center
     alphas, betas = np.linspace(-1, 1, 4), np.linspace(-0.5, 0.5, 3)
     Zs = moving_surfaces(net, X, y, frames, base, alphas, betas)
@@ -222,11 +228,7 @@ def test_moving_surfaces():
 
 
 def test_moving_surfaces_place_points_on_each_frames_plane():
-    net = MLP([4, 6, 1])
-    X, y = _data()
-    base = _plane(net, ignore_bias=True)
-    rng = np.random.default_rng(2)
-    frames = base.center + 0.2 * rng.standard_normal((3, net.n_params))
+    net, X, y, base, rng, frames = _moving_setup(2)
     points = frames[:, None, :] + 0.1 * rng.standard_normal((3, 2, net.n_params))     # 2 points a frame
     alphas, betas = np.linspace(-1, 1, 4), np.linspace(-0.5, 0.5, 3)
     Zs, on = moving_surfaces(net, X, y, frames, base, alphas, betas, points=points)
