@@ -32,11 +32,25 @@ def versions():
     return {"numpy": np.__version__, "matplotlib": matplotlib.__version__, "plotly": plotly.__version__}
 
 
+def run_digest(path):
+    """SHA-256 over a run file's arrays and its meta, less the wall-clock timings (``info.seconds_*``)."""
+    h = hashlib.sha256()
+    with np.load(path, allow_pickle=False) as z:
+        for name in sorted(z.files):
+            a = z[name]
+            if name == "meta":
+                meta = json.loads(str(a))
+                meta["info"] = {k: v for k, v in meta["info"].items() if not k.startswith("seconds_")}
+                a = np.array(json.dumps(meta, sort_keys=True))
+            h.update(name.encode() + str(a.dtype).encode() + str(a.shape).encode() + a.tobytes())
+    return h.hexdigest()
+
+
 def checksums(folder):
     """SHA-256 of the run file and of each export (made with `python -m visualizer export`) in ``folder``."""
     run = os.path.join(folder, "run.npz")
     core.run_experiment(core.ExperimentSpec.from_dict(small_spec())).save(run)
-    sums = {"run.npz": hashlib.sha256(open(run, "rb").read()).hexdigest()}
+    sums = {"run.npz": run_digest(run)}
     for fmt in FORMATS:
         out = os.path.join(folder, f"export.{fmt}")
         subprocess.run([sys.executable, "-m", "visualizer", "export", run, "--out", out, "--frames", "4",
