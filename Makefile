@@ -1,6 +1,6 @@
-# make run   -> create .venv, install requirements, serve the app on http://127.0.0.1:8050 (waitress;
-#               HOST=, PORT= and SERVE_ARGS="--workers 2 --max-work 3e10 ..." override; Ctrl-C stops it)
-# make test  -> create .venv, install requirements, run the whole test suite
+# make run   -> create .venv, install the package (editable) with its extras, serve the app on http://127.0.0.1:8050
+#               (waitress; HOST=, PORT= and SERVE_ARGS="--workers 2 --max-work 3e10 ..." override; Ctrl-C stops it)
+# make test  -> create .venv, install the package with its test extras, `ruff check`, then the whole test suite
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -9,9 +9,9 @@ HOST   ?= 127.0.0.1
 PORT   ?= 8050
 SERVE_ARGS ?=
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench clean
 
-$(STAMP): requirements.txt
+$(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
@@ -20,7 +20,10 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) -m visualizer serve --host $(HOST) --port $(PORT) $(SERVE_ARGS)
 
-test: $(STAMP)
+lint: $(STAMP)
+	$(PY) -m ruff check core visualizer tests benchmarks tools
+
+test: $(STAMP) lint
 	mkdir -p .pytest-tmp
 	TMPDIR=$(CURDIR)/.pytest-tmp $(PY) -m pytest -q --headless tests
 
@@ -31,4 +34,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_curvature.py
 
 clean:
-	rm -rf $(VENV) .pytest-tmp
+	rm -rf $(VENV) .pytest-tmp build *.egg-info

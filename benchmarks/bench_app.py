@@ -25,9 +25,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import plotly.io as pio  # noqa: E402
 
 import core  # noqa: E402
-from visualizer import callbacks as cb  # noqa: E402
-from visualizer import render_callbacks as rcb  # noqa: E402
-from visualizer.cache import ResultCache  # noqa: E402
+from visualizer.app import spec_callbacks as cb  # noqa: E402
+from visualizer.app import render_callbacks as rcb  # noqa: E402
+from visualizer.serving.cache import ResultCache  # noqa: E402
 
 MB = 2**20
 
@@ -78,9 +78,9 @@ def bench_browser(cache, screenshot=None):
     from selenium import webdriver
     from werkzeug.serving import make_server
 
-    from tests.browser_env import chrome_options
+    from tests.helpers import chrome_options
 
-    from visualizer.app import create_app
+    from visualizer.app.factory import create_app
     app = create_app(cache=cache, warm=False)
     srv = make_server("127.0.0.1", 0, app.server, threaded=True)
     port = srv.server_port

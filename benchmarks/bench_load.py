@@ -4,7 +4,7 @@
 
 --server: waitress (default: `python -m visualizer serve`, what `make run` runs), dev (the same app on Dash's
 development server, debug off: the old `make run`), gunicorn (gunicorn -w 1 -k gthread --threads 32
-visualizer.app:server; gunicorn must be importable, e.g. PYTHONPATH=/folder/with/gunicorn; not a requirement).
+visualizer.app.factory:server; gunicorn must be importable, e.g. PYTHONPATH=/folder/with/gunicorn; not a requirement).
 
 Each simulated page loads the layout (GET /_dash-layout: its own session id), then asks for a different
 experiment (four_optimizers with its own seed, so nothing comes from the cache): POST
@@ -309,10 +309,10 @@ def main(argv=None):
     base = f"http://127.0.0.1:{port}"
     cmd = {"waitress": [sys.executable, "-m", "visualizer", "serve", "--host", "127.0.0.1", "--port", str(port),
                         *args.serve_args],
-           "dev": [sys.executable, "-c", "from visualizer.app import create_app; "
+           "dev": [sys.executable, "-c", "from visualizer.app.factory import create_app; "
                    f"create_app().run(host='127.0.0.1', port={port}, debug=False)"],
            "gunicorn": [sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "32", "-b",
-                        f"127.0.0.1:{port}", "visualizer.app:server"]}[args.server]
+                        f"127.0.0.1:{port}", "visualizer.app.factory:server"]}[args.server]
     log = open(os.path.join(os.environ.get("TMPDIR", "/tmp"), f"bench_load_server_{port}.log"), "w")
     server = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     try:

@@ -20,10 +20,10 @@ from threadpoolctl import threadpool_limits
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from core.data import load_dataset  # noqa: E402
-from core.directions import make_plane  # noqa: E402
-from core.network import MLP  # noqa: E402
-from core.surfaces import per_point_surface, surface  # noqa: E402
+from core.data.datasets import load_dataset  # noqa: E402
+from core.landscape.planes import make_plane  # noqa: E402
+from core.model.network import MLP  # noqa: E402
+from core.landscape.surfaces import per_point_surface, surface  # noqa: E402
 
 CASES = [(51, 15), (101, 64), (201, 256)]
 TARGETS = {(101, 64): 8.0, (201, 256): 12.0}

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import core  # noqa: E402
-from core.engine import Engine, quiet_dask_logs  # noqa: E402
+from core.parallel.engine import Engine, quiet_dask_logs  # noqa: E402
 
 
 def _cpu():

@@ -63,7 +63,7 @@ def main():
     net = core.MLP([9, 15, 1])
     p0 = net.init(1, scheme="article")
     (W1, b1), (W2, b2) = net.unflatten(p0)
-    opt = core.optimizers.make("sgd", lr=0.07)
+    opt = core.model.optimizers.make("sgd", lr=0.07)
     X, Y = ds.X_train.T, ds.y_train[None, :]
     ours, base = [], []
     for _ in range(args.repeats):                      # interleave to share the machine's noise

@@ -1,4 +1,4 @@
-"""Calibrate core.experiment.estimate_work: estimated against measured seconds of real runs.
+"""Calibrate core.experiment.run.estimate_work: estimated against measured seconds of real runs.
 
     python benchmarks/bench_work.py [--quick]
 
@@ -6,7 +6,7 @@ For each experiment (presets, and models from [9, 15, 1] up to four layers of 51
 estimate in work units, the seconds it predicts (units / WORK_UNITS_PER_SECOND) and the seconds
 ``run_experiment`` took here with one BLAS thread (as in the server's worker processes). The estimate
 should track the measurement within about 2x, erring high for big models. The server refuses a request
-whose estimate is over ``serve --max-work`` (default visualizer.runner.DEFAULT_MAX_WORK).
+whose estimate is over ``serve --max-work`` (default visualizer.serving.runner.DEFAULT_MAX_WORK).
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from threadpoolctl import threadpool_limits  # noqa: E402
 
 import core  # noqa: E402
-from core.experiment import WORK_UNITS_PER_SECOND, estimate_work  # noqa: E402
+from core.experiment.run import WORK_UNITS_PER_SECOND, estimate_work  # noqa: E402
 
 
 def variant(name, **changes):

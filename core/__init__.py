@@ -1,4 +1,4 @@
-"""Loss Landscape Navigator core: NumPy only.
+"""Loss Landscape Navigator core: NumPy only (Dask only for sweeps and curvature maps on a cluster).
 
     import core
     ds = core.load_dataset("wisconsin", seed=0)
@@ -13,23 +13,21 @@
     res = core.sweep(core.ExperimentSpec.preset("lr_sweep"), scheduler=None)   # Dask: None = local cluster
     cm = core.curvature_map(net, ds.X_train, ds.y_train, plane, alphas, betas)  # .top .bottom (B, A)
 
-Dask is imported only when a sweep or a curvature map runs on a cluster (core.engine).
+Subpackages: data, model (network, optimizers, schedules, training), landscape (planes, surfaces, projection,
+slices, curvature maps), curvature (HVP, Hessian, Lanczos, sharpness), experiment (spec, budget, run, result
+files), sweeps, parallel (chunks, Dask), cli. Modules at the top: errors, constraints, rng, fileio, resources.
 """
-from . import curvature, optimizers, schedules
-from .curvmap import CurvatureMap, curvature_map
-from .cluster import SchedulerUnreachable
-from .engine import EngineError
-from .curvature import (LanczosNotConverged, LanczosResult, TrajectoryCurvature, hessian, hessian_eigs, hvp,
-                        lanczos, trajectory_curvature)
-from .data import Dataset, load_dataset
-from .directions import Plane, make_plane, random_direction, renormalize
-from .experiment import ExperimentResult, MovingLandscape, load_result, run_experiment
-from .landscape import Projection, project, surface
-from .network import MLP
-from .optimizers import stability_threshold
-from .spec import ExperimentSpec
-from .sweeps import SweepBlock, SweepResult, load_sweep, sweep
-from .training import Trajectory, train
+from core.curvature import (LanczosNotConverged, LanczosResult, TrajectoryCurvature, hessian, hessian_eigs, hvp,
+                            lanczos, trajectory_curvature)
+from core.data import Dataset, load_dataset
+from core.experiment import ExperimentResult, ExperimentSpec, MovingLandscape, load_result, run_experiment
+from core.landscape import (CurvatureMap, Plane, Projection, curvature_map, make_plane, project, random_direction,
+                            renormalize, surface)
+from core.model import MLP, Trajectory, optimizers, schedules, train
+from core.model.optimizers import stability_threshold
+from core.parallel import EngineError, SchedulerUnreachable
+from core.sweeps import SweepBlock, SweepResult, load_sweep, sweep
+import core.curvature as curvature
 
 __all__ = ["curvature", "optimizers", "schedules", "Dataset", "load_dataset", "Plane", "make_plane", "random_direction",
            "renormalize", "ExperimentResult", "MovingLandscape", "load_result", "run_experiment",

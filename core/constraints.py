@@ -6,8 +6,8 @@
     GRID.hint()                          # '3..201'
 
 The tables that use them (scikit-learn's ``_parameter_constraints`` is the model):
-``core.spec.CONSTRAINTS`` (every spec field), ``core.optimizers.HPARAMS`` (optimizer hyper-parameters),
-``visualizer.view.VIEW_CONSTRAINTS`` (height scale, clip, exaggeration, frames) and
+``core.experiment.spec.CONSTRAINTS`` (every spec field), ``core.model.optimizers.HPARAMS`` (optimizer hyper-parameters),
+``visualizer.plotdata.view.VIEW_CONSTRAINTS`` (height scale, clip, exaggeration, frames) and
 ``visualizer.export.EXPORT_CONSTRAINTS`` (fps, size, camera). Messages quote at most a short prefix of the
 value (core.errors.quote).
 """
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import quote
+from core.errors import quote
 
 
 def _fmt(x):

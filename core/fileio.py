@@ -13,7 +13,7 @@ import contextlib
 import os
 import tempfile
 
-from .cli import check_interrupted
+from core.cli.progress import check_interrupted
 
 
 def _umask():

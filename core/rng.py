@@ -13,14 +13,14 @@ of a plane centred on the initial weights was those weights' own direction. Now 
   directions  random plane directions (random planes, the second axis of interpolation and pca+random)
 
 The order of PURPOSES is part of the result format: changing it changes every result (bump
-core.resultfile.VERSION). A Generator passed in is used as it is: its owner chose the stream, as with
+core.experiment.result.VERSION). A Generator passed in is used as it is: its owner chose the stream, as with
 scikit-learn's ``check_random_state``.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .errors import quote
+from core.errors import quote
 
 PURPOSES = ("data", "init", "batches", "directions")
 

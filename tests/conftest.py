@@ -3,20 +3,12 @@ dash_duo browser tests."""
 import pytest
 
 import core
-from tests.browser_env import chrome_options
+from tests.helpers import chrome_options, small_spec_dict
 
 
 def pytest_setup_options():
     """Selenium ChromeOptions for dash.testing (Debian's chromium + chromium-driver): tests/browser_env.py."""
     return chrome_options()
-
-
-def small_spec_dict(**grid):
-    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
-    d["training"].update(steps=200, record_every=5)
-    d["grid"].update(resolution=15, **grid)
-    d["name"] = "small test run"
-    return d
 
 
 @pytest.fixture(scope="session")
@@ -32,7 +24,7 @@ def small_moving_result():
 @pytest.fixture(scope="session")
 def shared_cache():
     """One ResultCache for the whole session, so the default preset is computed once."""
-    from visualizer.cache import ResultCache
+    from visualizer.serving.cache import ResultCache
     return ResultCache(maxsize=8)
 
 
@@ -50,14 +42,14 @@ def small_adam_result():
 @pytest.fixture
 def cache():
     """A fresh ResultCache for the callbacks' tests (replaces pytest's own ``cache`` fixture under tests/)."""
-    from visualizer.cache import ResultCache
+    from visualizer.serving.cache import ResultCache
     return ResultCache(maxsize=4)
 
 
 @pytest.fixture
 def small():
     """(spec dict, control values, spec-base) of the small test run, as the callbacks receive them."""
-    from visualizer.controls import controls_from_spec
+    from visualizer.app.controls import controls_from_spec
     d = core.ExperimentSpec.from_dict(small_spec_dict()).to_dict()
     values, extras = controls_from_spec(d)
     return d, values, {"spec": d, "extras": extras}

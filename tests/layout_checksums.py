@@ -1,6 +1,6 @@
 """Checksums of a run file and of every export format, made from one small spec.
 
-    python tests/layout_checksums.py OUT.json      # record (was run once on the flat layout, before the move)
+    python -m tests.layout_checksums OUT.json      # record (was run once on the flat layout, before the move)
 
 tests/test_layout_unchanged.py makes the same files again and compares their SHA-256 with the record,
 so a reorganisation of the packages cannot change a single byte of what users get.

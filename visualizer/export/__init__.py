@@ -6,7 +6,9 @@
         [--optimizers a,b,...] [--title TEXT] [--step N] [--quiet]
         [--panels landscape,sharpness,curves,slices] [--slice-optimizer LABEL]
 
-    from visualizer.export import ExportOptions, export
+    from visualizer.export import ExportOptions
+
+    from visualizer.export import export
     summary = export(result, ExportOptions(out="run.gif", frames=60))
 
 One idea a file: ``options`` (the options, their ranges, the panels), ``inputs`` (reading a preset, spec or
@@ -19,11 +21,11 @@ side by side in one frame of ``--size`` (the whole frame), each with a step mark
 balls; see visualizer/export/options.py.
 
 Pictures (the landscape panel): the surface is drawn once with a colour map and a colour bar labelled
-with the height scale in use (visualizer.view: the same heights, labels, colours
+with the height scale in use (visualizer.plotdata.view: the same heights, labels, colours
 and step grid as the app); each optimizer's trail and ball are drawn above it in
 its own colour; the legend carries each optimizer's true training loss at the
 shown step, and a counter shows the step. Balls sit where the app puts them
-(visualizer.frames: the one frame model and height rule); the legend gives the
+(visualizer.plotdata.frames: the one frame model and height rule); the legend gives the
 true loss of the weights, which may differ when the plane misses part of the path.
 
 Speed: every frame's data is computed before drawing. With a fixed camera and a
@@ -38,15 +40,15 @@ bytes (no timestamps; MP4 with ffmpeg's bitexact flags and no metadata).
 """
 from __future__ import annotations
 
-from ..scene import Renderer, build_scene  # noqa: F401
-from ..view import UsageError  # noqa: F401
-from .cli import _parse_size, build_parser, main, options_from_args  # noqa: F401
-from .gif import write_gif  # noqa: F401
-from .html import write_html  # noqa: F401
-from .inputs import check_optimizers, read_input, run_spec, spec_labels  # noqa: F401
-from .mp4 import EncoderError, ffmpeg_exe, write_mp4  # noqa: F401
-from .options import (EXPORT_CONSTRAINTS, FORMATS, MAX_FPS, MAX_SIZE, MIN_SIZE, PANEL_WIDTH, SCALES,  # noqa: F401
+from visualizer.export.scene import Renderer, build_scene  # noqa: F401
+from visualizer.plotdata.view import UsageError  # noqa: F401
+from visualizer.export.cli import _parse_size, build_parser, main, options_from_args  # noqa: F401
+from visualizer.export.gif import write_gif  # noqa: F401
+from visualizer.export.html import write_html  # noqa: F401
+from visualizer.export.inputs import check_optimizers, read_input, run_spec, spec_labels  # noqa: F401
+from visualizer.export.mp4 import EncoderError, ffmpeg_exe, write_mp4  # noqa: F401
+from visualizer.export.options import (EXPORT_CONSTRAINTS, FORMATS, MAX_FPS, MAX_SIZE, MIN_SIZE, PANEL_WIDTH, SCALES,  # noqa: F401
                       SIZE_RULE, ExportOptions, default_size, parse_panels)
-from .png import write_png  # noqa: F401
-from .render import n_workers, render_frames  # noqa: F401
-from .run import Summary, export  # noqa: F401
+from visualizer.export.png import write_png  # noqa: F401
+from visualizer.export.render import n_workers, render_frames  # noqa: F401
+from visualizer.export.run import Summary, export  # noqa: F401

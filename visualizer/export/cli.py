@@ -11,12 +11,12 @@ import time
 
 import numpy as np
 
-from ..panel_data import PANELS
-from ..view import UsageError
-from .inputs import check_optimizers, check_spec_panels, check_slice_optimizer, read_input, spec_labels
-from .mp4 import EncoderError
-from .options import EXPORT_CONSTRAINTS, FORMATS, MAX_SIZE, MIN_SIZE, SIZE_RULE, ExportOptions, parse_panels
-from .run import export
+from visualizer.plotdata.panels import PANELS
+from visualizer.plotdata.view import UsageError
+from visualizer.export.inputs import check_optimizers, check_spec_panels, check_slice_optimizer, read_input, spec_labels
+from visualizer.export.mp4 import EncoderError
+from visualizer.export.options import EXPORT_CONSTRAINTS, FORMATS, MAX_SIZE, MIN_SIZE, SIZE_RULE, ExportOptions, parse_panels
+from visualizer.export.run import export
 
 
 def build_parser():
@@ -100,7 +100,7 @@ def options_from_args(a):
 
 def _run(a, t0):
     if a.spec.lower().endswith(".npz"):       # a sweep file: its map as a PNG (visualizer/sweep_figures.py)
-        from ..sweep_figures import export_sweep, is_sweep_input
+        from visualizer.export.sweep_png import export_sweep, is_sweep_input
         if is_sweep_input(a.spec):
             return export_sweep(a, t0)
     opts = options_from_args(a)
@@ -114,7 +114,7 @@ def _run(a, t0):
 
 
 def main(argv=None):
-    from core.cli import Terminated, terminate_as_interrupt
+    from core.cli.progress import Terminated, terminate_as_interrupt
     argv = list(sys.argv[1:] if argv is None else argv)
     a = build_parser().parse_args(argv)       # argparse's own errors: usage line, exit 2
     t0 = time.perf_counter()

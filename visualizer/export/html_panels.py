@@ -2,9 +2,9 @@
 
     fig = panels_figure(result, ExportOptions(out="x.html", panels=("landscape", "sharpness")))
 
-Each panel is a part that knows its traces: the landscape draws the frame model (visualizer.frames) with
-the app's trace builders; sharpness, curves and slices draw their panel data (visualizer.panel_data,
-visualizer.slice_data) with the app's trace builders (visualizer.curvature_figures, visualizer.figures),
+Each panel is a part that knows its traces: the landscape draws the frame model (visualizer.plotdata.frames) with
+the app's trace builders; sharpness, curves and slices draw their panel data (visualizer.plotdata.panels,
+visualizer.plotdata.slices) with the app's trace builders (visualizer.figures.curvature, visualizer.figures.landscape),
 so the page shows what the app and the GIF show. A frame updates, per part: the landscape's path traces,
 each 2-D panel's step line, and the slices' lines, markers, ranges and titles. Column widths follow the
 matplotlib export's (options.PANEL_WIDTH).
@@ -15,11 +15,13 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
-from .. import figures, panel_data
-from .. import slice_data as S
-from ..curvature_figures import sharpness_traces, slice_traces
-from ..frames import build_frames
-from ..panel_data import PANEL_WIDTH
+from visualizer.figures import landscape as figures
+
+from visualizer.plotdata import panels as panel_data
+from visualizer.plotdata import slices as S
+from visualizer.figures.curvature import sharpness_traces, slice_traces
+from visualizer.plotdata.frames import build_frames
+from visualizer.plotdata.panels import PANEL_WIDTH
 
 GAP = 0.06                   # between panel columns (paper fraction)
 BOTTOM, TOP = 0.10, 0.86     # the panels' y domain: room for the legend and titles above, the player below

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 
-from .. import panel_data
-from ..view import UsageError
+from visualizer.plotdata import panels as panel_data
+from visualizer.plotdata.view import UsageError
 
 
 def read_input(src, moving=False, progress=False):
@@ -63,7 +63,7 @@ def _strip_prefix(msg):
 
 def run_spec(spec, progress=False):
     import core
-    from core.cli import StageBar
+    from core.cli.progress import StageBar
     with StageBar(enabled=progress) as bar:          # silent (and safe) when stderr is not a terminal
         return core.run_experiment(spec, progress=bar)
 

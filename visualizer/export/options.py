@@ -3,7 +3,7 @@
     opts = ExportOptions(out="four.gif", frames=60, panels=("landscape", "sharpness")).validate()
 
 Every range is in EXPORT_CONSTRAINTS (the command line's help reads it; the height-scale options are the
-app's view options, visualizer.view.VIEW_CONSTRAINTS). Bad values raise UsageError naming the option,
+app's view options, visualizer.plotdata.view.VIEW_CONSTRAINTS). Bad values raise UsageError naming the option,
 the value and what is allowed.
 
 Panels (``--panels``): ``landscape`` (the 3D surface with trails and balls), ``sharpness``, ``curves`` (the
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from core.constraints import Choice, Int, Real
 
-from .. import view as V
-from ..panel_data import PANEL_WIDTH, PANELS
-from ..view import UsageError
+from visualizer.plotdata import view as V
+from visualizer.plotdata.panels import PANEL_WIDTH, PANELS
+from visualizer.plotdata.view import UsageError
 
 FORMATS = ("gif", "mp4", "html", "png")
 MIN_SIZE, MAX_SIZE = (160, 120), (1920, 1080)
@@ -29,7 +29,7 @@ MAX_FPS = 60
 SCALES = V.SCALES
 MIN_PANEL_WIDTH = 200
 # Every option's range, declared once: ExportOptions.validate and the command line's help read it
-# (the height-scale options are the app's view options, visualizer.view.VIEW_CONSTRAINTS).
+# (the height-scale options are the app's view options, visualizer.plotdata.view.VIEW_CONSTRAINTS).
 EXPORT_CONSTRAINTS = {
     "--format": Choice(FORMATS),
     "--frames": V.VIEW_CONSTRAINTS["n_frames"],

@@ -1,4 +1,4 @@
-"""Rendering an export's frames with matplotlib (visualizer.scene), in this process or a forked pool.
+"""Rendering an export's frames with matplotlib (visualizer.export.scene), in this process or a forked pool.
 
     for img in render_frames(scene, opts, "gif"): ...      # (H, W, 3) uint8 arrays, in order
 """
@@ -8,7 +8,7 @@ import contextlib
 import os
 import signal
 
-from ..scene import Renderer
+from visualizer.export.scene import Renderer
 
 MAX_WORKERS = 2        # this kind of machine has 2 cores; the encoder needs some too
 _WORKER = None
@@ -67,7 +67,7 @@ def render_frames(scene, opts, desc="frames", workers=None):
     are identical however many processes render them."""
     n = len(scene.steps)
     workers = n_workers(scene, opts, n) if workers is None else workers
-    from core.cli import StageBar
+    from core.cli.progress import StageBar
     with StageBar(enabled=opts.progress, unit="frame") as bar:
         if workers > 1:
             with _forked_pool(workers, scene, opts) as pool:

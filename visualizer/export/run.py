@@ -7,12 +7,16 @@ from dataclasses import dataclass
 
 from core.fileio import atomic_path
 
-from . import gif, mp4, png
-from .html import write_html
-from .inputs import check_result_panels
-from .render import render_frames, render_still
-from ..scene import build_scene
-from ..view import UsageError
+from visualizer.export import gif
+
+from visualizer.export import mp4
+
+from visualizer.export import png
+from visualizer.export.html import write_html
+from visualizer.export.inputs import check_result_panels
+from visualizer.export.render import render_frames, render_still
+from visualizer.export.scene import build_scene
+from visualizer.plotdata.view import UsageError
 
 
 @dataclass

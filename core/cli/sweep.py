@@ -1,0 +1,157 @@
+"""python -m core sweep SPEC|PRESET [--out sweep.npz] [--scheduler ADDR] [--workers N] [--resume FILE] ...
+
+Runs a sweep spec (core.sweeps.run) with a progress bar over runs (on a terminal only), then prints the compact
+table: per optimizer, the best value of its main axis (lr when swept), the widest converging range, the
+first diverging value and, for lr, the learning rate predicted from the initial sharpness.
+
+--out FILE is written atomically as runs finish (a partial sweep, at most every 2 s), so an interrupted
+sweep (Ctrl-C, SIGTERM) keeps what is done; ``--resume FILE`` computes only the missing runs (the spec comes
+from the file; a SPEC given too must be the same) and writes to --out, or back to FILE without one.
+Bad input, an unreachable scheduler: one line on stderr, exit status 2; a cluster failure: exit status 1.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+from core.cli.progress import StageBar, Terminated
+from core.parallel.cluster import SchedulerUnreachable
+from core.parallel.engine import CONNECT_TIMEOUT, EngineError, quiet_dask_logs
+from core.sweeps.result import load_sweep
+from core.sweeps.run import sweep
+from core.sweeps.summary import format_summary
+
+PREDICTED_NOTE = ("predicted: the lr at which the largest initial sharpness lambda0 of the seeds meets the "
+                  "optimizer's threshold\n(gradient descent 2 / lambda0, momentum (2 + 2 beta) / lambda0); "
+                  "ratio = diverges from / predicted; converges: every seed below the target loss")
+
+
+def add_parser(sub, error):
+    s = sub.add_parser("sweep", help="sweep hyper-parameters over seeds (a spec with a \"sweep\" section, e.g. "
+                                     "the lr_sweep preset) and print the stability table")
+    s.error = error
+    s.add_argument("spec", nargs="?", help="preset name or JSON spec with a sweep section (optional with --resume)")
+    s.add_argument("--out", help="save the sweep to this .npz file (written as runs finish)")
+    s.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:8786), or \"inline\" to run in this "
+                                       "process; default: $DASK_SCHEDULER_ADDRESS, else a local cluster")
+    s.add_argument("--workers", help="processes of the local cluster (default: one per CPU)")
+    s.add_argument("--resume", metavar="FILE", help="compute only the missing runs of this partial sweep")
+    s.add_argument("--timeout", default=str(CONNECT_TIMEOUT),
+                   help=f"seconds to reach the scheduler (default {CONNECT_TIMEOUT:g})")
+    s.add_argument("--chunk-size", help="runs a task (default: about 2 s of work)")
+    s.add_argument("--json", action="store_true", help="also print the table's rows as JSON")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    return s
+
+
+def _int_option(name, s):
+    if s is None:
+        return None
+    try:
+        return int(s)
+    except ValueError:
+        raise ValueError(f"{name} {s!r}: must be an integer") from None
+
+
+def _check_out(option, path):
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ValueError(f"{option} {path!r}: folder {folder!r} does not exist")
+    if not path.endswith(".npz"):
+        raise ValueError(f"{option} {path!r}: the sweep file must end in .npz")
+
+
+def _options(args):
+    """(workers, chunk size, timeout) from the command line, checked."""
+    workers = _int_option("--workers", args.workers)
+    chunk = _int_option("--chunk-size", args.chunk_size)
+    try:
+        timeout = float(args.timeout)
+    except ValueError:
+        raise ValueError(f"--timeout {args.timeout!r}: must be a number of seconds") from None
+    if not 0 < timeout <= 3600:
+        raise ValueError(f"--timeout {args.timeout}: must be in (0, 3600] seconds")
+    if workers is not None and (args.scheduler is not None or os.environ.get("DASK_SCHEDULER_ADDRESS")):
+        where = "--scheduler" if args.scheduler is not None else "DASK_SCHEDULER_ADDRESS"
+        raise ValueError(f"--workers {workers}: sets the size of the local cluster only; {where} names another")
+    return workers, chunk, timeout
+
+
+def _spec_and_partial(args, load_spec):
+    """(the sweep spec, the partial result to resume or None): from SPEC, --resume FILE, or both if they agree."""
+    if args.spec is None and args.resume is None:
+        raise ValueError("SPEC: give a preset name or a JSON spec with a sweep section (or --resume FILE)")
+    if args.out is not None:
+        _check_out("--out", args.out)
+    partial = load_sweep(args.resume) if args.resume is not None else None
+    spec = load_spec(args.spec) if args.spec is not None else partial.spec
+    if partial is not None and args.spec is not None and spec.to_dict() != partial.spec.to_dict():
+        raise ValueError(f"--resume {args.resume!r}: made from another spec than {args.spec!r}; resume it "
+                         "without SPEC (its own spec is in the file)")
+    if spec.sweep is None:
+        raise ValueError(f"SPEC {args.spec!r}: has no \"sweep\" section; see the lr_sweep preset "
+                         "(python -m core run runs a spec's single experiment)")
+    return spec, partial
+
+
+def _stopped(e, last, out):
+    """The line and exit status for a sweep stopped by Ctrl-C or SIGTERM (what was saved, how to go on)."""
+    what = "terminated" if isinstance(e, Terminated) else "interrupted"
+    if out is not None and last is not None and last.n_done > 0 and os.path.isfile(out):
+        msg = (f"{what}; {last.n_done:,} of {last.n_runs:,} runs saved in {out} (continue with: python -m core "
+               f"sweep --resume {out})")
+    else:
+        msg = f"{what}; no file written"
+    sys.stderr.write(msg + "\n")
+    return Terminated.exit_status if isinstance(e, Terminated) else 130
+
+
+def _report(args, spec, result, out, new_runs, seconds):
+    """The header, the table, and where it was saved."""
+    info, sw = result.info, spec.sweep
+    cells = ", ".join(f"{b.label} {' x '.join(map(str, b.shape))}" for b in result.blocks.values())
+    print(f"{spec.name}  ({info['dataset']}: {info['n_train']} train / {info['n_test']} test, network "
+          f"{result.layer_sizes}, {info['n_params']} weights)")
+    print(f"{result.n_runs:,} runs ({cells} cells x {len(sw.seeds)} seed{'s' if len(sw.seeds) != 1 else ''}), "
+          f"{spec.training.steps} steps each, target loss {spec.training.target_loss}; {info['engine']}, "
+          f"chunks of {info['chunk_size']} runs")
+    rows = result.summary()
+    print(format_summary(rows))
+    print(PREDICTED_NOTE)
+    if args.json:
+        print(json.dumps(rows))
+    if out is not None:
+        print(f"saved {out} ({os.path.getsize(out) / 1e6:.2f} MB)")
+    per = f", {1000 * seconds / new_runs:.0f} ms a run" if new_runs else ""
+    print(f"done in {seconds:.1f} s ({new_runs:,} runs computed{per})")
+
+
+def cmd_sweep(args, load_spec):
+    quiet_dask_logs()
+    workers, chunk, timeout = _options(args)
+    spec, partial = _spec_and_partial(args, load_spec)
+    out = args.out if args.out is not None else args.resume
+    t0 = time.perf_counter()
+    last = [None]                                    # the result being filled, for the message on Ctrl-C
+
+    def progress(result, done, total):
+        last[0] = result
+        bar("runs", done, total)
+
+    try:
+        with StageBar(enabled=not args.quiet, unit="run") as bar:
+            result = sweep(spec, scheduler=args.scheduler, workers=workers, progress=progress, chunk_size=chunk,
+                           resume=partial, checkpoint=out, timeout=timeout)
+    except KeyboardInterrupt as e:
+        return _stopped(e, last[0], out)
+    except SchedulerUnreachable as e:
+        sys.stderr.write(f"error: {e}\n")
+        return 2
+    except EngineError as e:
+        sys.stderr.write(f"error: {e}\n")
+        return 1
+    done0 = partial.n_done if partial is not None else 0
+    _report(args, spec, result, out, result.n_done - done0, time.perf_counter() - t0)
+    return 0

@@ -1,0 +1,186 @@
+"""How much a run costs: the budgets run_experiment refuses to exceed, and the server's work estimate.
+
+    check_budget(spec, n_params, n_train)        # ValueError naming the field to change, and to what
+    estimate_work(spec)                          # dict(train, surface, curvature, other, total, ...) in work units
+
+The caps of single fields (grid resolution, steps, hidden units, frames) are the ranges of
+core.experiment.spec.CONSTRAINTS; the budgets here depend on the data and the model's size, so they are checked
+once the dataset is loaded. A work unit is about one multiply-add of one weight with one data row;
+WORK_UNITS_PER_SECOND of them take about a second of one worker here (benchmarks/bench_work.py
+measures the coefficients against real runs).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.model import optimizers as _opt
+from core.data.datasets import spec_dataset
+from core.errors import quote
+from core.model.network import MLP
+from core.curvature.second_order import MAX_DENSE_PARAMS
+from core.experiment.spec import ExperimentSpec
+from core.model.training import record_plan
+
+# Budgets checked once the dataset is loaded (they depend on the number of weights and rows):
+MAX_RECORDED_FLOATS = 50_000_000   # frames x weights x optimizers kept in memory (400 MB of float64)
+MAX_WORK = 2e11                    # steps x optimizers x training rows x weights (~ multiply-adds of training)
+MAX_SURFACE_WORK = 1e11            # deeper nets: grid points x training rows x weights (~ 15-40 s here)
+MAX_CURVATURE_WORK = 2e11          # curvature: frames x (dense: rows x weights^2 + weights^3; lanczos: 8 x
+                                   # max_iter x rows x weights), about a minute here
+AUTO_CURVATURE_WORK = 3e9          # curvature.stride null ("auto"): the stride keeps curvature to about a second
+# estimate_work's coefficients (benchmarks/bench_work.py measures them against real runs):
+WORK_UNITS_PER_SECOND = 3e9        # work units one worker process does in about a second here
+_STEP_UNITS = 1.5e5                # fixed cost of one training step (~50 us of Python and NumPy calls)
+_SWEEP_UNIT_ROW_UNITS = 45         # one-hidden-layer sweep: per alpha, row and hidden unit
+_SWEEP_POINT_ROW_UNITS = 30        # ... and per grid point and row (prefix sums and the loss)
+_REQUEST_UNITS = 3e8               # fixed cost of a run (data, plane, projections: ~0.1 s)
+
+__all__ = ["check_budget", "estimate_work", "MAX_RECORDED_FLOATS", "MAX_WORK", "MAX_SURFACE_WORK",
+           "MAX_CURVATURE_WORK", "WORK_UNITS_PER_SECOND"]
+
+
+# ------------------------------------------------------------------ budgets
+def check_budget(spec, n_params, n_train):
+    """Refuse runs whose recorded weights would not fit in memory, or whose training or (for more than one
+    hidden layer, where the fast sweep does not apply) surfaces would take far too long."""
+    _check_recorded(spec, n_params)
+    _check_training(spec, n_params, n_train)
+    _check_surfaces(spec, n_params, n_train)
+    _check_curvature_budget(spec, n_params, n_train)
+
+
+def _check_recorded(spec, n_params):
+    t = spec.training
+    n_opt = len(spec.optimizers)
+    frames = len(record_plan(t.steps, t.record_every))
+    kept = n_opt + sum(_opt.is_preconditioned(o.name) for o in spec.optimizers)   # adam / rmsprop: + preconditioner
+    floats = frames * n_params * kept
+    if floats > MAX_RECORDED_FLOATS:
+        room = MAX_RECORDED_FLOATS - 2 * n_params * kept      # the first and last frames are always kept
+        fix = f"use record_every >= {-(-t.steps * n_params * kept // room)}, " if room > 0 else ""
+        raise ValueError(
+            f"training.record_every={t.record_every}: {frames} frames x {n_params:,} weights x {n_opt} optimizers "
+            f"= {floats:,} recorded values, over the cap of {MAX_RECORDED_FLOATS:,}; {fix}"
+            "fewer optimizers or a smaller model.hidden")
+
+
+def _check_training(spec, n_params, n_train):
+    t = spec.training
+    n_opt = len(spec.optimizers)
+    batch = n_train if t.batch_size is None else min(t.batch_size, n_train)
+    work = float(t.steps) * n_opt * batch * n_params
+    if work > MAX_WORK:
+        raise ValueError(
+            f"training.steps={t.steps}: {t.steps:,} steps x {n_opt} optimizers x {batch} rows a step x "
+            f"{n_params:,} weights = {work:.2g}, over the cap of {MAX_WORK:.0g} (hours of training); "
+            "use fewer steps, a training.batch_size, fewer optimizers or a smaller model.hidden")
+
+
+def _check_surfaces(spec, n_params, n_train):
+    if len(spec.model.hidden) <= 1:                   # the sweep: fast at every allowed grid
+        return
+    g = spec.grid
+    points = g.resolution ** 2 * (2 if g.accuracy else 1) + (g.moving_frames * g.moving_resolution ** 2 if g.moving else 0)
+    swork = float(points) * n_train * n_params
+    if swork > MAX_SURFACE_WORK:
+        raise ValueError(
+            f"grid.resolution={g.resolution}: {points:,} grid points x {n_train} rows x {n_params:,} weights "
+            f"= {swork:.2g}, over the cap of {MAX_SURFACE_WORK:.0g} for networks with more than one hidden "
+            "layer; use a smaller grid.resolution (or moving_resolution / moving_frames), or a smaller model.hidden")
+
+
+def _curvature_work(spec, n_params, n_train, stride=None):
+    """(frames whose curvature is computed, work units a frame): dense Hessians and eigenvalues, or Lanczos."""
+    c = spec.curvature
+    stride = curvature_stride(spec, n_params, n_train) if stride is None else stride
+    frames = len(record_plan(spec.training.steps, spec.training.record_every))
+    computed = (-(-frames // stride) + 1) * len(spec.optimizers)
+    if c.method == "lanczos" or n_params > MAX_DENSE_PARAMS:
+        # Lanczos for the top and the bottom eigenvalue, an hvp (about 2 passes) an iteration; it usually
+        # converges in far fewer than max_iter iterations: measured 90-250 rows x weights a frame here
+        return computed, 2.0 * min(c.max_iter, 150) * n_train * n_params
+    # dense: the stacked Hessians (BLAS) and their eigenvalues (fitted to 166 to 3,301 weights here)
+    return computed, 0.15 * n_train * n_params ** 2 + 0.25 * float(n_params) ** 3
+
+
+def curvature_stride(spec, n_params, n_train):
+    """The stride the curvature is computed with: spec.curvature.stride, or (None, "auto") 1 when every frame
+    fits AUTO_CURVATURE_WORK (about a second here; the four_optimizers preset does), else the smallest stride
+    that fits it."""
+    c = spec.curvature
+    if c.stride is not None:
+        return c.stride
+    computed, per = _curvature_work(spec, n_params, n_train, stride=1)
+    runs = len(spec.optimizers)
+    frames_fit = max(1.0, AUTO_CURVATURE_WORK / per / runs - 1)      # frames a run may compute (the last is extra)
+    frames = len(record_plan(spec.training.steps, spec.training.record_every))
+    return max(1, int(np.ceil(frames / frames_fit)))
+
+
+def _check_curvature_budget(spec, n_params, n_train):
+    c = spec.curvature
+    if not c.enabled:
+        return
+    if n_params > MAX_DENSE_PARAMS and c.method == "dense":
+        raise ValueError(
+            f"curvature.method='dense': the network has {n_params:,} weights, over the dense Hessian's cap "
+            f"of {MAX_DENSE_PARAMS:,}; use curvature.method \"lanczos\" or \"auto\" (Lanczos above the cap, with "
+            "curvature.tol and curvature.max_iter), or curvature.enabled false")
+    computed, per = _curvature_work(spec, n_params, n_train)
+    work = computed * per
+    if work > MAX_CURVATURE_WORK:
+        stride = curvature_stride(spec, n_params, n_train)
+        fix = max(stride + 1, int(np.ceil(stride * work / MAX_CURVATURE_WORK)))
+        frames = len(record_plan(spec.training.steps, spec.training.record_every))
+        more = f"curvature.stride >= {fix:,}, " if fix < frames else ""    # else: already the first and last only
+        raise ValueError(
+            f"curvature.stride={quote(c.stride)}: about {computed:,} frames x {per:.2g} = {work:.2g}, over the cap of "
+            f"{MAX_CURVATURE_WORK:.0g} for curvature; use {more}a smaller model.hidden or curvature.enabled false")
+
+
+# ------------------------------------------------------------------ the estimate
+def estimate_work(spec, n_params=None, n_train=None, n_test=None, files=None):
+    """Estimated cost of ``run_experiment(spec)``, in work units: dict(train, surface, curvature, other, total)
+    (and the n_params, n_train, n_test it used).
+
+    A unit is about one multiply-add of one weight with one data row, the unit of ``check_budget``'s
+    training work (steps x optimizers x rows a step x weights); each part is that product plus fixed
+    per-step and per-request overheads expressed in the same unit, with coefficients measured on the
+    project's 2-core machine (one BLAS thread) by ``benchmarks/bench_work.py``, where
+    ``WORK_UNITS_PER_SECOND`` units took about one second. ``n_params``, ``n_train``, ``n_test``: the
+    network's weights and the dataset's rows; when any is None the dataset is loaded to count them
+    (cheap for the bundled and synthetic sets; ``files`` as in run_experiment).
+    """
+    if isinstance(spec, dict):
+        spec = ExperimentSpec.from_dict(spec)
+    hidden = list(spec.model.hidden)
+    if n_params is None or n_train is None or n_test is None:
+        ds = spec_dataset(spec, files)
+        n_train, n_test = len(ds.y_train), len(ds.y_test)
+        n_params = MLP([ds.n_features] + hidden + [1]).n_params
+    t, g = spec.training, spec.grid
+    n_opt = len(spec.optimizers)
+    batch = n_train if t.batch_size is None else min(t.batch_size, n_train)
+    frames = len(record_plan(t.steps, t.record_every))
+    train = float(t.steps) * n_opt * (batch * n_params + _STEP_UNITS)
+    # each recorded frame: accuracy on every row (a forward pass), then its projection's loss (batched)
+    train += float(frames) * n_opt * n_params * ((n_train + n_test) / 3 + n_train)
+    surf = _surface_work(hidden, n_params, n_train, g.resolution) * (2 if g.accuracy else 1)
+    if g.moving:
+        surf += min(g.moving_frames, frames) * _surface_work(hidden, n_params, n_train, g.moving_resolution)
+    curv = 0.0
+    if spec.curvature.enabled:
+        computed, per = _curvature_work(spec, n_params, n_train)
+        curv = computed * per
+    rows = frames * n_opt                                               # the PCA plane's SVD
+    other = _REQUEST_UNITS + (4.0 * rows * n_params * min(rows, n_params) if spec.plane.method == "pca" else 0.0)
+    return dict(train=train, surface=surf, curvature=curv, other=other, total=train + surf + curv + other,
+                n_params=int(n_params), n_train=int(n_train), n_test=int(n_test))
+
+
+def _surface_work(hidden, n_params, n_train, points_per_axis):
+    """Work units of one surface of points_per_axis^2 points."""
+    if len(hidden) == 1:        # the sweep: per (alpha, row, unit), then per (grid point, row)
+        return float(points_per_axis) * n_train * (_SWEEP_UNIT_ROW_UNITS * hidden[0]
+                                                   + _SWEEP_POINT_ROW_UNITS * points_per_axis)
+    return 0.6 * float(points_per_axis) ** 2 * n_train * n_params  # batched GEMMs (3 a layer, BLAS-fast)

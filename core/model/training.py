@@ -1,0 +1,207 @@
+"""Training loop that records the weight trajectory.
+
+    traj = train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0)
+
+Recorded frames: step 0 (the initial weights), every ``record_every`` steps, and
+always the last step. For each frame: the parameters, the full-batch training
+loss, train and test accuracy, and the learning rate of that step; for optimizers
+with a diagonal preconditioner (adam, rmsprop) also the preconditioner that step's
+update divides by (``Trajectory.precond``, for the preconditioned sharpness).
+
+Divergence: when the full-batch loss (or, with mini-batches, the batch loss)
+at step t is non-finite or above ``diverge_factor`` (default 100) times
+max(initial loss, ln 2) -- about 69 from a fresh initialization, a BCE that
+means logits of about 70 on the wrong side -- or the parameters stop being
+finite, training stops with ``diverged_at = t``. The frames recorded
+before t are kept, and the last finite parameters before t become the last
+frame, so a diverging run still has a path to draw.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from core.constraints import Int, Optional
+from core.rng import rng_for
+
+MAX_STEPS = 200_000
+MAX_FRAMES = 1000
+DIVERGE_FACTOR = 100.0
+STEPS = Int(1, MAX_STEPS)                            # steps and record_every
+BATCH_SIZE = Optional(Int(1, 10**9), "full batch")   # rows a step (the data's own size caps it)
+
+
+@dataclass
+class Trajectory:
+    params: np.ndarray        # (F, P) float64; params[0] == p0, the last row the last step kept
+    steps: np.ndarray         # (F,) int64 step index of each frame
+    loss: np.ndarray          # (F,) full-batch training loss at each frame
+    train_acc: np.ndarray     # (F,)
+    test_acc: np.ndarray      # (F,) nan when the dataset has no test rows
+    lr: np.ndarray            # (F,) learning rate used at that step
+    diverged_at: int | None = None          # step at which the loss exploded, or None
+    loss_history: np.ndarray = None         # (steps+1,) loss at every step (batch loss with mini-batches)
+    label: str = ""
+    optimizer: str = ""
+    hparams: dict = field(default_factory=dict)
+    # (F, P) the diagonal preconditioner P_t the update at each frame's step divides by (adam: sqrt(v_hat)
+    # + eps, rmsprop: sqrt(s) + eps; see Optimizer.preconditioner), None for the SGD family
+    precond: np.ndarray = None
+    # curvature at each frame (core.curvature.trajectory_curvature; None until computed): the top and bottom
+    # Hessian eigenvalue (of P^-1/2 H P^-1/2 for adam and rmsprop) and the optimizer's stability threshold
+    # at that frame's learning rate, each (F,); nan at frames a stride skipped
+    sharpness: np.ndarray = None
+    min_eig: np.ndarray = None
+    threshold: np.ndarray = None
+
+    @property
+    def final_loss(self):
+        return float(self.loss[-1])
+
+    def steps_to(self, target):
+        """First step whose recorded loss is below ``target`` (every step when full batch), or None."""
+        hist = self.loss_history if self.loss_history is not None else self.loss
+        idx = np.flatnonzero(hist < target)
+        if not len(idx):
+            return None
+        i = int(idx[0])
+        return i if self.loss_history is not None else int(self.steps[i])
+
+    def curvature_summary(self):
+        """(peak sharpness, final sharpness / threshold, share of computed frames at or above the threshold);
+        Nones without curvature. The final values are those of the last computed frame."""
+        if self.sharpness is None:
+            return None, None, None
+        ok = np.isfinite(self.sharpness)
+        if not ok.any():
+            return None, None, None
+        s, thr = self.sharpness[ok], self.threshold[ok]
+        last = s[-1] / thr[-1] if np.isfinite(thr[-1]) and thr[-1] > 0 else 0.0
+        return float(s.max()), float(last), float(np.mean(s >= thr))
+
+    def path_length(self):
+        """Sum of the Euclidean distances between consecutive recorded frames (in weight space)."""
+        return float(np.sum(np.linalg.norm(np.diff(self.params, axis=0), axis=1)))
+
+
+def frame_index(steps, step):
+    """Index of the last recorded frame at or before ``step`` in a sorted ``steps`` array (runs that
+    stopped early stay at their last frame)."""
+    return max(0, int(np.searchsorted(steps, step, side="right") - 1))
+
+
+def record_plan(steps, record_every):
+    """Sorted step indices to record: 0, k, 2k, ... and always ``steps``."""
+    idx = list(range(0, steps + 1, record_every))
+    if idx[-1] != steps:
+        idx.append(steps)
+    return idx
+
+
+def check_plan(steps, record_every):
+    """The recorded steps of a run (record_plan), after checking ``steps`` and ``record_every``."""
+    STEPS.check("steps", steps)
+    STEPS.check("record_every", record_every)
+    plan = record_plan(int(steps), int(record_every))
+    if len(plan) > MAX_FRAMES:
+        raise ValueError(f"record_every={record_every}: {steps} steps would record {len(plan)} frames; "
+                         f"at most {MAX_FRAMES} are allowed, so use record_every >= {-(-steps // (MAX_FRAMES - 1))}")
+    return plan
+
+
+def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0,
+          diverge_factor=DIVERGE_FACTOR, label="", progress=None):
+    """Run ``steps`` updates of ``opt`` from ``p0``; return a Trajectory.
+
+    batch_size=None (or >= the number of training rows): full-batch gradient
+    descent. Otherwise seeded mini-batches: each epoch a new permutation from
+    the "batches" stream of ``seed`` (core.rng); the recorded loss is still the full-batch loss.
+    progress: optional callable(steps_done) for progress bars, called every 1000 steps and at the end.
+    """
+    plan = check_plan(steps, record_every)
+    BATCH_SIZE.check("batch_size", batch_size)
+    n = len(ds.y_train)
+    rng = rng_for(seed, "batches")
+    batches = None if batch_size is None or batch_size >= n else _batches(n, batch_size, rng)
+    frames = _Frames(net, ds, opt)
+    history, diverged = _descend(net, p0, ds, opt, steps, set(plan), batches, diverge_factor, frames, progress)
+    if progress is not None:
+        progress(steps)                                   # a diverged run counts as finished
+    return frames.trajectory(history, diverged, label, len(p0))
+
+
+class _Frames:
+    """The recorded frames of a run, one list entry a frame: weights, step, full-batch loss, train and test
+    accuracy, learning rate, and (adam, rmsprop) the preconditioner that step's update divides by."""
+
+    def __init__(self, net, ds, opt):
+        self.net, self.ds, self.opt = net, ds, opt
+        self.params, self.steps, self.loss, self.train_acc, self.test_acc, self.lr = [], [], [], [], [], []
+        self.precond = [] if getattr(opt, "preconditioned", False) else None
+        self.has_test = len(ds.y_test) > 0
+
+    def record(self, t, params, loss, grad, state):
+        net, ds, opt = self.net, self.ds, self.opt
+        self.params.append(params.copy()); self.steps.append(t); self.loss.append(loss)
+        if self.precond is not None:                      # what update(grad, state, t) divides by
+            self.precond.append(opt.preconditioner(grad, state, t))
+        self.train_acc.append(net.accuracy(params, ds.X_train, ds.y_train))
+        self.test_acc.append(net.accuracy(params, ds.X_test, ds.y_test) if self.has_test else np.nan)
+        self.lr.append(opt.schedule(t))
+
+    def trajectory(self, history, diverged, label, n_params):
+        opt = self.opt
+        return Trajectory(
+            params=np.array(self.params), steps=np.array(self.steps, dtype=np.int64), loss=np.array(self.loss),
+            train_acc=np.array(self.train_acc), test_acc=np.array(self.test_acc),
+            lr=np.array(self.lr, dtype=np.float64), diverged_at=diverged, loss_history=history,
+            label=label or opt.name, optimizer=opt.name, hparams=dict(opt.hparams),
+            precond=(np.array(self.precond).reshape(len(self.params), n_params) if self.precond is not None else None))
+
+
+def _batches(n, batch_size, rng):
+    """Row indices (batch_size,) of each step's mini-batch: consecutive slices of a permutation of
+    range(n), a new permutation each epoch (when the next batch would run past its end)."""
+    perm, pos = None, n
+    while True:
+        if pos + batch_size > n:                          # new epoch
+            perm, pos = rng.permutation(n), 0
+        yield perm[pos:pos + batch_size]
+        pos += batch_size
+
+
+def _descend(net, p0, ds, opt, steps, record_set, batches, diverge_factor, frames, progress):
+    """The update loop from p0, recording into ``frames`` at the steps of record_set; returns the loss at
+    every step (steps + 1,) (up to the divergence) and the step it diverged at, or None. batches: the
+    mini-batch generator, or None for full batch."""
+    X, y = ds.X_train, ds.y_train
+    p = np.array(p0, dtype=np.float64, copy=True)
+    state = opt.init(p)
+    history = np.empty(steps + 1)
+    last_good, last_grad, last_state = p.copy(), None, state
+    for t in range(steps + 1):
+        if batches is None:
+            loss, grad = net.loss_and_grad(p, X, y)
+            full_loss = loss
+        else:
+            b = next(batches)
+            loss, grad = net.loss_and_grad(p, X[b], y[b])
+            full_loss = net.loss(p, X, y) if t in record_set else loss
+        history[t] = loss
+        if t == 0:
+            diverge_loss = diverge_factor * max(float(loss), np.log(2.0)) if np.isfinite(loss) else -np.inf
+        if not loss <= diverge_loss:                       # also catches nan and inf (next step after a bad grad)
+            # keep the recorded part; the last finite parameters before divergence end the path
+            if (not frames.steps or frames.steps[-1] != t - 1) and t - 1 >= 0:
+                frames.record(t - 1, last_good, net.loss(last_good, X, y), last_grad, last_state)
+            return history[:t + 1], t
+        if t in record_set:
+            frames.record(t, p, full_loss, grad, state)
+        if progress is not None and t % 1000 == 0 and t:
+            progress(t)
+        if t == steps:
+            break
+        last_good, last_grad, last_state = p, grad, state     # references: nothing is mutated in place
+        delta, state = opt.update(grad, state, t)
+        p = p + delta
+    return history, None

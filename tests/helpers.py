@@ -1,0 +1,200 @@
+"""Shared test helpers, in one place.
+
+Child processes: Helpers for tests that drive our commands as child processes: start them with a chosen SIGINT, find a
+free port, wait for a server's first answer, stop it (dumping its threads when it hangs), list children.
+
+SIGINT: a shell running this suite in the background (``make test &`` in a script) starts it with SIGINT
+ignored, children inherit that, and Python and our CLIs keep an ignored SIGINT ignored (as they should: a
+Ctrl-C meant for the foreground job must not stop background jobs). Tests that press Ctrl-C on a child
+start it as a terminal's foreground job has it (``foreground``): the prefix sets SIGINT, then execs the
+command (same pid, no preexec_fn).
+
+Browser: Whether the headless-browser tests can run here (Debian's chromium + chromium-driver, selenium), and the
+one place the Chromium options live (dash_duo's, through tests/conftest.py, and the export test's own driver).
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import threading
+import urllib.request
+
+import core
+
+_PREFIX = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.{}); "
+           "os.execvp(sys.argv[1], sys.argv[1:])")
+
+
+def foreground(args):
+    """``args`` (a command list) run with SIGINT at its default action (a Ctrl-C interrupts it)."""
+    return [sys.executable, "-c", _PREFIX.format("SIG_DFL"), *args]
+
+
+def background(args):
+    """``args`` run with SIGINT ignored, as a shell starts ``cmd &`` in a script."""
+    return [sys.executable, "-c", _PREFIX.format("SIG_IGN"), *args]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(port, proc, timeout=90):
+    """The HTTP status of the server's first answer on ``/`` (it may take ``timeout`` s to start)."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if proc.poll() is not None:
+            raise AssertionError(f"the server exited with {proc.returncode}: {proc.stdout.read()}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as r:
+                return r.status
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError("the server did not answer")
+
+
+def stop(proc, sig=signal.SIGTERM, group=False, timeout=30):
+    """Send ``sig`` (to the process group with ``group``) and wait; (exit status, output). A child that does
+    not stop in ``timeout`` s gets SIGABRT (started with PYTHONFAULTHANDLER=1 it prints every thread's
+    stack) and the test fails with its output."""
+    def send(s):
+        os.killpg(proc.pid, s) if group else proc.send_signal(s)
+    send(sig)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        send(signal.SIGABRT)
+        try:
+            out, _ = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            out, _ = proc.communicate()
+        raise AssertionError(f"the server did not stop within {timeout} s; its output:\n{(out or '')[-8000:]}")
+    return proc.returncode, out
+
+
+def children(pid):
+    """The pids of ``pid``'s children (direct and indirect)."""
+    import psutil
+    try:
+        return {c.pid for c in psutil.Process(pid).children(recursive=True)}
+    except psutil.NoSuchProcess:
+        return set()
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # the repository
+
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def browser_missing():
+    """Why browser tests cannot run here, or None."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        return f"chromium not found at {CHROMIUM} (apt-get install chromium chromium-driver)"
+    if not shutil.which("chromedriver"):
+        return "chromedriver not on PATH (apt-get install chromium-driver)"
+    try:
+        import dash.testing  # noqa: F401
+        import selenium  # noqa: F401
+    except ImportError as e:
+        return f"dash[testing] / selenium not installed ({e})"
+    return None
+
+
+FLAGS = ("--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run")
+
+
+def chrome_options(headless=False, window_size="1400,1000"):
+    """Selenium ChromeOptions for Debian's chromium. ``headless``: add --headless=new (dash_duo adds its own
+    from pytest's --headless; a driver built by hand asks here)."""
+    from selenium.webdriver.chrome.options import Options
+    options = Options()
+    if os.path.exists(CHROMIUM):
+        options.binary_location = CHROMIUM
+    flags = FLAGS + (f"--window-size={window_size}",) + (("--headless=new",) if headless else ())
+    for flag in flags:
+        options.add_argument(flag)
+    return options
+
+
+# ------------------------------------------------------------ small specs and computations in threads
+LRS = {"log": [0.01, 20, 6]}
+
+
+def small_spec_dict(**grid):
+    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
+    d["training"].update(steps=200, record_every=5)
+    d["grid"].update(resolution=15, **grid)
+    d["name"] = "small test run"
+    return d
+
+
+def small_sweep_dict(steps=60, seeds=(0, 1), sharpness=True, lrs=LRS, momenta=(0.0, 0.9)):
+    d = core.ExperimentSpec.preset("lr_sweep").to_dict()
+    d["name"] = "small sweep"
+    d["training"]["steps"] = steps
+    d["sweep"] = {"optimizers": [{"name": "sgd", "label": "SGD", "axes": {"lr": lrs}},
+                                 {"name": "momentum", "axes": {"lr": lrs, "momentum": list(momenta)}}],
+                  "seeds": list(seeds), "sharpness": sharpness}
+    return d
+
+
+class Stop(Exception):
+    pass
+
+
+def spec_of(d=None, **sections):
+    d = d or small_spec_dict()
+    for path, v in sections.items():
+        sec, _, key = path.partition("__")
+        d[sec][key] = v
+    return core.ExperimentSpec.from_dict(d)
+
+
+def long_spec(seed=0):
+    """Minutes of training if nobody stops it (estimated far above the small lane)."""
+    return spec_of(core.ExperimentSpec.preset("four_optimizers").to_dict() | {"seed": seed},
+                   training__steps=200_000, training__record_every=400)
+
+
+def _until(cond, timeout=60.0):
+    t0 = time.time()
+    while not cond():
+        if time.time() - t0 > timeout:
+            raise AssertionError("timed out")
+        time.sleep(0.02)
+
+
+class Tracker:
+    """A progress callback that records the stages it saw and raises Stop once ``stop`` is set."""
+
+    def __init__(self):
+        self.stages, self.stop = [], threading.Event()
+
+    def __call__(self, stage, done, total):
+        self.stages.append(stage)
+        if self.stop.is_set():
+            raise Stop
+
+    def saw(self, stage):
+        return stage in self.stages
+
+
+def _in_thread(fn, *args):
+    box = {}
+
+    def go():
+        try:
+            box["value"] = fn(*args)
+        except BaseException as e:            # noqa: BLE001 -- handed to the test
+            box["error"] = e
+    t = threading.Thread(target=go, daemon=True)
+    t.start()
+    return t, box
+

@@ -1,0 +1,88 @@
+"""visualizer.app.render_callbacks: the render callback's plain functions (spec store -> figures), called directly."""
+import pytest
+from dash import Patch, no_update
+
+from visualizer.app import spec_callbacks as cb
+from visualizer.app import curvature_callbacks as ccb
+from visualizer.app import render_callbacks as rcb
+from visualizer.serving.cache import ResultCache
+
+
+def test_render_outputs(small, cache):
+    d, values, base = small
+    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    out = rcb.render(store, "sqrt", 99, 1.5, cache)
+    assert out["alert"] == ""
+    assert "sqrt" in out["fig3d"].layout.scene.zaxis.title.text
+    assert out["slider"]["max"] == 200 and out["slider"]["value"] == 200
+    assert "166 weights" in out["explain"]
+
+
+@pytest.mark.parametrize("clip,ex,message", [(20, 1, "clip_percentile=20"), (100, 0, "exaggerate=0"),
+                                             (None, 1, "clip percentile: missing")])
+def test_render_rejects_bad_view_options(small, cache, clip, ex, message):
+    d, values, base = small
+    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    out = rcb.render(store, "linear", clip, ex, cache)
+    assert message in out["alert"] and out["fig3d"] is no_update and out["table"] is no_update
+
+
+def test_render_recomputes_an_evicted_result(small):
+    d, values, base = small
+    c = ResultCache(maxsize=1)
+    store = cb.main("controls", None, None, None, values, base, c)["store"]
+    c.put("other", object())                                           # evicts the run
+    out = rcb.render(store, "linear", 100, 1, c)
+    assert out["alert"] == "" and len(out["table"]) == 4
+
+
+def test_markers_patch(small, cache):
+    d, values, base = small
+    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    cp, kp, sp = rcb.markers(100, store, "linear", 100, 1, cache)
+    assert isinstance(cp, Patch) and isinstance(kp, Patch) and isinstance(sp, Patch)
+    for p in (kp, sp):                                         # the curves' and the sharpness panel's step lines
+        ops = p.to_plotly_json()["operations"]
+        assert any(op["location"] == ["layout", "shapes", 0, "x0"] and op["params"]["value"] == 100 for op in ops)
+    assert rcb.markers(100, store, "linear", 5, 1, cache) == (no_update, no_update, no_update)
+
+
+# ----------------------------------------------------------------- the curvature panels
+def test_render_draws_the_sharpness_panel_and_offers_the_runs_for_slices(small, cache):
+    d, values, base = small
+    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    out = rcb.render(store, "log", 100, 1, cache)
+    assert out["alert"] == "" and out["sharpness_note"] == ""
+    fig = out["sharpness"]
+    assert fig["layout"]["yaxis"]["type"] == "log" and len(fig["data"]) == 3 * 4
+    assert all(t["visible"] is False for t in fig["data"][2::3])
+    assert out["slice_options"] == ["SGD", "LR annealing", "large LR", "momentum"] and out["slice_label"] == "SGD"
+    again = rcb.render(store, "log", 100, 1, cache, min_eig=True, slice_label="large LR")
+    assert all(t["visible"] is True for t in again["sharpness"]["data"][2::3])
+    assert again["slice_label"] == "large LR"
+    assert "Curvature of each run" in out["explain"] and "large LR: peak sharpness" in out["explain"]
+    keys = {c for row in out["table"] for c in row}
+    assert {"peak_sharpness", "sharpness_ratio", "above_threshold"} <= keys
+
+
+def test_render_without_curvature_says_so_instead_of_the_panel(small, cache):
+    d, values, base = small
+    store = cb.main("controls", None, None, None, dict(values, curvature=[]), base, cache)["store"]
+    out = rcb.render(store, "log", 100, 1, cache)
+    assert out["alert"] == "" and out["sharpness"] == {}
+    assert "No sharpness for this run" in out["sharpness_note"] and "curvature" in out["sharpness_note"]
+    assert out["table"][0]["peak_sharpness"] is None
+    cp, kp, sp = rcb.markers(50, store, "log", 100, 1, cache)
+    assert sp is no_update and isinstance(kp, Patch)
+    assert ccb.min_eig_visibility(True, store, cache) is no_update
+
+
+def test_render_uses_the_prerendered_sharpness(small, cache, monkeypatch):
+    from visualizer.serving.runner import prerender
+    d, values, base = small
+    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    r = cache.get(store["key"])
+    r.prerendered = prerender(r, "log", 100.0, 1.0)
+    monkeypatch.setattr(rcb.figures, "sharpness_figure", lambda *a, **k: pytest.fail("drawn again"))
+    out = rcb.render(store, "log", 100, 1, cache)
+    assert out["sharpness"]["layout"]["yaxis"]["type"] == "log"

@@ -1,0 +1,321 @@
+"""visualizer.app.spec_callbacks: the main callback's plain functions (-> the spec store), called directly."""
+import base64
+import io
+import json
+import logging
+import threading
+import time
+
+import numpy as np
+import pytest
+from dash import no_update
+
+import core
+from tests.helpers import small_spec_dict
+from visualizer.app import spec_callbacks as cb
+from visualizer.app import download_callbacks as dcb
+from visualizer.app import render_callbacks as rcb
+from visualizer.app import wiring
+from visualizer.serving.cache import ResultCache, spec_key
+
+
+def _upload(raw, mime="application/octet-stream"):
+    return f"data:{mime};base64," + base64.b64encode(raw).decode()
+
+
+def test_controls_round_trip_every_preset():
+    for name in core.ExperimentSpec.presets():
+        d = core.ExperimentSpec.preset(name).to_dict()
+        values, extras = cb.controls_from_spec(d)
+        assert cb.spec_from_controls(values, d, extras) == d
+
+
+def test_main_computes_and_caches(small, cache):
+    d, values, base = small
+    out = cb.main("controls", None, None, None, values, base, cache)
+    assert out["alert"] == "" and out["store"]["key"] == spec_key(d)
+    assert out["store"]["spec"] == d and "computed" in out["status"]
+    again = cb.main("controls", None, None, None, values, base, cache)
+    assert again["store"] == out["store"] and "cache" in again["status"] and cache.misses == 1
+
+
+def test_changing_a_learning_rate_changes_the_table(small, cache):
+    d, values, base = small
+    out1 = cb.main("controls", None, None, None, values, base, cache)
+    values["opt_lr"][0] = 0.5
+    out2 = cb.main("controls", None, None, None, values, base, cache)
+    assert out2["store"]["key"] != out1["store"]["key"]
+    t1 = rcb.render(out1["store"], "linear", 100, 1, cache)["table"]
+    t2 = rcb.render(out2["store"], "linear", 100, 1, cache)["table"]
+    assert t1[0]["final_loss"] != t2[0]["final_loss"]
+    # the other runs train the same way (their plane, centred on the first run, may move)
+    assert [r["final_loss"] for r in t1[1:]] == [r["final_loss"] for r in t2[1:]]
+
+
+@pytest.mark.parametrize("field,index,value,message", [
+    ("opt_lr", 0, -1, "optimizers[0].lr=-1"),
+    ("opt_lr", 1, 1000, "optimizers[1].lr=1000"),
+    ("hidden", None, "0", "model.hidden[0]=0"),
+    ("hidden", None, "ten", "model.hidden='ten'"),
+    ("grid_resolution", None, 500, "grid.resolution=500"),
+    ("steps", None, 0, "training.steps=0"),
+    ("opt_momentum", 3, 1.5, "optimizers[3].momentum=1.5"),
+    ("hidden", None, "512, 512, 512", "training.record_every=5: 41 frames x 530,945 weights"),   # a budget
+])
+def test_invalid_values_name_the_field_and_keep_the_old_store(small, cache, caplog, field, index, value, message):
+    d, values, base = small
+    if index is None:
+        values[field] = value
+    else:
+        values[field][index] = value
+    with caplog.at_level(logging.WARNING, logger="visualizer"):
+        out = cb.main("controls", None, None, None, values, base, cache)
+    assert message in out["alert"]
+    assert out["store"] is no_update and len(cache) == 0
+    assert all(r.exc_info is None for r in caplog.records)          # one line, no traceback
+
+
+def test_no_optimizer_enabled(small, cache):
+    d, values, base = small
+    values["opt_enabled"] = [[]] * cb.N_ROWS
+    out = cb.main("controls", None, None, None, values, base, cache)
+    assert "optimizers" in out["alert"] and out["store"] is no_update
+
+
+def test_changing_an_optimizer_name_loads_its_defaults(small, cache):
+    d, values, base = small
+    values["opt_name"][0] = "adam"
+    out = cb.main({"type": "opt_name", "index": 0}, None, None, None, values, base, cache)
+    assert out["alert"] == ""
+    assert out["values"]["opt_lr"][0] == core.model.optimizers.DEFAULTS["adam"]["lr"]
+    assert out["store"]["spec"]["optimizers"][0]["name"] == "adam"
+
+
+def test_preset_fills_the_controls(cache, monkeypatch):
+    monkeypatch.setattr(cache, "_runner", lambda spec: core.run_experiment(small_spec_dict()))
+    out = cb.main("preset", "moons_adam", None, None, None, None, cache)
+    assert out["values"]["dataset"] == "moons" and out["values"]["opt_name"][3] == "adam"
+    assert out["base"]["spec"]["name"].startswith("Two moons")
+
+
+def test_upload_spec_json(small, cache):
+    d, values, base = small
+    out = cb.main("upload", None, _upload(json.dumps(d).encode(), "application/json"), "spec.json", values, base, cache)
+    assert out["alert"] == "" and out["store"]["spec"] == d and out["values"]["steps"] == 200
+
+
+def test_upload_run_npz_round_trip(small, cache, small_result):
+    d, values, base = small
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **small_result.to_arrays())
+    out = cb.main("upload", None, _upload(buf.getvalue()), "run.npz", values, base, cache)
+    assert out["alert"] == "" and out["store"]["key"].startswith("npz:") and out["store"]["source"] == "upload"
+    assert cache.misses == 0                                          # shown as uploaded, not recomputed
+    r = rcb.render(out["store"], "log", 100, 1, cache)
+    assert r["alert"] == "" and len(r["table"]) == len(small_result.trajectories)
+
+
+@pytest.mark.parametrize("raw,name,message", [
+    (b"PK\x03\x04 this is no zip", "run.npz", "not a readable .npz"),
+    (b"hello", "notes.txt", "not a run (.npz), a spec (.json) or data (.csv)"),
+    (b'{"seed": -3}', "spec.json", "seed=-3"),
+    (b'{"seed": ', "spec.json", "not valid JSON"),
+])
+def test_bad_uploads_show_a_message(small, cache, raw, name, message):
+    d, values, base = small
+    out = cb.main("upload", None, _upload(raw), name, values, base, cache)
+    assert message in out["alert"] and out["store"] is no_update
+
+
+def test_upload_npz_without_meta(small, cache):
+    d, values, base = small
+    buf = io.BytesIO()
+    np.savez(buf, x=np.arange(3))
+    out = cb.main("upload", None, _upload(buf.getvalue()), "x.npz", values, base, cache)
+    assert "not a valid result" in out["alert"]
+
+
+def test_cache_is_bounded_and_computes_once():
+    calls = []
+
+    def runner(spec):
+        calls.append(spec.seed)
+        time.sleep(0.2)
+        return f"result {spec.seed}"
+
+    c = ResultCache(maxsize=2, runner=runner)
+    spec = core.ExperimentSpec.from_dict(small_spec_dict())
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(c.get_or_compute(spec)[1])) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert calls == [0] and results == ["result 0"] * 4
+    for seed in (1, 2, 3):
+        d = small_spec_dict(); d["seed"] = seed
+        c.get_or_compute(core.ExperimentSpec.from_dict(d))
+    assert len(c) == 2 and spec_key(spec) not in c
+
+
+# ------------------------------------------------------------ data from the user, never from the server's disk
+CSV = "f1,f2,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{int(i % 7 > 3)}\n" for i in range(120))
+
+
+def test_an_uploaded_csv_trains(small, cache):
+    d, values, base = small
+    out = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "mine.csv", values, base, cache)
+    assert out["alert"] == "", out["alert"]
+    data = out["store"]["spec"]["data"]
+    assert data["name"] == "csv" and data["path"].startswith("upload:") and data["target"] == "label"
+    assert out["values"]["dataset"] == "csv:" + data["path"] and out["values"]["csv_target"] == "label"
+    r = cache.get(out["store"]["key"])
+    assert r.info["feature_names"] == ["f1", "f2"] and r.layer_sizes[0] == 2
+    datasets, targets = cb.control_options(out["base"], cache)
+    assert {"label": "uploaded CSV", "value": "csv:" + data["path"]} in datasets
+    assert [t["value"] for t in targets] == ["f1", "f2", "label"]
+    # the same bytes again: the same key, so the cached result
+    again = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "copy.csv", values, base, cache)
+    assert again["store"]["key"] == out["store"]["key"] and "cache" in again["status"]
+
+
+def test_an_oversize_csv_is_refused_before_it_is_parsed(small, cache, monkeypatch):
+    d, values, base = small
+    parsed = []
+    monkeypatch.setattr(core.data.csvfile.csv, "reader", lambda *a, **k: parsed.append(1) or iter([["a", "y"]]))
+    rows = "a,y\n" + "1,0\n" * 25000
+    out = cb.main("upload", None, _upload(rows.encode()), "rows.csv", values, base, cache)
+    assert "about 25,000 data rows; at most 20,000" in out["alert"] and out["store"] is no_update
+    big = _upload(b"a,y\n" + b"1,0\n" * (5 * 2**20))            # 20 MB > the 16 MB CSV cap
+    out = cb.main("upload", None, big, "big.csv", values, base, cache)
+    assert "at most 16 MB" in out["alert"]
+    assert parsed == [1]                    # only the header line of the first file was ever parsed
+    assert len(cache) == 0 and not any(f.endswith(".csv") for f in __import__("os").listdir(cache.uploads.folder))
+
+
+SERVER_PATHS = ["/etc/passwd", "../../../../etc/passwd", "assets/data/breast-cancer-wisconsin.data"]
+
+
+@pytest.mark.parametrize("path", SERVER_PATHS)
+def test_every_route_refuses_a_server_path(small, cache, path, caplog):
+    d, values, base = small
+    bad = json.loads(json.dumps(d))
+    bad["data"] = {"name": "csv", "path": path, "target": "x"}
+    # 1. an uploaded JSON spec
+    out = cb.main("upload", None, _upload(json.dumps(bad).encode()), "s.json", values, base, cache)
+    assert "this server reads no files from its disk" in out["alert"] and out["store"] is no_update
+    # 2. the page's stored state: the controls over a tampered base, and a tampered store for render / downloads
+    v = dict(values, dataset="csv:" + path, csv_target="x")
+    out = cb.main("controls", None, None, None, v, {"spec": bad, "extras": base["extras"]}, cache)
+    assert "data.path=" in out["alert"] and out["store"] is no_update
+    store = {"key": "spec:0", "spec": bad, "source": "spec"}
+    r = rcb.render(store, "log", 100, 1, cache)
+    assert "this server reads no files" in r["alert"] and r["fig3d"] is no_update
+    caplog.set_level(logging.WARNING, logger="visualizer")
+    assert wiring._safe("npz", dcb.download_npz, store, cache) is no_update
+    assert wiring._safe("spec", dcb.download_spec, store, cache) is no_update
+    assert wiring._safe("html", dcb.download_html, store, "log", 100, 1, cache) is no_update
+    assert cb.control_options({"spec": bad}, cache)[1] == []
+    everything = out["alert"] + r["alert"] + caplog.text
+    assert "root:x:0:0" not in everything and "clump" not in everything    # no file contents come back
+    assert len(cache) == 0
+
+
+def test_a_data_folder_offers_its_files_and_nothing_outside(small, tmp_path):
+    from visualizer.serving.uploads import UploadStore
+    folder = tmp_path / "data"
+    folder.mkdir()
+    (folder / "mine.csv").write_text(CSV)
+    cache = ResultCache(maxsize=4, uploads=UploadStore(data_dir=str(folder)))
+    d, values, base = small
+    datasets, _ = cb.control_options(base, cache)
+    assert {"label": "CSV: mine.csv", "value": "csv:mine.csv"} in datasets
+    out = cb.main("controls", None, None, None, dict(values, dataset="csv:mine.csv"), base, cache)
+    assert out["alert"] == "" and out["values"]["csv_target"] == "label"
+    assert out["store"]["spec"]["data"] == {"name": "csv", "path": "mine.csv", "target": "label", "split": None,
+                                            "test_fraction": None, "n_samples": 400, "noise": None}
+    out = cb.main("controls", None, None, None, dict(values, dataset="csv:../data/../../x.csv"), base, cache)
+    assert "outside the server's data folder" in out["alert"]
+
+
+def test_long_values_are_cut_in_messages_and_logs(small, cache, caplog):
+    d, values, base = small
+    caplog.set_level(logging.WARNING, logger="visualizer")
+    huge = "9" * (5 * 2**20)
+    out = cb.main("controls", None, None, None, dict(values, hidden=huge), base, cache)
+    assert out["alert"].startswith("model.hidden='9999") and len(out["alert"]) < 700
+    assert all(len(r.getMessage()) < 800 for r in caplog.records)
+    bad = json.loads(json.dumps(d))
+    bad["name"] = "n" * 10**6
+    out = cb.main("upload", None, _upload(json.dumps(bad).encode()), "s.json", values, base, cache)
+    assert out["alert"].startswith("name='nnnn") and len(out["alert"]) < 700
+    out = cb.main("controls", None, None, None, values, base, cache, session="s" * 10**6)   # a hostile session id
+    assert out["alert"] == ""
+
+
+# ----------------------------------------------------------------- curvature controls and panels
+from visualizer.app import curvature_callbacks as ccb  # noqa: E402
+
+
+def test_curvature_controls_round_trip_and_reach_the_spec(small, cache):
+    d, values, base = small
+    assert values["curvature"] == ["on"] and values["curvature_stride"] is None        # auto
+    assert cb.spec_from_controls(values, d, base["extras"]) == d
+    off = cb.spec_from_controls(dict(values, curvature=[], curvature_stride=4), d, base["extras"])
+    assert off["curvature"]["enabled"] is False and off["curvature"]["stride"] == 4
+    out = cb.main("controls", None, None, None, dict(values, curvature_stride=3), base, cache)
+    assert out["alert"] == "" and out["store"]["spec"]["curvature"]["stride"] == 3
+
+
+@pytest.mark.parametrize("stride,message", [(0, "curvature.stride=0: must be an integer in [1, 1000]"),
+                                            (2.5, "curvature.stride=2.5: must be an integer in [1, 1000]")])
+def test_a_bad_stride_is_a_message(small, cache, stride, message):
+    d, values, base = small
+    out = cb.main("controls", None, None, None, dict(values, curvature_stride=stride), base, cache)
+    assert message in out["alert"] and out["store"] is no_update
+
+
+def test_a_big_network_asks_to_raise_the_stride_or_turn_curvature_off(small, cache):
+    d, values, base = small
+    out = cb.main("controls", None, None, None, dict(values, hidden="120, 60", curvature_stride=1), base, cache)
+    assert "curvature.stride=1" in out["alert"] and "curvature.stride >=" in out["alert"]
+    assert "curvature.enabled false" in out["alert"] and out["store"] is no_update
+    # auto stride on a network too big for even the first and last frames: no stride can help
+    out = cb.main("controls", None, None, None, dict(values, hidden="512, 512"), base, cache)
+    assert "curvature.stride=None" in out["alert"] and "curvature.stride >=" not in out["alert"]
+    assert "curvature.enabled false" in out["alert"]
+    assert len(cache) == 0
+
+
+def test_slices_callback_draws_and_caches_per_run_and_frame(small, cache):
+    d, values, base = small
+    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    sc = ccb.SliceCache()
+    out = ccb.slices(100, "large LR", store, cache, sc)
+    assert out["hidden"] is False and out["message"] == ""
+    assert "step 100 of large LR" in out["figure"].layout.title.text
+    assert len(sc) == 2 and sc.misses == 2                      # the run's frame, and the lines of every run
+    ccb.slices(102, "large LR", store, cache, sc)                # the same recorded frame (every 5 steps)
+    assert sc.misses == 2 and sc.hits == 2
+    other = ccb.slices(150, "nope", store, cache, sc)            # an unknown run: the first
+    assert "of SGD" in other["figure"].layout.title.text and sc.misses == 3
+
+
+def test_slices_of_a_run_without_data_say_so(small, cache, small_result):
+    import dataclasses
+    d, values, base = small
+    old = dataclasses.replace(small_result, X_train=None, y_train=None)
+    cache.put("npz:old", old)
+    store = {"key": "npz:old", "spec": d, "source": "upload"}
+    out = ccb.slices(100, "SGD", store, cache, ccb.SliceCache())
+    assert out == {"figure": {}, "hidden": True, "message": ccb.NO_DATA}
+    assert "without its training data" in ccb.NO_DATA
+
+
+def test_min_eig_toggle_patches_visibility(small, cache):
+    d, values, base = small
+    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    p = ccb.min_eig_visibility(True, store, cache)
+    ops = p.to_plotly_json()["operations"]
+    assert [op["location"] for op in ops] == [["data", i, "visible"] for i in (2, 5, 8, 11)]
+    assert all(op["params"]["value"] is True for op in ops)

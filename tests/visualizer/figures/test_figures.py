@@ -1,0 +1,299 @@
+"""visualizer.figures.landscape: pure figure builders, called directly."""
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+
+import core
+from visualizer import figures
+from visualizer.figures import landscape as figures_landscape
+from visualizer.plotdata import frames
+from visualizer.plotdata import view
+from visualizer.plotdata.view import ViewOptions
+
+
+def _validated(fig):
+    """Round-trip through plotly's validators (the builders skip validation for speed)."""
+    return go.Figure(fig.to_dict())
+
+
+def test_landscape_has_one_surface_and_a_trail_and_ball_per_optimizer(small_result):
+    fig = figures.animated_landscape(small_result, ViewOptions())
+    _validated(fig)
+    n = len(small_result.trajectories)
+    assert [t.type for t in fig.data] == ["surface"] + ["scatter3d"] * (2 * n)
+    assert [t.name for t in fig.data[1::2]] == list(small_result.trajectories)
+    assert fig.data[0].z.shape == small_result.surface.shape
+    assert fig.layout.uirevision and fig.layout.scene.uirevision
+
+
+def test_frames_update_only_path_traces_and_trails_grow(small_result):
+    v = ViewOptions(n_frames=12)
+    fig = figures.animated_landscape(small_result, v)
+    n = len(small_result.trajectories)
+    steps = view.animation_steps(small_result, 12)
+    assert 2 <= len(fig.frames) <= 12
+    assert [f.name for f in fig.frames] == [str(int(s)) for s in steps]
+    for f in fig.frames:
+        assert list(f.traces) == list(range(1, 1 + 2 * n))
+        assert all(t.type == "scatter3d" for t in f.data)
+    first, last = fig.frames[0], fig.frames[-1]
+    assert len(first.data[0].x) < len(last.data[0].x)
+    # the ball of the last frame is at the projection of the last recorded weights
+    lab = list(small_result.trajectories)[0]
+    pr = small_result.paths[lab]
+    assert last.data[1].x[0] == pytest.approx(pr.alpha[-1], rel=1e-5, abs=1e-6)
+    assert last.data[1].y[0] == pytest.approx(pr.beta[-1], rel=1e-5, abs=1e-6)
+    # play / pause and a slider over the same frames are built into the figure
+    assert [b.label for b in fig.layout.updatemenus[0].buttons][0].endswith("Play")
+    assert len(fig.layout.sliders[0].steps) == len(fig.frames)
+
+
+def test_balls_and_trails_are_drawn_from_the_frame_model_and_hover_has_both_losses(small_result):
+    v = ViewOptions(n_frames=9)
+    fig = figures.animated_landscape(small_result, v)
+    fm = frames.build_frames(small_result, v)
+    assert [f.name for f in fig.frames] == [str(int(s)) for s in fm.steps]
+    for i, (lab, p) in enumerate(fm.paths.items()):
+        for k, f in enumerate(fig.frames):
+            trail, ball = f.data[2 * i], f.data[2 * i + 1]
+            e = p.ends[k]
+            np.testing.assert_array_equal(ball.z, np.float32(p.height[e:e + 1]))
+            np.testing.assert_array_equal(trail.z, np.float32(p.height[:e + 1]))
+    lab = list(small_result.trajectories)[1]
+    pr = small_result.paths[lab]
+    ball = fig.data[4]
+    step, surf_loss, true_loss = ball.customdata[0]
+    assert step == pr.steps[-1]
+    assert true_loss == pytest.approx(pr.loss[-1], rel=1e-5)
+    assert surf_loss == pytest.approx(pr.surface_loss[-1], rel=1e-5)
+    assert "true loss" in ball.hovertemplate and "surface loss" in ball.hovertemplate
+
+
+@pytest.mark.parametrize("scale,word", [("linear", "train loss"), ("log", "log10"), ("sqrt", "sqrt")])
+def test_height_scale_is_labelled_on_axis_and_colorbar(small_result, scale, word):
+    v = ViewOptions(scale=scale, clip_percentile=95, exaggerate=2.0)
+    fig = figures.animated_landscape(small_result, v)
+    title = fig.layout.scene.zaxis.title.text
+    assert word in title and "p95" in title and "x2" in title
+    assert fig.data[0].colorbar.title.text == title
+
+
+def test_subset_of_optimizers(small_result):
+    labs = list(small_result.trajectories)[:2]
+    fig = figures.animated_landscape(small_result, ViewOptions(optimizers=labs))
+    assert len(fig.data) == 1 + 2 * 2
+    with pytest.raises(ValueError, match="optimizers"):
+        figures.animated_landscape(small_result, ViewOptions(optimizers=["nope"]))
+
+
+def test_moving_mode_frames_replace_the_surface(small_moving_result):
+    r = small_moving_result
+    fig = figures.animated_landscape(r, ViewOptions(moving=True))
+    _validated(fig)
+    assert len(fig.frames) == len(r.moving.steps)
+    assert list(fig.frames[0].traces)[0] == 0 and fig.frames[0].data[0].type == "surface"
+    assert fig.data[0].z.shape == r.moving.surfaces[0].shape
+    assert not np.allclose(fig.frames[0].data[0].z, fig.frames[-1].data[0].z)
+    # without view.moving the same result draws the static plane
+    static = figures.animated_landscape(r, ViewOptions())
+    assert static.data[0].z.shape == r.surface.shape
+
+
+def test_contour_and_marker_positions(small_result):
+    v = ViewOptions()
+    fig = figures.contour_figure(small_result, v, step=50)
+    _validated(fig)
+    n = len(small_result.trajectories)
+    assert fig.data[0].type == "contour" and len(fig.data) == 1 + 2 * n
+    pos = figures_landscape.marker_positions(small_result, v, 50)
+    for i, lab in enumerate(small_result.trajectories):
+        assert fig.data[1 + n + i].x[0] == pytest.approx(pos[lab][0])
+        assert pos[lab][2] <= 50
+
+
+def _apply(fig_dict, updates):
+    """What the app does with a patch (the same function builds the Dash Patch)."""
+    from visualizer.app.render_callbacks import apply_updates
+    apply_updates(fig_dict, updates)
+
+
+def test_marker_patch_moves_the_contour_markers_and_step_lines(small_result):
+    """Applied to the figures at one step, the patch gives the figures drawn at another."""
+    v = ViewOptions()
+    patch = figures.marker_patch(small_result, v, 120)
+    contour = figures.contour_figure(small_result, v, step=40).to_plotly_json()
+    curves = figures.curves_figure(small_result, v, step=40).to_plotly_json()
+    _apply(contour, patch["contour"])
+    _apply(curves, patch["curves"])
+    want_c = figures.contour_figure(small_result, v, step=120).to_plotly_json()
+    want_k = figures.curves_figure(small_result, v, step=120).to_plotly_json()
+    n = len(small_result.trajectories)
+    for i in range(1 + n, 1 + 2 * n):
+        assert list(contour["data"][i]["x"]) == list(want_c["data"][i]["x"])
+        assert list(contour["data"][i]["y"]) == list(want_c["data"][i]["y"])
+    assert curves["layout"]["shapes"] == want_k["layout"]["shapes"]
+    assert {p[0] for p in patch["contour"]} == {"data"} and {p[0] for p in patch["curves"]} == {"layout"}
+
+
+def test_curves_have_a_step_marker(small_result):
+    fig = figures.curves_figure(small_result, ViewOptions(), step=120)
+    _validated(fig)
+    assert fig.layout.shapes[0].x0 == 120 and fig.layout.shapes[1].x0 == 120
+    assert len(fig.data) == 3 * len(small_result.trajectories)
+    assert fig.layout.yaxis.type == "log"
+
+
+def test_summary_records(small_result):
+    rows = figures.summary_records(small_result)
+    assert [r["label"] for r in rows] == list(small_result.trajectories)
+    for r in rows:
+        assert {k for k, _ in figures.SUMMARY_COLUMNS} <= set(r)
+        assert 0 <= r["capture"] <= 1
+        json.dumps(r)                                   # JSON-able for the DataTable
+
+
+def test_html_is_self_contained_and_animates(small_result):
+    fig = figures.animated_landscape(small_result, ViewOptions(n_frames=5))
+    html = fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
+    assert "<script src=\"http" not in html and "Plotly.newPlot" in html and "addFrames" in html
+
+
+def test_default_preset_figure_is_small_enough(shared_cache):
+    _, result, _ = shared_cache.get_or_compute(core.ExperimentSpec.preset("four_optimizers"))
+    fig = figures.animated_landscape(result, ViewOptions())
+    assert len(fig.frames) <= 100
+    assert figures.figure_json_size(fig) < 3 * 2**20
+
+
+# ------------------------------------------------------------------ curvature panels
+from visualizer.figures import curvature as CF  # noqa: E402
+from visualizer.plotdata import panels as panel_data  # noqa: E402
+
+
+def _no_curvature(result):
+    import dataclasses
+    trs = {l: dataclasses.replace(t, sharpness=None, min_eig=None, threshold=None)
+           for l, t in result.trajectories.items()}
+    return dataclasses.replace(result, trajectories=trs)
+
+
+def test_sharpness_figure_one_solid_and_one_dashed_trace_per_optimizer_on_a_log_axis(small_result):
+    fig = figures.sharpness_figure(small_result, ViewOptions(), step=100)
+    _validated(fig)
+    labels = list(small_result.trajectories)
+    assert len(fig.data) == CF.SHARP_TRACES * len(labels)
+    visible = [t for t in fig.data if t.visible is not False]
+    assert [t.name for t in visible if t.line.dash is None] == labels                 # solid: the sharpness
+    dashed = [t for t in visible if t.line.dash == "dash"]
+    assert [t.legendgroup for t in dashed] == labels                                  # dashed: the threshold ...
+    assert [t.line.color for t in dashed] == [view.color_of(small_result, l) for l in labels]   # ... same colour
+    assert all(t.line.dash == "dot" and t.visible is False for t in fig.data[2::3])   # |min eig|: hidden
+    assert fig.layout.yaxis.type == "log" and fig.layout.shapes[0].x0 == 100
+    tr = small_result.trajectories["large LR"]
+    np.testing.assert_allclose(fig.data[6].y, np.float32(tr.sharpness), rtol=1e-6)
+    np.testing.assert_allclose(fig.data[7].y, np.float32(tr.threshold), rtol=1e-6)
+    shown = figures.sharpness_figure(small_result, ViewOptions(), min_eig=True)
+    assert all(t.visible is True for t in shown.data[2::3])
+
+
+def test_sharpness_hover_says_when_a_frame_is_above_its_threshold(small_result):
+    fig = figures.sharpness_figure(small_result, ViewOptions())
+    big = fig.data[6]                                                 # large LR: lr 6, threshold 2 / 6
+    tr = small_result.trajectories["large LR"]
+    above = tr.sharpness >= tr.threshold
+    assert above[0] and not above.all()                             # starts above it (0.56 > 0.333), then not
+    for t, a in zip(big.text, above):
+        assert (panel_data.ABOVE in t) == bool(a)
+    assert "the step overshoots along the sharpest direction" in panel_data.ABOVE
+    assert all(t == "" for t in fig.data[0].text)                    # SGD at lr 0.07 (threshold 28.6): never
+    assert "%{text}" in big.hovertemplate and "2 / lr" in big.hovertemplate
+
+
+def test_adam_is_labelled_preconditioned(small_adam_result):
+    fig = figures.sharpness_figure(small_adam_result, ViewOptions())
+    sgd, adam = fig.data[0], fig.data[3]
+    assert sgd.name == "SGD" and adam.name == "Adam (preconditioned)"
+    assert "preconditioned sharpness" in adam.hovertemplate and "preconditioned" not in sgd.hovertemplate
+    assert "(2 + 2β₁) / ((1 − β₁) lr)" in adam.hovertemplate
+    assert "preconditioned" in fig.layout.yaxis.title.text and "Adam" in fig.layout.yaxis.title.text
+    assert "preconditioned" in fig.data[5].hovertemplate                           # its bottom eigenvalue too
+
+
+def test_marker_patch_moves_the_sharpness_step_line(small_result):
+    v = ViewOptions()
+    patch = figures.marker_patch(small_result, v, 150)
+    fig = figures.sharpness_figure(small_result, v, step=20).to_plotly_json()
+    _apply(fig, patch["sharpness"])
+    want = figures.sharpness_figure(small_result, v, step=150).to_plotly_json()
+    assert fig["layout"]["shapes"] == want["layout"]["shapes"]
+    assert figures.marker_patch(_no_curvature(small_result), v, 150)["sharpness"] == {}
+
+
+def test_min_eig_patch_shows_the_dotted_traces(small_result):
+    fig = figures.sharpness_figure(small_result, ViewOptions()).to_plotly_json()
+    _apply(fig, figures.min_eig_patch(small_result, ViewOptions(), True))
+    want = figures.sharpness_figure(small_result, ViewOptions(), min_eig=True).to_plotly_json()
+    assert [t.get("visible") for t in fig["data"]] == [t.get("visible") for t in want["data"]]
+
+
+def test_sharpness_of_a_run_without_curvature_is_a_named_error(small_result):
+    with pytest.raises(panel_data.PanelUnavailable, match="no curvature.*curvature.enabled true"):
+        figures.sharpness_figure(_no_curvature(small_result), ViewOptions())
+
+
+def test_slices_figure_three_slices_each_beside_its_dashed_quadratic(small_result):
+    labels = list(small_result.trajectories)
+    fig = figures.slices_figure(small_result, ViewOptions(), step=100, label="large LR")
+    _validated(fig)
+    axes = {(t.xaxis or "x") for t in fig.data}
+    assert axes == {"x", "x2", "x3"}
+    for ax in ("x", "x2"):                                             # (a), (b): loss, quadratic, marker(s)
+        ts = [t for t in fig.data if (t.xaxis or "x") == ax]
+        assert [t.mode for t in ts] == ["lines", "lines", "markers"]
+        assert ts[0].line.dash is None and ts[1].line.dash == "dash"
+        assert ts[0].line.color == ts[1].line.color == view.color_of(small_result, "large LR")
+        i0 = int(np.argmin(np.abs(ts[0].x)))                          # t = 0: the model equals the loss
+        assert ts[0].x[i0] == 0 and ts[0].y[i0] == pytest.approx(ts[1].y[i0], rel=1e-5)
+    c = [t for t in fig.data if t.xaxis == "x3"]
+    assert [t.name for t in c if t.mode == "lines" and t.line.dash is None] == labels          # one line per run
+    assert len([t for t in c if t.mode == "lines" and t.line.dash == "dash"]) == len(labels)
+    titles = [a.text for a in fig.layout.annotations]
+    assert titles[0].startswith("(a) top Hessian eigenvector: λ₁ =") and "lr 6" in titles[1]
+    assert "step 100 of large LR" in fig.layout.title.text
+    other = figures.slices_figure(small_result, ViewOptions(), step=10, label="large LR")
+    assert not np.array_equal(other.data[0].y, fig.data[0].y)                # (a) moves with the step
+
+
+def test_slices_of_a_run_without_data_is_a_named_error(small_result):
+    import dataclasses
+    old = dataclasses.replace(small_result, X_train=None, y_train=None)
+    with pytest.raises(panel_data.PanelUnavailable, match="no training data"):
+        figures.slices_figure(old, ViewOptions(), step=10)
+
+
+def test_summary_has_the_curvature_columns(small_result):
+    rows = figures.summary_records(small_result)
+    keys = [k for k, _ in figures.SUMMARY_COLUMNS]
+    assert {"peak_sharpness", "sharpness_ratio", "above_threshold"} <= set(keys)
+    big = rows[2]
+    peak, ratio, above = small_result.trajectories["large LR"].curvature_summary()
+    assert big["peak_sharpness"] == round(peak, 4) and big["above_threshold"] == round(above, 4)
+    assert rows[0]["above_threshold"] == 0
+    no = figures.summary_records(_no_curvature(small_result))
+    assert all(r["peak_sharpness"] is None for r in no)
+
+
+def test_a_hessian_plane_says_its_eigenvalues(small_result):
+    from tests.helpers import small_spec_dict
+    d = small_spec_dict()
+    d["plane"]["method"] = "hessian"
+    d["curvature"]["enabled"] = False
+    r = core.run_experiment(d)
+    lam = r.plane.eigenvalues
+    fig = figures.animated_landscape(r, ViewOptions(n_frames=3))
+    assert f"λ₁ = {lam[0]:.3g}, λ₂ = {lam[1]:.3g}" in fig.layout.title.text
+    assert "hessian plane (top two Hessian eigenvectors" in fig.layout.title.text
+    from visualizer.app.render_callbacks import explain_numbers
+    assert f"λ₁ = {lam[0]:.4g}" in explain_numbers(r) and "Curvature of each run" not in explain_numbers(r)

@@ -1,0 +1,317 @@
+"""Frames of an exported animation: the frame model and the panels' data drawn by matplotlib.
+
+``build_scene(result, opts)`` computes every frame's data before drawing: the frame model of
+visualizer.plotdata.frames (steps, surfaces, ball heights, losses; the same as the app's figure), the title, and
+for the other panels their data (visualizer.plotdata.panels, visualizer.plotdata.slices: what the app draws).
+``Renderer(scene, opts).render(k)`` draws frame k into an (H, W, 3) uint8 array (Agg canvas, no pyplot).
+
+Panels sit side by side in one frame of ``opts.size``, their widths in the ratio of
+panel_data.PANEL_WIDTH: the landscape (this module's LandscapePanel) and the 2-D panels of
+visualizer.export.scene_panels, each with a step marker that frames move. With a fixed camera and a fixed
+surface, the background (surface, axes, colour bar, static curves) is rendered once and each frame only
+draws the dynamic artists (trails, balls, legend, counter, step markers; the slices panel's axes, whose
+lines change with the step) over a copy of it; with a camera turn or a moving landscape the whole
+figure is drawn per frame.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from visualizer.export.scene_panels import PANEL_CLASSES, Panel
+from visualizer.plotdata import panels as panel_data
+
+from visualizer.plotdata import slices as slice_data
+from visualizer.plotdata.frames import FrameModel, build_frames, last_step
+from visualizer.plotdata.panels import PANEL_WIDTH
+from visualizer.plotdata.view import UsageError, check_labels
+
+DPI = 100
+
+
+# ---------------------------------------------------------------- frame data
+@dataclass
+class Scene:
+    """Everything the renderer needs, computed before drawing."""
+    frames: FrameModel
+    title: str = ""
+    panels: tuple = ("landscape",)
+    curves: list | None = None           # panel_data.curves_data
+    sharpness: list | None = None        # panel_data.sharpness_data
+    slices: list | None = None           # slice_data.SlicePanel of each frame
+    target_loss: float | None = None
+
+    @property
+    def steps(self):
+        return self.frames.steps
+
+    @property
+    def colors(self):
+        return self.frames.colors
+
+    @property
+    def moving(self):
+        return self.frames.moving
+
+
+def build_scene(result, opts):
+    """The frame model of ``opts.view()`` (PNG: one frame at ``opts.step``, default the last step) and the data
+    of ``opts.panels``."""
+    v = opts.view()
+    steps = None
+    if opts.fmt == "png":
+        last = last_step(result, check_labels(result, opts.optimizers))
+        steps = [last if opts.step is None else opts.step]
+        if not 0 <= steps[0] <= last:
+            raise UsageError("--step", steps[0], f"must be an integer in [0, {last}] (the run's steps)")
+    title = opts.title if opts.title is not None else result.spec.name
+    fm = build_frames(result, v, steps)
+    sc = Scene(frames=fm, title=title, panels=tuple(opts.panels), target_loss=result.spec.training.target_loss)
+    labels = fm.labels
+    if "curves" in sc.panels:
+        sc.curves = panel_data.curves_data(result, labels)
+    if "sharpness" in sc.panels:
+        sc.sharpness = panel_data.sharpness_data(result, labels)
+    if "slices" in sc.panels:
+        sc.slices = slice_data.panels_at(result, opts.slice_optimizer or labels[0], fm.steps, labels)
+    return sc
+
+
+def panel_regions(panels):
+    """(x0, x1) figure fractions of each panel, widths in the ratio of PANEL_WIDTH."""
+    w = np.array([PANEL_WIDTH[p] for p in panels], float)
+    edges = np.concatenate([[0.0], np.cumsum(w) / w.sum()])
+    return [(float(a), float(b)) for a, b in zip(edges[:-1], edges[1:])]
+
+
+# ---------------------------------------------------------------- drawing
+def _fmt_loss(x):
+    if not np.isfinite(x):
+        return "  n/a"
+    return f"{x:.4f}" if x < 100 else f"{x:.3g}"
+
+
+class Renderer:
+    """Draw frame k of a Scene into an (H, W, 3) uint8 array with matplotlib (Agg, no pyplot)."""
+
+    def __init__(self, scene, opts):
+        import matplotlib
+        matplotlib.use("Agg", force=False)
+        self.sc, self.fm, self.opts = scene, scene.frames, opts
+        self.size = tuple(opts.size)
+        self.n = len(self.fm.steps)
+        self._figure()
+        classes = dict(PANEL_CLASSES, landscape=LandscapePanel)
+        self.parts = [classes[name](self, region) for name, region in zip(scene.panels, panel_regions(scene.panels))]
+        self._title()
+        self.dynamic = [a for p in self.parts for a in p.dynamic]
+        self.blit = all(p.blittable for p in self.parts)
+        self.background = None
+        self._laid_out = False
+
+    @property
+    def landscape(self):
+        return next((p for p in self.parts if isinstance(p, LandscapePanel)), None)
+
+    @property
+    def balls(self):
+        return self.landscape.balls
+
+    def _figure(self):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        w, h = self.size
+        # +0.25 px so float rounding of W/dpi * dpi never truncates to W - 1
+        self.fig = Figure(figsize=((w + 0.25) / DPI, (h + 0.25) / DPI), dpi=DPI, facecolor="white")
+        self.canvas = FigureCanvasAgg(self.fig)
+        natural = sum(PANEL_WIDTH[p] for p in self.sc.panels)      # 640 for the landscape alone
+        self.u = float(np.clip(min(w / natural, h / 480), 0.4, 2.2))   # 1 at the natural size: fonts, lines
+        self.fs = 8 * self.u
+
+    def _title(self):
+        fs = self.fs
+        title = self.fig.text(0.5, 0.985, self.sc.title, ha="center", va="top", fontsize=fs * 1.25,
+                              fontweight="bold")
+        r = self.canvas.get_renderer()
+        size = fs * 1.25
+        while size > 4 and title.get_window_extent(r).width > 0.96 * self.size[0]:   # shrink a long title to fit
+            size -= 0.5
+            title.set_fontsize(size)
+
+    def _buffer(self):
+        buf = np.asarray(self.canvas.buffer_rgba())
+        w, h = self.size
+        return np.ascontiguousarray(buf[:h, :w, :3])
+
+    def _draw_blit(self):
+        if self.background is None:
+            for a in self.dynamic:
+                a.set_visible(False)
+            self.canvas.draw()
+            self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+            for a in self.dynamic:
+                a.set_visible(True)
+        self.canvas.restore_region(self.background)
+        r = self.canvas.get_renderer()
+        for a in self.dynamic:
+            a.draw(r)
+
+    def _draw_full(self, k):
+        for p in self.parts:
+            p.prepare_full(k)
+        if not self._laid_out:                     # the first draw lays the legend out ...
+            self.canvas.draw()
+            self._laid_out = True
+            return
+        for p in self.parts:                       # ... later ones reuse that layout (it is fixed in the figure)
+            p.hide_overlay()
+        self.canvas.draw()
+        r = self.canvas.get_renderer()
+        for p in self.parts:
+            p.draw_overlay(r)
+
+    def render(self, k):
+        for p in self.parts:
+            p.set_frame(k)
+        if self.blit:
+            self._draw_blit()
+        else:
+            self._draw_full(k)
+        img = self._buffer()
+        if img.shape[:2] != (self.size[1], self.size[0]):
+            raise RuntimeError(f"rendered {img.shape[1]}x{img.shape[0]}, expected {self.size[0]}x{self.size[1]}")
+        return img
+
+    def close(self):
+        self.fig.clear()
+
+
+class LandscapePanel(Panel):
+    """The 3D surface with a trail and a ball per optimizer, a colour bar and the step / loss legend."""
+
+    def __init__(self, r, region):
+        import matplotlib
+        self.r, self.fig, self.canvas, self.fm, self.opts = r, r.fig, r.canvas, r.fm, r.opts
+        self.u, self.fs, self.size = r.u, r.fs, r.size
+        x0, x1 = self.region = region
+        self.ax = self.fig.add_axes((x0, 0.0, (x1 - x0) * 0.86, 0.88), projection="3d", computed_zorder=False)
+        self.norm = matplotlib.colors.Normalize(vmin=self.fm.zrange[0], vmax=self.fm.zrange[1])
+        self.cmap = matplotlib.colormaps["viridis"]
+        self._axes()
+        self._colorbar(matplotlib)
+        self._paths()
+        self._legend()
+        self.dynamic = self.trails + self.balls + list(self.legend_texts) + [self.counter]
+        self.blittable = not self.fm.moving and self.opts.rotate == 0
+
+    def _axes(self):
+        from matplotlib.ticker import MaxNLocator
+        fm, ax, u, fs = self.fm, self.ax, self.u, self.fs
+        self.A, self.B = np.meshgrid(fm.alphas, fm.betas)
+        self.surf = None
+        self._surface_index = None
+        self._draw_surface(int(fm.surface_of_frame[0]))
+        ax.set_xlim(fm.alphas[0], fm.alphas[-1])
+        ax.set_ylim(fm.betas[0], fm.betas[-1])
+        ax.set_zlim(*fm.zrange)
+        ax.set_xlabel("alpha (d1)", fontsize=fs, labelpad=4 * u - 8)
+        ax.set_ylabel("beta (d2)", fontsize=fs, labelpad=4 * u - 8)
+        ax.set_zlabel("")
+        ax.tick_params(labelsize=fs * 0.88, pad=-2)
+        ax.tick_params(axis="z", pad=u)
+        self.elev, self.azim = self.opts.camera
+        ax.view_init(elev=self.elev, azim=self.azim)
+        for axis in (ax.xaxis, ax.yaxis, ax.zaxis):        # fewer tick labels: text is most of a frame's cost
+            axis.set_major_locator(MaxNLocator(nbins=6))
+
+    def _colorbar(self, matplotlib):
+        sm = matplotlib.cm.ScalarMappable(norm=self.norm, cmap=self.cmap)
+        cb = self.fig.colorbar(sm, ax=self.ax, shrink=0.6, pad=0.02, fraction=0.04)
+        cb.set_label(self.fm.zlabel, fontsize=self.fs)
+        cb.ax.tick_params(labelsize=self.fs * 0.88)
+
+    def _paths(self):
+        """A trail and a ball artist per optimizer, and the points they draw (NaN off the grid: not drawn)."""
+        from matplotlib import patheffects as pe
+        u = self.u
+        stroke = [pe.Stroke(linewidth=3.6 * u, foreground="black"), pe.Normal()]
+        self.trails, self.balls, self.xyz = [], [], []
+        for p in self.fm.paths.values():
+            tr, = self.ax.plot([], [], [], color=p.color, lw=2.0 * u, zorder=10, solid_capstyle="round",
+                               path_effects=stroke, label=p.label)
+            ball, = self.ax.plot([], [], [], "o", color=p.color, ms=8 * u, mec="black", mew=u, zorder=11)
+            self.trails.append(tr)
+            self.balls.append(ball)
+            self.xyz.append(tuple(np.where(p.offgrid, np.nan, q) for q in (p.alpha, p.beta, p.height)))
+
+    def _legend_rows(self):
+        """Legend rows "label  true loss [diverged] [off grid]" of every frame, padded to one width (so the box,
+        drawn once in the background, fits them all), and the step counters."""
+        fm = self.fm
+        width = max(len(l) for l in fm.labels)
+        rows = {p.label: [f"{p.label:<{width}}  {_fmt_loss(x)}" + (" diverged" if d else "") + (" off grid" if o else "")
+                          for x, d, o in zip(p.balls("loss"), p.diverged, p.balls("offgrid"))]
+                for p in fm.paths.values()}
+        row_w = max(len(r) for rs in rows.values() for r in rs)
+        self.rows = {lab: [r.ljust(row_w) for r in rs] for lab, rs in rows.items()}
+        suffix = f"  (surface follows {fm.follow})" if fm.moving else ""
+        self.counters = [f"step {int(s):>{len(str(fm.last_step))}} / {fm.last_step}   true train loss{suffix}"
+                         for s in fm.steps]
+
+    def _legend(self):
+        """The legend's rows (each frame only redraws their texts in place); its title is the step counter:
+        "step s / last   true train loss"."""
+        fm, u, fs = self.fm, self.u, self.fs
+        self._legend_rows()
+        ncol = 1 if len(fm.labels) < 3 else 2
+        x0, x1 = self.region
+        self.legend = self.fig.legend(
+            handles=self.trails, labels=[self.rows[l][-1] for l in fm.labels], loc="upper left",
+            bbox_to_anchor=(x0 + 0.006 * (x1 - x0), 0.955), ncol=ncol, title=self.counters[-1],
+            title_fontproperties={"family": "monospace", "size": fs}, frameon=True, framealpha=0.9,
+            prop={"family": "monospace", "size": fs}, borderaxespad=0.2, columnspacing=1.2 * u, handlelength=1.6,
+            alignment="left")
+        self.legend.set_zorder(20)
+        for hnd in self.legend.legend_handles:        # plain, thick colour keys
+            hnd.set_path_effects([])
+            hnd.set_linewidth(4 * u)
+        self.legend_texts = self.legend.get_texts()
+        self.counter = self.legend.get_title()
+
+    def _draw_surface(self, index):
+        if index == self._surface_index:
+            return
+        if self.surf is not None:
+            self.surf.remove()
+        H = self.fm.heights[index]
+        rc, cc = H.shape
+        self.surf = self.ax.plot_surface(self.A, self.B, H, cmap=self.cmap, norm=self.norm, rcount=rc, ccount=cc,
+                                         linewidth=0, antialiased=False, shade=False, zorder=1)
+        self._surface_index = index
+
+    def set_frame(self, k):
+        fm = self.fm
+        for p, (x, y, z), tr, ball in zip(fm.paths.values(), self.xyz, self.trails, self.balls):
+            e = int(p.ends[k])
+            if fm.trails:
+                tr.set_data_3d(x[:e + 1], y[:e + 1], z[:e + 1])
+            ball.set_data_3d(x[e:e + 1], y[e:e + 1], z[e:e + 1])
+        for lab, text in zip(fm.labels, self.legend_texts):
+            text.set_text(self.rows[lab][k])
+        self.counter.set_text(self.counters[k])
+
+    def prepare_full(self, k):
+        if self.fm.moving:
+            self._draw_surface(int(self.fm.surface_of_frame[k]))
+        if self.opts.rotate:
+            t = k / max(self.r.n - 1, 1)
+            self.ax.view_init(elev=self.elev, azim=self.azim + self.opts.rotate * t)
+
+    def hide_overlay(self):
+        self.legend.set_visible(False)
+
+    def draw_overlay(self, r):
+        self.legend.set_visible(True)
+        for a in [self.legend.legendPatch, *self.legend.legend_handles, *self.legend_texts, self.counter]:
+            a.draw(r)

@@ -1,0 +1,401 @@
+"""Plotly figures of an ExperimentResult: pure functions (result + ViewOptions in, figure out).
+
+Shared by the Dash app and the exporters; no Dash imports here.
+
+    fig = animated_landscape(result, ViewOptions())        # 3D surface + trail and ball per optimizer, with frames
+    fig = contour_figure(result, ViewOptions(), step=500)    # the same plane from above, markers at ``step``
+    fig = animated_landscape(result, view, colour=c)        # surface coloured by curvature (visualizer.plotdata.surface_colour)
+    fig = curves_figure(result, ViewOptions(), step=500)     # loss and accuracies against step
+    fig = sharpness_figure(result, ViewOptions(), step=500)  # sharpness and threshold (visualizer.figures.curvature)
+    fig = slices_figure(result, ViewOptions(), step=500, label="SGD")   # 1-D slices with quadratic models
+    rows = summary_records(result)                          # the comparison table
+    patch = marker_patch(result, ViewOptions(), step=500)    # what moves the contour / curves / sharpness markers
+
+Trace layout of ``animated_landscape`` (frames rely on it):
+  0            the surface
+  1 + 2k       trail of the k-th shown optimizer (every recorded frame up to the current step)
+  2 + 2k       ball of the k-th shown optimizer (its current step)
+Frames update only the path traces (``traces=[1, ..., 2n]``); in moving mode
+(``view.moving`` and the result has a moving landscape) they replace the surface too.
+Trace layout of ``contour_figure``: 0 contour; 1 + k trail; 1 + n + k marker of the k-th optimizer; with a
+curvature colour, 1 + 2n the colour's heatmap (plotly draws heatmaps below contours and lines whatever
+their order), the contour then drawing only its lines.
+``curves_figure``: shapes 0 and 1 are the step lines. ``marker_patch`` is the only other code that
+knows these indices (the sharpness figure's own: visualizer.figures.curvature).
+
+Heights, steps and surfaces come from the frame model (visualizer.plotdata.frames.build_frames), which
+the matplotlib exporter draws too: a ball sits where that module's one rule puts it, and the hover
+text gives the exact surface loss under it beside the true loss of the weights.
+Arrays are cast to float32 (plotly 7 sends them base64-encoded), so a 51 x 51
+surface with 100 frames of four paths is well under 1 MB of JSON.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import get_colorscale
+from plotly.subplots import make_subplots
+
+from visualizer.plotdata import frames as _frames
+from visualizer.plotdata import panels as _panels
+from visualizer.plotdata import view as _view
+from visualizer.figures.curvature import sharpness_patch
+from visualizer.plotdata.frames import current_step
+from visualizer.plotdata.view import ViewOptions
+
+COLORSCALE = "Viridis"
+FRAME_MS = 80         # playback: milliseconds per frame
+
+CAMERA_EYE = dict(x=-1.0, y=-1.6, z=1.2)        # the 3D landscape's default camera
+# Plotly rejects an interrupted animation's promise with no reason and nothing catches it (Pause does that):
+# keep those out of the console of an exported page, as assets/app.js does in the app.
+QUIET_INTERRUPTS = ('window.addEventListener("unhandledrejection", function (e) '
+                    '{ if (e.reason === undefined) { e.preventDefault(); } });')
+
+
+def to_html(fig, **config):
+    """A self-contained page (plotly.js inlined) that plays offline, not auto-playing. The div id is fixed,
+    so the same figure always gives the same bytes. ``config``: plotly config options."""
+    return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, div_id="loss-landscape",
+                       post_script=QUIET_INTERRUPTS, config=config or None)
+
+
+_HOVER_PATH = ("<b>%{fullData.name}</b><br>step %{customdata[0]:.0f}"
+               "<br>surface loss at (α, β) %{customdata[1]:.4g}"
+               "<br>true loss of the weights %{customdata[2]:.4g}<extra></extra>")
+
+
+def _f32(a):
+    return np.ascontiguousarray(np.asarray(a, dtype=np.float64), dtype=np.float32)
+
+
+def _labels(result, view):
+    return _view.check_labels(result, view.optimizers)
+
+
+def _plane_text(result):
+    pl = result.plane
+    txt = f"{pl.method} plane"
+    if pl.explained_variance is not None:
+        ev = np.asarray(pl.explained_variance) * 100
+        txt += f" (PCA explains {ev[0]:.0f}% + {ev[1]:.0f}% of the path variance)"
+    lam = getattr(pl, "eigenvalues", None)
+    if lam is not None:
+        txt += f" (top two Hessian eigenvectors at the centre, λ₁ = {lam[0]:.3g}, λ₂ = {lam[1]:.3g})"
+    return txt
+
+
+def _title(result, extra=""):
+    n = result.info.get("n_params") or result.plane.n_params
+    name = result.spec.name
+    return f"{name}<br><sup>{_plane_text(result)} through {n} weights{extra}</sup>"
+
+
+def _trail(lab, color, a, b, z, cd=None):
+    """Trail trace (dict). Frames leave out ``cd``: the trail is a prefix of the base trace's path, whose
+    customdata already holds every recorded point, so hover stays right and frames stay small."""
+    t = dict(type="scatter3d", x=_f32(a), y=_f32(b), z=_f32(z))
+    if cd is not None:
+        t.update(customdata=_f32(cd), mode="lines", name=lab, legendgroup=lab,
+                 line=dict(color=color, width=6), hovertemplate=_HOVER_PATH)
+    return t
+
+
+def _ball(lab, color, a, b, z, cd, full=True, legend=False):
+    t = dict(type="scatter3d", x=_f32(a[-1:]), y=_f32(b[-1:]), z=_f32(z[-1:]), customdata=_f32(cd[-1:]))
+    if full:
+        t.update(mode="markers", name=lab, legendgroup=lab, showlegend=legend,
+                 marker=dict(size=8, color=color, line=dict(color="white", width=2)),
+                 hovertemplate=_HOVER_PATH)
+    return t
+
+
+def _surface(alphas, betas, H, raw, label, zrange, colour=None):
+    t = dict(type="surface", x=_f32(alphas), y=_f32(betas), z=_f32(H), customdata=_f32(raw),
+             colorscale=COLORSCALE, cmin=zrange[0], cmax=zrange[1], opacity=0.92, showscale=True,
+             colorbar=dict(title=dict(text=label, side="right"), len=0.7, thickness=14),
+             contours=dict(z=dict(show=True, usecolormap=True, width=1)),   # level lines on the surface
+             hovertemplate="α %{x:.3f}, β %{y:.3f}<br>train loss %{customdata:.4g}<extra>surface</extra>",
+             name="surface", showlegend=False)
+    if colour is not None:          # colour by curvature: its own values, scale and colour bar (heights unchanged)
+        t.update(surfacecolor=_f32(colour.values), colorscale=get_colorscale(colour.colorscale), cmin=colour.cmin,
+                 cmax=colour.cmax,
+                 colorbar=dict(title=dict(text=colour.title, side="right"), len=0.7, thickness=14),
+                 contours=dict(z=dict(show=True, color="rgba(40,40,40,0.5)", width=1)),
+                 text=[[f"{v:.4g}" for v in row] for row in np.asarray(colour.values, dtype=np.float64)],
+                 hovertemplate=("α %{x:.3f}, β %{y:.3f}<br>train loss %{customdata:.4g}"
+                                f"<br>{colour.name} %{{text}}<extra>surface</extra>"))
+    return t
+
+
+def player(steps, active):
+    """Play / pause buttons and a step slider, built into the figure (so an HTML export animates too)."""
+    names = [str(int(s)) for s in steps]
+    play = dict(label="▶ Play", method="animate",
+                args=[None, dict(frame=dict(duration=FRAME_MS, redraw=True), fromcurrent=True,
+                                 transition=dict(duration=0), mode="immediate")])
+    pause = dict(label="❚❚ Pause", method="animate",
+                 args=[[None], dict(frame=dict(duration=0, redraw=False), transition=dict(duration=0),
+                                    mode="immediate")])
+    menus = [dict(type="buttons", direction="left", showactive=False, x=0.0, y=0.0, xanchor="left",
+                  yanchor="top", pad=dict(t=8, r=8), buttons=[play, pause])]
+    sliders = [dict(active=active, x=0.2, y=0.0, len=0.78, xanchor="left", yanchor="top", pad=dict(t=8),
+                    currentvalue=dict(prefix="step ", visible=True, xanchor="left", font=dict(size=13, color="#333")),
+                    font=dict(size=1, color="rgba(0,0,0,0)"), ticklen=2, minorticklen=0,
+                    transition=dict(duration=0),
+                    steps=[dict(label=n, method="animate",
+                                args=[[n], dict(frame=dict(duration=0, redraw=True), mode="immediate",
+                                                transition=dict(duration=0))]) for n in names])]
+    return menus, sliders
+
+
+def _check_colour(colour, fm):
+    if colour is None:
+        return
+    if fm.moving:
+        raise ValueError("surface colour: a curvature colour needs the static landscape (untick moving landscape)")
+    if np.shape(colour.values) != fm.heights.shape[1:]:
+        raise ValueError(f"surface colour: values of shape {np.shape(colour.values)}, expected the surface's "
+                         f"{fm.heights.shape[1:]}")
+
+
+def animated_landscape(result, view: ViewOptions | None = None, step=None, height=640, title=None, colour=None):
+    """The 3D landscape with one trail and ball per optimizer, animated over training steps.
+
+    Draws the frame model (visualizer.plotdata.frames: steps, surfaces, ball heights) and nothing else.
+    ``step``: the frame shown before playing, the last at or before ``step`` (default: the last, full trails).
+    Frames are named by their training step (``str(step)``). ``colour``: a surface_colour.SurfaceColour (the
+    surface's colour by curvature, static landscape only; None: by height).
+    """
+    view = (view or ViewOptions()).validate()
+    fm = _frames.build_frames(result, view)
+    _check_colour(colour, fm)
+    cds = path_customdata(fm)
+    k0 = len(fm.steps) - 1 if step is None else _view.frame_index(fm.steps, step)
+    ids = landscape_frame_traces(fm)
+    frames = [dict(name=str(int(s)), data=landscape_traces(fm, cds, k, full=False), traces=ids)
+              for k, s in enumerate(fm.steps)]
+    layout = _landscape_layout(result, fm, k0, height, title)
+    # Traces and frames are plain dicts (tests check they validate); skipping plotly's per-property
+    # validation of ~800 frame traces makes this about 30x faster.
+    return go.Figure(data=landscape_traces(fm, cds, k0, full=True, colour=colour), layout=layout, frames=frames,
+                     _validate=False)
+
+
+def path_customdata(fm):
+    """label -> (N, 3) hover data of every point: step, surface loss at (α, β), true loss."""
+    return {lab: np.stack([p.steps.astype(np.float64), p.surface_loss, p.loss], axis=1) for lab, p in fm.paths.items()}
+
+
+def landscape_frame_traces(fm):
+    """The landscape traces a frame updates: the path traces; in moving mode the surface too."""
+    return ([0] if fm.moving else []) + list(range(1, 1 + 2 * len(fm.paths)))
+
+
+def landscape_traces(fm, cds, k, full, colour=None):
+    """Traces of frame k: [surface] + (trail, ball) per optimizer. ``full``: the figure's own traces (styles,
+    hover, the trail's customdata for every point); frames carry only what changes."""
+    data = []
+    if full or fm.moving:
+        i = int(fm.surface_of_frame[k])
+        data.append(_surface(fm.alphas, fm.betas, fm.heights[i], fm.surfaces[i], fm.zlabel, fm.zrange, colour))
+    for lab, p in fm.paths.items():
+        e = int(p.ends[k])
+        n = e + 1 if fm.trails else 0                 # a moving frame's own plane holds no earlier positions
+        a, b, z, cd = p.alpha, p.beta, p.height, cds[lab]
+        data.append(_trail(lab, p.color, a[:n], b[:n], z[:n], (cd if fm.trails else cd[:0]) if full else None))
+        data.append(_ball(lab, p.color, a[e:e + 1], b[e:e + 1], z[e:e + 1], cd[e:e + 1], full, legend=not fm.trails))
+    return data
+
+
+def landscape_title(result, fm, title=None):
+    extra = f"; moving landscape: the surface follows {fm.follow}'s weights" if fm.moving else ""
+    return title or _title(result, extra)
+
+
+def scene_layout(fm):
+    """The 3D scene of the landscape (axes, ranges, camera)."""
+    zmin, zmax = fm.zrange
+    top = zmax + 2 * fm.lift
+    return dict(
+        xaxis=dict(title=dict(text="α (direction 1)"), range=[float(fm.alphas[0]), float(fm.alphas[-1])]),
+        yaxis=dict(title=dict(text="β (direction 2)"), range=[float(fm.betas[0]), float(fm.betas[-1])]),
+        zaxis=dict(title=dict(text=fm.zlabel), range=[zmin - 0.02 * (top - zmin), top]),
+        aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
+        camera=dict(eye=dict(CAMERA_EYE)),                  # from above the valleys: every path in view
+        uirevision="landscape")
+
+
+def _landscape_layout(result, fm, k0, height, title):
+    menus, sliders = player(fm.steps, k0)
+    return go.Layout(
+        title=dict(text=landscape_title(result, fm, title), x=0.01, xanchor="left", font=dict(size=15)),
+        height=height, margin=dict(l=0, r=0, t=60, b=70), uirevision="landscape",
+        template="plotly_white", legend=dict(x=0.01, y=0.92, bgcolor="rgba(255,255,255,0.7)"),
+        updatemenus=menus, sliders=sliders, scene=scene_layout(fm),
+    ).to_plotly_json()
+
+
+def contour_figure(result, view: ViewOptions | None = None, step=None, height=460, colour=None):
+    """The plane seen from above (static surface), every path, and a marker per optimizer at ``step``.
+
+    Traces: 0 contour; 1..n trails; n+1..2n markers (see ``marker_positions``, ``marker_patch``); with
+    ``colour`` (a surface_colour.SurfaceColour) 2n+1 its heatmap, under the contour's lines.
+    """
+    view = (view or ViewOptions()).validate()
+    labels = _labels(result, view)
+    clip = _view.clip_value(result.surface, view)
+    H, zlabel = _view.height(result.surface, view, clip)
+    if colour is not None and np.shape(colour.values) != np.shape(result.surface):
+        raise ValueError(f"surface colour: values of shape {np.shape(colour.values)}, expected the surface's "
+                         f"{np.shape(result.surface)}")
+    fig = go.Figure()
+    lines = {} if colour is None else dict(contours=dict(coloring="lines"), showscale=False,
+                                           line=dict(width=1.2), colorscale=[[0, "#222"], [1, "#eee"]])
+    fig.add_trace(go.Contour(x=_f32(result.alphas), y=_f32(result.betas), z=_f32(H), customdata=_f32(result.surface),
+                             colorscale=COLORSCALE, ncontours=30, line=dict(width=0.5),
+                             colorbar=dict(title=dict(text=zlabel, side="right"), thickness=12),
+                             hovertemplate="α %{x:.3f}, β %{y:.3f}<br>train loss %{customdata:.4g}<extra></extra>",
+                             showlegend=False).update(**lines))
+    for lab in labels:
+        pr = result.paths[lab]
+        cd = np.stack([np.asarray(pr.steps, dtype=np.float64),
+                       pr.surface_loss if pr.surface_loss is not None else np.full(len(pr.steps), np.nan),
+                       pr.loss], axis=1)
+        fig.add_trace(go.Scatter(x=_f32(pr.alpha), y=_f32(pr.beta), customdata=_f32(cd), mode="lines", name=lab,
+                                 legendgroup=lab, line=dict(color=_view.color_of(result, lab), width=2.5),
+                                 hovertemplate=_HOVER_PATH.replace("surface loss at (α, β)", "surface loss")))
+    pos = marker_positions(result, view, step)
+    for lab in labels:                    # traces _contour_marker(n, k)
+        a, b, _ = pos[lab]
+        fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers", name=lab, legendgroup=lab, showlegend=False,
+                                 marker=dict(size=12, color=_view.color_of(result, lab),
+                                             line=dict(color="white", width=2)), hoverinfo="skip"))
+    # the title sits just above the plot area, below the modebar (which takes the top ~30 px)
+    if colour is not None:               # last in the list, drawn first: plotly's heatmap layer is below the rest
+        fig.add_trace(go.Heatmap(x=_f32(result.alphas), y=_f32(result.betas), z=_f32(colour.values),
+                                 colorscale=colour.colorscale, zmin=colour.cmin, zmax=colour.cmax, showlegend=False,
+                                 colorbar=dict(title=dict(text=colour.name, side="right"), thickness=12),
+                                 hovertemplate=f"α %{{x:.3f}}, β %{{y:.3f}}<br>{colour.name} %{{z:.4g}}<extra></extra>"))
+        zlabel = f"{colour.name}, lines: loss"
+    fig.update_layout(title=dict(text=f"Contour of the same plane (colour: {zlabel})", font=dict(size=14),
+                                 x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom",
+                                 pad=dict(b=8)),
+                      height=height, margin=dict(l=50, r=10, t=64, b=40), template="plotly_white",
+                      uirevision="contour", legend=dict(orientation="h", y=-0.15),
+                      xaxis=dict(title="α", range=[float(result.alphas[0]), float(result.alphas[-1])]),
+                      yaxis=dict(title="β", range=[float(result.betas[0]), float(result.betas[-1])]))
+    return fig
+
+
+def marker_positions(result, view, step=None):
+    """label -> (alpha, beta, step shown) of each optimizer at ``step`` (default: the last step)."""
+    labels = _labels(result, view)
+    out = {}
+    for lab in labels:
+        pr = result.paths[lab]
+        i = len(pr.steps) - 1 if step is None else _view.frame_index(pr.steps, step)
+        out[lab] = (float(pr.alpha[i]), float(pr.beta[i]), int(pr.steps[i]))
+    return out
+
+
+def curves_figure(result, view: ViewOptions | None = None, step=None, height=360):
+    """Loss (log axis) and train/test accuracy against step; a vertical line at ``step`` in both panels.
+    Draws visualizer.plotdata.panels.curves_data (as the exporter's curves panel does)."""
+    view = (view or ViewOptions()).validate()
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss (log axis)", "accuracy (train —, test ┄)"),
+                        horizontal_spacing=0.12)
+    fig.update_annotations(font=dict(size=13))
+    for c in _panels.curves_data(result, view.optimizers):
+        _add_curves(fig, c)
+    target = result.spec.training.target_loss
+    fig.add_hline(y=target, line=dict(color="#888", dash="dot", width=1), row=1, col=1,
+                  annotation_text=f"target {target:g}", annotation_position="bottom left")
+    s = current_step(result, view, step)
+    # the step lines are shapes _STEP_SHAPES, the first two (marker_patch moves them)
+    marker = [dict(type="line", xref=x, yref=f"{y} domain", x0=s, x1=s, y0=0, y1=1,
+                   line=dict(color="#333", width=1.5)) for x, y in (("x", "y"), ("x2", "y2"))]
+    fig.layout.shapes = marker + [s.to_plotly_json() for s in fig.layout.shapes]
+    fig.update_yaxes(type="log", dtick="D2", row=1, col=1)          # label only 2 and 5 between decades
+    fig.update_xaxes(title_text="step", nticks=5)
+    fig.update_layout(height=height, margin=dict(l=50, r=14, t=64, b=40), template="plotly_white",
+                      uirevision="curves", legend=dict(orientation="h", y=-0.2), hovermode="closest")
+    return fig
+
+
+def loss_trace(c, legend=True):
+    """One run's training loss against step (a trace dict; the curves figure and the HTML export's panel)."""
+    return dict(type="scatter", x=_f32(c.steps), y=_f32(c.loss), mode="lines", name=c.label, legendgroup=c.label,
+                showlegend=legend, line=dict(color=c.color, width=2),
+                hovertemplate=f"{c.label}<br>step %{{x:.0f}}<br>loss %{{y:.4g}}<extra></extra>")
+
+
+def _add_curves(fig, c):
+    lab, steps = c.label, _f32(c.steps)
+    fig.add_trace(loss_trace(c), 1, 1)
+    for y, name, width, dash in ((c.train_acc, "train", 2, None), (c.test_acc, "test", 1.5, "dot")):
+        fig.add_trace(go.Scatter(x=steps, y=_f32(y), mode="lines", name=lab, legendgroup=lab, showlegend=False,
+                                 line=dict(color=c.color, width=width, dash=dash),
+                                 hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>{name} acc %{{y:.3f}}<extra></extra>"),
+                      1, 2)
+    if c.diverged_at is not None:
+        fig.add_vline(x=c.diverged_at, line=dict(color=c.color, dash="dash", width=1), row=1, col=1)
+
+
+_STEP_SHAPES = (0, 1)          # curves_figure: the step line of each panel
+
+
+def _contour_marker(n, k):
+    """contour_figure's trace index of the k-th of n shown optimizers' marker."""
+    return 1 + n + k
+
+
+def marker_patch(result, view, step=None):
+    """What moves the current-step markers to ``step``, as plain updates (no Dash here):
+    ``{"contour": {path: value}, "curves": {path: value}, "sharpness": {path: value}}`` where a path is a
+    tuple of keys into the figure's JSON, e.g. ``("data", 5, "x")`` ({} for the sharpness of a run without
+    curvature). render_callbacks.markers turns each dict into a Dash Patch."""
+    pos = marker_positions(result, view, step)
+    n = len(pos)
+    contour = {}
+    for k, (a, b, _) in enumerate(pos.values()):
+        contour[("data", _contour_marker(n, k), "x")] = [a]
+        contour[("data", _contour_marker(n, k), "y")] = [b]
+    s = current_step(result, view, step)
+    curves = {("layout", "shapes", j, x): s for j in _STEP_SHAPES for x in ("x0", "x1")}
+    return {"contour": contour, "curves": curves, "sharpness": sharpness_patch(result, view, s)}
+
+
+def step_grid(result, view):
+    """Training steps offered by the app's step slider (the animation's frame steps)."""
+    return [int(s) for s in _frames.frame_steps(result, view)[0]]
+
+
+SUMMARY_COLUMNS = [
+    ("label", "optimizer"), ("final_loss", "final train loss"), ("train_acc", "train acc"),
+    ("test_acc", "test acc"), ("steps_to_target", "first step < target"), ("diverged_at", "diverged at"),
+    ("path_length", "path length"), ("capture", "plane captures (1 − residual)"),
+    # with curvature (core.cli.main CURVATURE_COLUMNS); Adam / RMSProp: of the preconditioned Hessian
+    ("peak_sharpness", "peak sharpness"), ("sharpness_ratio", "final sharpness / threshold"),
+    ("above_threshold", "frames ≥ threshold"),
+]
+
+
+def summary_records(result, digits=4):
+    """The comparison table: one dict per optimizer, numbers rounded (None where not applicable)."""
+    rows = []
+    for r in result.summary():
+        row = {}
+        for k, _ in SUMMARY_COLUMNS:
+            v = r[k]
+            if isinstance(v, float):
+                v = round(v, digits) if np.isfinite(v) else None
+            row[k] = v
+        row["optimizer_name"] = r["optimizer"]
+        rows.append(row)
+    return rows
+
+
+def figure_json_size(fig):
+    """Bytes of the figure's JSON (what the app sends to the browser)."""
+    return len(fig.to_json().encode())

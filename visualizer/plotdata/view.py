@@ -1,0 +1,131 @@
+"""View options shared by the app's figures and the exporters (no plotly, no Dash, no matplotlib).
+
+    v = ViewOptions(scale="log", clip_percentile=99, exaggerate=1.0)
+    H, label = height(result.surface, v)            # transformed heights + an axis label saying so
+    steps = animation_steps(result, n_frames=100)   # common step grid for every optimizer (see visualizer.plotdata.frames)
+    i = frame_index(traj.steps, step)               # last recorded frame at or before step
+
+Height scales (never let a scaled picture pass for the raw loss: the label says what it is):
+  linear  h = L
+  log     h = log10(L + eps)          eps = 1e-4
+  sqrt    h = sqrt(L)
+then clip at the chosen percentile of the finite surface values, then multiply
+by ``exaggerate`` (vertical exaggeration). Non-finite losses become the clip value.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.constraints import Choice, Int, Real, check_table
+from core.errors import quote
+from core.model.training import frame_index  # noqa: F401  (re-exported: the figures and exporters use view.frame_index)
+
+SCALES = ("linear", "log", "sqrt")
+DEFAULT_SCALE = "log"                      # the app's height scale (linear: a wall with flat paths at its foot)
+LOG_EPS = 1e-4
+MAX_ANIMATION_FRAMES = 300
+# One colour per optimizer, in spec order (colour-blind friendly: Okabe-Ito)
+COLORS = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442", "#000000"]
+
+
+# The view options' ranges, declared once: ViewOptions.validate, the exporter's options and the app's hints read them.
+VIEW_CONSTRAINTS = {
+    "scale": Choice(SCALES),
+    "clip_percentile": Real(50, 100),
+    "exaggerate": Real(0.1, 10),
+    "n_frames": Int(2, MAX_ANIMATION_FRAMES),
+}
+
+
+@dataclass
+class ViewOptions:
+    scale: str = "linear"            # linear | log | sqrt
+    clip_percentile: float = 100.0   # clip heights above this percentile of the surface
+    exaggerate: float = 1.0          # vertical exaggeration factor
+    n_frames: int = 100              # animation frames
+    optimizers: list | None = None   # labels to show; None: all
+    moving: bool = False             # use the moving landscape if the result has one
+
+    def validate(self):
+        check_table(self, VIEW_CONSTRAINTS)
+        return self
+
+
+def check_labels(result, labels):
+    """Validate a list of optimizer labels against a result; None means all."""
+    if labels is None:
+        return list(result.trajectories)
+    bad = [l for l in labels if l not in result.trajectories]
+    if bad or not labels:
+        raise ValueError(f"optimizers={quote(','.join(labels) if labels else '')}: unknown or empty; "
+                         f"allowed are {', '.join(result.trajectories)}")
+    return list(labels)
+
+
+def color_of(result, label):
+    return COLORS[list(result.trajectories).index(label) % len(COLORS)]
+
+
+def transform(values, scale):
+    """Apply the height scale to losses (any shape)."""
+    v = np.asarray(values, dtype=np.float64)
+    if scale == "log":
+        return np.log10(np.maximum(v, 0) + LOG_EPS)
+    if scale == "sqrt":
+        return np.sqrt(np.maximum(v, 0))
+    return v
+
+
+def scale_label(v, what="train loss"):
+    """Axis / colour-bar label naming the transformation in use."""
+    base = {"linear": what, "log": f"log10({what})", "sqrt": f"sqrt({what})"}[v.scale]
+    extra = []
+    if v.clip_percentile < 100:
+        extra.append(f"clipped at p{v.clip_percentile:g}")
+    if v.exaggerate != 1:
+        extra.append(f"x{v.exaggerate:g} vertical")
+    return base + (f" ({', '.join(extra)})" if extra else "")
+
+
+def clip_value(Z, v):
+    """Upper clip of the transformed surface (the percentile of its finite values)."""
+    t = transform(Z, v.scale)
+    fin = t[np.isfinite(t)]
+    if not fin.size:
+        return 1.0
+    return float(np.percentile(fin, v.clip_percentile))
+
+
+def height(Z, v, clip=None):
+    """Transformed, clipped, exaggerated heights and their label. ``clip``: reuse a clip value."""
+    t = transform(Z, v.scale)
+    c = clip_value(Z, v) if clip is None else clip
+    t = np.where(np.isfinite(t), np.minimum(t, c), c)
+    return t * v.exaggerate, scale_label(v)
+
+
+def point_height(loss, v, clip):
+    """Height of a path point with loss ``loss`` on the same scale as the surface."""
+    t = transform(loss, v.scale)
+    t = np.where(np.isfinite(t), np.minimum(t, clip), clip)
+    return t * v.exaggerate
+
+
+def animation_steps(result, n_frames=100, labels=None):
+    """Up to ``n_frames`` training steps, evenly spread over the longest run (always the last)."""
+    labels = check_labels(result, labels)
+    all_steps = np.unique(np.concatenate([result.trajectories[l].steps for l in labels]))
+    if len(all_steps) <= n_frames:
+        return all_steps
+    idx = np.unique(np.round(np.linspace(0, len(all_steps) - 1, n_frames)).astype(int))
+    return all_steps[idx]
+
+
+class UsageError(ValueError):
+    """Bad command-line input: ``str(e)`` is the one-line message naming the option."""
+
+    def __init__(self, option, value, allowed):
+        self.option, self.value, self.allowed = option, value, allowed
+        super().__init__(f"{option} {value}: {allowed}")

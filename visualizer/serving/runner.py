@@ -1,0 +1,383 @@
+"""Where the app's computations run: the "runner" seam between the ResultCache and core.run_experiment.
+
+    runner = ProcessRunner(workers=2, max_work=DEFAULT_MAX_WORK)    # what `python -m visualizer serve` uses
+    result = runner(spec, progress=job.progress)     # blocks this (web server) thread; ValueError if refused
+    runner.close()
+
+A runner is any callable ``runner(spec, progress=None) -> ExperimentResult`` (``core.run_experiment`` is
+one); ``ResultCache(runner=...)`` calls it on a cache miss. Two are here, a third (``dask_runner.DaskRunner``,
+``serve --scheduler``) sends the work to a Dask cluster:
+
+* ``LocalRunner``: ``core.run_experiment`` in the calling thread (tests, ``serve --workers 0``).
+  Measured: two computations in two threads of one process took 1.1-1.7x as long as the same two one
+  after the other (NumPy on small arrays holds the GIL most of the time), so threads give no parallelism.
+* ``ProcessRunner``: a small pool of worker processes (multiprocessing "forkserver", ``core`` preloaded,
+  so a new worker starts in about 10 ms), each running one computation at a time with one BLAS thread.
+  Two worker processes finish two computations in about half the sequential time on the 2-core machine
+  (``benchmarks/bench_workers.py``). The web process keeps the ResultCache and the JobRegistry; a worker
+  gets a spec (a dict) and sends back progress messages and then the result (pickled over a pipe: the
+  two ends are this program, nothing from outside is unpickled).
+
+Admission (both runners): ``admit(spec, max_work)`` checks core.check_budget and refuses a spec whose
+``core.estimate_work`` is over ``max_work`` with a message naming what to reduce and to what
+(``serve --max-work``; the default keeps one request to about 10 s here).
+
+Fair queue (ProcessRunner): ``workers`` processes take any request, first come first served, and
+``small_workers`` more (default 1) take only small ones (estimated <= ``small_work``, about 2 s), so a
+small request never waits behind big ones: with both general workers busy on long runs, a short one still
+starts at once. Per page, the JobRegistry keeps one running computation (a newer request replaces it).
+
+Figures: a worker also draws the page's initial view of its result (``prerender``: the landscape, contour,
+curves and sharpness figures as plotly JSON, attached as ``result.prerendered``), so the web process, whose threads share one GIL, only
+forwards them (``render_callbacks.render``); drawing and encoding took about 0.6-1.3 s of the 1.5 s of CPU
+a request costs, and in the web process they ran one at a time.
+
+Cancellation: while it waits, the runner calls ``progress`` at least every 0.2 s (with "queued" while
+queued, else the last stage the worker reported); when ``progress`` raises (the JobRegistry's way to
+cancel), a queued request leaves the queue and a running one's worker process is killed, which stops its
+CPU work at once whatever it is doing (training, surface, plane), and a fresh worker replaces it.
+"""
+from __future__ import annotations
+
+import copy
+import logging
+import multiprocessing as mp
+import os
+import signal
+import threading
+
+import core
+from core.data.csvfile import DataFiles
+from core.experiment.budget import curvature_stride
+from core.experiment.run import WORK_UNITS_PER_SECOND, check_budget, estimate_work
+
+from visualizer.plotdata.view import DEFAULT_SCALE
+
+log = logging.getLogger("visualizer")
+
+DEFAULT_MAX_WORK = 10 * WORK_UNITS_PER_SECOND      # about 10 s of one worker here (benchmarks/bench_work.py)
+SMALL_WORK = 2 * WORK_UNITS_PER_SECOND             # "small" requests (about 2 s): the reserved lane takes them
+PRERENDER_VIEW = (DEFAULT_SCALE, 100.0, 1.0)         # the page's initial view (scale, clip, exaggerate): layout.py
+TICK = 0.2                                         # seconds between progress calls while waiting
+
+
+# ----------------------------------------------------------------- admission
+def _best(spec_dict, section, key, lo, hi, fits, largest=True):
+    """The largest (or smallest) v in [lo, hi] for spec_dict[section][key] with fits(spec), by binary search
+    (the work is monotone in each such field), or None."""
+    def ok(v):
+        d = copy.deepcopy(spec_dict)
+        d[section][key] = v
+        return fits(core.ExperimentSpec.from_dict(d))
+    if hi < lo or not ok(lo if largest else hi):
+        return None
+    while lo < hi:
+        if largest:
+            mid = (lo + hi + 1) // 2
+            lo, hi = (mid, hi) if ok(mid) else (lo, mid - 1)
+        else:
+            mid = (lo + hi) // 2
+            lo, hi = (lo, mid) if ok(mid) else (mid + 1, hi)
+    return lo
+
+
+def admit(spec, max_work=None, files=None):
+    """The estimated work (units) of ``spec``; ValueError naming what to reduce when it is over a budget.
+    ``files``: the server's rule for CSV data (core.data.csvfile.DataFiles), to count a CSV's rows."""
+    est = estimate_work(spec, files=files)
+    n_params, n_train, n_test = est["n_params"], est["n_train"], est["n_test"]
+    check_budget(spec, n_params, n_train)
+    total = est["total"]
+    if max_work is None or total <= max_work:
+        return total
+
+    def fits(s):
+        return estimate_work(s, n_params, n_train, n_test)["total"] <= max_work
+    d = spec.to_dict()
+    t, g = spec.training, spec.grid
+    biggest = max(("train", "surface", "curvature", "other"), key=est.get)     # the part to cut first
+    training_heavy = biggest == "train"
+    if biggest == "train":
+        parts = [("training", "steps", 1, t.steps - 1, True)]
+    elif biggest == "surface":
+        parts = [("grid", "resolution", 3, g.resolution - 1, True)]
+        if g.moving:
+            parts.append(("grid", "moving_frames", 2, g.moving_frames - 1, True))
+    elif biggest == "curvature":
+        frames = len(core.model.training.record_plan(t.steps, t.record_every))
+        now = curvature_stride(spec, n_params, n_train)
+        parts = [("curvature", "stride", now + 1, max(frames, now + 1), False)]
+    else:                                       # the PCA of many recorded frames of a big model
+        parts = [("training", "record_every", t.record_every + 1, max(t.steps, t.record_every + 1), False)]
+    fixes = []
+    for section, key, lo, hi, largest in parts:
+        v = _best(d, section, key, lo, hi, fits, largest)
+        if v is not None:
+            fixes.append(f"{section}.{key} {'<=' if largest else '>='} {v:,} (now {d[section][key]:,})")
+    others = ["curvature.enabled false" if biggest == "curvature" else None,
+              "fewer optimizers" if len(spec.optimizers) > 1 else None,
+              f"a smaller model.hidden (now {list(spec.model.hidden)})",
+              ("a training.batch_size (mini-batches)" if t.batch_size is None else "a smaller training.batch_size")
+              if training_heavy else None]
+    advice = "use " + " or ".join(fixes + [o for o in others if o])
+    raise ValueError(
+        f"this experiment needs an estimated {total:.2g} work units (about {total / WORK_UNITS_PER_SECOND:.0f} s "
+        f"of computing here), over this server's limit of {max_work:.2g} (serve --max-work); {advice}")
+
+
+class LocalRunner:
+    """core.run_experiment in the calling thread, after ``admit`` (no parallelism; see the module docstring)."""
+
+    def __init__(self, max_work=DEFAULT_MAX_WORK, files=None):
+        self.max_work = max_work
+        self.files = files if files is not None else DataFiles()     # a server reads no path by default
+
+    def __call__(self, spec, progress=None):
+        admit(spec, self.max_work, self.files)
+        return core.run_experiment(spec, progress=progress, files=self.files)
+
+    def close(self):
+        pass
+
+
+# ----------------------------------------------------------------- worker processes
+def view_key(view):
+    """What identifies a drawing of a result: (scale, clip percentile, exaggeration)."""
+    return (view.scale, float(view.clip_percentile), float(view.exaggerate))
+
+
+def prerender(result, scale="log", clip=100.0, exaggerate=1.0):
+    """The app's first figures of ``result`` for one view, as plotly JSON strings (what render would send):
+    the landscape, contour, curves and (with curvature) sharpness figures. The slices figure is drawn by its
+    own callback in the web process (it depends on the chosen run and step; cached there)."""
+    from visualizer import figures
+    from visualizer.plotdata import panels as panel_data
+    from visualizer.plotdata.view import ViewOptions
+    v = ViewOptions(scale=scale, clip_percentile=clip, exaggerate=exaggerate)
+    v.moving = result.moving is not None
+    v.validate()
+    sharp = figures.sharpness_figure(result, v).to_json() if panel_data.has_curvature(result) else None
+    return {"view": view_key(v), "fig3d": figures.animated_landscape(result, v).to_json(),
+            "contour": figures.contour_figure(result, v).to_json(),
+            "curves": figures.curves_figure(result, v).to_json(), "sharpness": sharp}
+
+
+def _worker_main(conn):
+    """A worker process: run specs received on ``conn`` until it closes; one BLAS thread."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)          # Ctrl-C reaches the whole group; the server stops us
+    try:
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(limits=1)
+    except ImportError:                                   # pragma: no cover - threadpoolctl is required
+        pass
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        spec_dict, files = msg
+
+        def progress(stage, done, total):
+            conn.send(("progress", stage, done, total))
+        try:
+            result = core.run_experiment(core.ExperimentSpec.from_dict(spec_dict), progress=progress, files=files)
+        except ValueError as e:
+            conn.send(("error", "ValueError", str(e)))
+            continue
+        except Exception as e:
+            conn.send(("error", type(e).__name__, str(e)))
+            continue
+        try:
+            result.prerendered = prerender(result, *PRERENDER_VIEW)
+        except Exception:                                 # the web process will draw it
+            result.prerendered = None
+        conn.send(("done", result))
+
+
+class _Worker:
+    def __init__(self, ctx, lane):
+        parent, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child,), daemon=True, name=f"lln-worker-{lane}")
+        self.proc.start()
+        child.close()
+        self.conn, self.lane, self.tasks = parent, lane, 0
+
+    def stop(self, kill=False):
+        try:
+            if kill:
+                self.proc.kill()
+            else:
+                self.conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self.proc.join(timeout=2)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(timeout=2)
+        self.conn.close()
+
+
+class _Ticket:
+    def __init__(self, small):
+        self.small, self.worker = small, None
+
+
+class _WorkerError(Exception):
+    """An exception raised inside the worker's run (the worker itself is fine)."""
+
+
+class ProcessRunner:
+    """A pool of worker processes with a two-lane first-come-first-served queue (see the module docstring).
+
+    ``workers``: processes for any request (default: the number of cores); ``small_workers``: extra
+    processes reserved for small requests; ``max_work``: refuse requests estimated above it (None: no
+    limit); ``small_work``: the estimate up to which a request is small; ``max_tasks``: a worker is
+    replaced after this many runs (bounds memory growth of long-lived processes); ``files``: where CSV data
+    may come from (core.data.csvfile.DataFiles: uploads and the operator's data folder; default: nothing).
+    """
+
+    queues = True                       # it bounds and queues the work itself: the ResultCache need not
+
+    def __init__(self, workers=None, small_workers=1, max_work=DEFAULT_MAX_WORK, small_work=SMALL_WORK,
+                 max_tasks=50, files=None):
+        workers = (os.cpu_count() or 1) if workers is None else workers
+        if workers < 1 or small_workers < 0:
+            raise ValueError(f"workers={workers}, small_workers={small_workers}: need workers >= 1, small_workers >= 0")
+        self.max_work, self.small_work, self.max_tasks = max_work, small_work, max_tasks
+        self.files = files if files is not None else DataFiles()     # a server reads no path by default
+        self._ctx = mp.get_context("forkserver")
+        self._ctx.set_forkserver_preload(["core", "visualizer.serving.runner", "visualizer.figures.landscape"])
+        self._cond = threading.Condition()
+        self._tickets = []                 # waiting requests, first come first served
+        self._free = []                    # idle workers
+        self._all = set()
+        self._closed = False
+        self.running = 0                   # computations in worker processes now
+        self.peak_running = 0
+        self.killed = 0                    # workers killed to cancel a computation
+        for lane, n in (("any", workers), ("small", small_workers)):
+            for _ in range(n):
+                self._add(_Worker(self._ctx, lane))
+
+    # -- pool bookkeeping (under self._cond)
+    def _add(self, w):
+        with self._cond:
+            if self._closed:
+                w.stop(kill=True)
+                return
+            self._all.add(w)
+            self._free.append(w)
+            self._assign()
+
+    def _assign(self):
+        """Give free workers to waiting tickets, oldest first; big tickets take only general workers."""
+        for t in list(self._tickets):
+            lanes = ("small", "any") if t.small else ("any",)
+            w = next((w for lane in lanes for w in self._free if w.lane == lane), None)
+            if w is not None:
+                self._free.remove(w)
+                self._tickets.remove(t)
+                t.worker = w
+        self._cond.notify_all()
+
+    def _release(self, w, broken):
+        with self._cond:
+            self.running -= 1
+            if self._closed:
+                return
+            if broken or w.tasks >= self.max_tasks:
+                self._all.discard(w)
+            else:
+                self._free.append(w)
+                self._assign()
+                return
+        w.stop(kill=broken)
+        if broken:
+            self.killed += 1
+        self._add(_Worker(self._ctx, w.lane))       # a fresh process takes its place (about 10 ms)
+
+    # -- the runner
+    def __call__(self, spec, progress=None):
+        if isinstance(spec, dict):
+            spec = core.ExperimentSpec.from_dict(spec)
+        work = admit(spec, self.max_work, self.files)
+        w = self._wait_for_worker(work <= self.small_work, progress)
+        return self._run_on(w, spec, progress)
+
+    def _wait_for_worker(self, small, progress):
+        t = _Ticket(small)
+        with self._cond:
+            self._tickets.append(t)
+            self._assign()
+        try:
+            while True:
+                with self._cond:
+                    if t.worker is None and not self._closed:
+                        self._cond.wait(TICK)
+                    if t.worker is not None:
+                        self.running += 1
+                        self.peak_running = max(self.peak_running, self.running)
+                        return t.worker
+                    if self._closed:
+                        raise RuntimeError("the server is shutting down")
+                if progress is not None:
+                    progress("queued", 0, 1)
+        except BaseException:
+            with self._cond:
+                if t in self._tickets:
+                    self._tickets.remove(t)
+                elif t.worker is not None:                # assigned while we were leaving: give it back
+                    self._free.append(t.worker)
+                    self._assign()
+            raise
+
+    def _run_on(self, w, spec, progress):
+        last = ("train", 0, spec.training.steps * len(spec.optimizers))
+        broken = True
+        try:
+            w.tasks += 1
+            w.conn.send((spec.to_dict(), self.files))
+            if progress is not None:
+                progress(*last)
+            while True:
+                if w.conn.poll(TICK):
+                    msg = w.conn.recv()
+                    if msg[0] == "progress":
+                        last = msg[1:]
+                    elif msg[0] == "done":
+                        broken = False
+                        return msg[1]
+                    else:
+                        broken = False
+                        raise _WorkerError(msg[1], msg[2])
+                elif not w.proc.is_alive():
+                    raise RuntimeError(f"the worker process stopped (exit code {w.proc.exitcode})")
+                if progress is not None:
+                    progress(*last)                      # may raise: cancelled -> the finally kills the worker
+        except _WorkerError as e:
+            kind, text = e.args
+            raise (ValueError(text) if kind == "ValueError" else RuntimeError(f"{kind}: {text}")) from None
+        except (EOFError, OSError) as e:
+            if self._closed:
+                raise RuntimeError("the server is shutting down") from None
+            raise RuntimeError(f"the worker process stopped ({type(e).__name__})") from None
+        finally:
+            self._release(w, broken)
+
+    def close(self):
+        """Stop every worker (running computations are killed); waiting callers get RuntimeError."""
+        with self._cond:
+            self._closed = True
+            workers = list(self._all)
+            self._all.clear()
+            self._free.clear()
+            self._cond.notify_all()
+        for w in workers:
+            w.stop(kill=True)
+
+    def stats(self):
+        with self._cond:
+            return dict(workers=len(self._all), free=len(self._free), queued=len(self._tickets),
+                        running=self.running, peak_running=self.peak_running, killed=self.killed)

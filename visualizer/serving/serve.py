@@ -1,0 +1,227 @@
+"""python -m visualizer serve [--host 127.0.0.1] [--port 8050] [--workers N] [--threads N] [--max-work UNITS]
+                            [--max-sweep-work UNITS] [--max-sweeps N] [--scheduler ADDR|local|env] [--timeout S]
+                            [--debug] [--data-dir DIR]
+python -m visualizer export SPEC|PRESET|RUN.npz --format gif|mp4|html|png --out FILE [...]
+
+``serve`` runs the app under waitress, a production WSGI server (one process: its threads answer HTTP,
+the computations run in worker processes, see visualizer/runner.py, or with ``--scheduler`` on a Dask cluster,
+see visualizer/dask_runner.py); ``--debug`` uses Dash's development server instead (reloader, error pages).
+SIGTERM and SIGINT stop it cleanly: workers killed (a local Dask cluster closed), exit status 0.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):                      # one line, exit status 2 (like the core CLI)
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _serve_parser():
+    from core.parallel.engine import CONNECT_TIMEOUT
+    from visualizer.serving.runner import DEFAULT_MAX_WORK
+    from visualizer.serving.sweep_service import DEFAULT_MAX_WORK as SWEEP_MAX_WORK
+    cores = os.cpu_count() or 1
+    ap = _Parser(prog="python -m visualizer [serve]",
+                 description="Serve the Loss Landscape Navigator app (or: python -m visualizer export ...)")
+    ap.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    ap.add_argument("--port", default="8050", help="port (default 8050)")
+    ap.add_argument("--workers", default=None,
+                    help=f"worker processes for computations of any size (default: the number of cores, {cores}); "
+                         "one more is kept for small requests; 0 computes in the server's threads; with "
+                         "--scheduler local: the local Dask cluster's worker processes")
+    ap.add_argument("--threads", default="32",
+                    help="HTTP threads of the waitress server (default 32; a page waiting for a computation holds one)")
+    ap.add_argument("--max-work", default=f"{DEFAULT_MAX_WORK:.0e}",
+                    help=f"refuse requests estimated above this many work units (default {DEFAULT_MAX_WORK:.0e}, "
+                         "about 10 s of computing here; 0: no limit)")
+    ap.add_argument("--max-sweep-work", default=f"{SWEEP_MAX_WORK:.0e}",
+                    help=f"refuse sweeps (the Sweep tab) estimated above this many units of runs x steps x rows x "
+                         f"weights (default {SWEEP_MAX_WORK:.0e}, about 3 minutes of one CPU here; 0: no limit)")
+    ap.add_argument("--max-sweeps", default="2",
+                    help="sweeps running at once (default 2); a page asking for one more is told to wait")
+    ap.add_argument("--scheduler", metavar="ADDR",
+                    help="compute on this Dask scheduler (tcp://host:8786) instead of the server's worker processes; "
+                         "local: a Dask cluster started here; env: the address in $DASK_SCHEDULER_ADDRESS (which the "
+                         "server ignores without this option)")
+    ap.add_argument("--timeout", default=None,
+                    help=f"with --scheduler: seconds to reach the scheduler and find a worker "
+                         f"(default {CONNECT_TIMEOUT:g})")
+    ap.add_argument("--debug", action="store_true", help="Dash's development server in debug mode (off by default)")
+    ap.add_argument("--data-dir", help="a folder of CSV files that specs may name (paths relative to it); "
+                                       "without it, CSV data comes only from uploads")
+    return ap
+
+
+def _integer(ap, name, text, lo, hi, what):
+    try:
+        v = int(text)
+    except ValueError:
+        v = None
+    if v is None or not lo <= v <= hi:
+        ap.error(f"--{name} {text}: must be an integer in [{lo}, {hi}] ({what})")
+    return v
+
+
+def _serve_args(argv):
+    """The parsed and checked options: (args, port, workers, threads, max_work or None, scheduler, timeout);
+    one line and exit 2 else."""
+    ap = _serve_parser()
+    args = ap.parse_args(argv)
+    if args.data_dir is not None and not os.path.isdir(args.data_dir):
+        ap.error(f"--data-dir {args.data_dir}: not a folder")
+    port = _integer(ap, "port", args.port, 1, 65535, "a TCP port")
+    workers = None if args.workers is None else _integer(
+        ap, "workers", args.workers, 0, 64, "worker processes; 0 computes in the server's threads")
+    threads = _integer(ap, "threads", args.threads, 4, 1024, "HTTP threads")
+    max_work = _units(ap, "max-work", args.max_work, "3e10")
+    # the Sweep tab's limits ride on args (build_app reads them): None is no limit
+    args.sweep_max_work = _units(ap, "max-sweep-work", args.max_sweep_work, "2e11")
+    args.sweeps_at_once = _integer(ap, "max-sweeps", args.max_sweeps, 1, 64, "sweeps running at once")
+    scheduler, timeout = _scheduler_args(ap, args, workers)
+    if scheduler is None and workers is None:
+        workers = os.cpu_count() or 1
+    return args, port, workers, threads, max_work, scheduler, timeout
+
+
+def _units(ap, name, text, example):
+    """A work limit: a finite number of units >= 0; 0 is no limit (None)."""
+    try:
+        v = float(text)
+    except ValueError:
+        v = -1.0
+    if not (v >= 0 and v != float("inf")):
+        ap.error(f"--{name} {text}: must be a number of work units >= 0 (0: no limit), e.g. {example}")
+    return v or None
+
+
+def _scheduler_args(ap, args, workers):
+    """(scheduler, timeout) of --scheduler / --timeout, checked; (None, None) without --scheduler."""
+    from core.parallel.engine import CONNECT_TIMEOUT
+    if args.scheduler is None:
+        if args.timeout is not None:
+            ap.error(f"--timeout {args.timeout}: applies to --scheduler only")
+        return None, None
+    from visualizer.serving.dask_runner import LOCAL, resolve_scheduler
+    try:
+        scheduler = resolve_scheduler(args.scheduler)
+    except ValueError as e:
+        ap.error(str(e))
+    if workers is not None and scheduler != LOCAL:
+        ap.error(f"--workers {workers}: sets the size of the server's own workers or of --scheduler local; "
+                 f"the cluster at {scheduler} has the workers it was given")
+    if workers == 0:
+        ap.error("--workers 0: a local Dask cluster needs at least 1 worker process")
+    try:
+        timeout = CONNECT_TIMEOUT if args.timeout is None else float(args.timeout)
+    except ValueError:
+        timeout = -1.0
+    if not 0 < timeout <= 3600:
+        ap.error(f"--timeout {args.timeout}: must be a number of seconds in (0, 3600]")
+    return scheduler, timeout
+
+
+def _runner(args, workers, max_work, scheduler, timeout, files):
+    """(the runner, a few words on where computations run)."""
+    from visualizer.serving.runner import LocalRunner, ProcessRunner
+    # with --debug, Dash's reloader runs the app in a child process (WERKZEUG_RUN_MAIN set); the watching
+    # parent never computes, so it gets no worker processes
+    watcher = args.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
+    if scheduler is not None and not watcher:
+        runner = _dask_runner(scheduler, workers, max_work, files, timeout)
+        return runner, f"computations on {runner.description}"
+    if workers and not watcher:
+        return (ProcessRunner(workers=workers, max_work=max_work, files=files),
+                f"{workers} worker processes + 1 for small requests")
+    if not watcher:
+        # one BLAS thread, as in the worker processes: the same bits, whatever --workers says (OpenBLAS's
+        # setting is the process's; this process serves and computes)
+        from threadpoolctl import threadpool_limits
+        threadpool_limits(limits=1)
+    return LocalRunner(max_work=max_work, files=files), "computations in the server's threads"
+
+
+def build_app(args, workers, max_work, scheduler, timeout, warm=True):
+    """(the app, a few words on where it computes) for the checked serve options (``warm``: as create_app)."""
+    from visualizer.app.factory import create_app
+    from visualizer.serving.sweep_service import DEFAULT_MAX_WORK as SWEEP_MAX_WORK
+    from visualizer.serving.uploads import UploadStore
+    uploads = UploadStore(data_dir=args.data_dir)
+    runner, where = _runner(args, workers, max_work, scheduler, timeout, uploads.files)
+    app = create_app(runner=runner, uploads=uploads, warm=warm,
+                     sweep_limits=dict(max_work=getattr(args, "sweep_max_work", SWEEP_MAX_WORK),
+                                       max_running=getattr(args, "sweeps_at_once", 2)))
+    if scheduler is not None and hasattr(runner, "client"):     # sweeps (the Sweep tab) go to the same cluster
+        from visualizer.serving.dask_runner import LOCAL
+        app.scheduler = runner.client if scheduler == LOCAL else scheduler
+    return app, where
+
+
+def serve(argv):
+    args, port, workers, threads, max_work, scheduler, timeout = _serve_args(argv)
+    app, where = build_app(args, workers, max_work, scheduler, timeout)
+    if args.debug:
+        print(f"Loss Landscape Navigator on http://{args.host}:{port} (Dash development server, debug mode)",
+              flush=True)
+        try:
+            app.run(host=args.host, port=port, debug=True)
+        finally:
+            app.close()
+        return 0
+    return _waitress(app, args.host, port, threads, where, max_work)
+
+
+def _waitress(app, host, port, threads, where, max_work):
+    """Serve ``app`` under waitress until SIGTERM or Ctrl-C; 2 when it cannot listen."""
+    from waitress import create_server
+
+    from visualizer.app.factory import MAX_BODY_BYTES
+    try:
+        server = create_server(app.server, host=host, port=port, threads=threads,
+                               max_request_body_size=MAX_BODY_BYTES, ident="loss-landscape-navigator")
+    except (OSError, ValueError) as e:                     # address in use, unknown host, ...
+        app.close()
+        why = getattr(e, "strerror", None) or str(e)
+        print(f"error: --host {host} --port {port}: cannot listen there ({why})", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"Loss Landscape Navigator on http://{host}:{port} (waitress, {threads} threads; {where}; "
+          f"max work {max_work or 0:.0e})", flush=True)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)       # a second Ctrl-C must not interrupt the cleanup
+        app.close()                                        # kill the workers: waiting requests end at once
+        server.close()
+        print("stopped", flush=True)
+    return 0
+
+
+def _dask_runner(scheduler, workers, max_work, files, timeout):
+    """A DaskRunner for ``serve --scheduler``; one line on stderr and exit status 2 (1: a cluster that cannot
+    run the app's tasks) when it cannot start."""
+    from core.parallel.cluster import SchedulerUnreachable
+    from core.parallel.engine import EngineError, quiet_dask_logs
+    from visualizer.serving.dask_runner import LOCAL, DaskRunner
+    quiet_dask_logs()
+    try:
+        return DaskRunner(scheduler, workers=workers if scheduler == LOCAL else None, max_work=max_work,
+                          files=files, timeout=timeout)
+    except (SchedulerUnreachable, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except EngineError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(1)
