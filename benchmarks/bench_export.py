@@ -17,6 +17,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import core  # noqa: E402
 from visualizer import export as E  # noqa: E402
+from visualizer.export.options import parse_size  # noqa: E402
 
 
 def main():
@@ -25,7 +26,7 @@ def main():
     ap.add_argument("--size", default="640x480")
     ap.add_argument("--rotate", type=float, default=45.0, help="camera turn for the second pass (0: skip it)")
     a = ap.parse_args()
-    size = E._parse_size(a.size)
+    size = parse_size(a.size)
     t = time.perf_counter()
     result = core.run_experiment(core.ExperimentSpec.preset("four_optimizers"))
     t_run = time.perf_counter() - t

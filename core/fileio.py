@@ -14,6 +14,7 @@ import os
 import tempfile
 
 from core.cli.progress import check_interrupted
+import numpy as np
 
 
 def _umask():
@@ -32,7 +33,6 @@ def _umask():
 
 def save_npz(path, arrays):
     """Write ``arrays`` as a compressed .npz at ``path``, atomically (atomic_path); returns the path."""
-    import numpy as np
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
             np.savez_compressed(f, **arrays)

@@ -14,6 +14,7 @@ import time
 from core.cli.progress import StageBar, Terminated, terminate_as_interrupt
 from core.experiment.run import run_experiment
 from core.experiment.spec import ExperimentSpec
+from core.cli import sweep as sweepcli
 
 
 class _ArgParser(argparse.ArgumentParser):
@@ -110,7 +111,6 @@ def main(argv=None):
     r.add_argument("--quiet", action="store_true", help="no progress bar")
     p = sub.add_parser("presets", help="list the bundled presets")
     p.error = ap.error
-    from core.cli import sweep as sweepcli
     sweepcli.add_parser(sub, ap.error)
     args = ap.parse_args(argv)
     try:

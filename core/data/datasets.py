@@ -11,7 +11,6 @@ statistics into training.) Test rows may then fall slightly outside [0, 1].
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 
 import numpy as np

@@ -21,6 +21,9 @@ from core.data.datasets import MAX_SAMPLES
 from core.errors import clip_message, quote
 from core.model.network import MAX_HIDDEN_LAYERS, MAX_UNITS
 from core.model.training import MAX_FRAMES, MAX_STEPS
+from core.experiment.spec import MAX_GRID
+from core.experiment.spec import MAX_MOVING_FRAMES, MAX_MOVING_GRID
+from core.model.network import MLP
 
 MAX_MEMBERS = 2000                   # arrays in one file (8 optimizers x ~25 arrays, plus the plane and grid)
 MAX_RESULT_BYTES = 1024 * 2**20      # unpacked size of a run file on the command line (the app sets its own)
@@ -126,7 +129,6 @@ def check_result(r):
 
 def _check_layers(spec, sizes):
     """The layer sizes against the spec's model; returns the number of weights P."""
-    from core.model.network import MLP
     if (not isinstance(sizes, list) or not 3 <= len(sizes) <= MAX_HIDDEN_LAYERS + 2
             or not all(isinstance(s, int) and not isinstance(s, bool) for s in sizes)):
         raise ValueError(f"layer_sizes={quote(sizes)}: expected a list of integers [inputs, hidden..., 1]")
@@ -185,7 +187,6 @@ def _check_plane_and_data(r, P):
 
 def _check_surfaces(r):
     """The grid axes (resolution points, increasing) and the surfaces (B, A) on them."""
-    from core.experiment.spec import MAX_GRID
     g = r.spec.grid
     _axis("alphas", r.alphas, MAX_GRID, g.resolution)
     _axis("betas", r.betas, MAX_GRID, g.resolution)
@@ -197,7 +198,6 @@ def _check_surfaces(r):
 
 def _check_moving(r, mv):
     """A moving landscape: M frames, surfaces (M, B, A) and every run's points (M,) on them."""
-    from core.experiment.spec import MAX_MOVING_FRAMES, MAX_MOVING_GRID
     if mv.follow not in r.trajectories:
         raise ValueError(f"moving landscape follows {quote(mv.follow)}: not a run of this result")
     _arr("moving steps", mv.steps, ndim=1, kind="i")

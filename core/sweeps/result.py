@@ -22,6 +22,7 @@ from core.errors import clip_message, quote
 from core.fileio import save_npz
 from core.experiment.result_check import MAX_RESULT_BYTES, check_npz, read_npz
 from core.experiment.spec import ExperimentSpec
+from core.sweeps.summary import summary_row
 
 FORMAT = "loss-landscape-navigator/sweep"
 VERSION = 1
@@ -126,7 +127,6 @@ class SweepResult:
     # -------------------------------------------------------------- summary
     def summary(self):
         """One dict per optimizer: the compact table's numbers (see ``summary_row``)."""
-        from core.sweeps.summary import summary_row
         return [summary_row(b, self.spec.training.target_loss) for b in self.blocks.values()]
 
     # -------------------------------------------------------------- files

@@ -56,6 +56,7 @@ from core.experiment.spec import ExperimentSpec
 from core.sweeps.result import FORMAT, METRICS, VERSION, SweepBlock, SweepResult, is_sweep_file, load_sweep  # noqa: F401
 from core.experiment.sweep_section import MAX_RUNS, check_sweep_budget
 from core.model.training import train
+from core.parallel.engine import pinned_call
 
 CHUNK_SECONDS = 2.0            # default chunk: about this much work
 CHUNK_SIZE = Int(1, MAX_RUNS)
@@ -127,7 +128,6 @@ def run_chunk(sh, runs):
 
 def _initial_sharpness(net, X, y, p0):
     """Top Hessian eigenvalue at each seed's initial weights (S,), BLAS on one thread (as in the workers)."""
-    from core.parallel.engine import pinned_call
     return pinned_call(lambda _, ps: trajectory_curvature(net, X, y, ps, np.zeros(len(ps)), "sgd",
                                                           threads=1).sharpness, None, p0)
 

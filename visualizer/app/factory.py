@@ -14,7 +14,6 @@ upload, base64-encoded, plus room for the rest of the callback's JSON), refused 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 
 import dash

@@ -31,6 +31,7 @@ from visualizer.app.download_callbacks import download_html, download_npz, downl
 from visualizer.serving.jobs import JobRegistry
 from visualizer.app.progress_callbacks import POLL_MS, progress_poll
 from visualizer.app.render_callbacks import markers, render
+from visualizer.serving.sweep_service import SweepService
 
 log = logging.getLogger("visualizer")
 
@@ -53,7 +54,6 @@ def register_callbacks(app, cache, jobs=None, sweeps=None):
     ``sweeps``: its SweepService (default: one of its own, on a LocalCluster started by the first sweep)."""
     jobs = jobs if jobs is not None else JobRegistry(cache)
     if sweeps is None:
-        from visualizer.serving.sweep_service import SweepService
         sweeps = SweepService(files=cache.uploads.files)
     maps = SliceCache(maxsize=16)              # curvature maps of the surface colour, per result
     _register_main(app, cache, jobs)

@@ -40,15 +40,8 @@ bytes (no timestamps; MP4 with ffmpeg's bitexact flags and no metadata).
 """
 from __future__ import annotations
 
-from visualizer.export.scene import Renderer, build_scene  # noqa: F401
-from visualizer.plotdata.view import UsageError  # noqa: F401
-from visualizer.export.cli import _parse_size, build_parser, main, options_from_args  # noqa: F401
-from visualizer.export.gif import write_gif  # noqa: F401
-from visualizer.export.html import write_html  # noqa: F401
-from visualizer.export.inputs import check_optimizers, read_input, run_spec, spec_labels  # noqa: F401
-from visualizer.export.mp4 import EncoderError, ffmpeg_exe, write_mp4  # noqa: F401
-from visualizer.export.options import (EXPORT_CONSTRAINTS, FORMATS, MAX_FPS, MAX_SIZE, MIN_SIZE, PANEL_WIDTH, SCALES,  # noqa: F401
-                      SIZE_RULE, ExportOptions, default_size, parse_panels)
-from visualizer.export.png import write_png  # noqa: F401
-from visualizer.export.render import n_workers, render_frames  # noqa: F401
-from visualizer.export.run import Summary, export  # noqa: F401
+from visualizer.export.cli import main
+from visualizer.export.options import ExportOptions
+from visualizer.export.run import Summary, export
+
+__all__ = ["export", "ExportOptions", "Summary", "main"]

@@ -12,11 +12,14 @@ import time
 import numpy as np
 
 from visualizer.plotdata.panels import PANELS
-from visualizer.plotdata.view import UsageError
+from visualizer.errors import UsageError
 from visualizer.export.inputs import check_optimizers, check_spec_panels, check_slice_optimizer, read_input, spec_labels
 from visualizer.export.mp4 import EncoderError
-from visualizer.export.options import EXPORT_CONSTRAINTS, FORMATS, MAX_SIZE, MIN_SIZE, SIZE_RULE, ExportOptions, parse_panels
+from visualizer.export.options import (EXPORT_CONSTRAINTS, FORMATS, MAX_SIZE, MIN_SIZE, ExportOptions, parse_panels,
+                                         parse_size)
 from visualizer.export.run import export
+from core.cli.progress import Terminated, terminate_as_interrupt
+from visualizer.export.sweep_png import export_sweep, is_sweep_input
 
 
 def build_parser():
@@ -70,14 +73,6 @@ def _parse_num(option, s):
     return v
 
 
-def _parse_size(s):
-    allowed = SIZE_RULE + ", e.g. 640x480"
-    parts = s.lower().split("x")
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
-        raise UsageError("--size", s, allowed)
-    return int(parts[0]), int(parts[1])
-
-
 def _optional(parse, option, s):
     return parse(option, s) if s is not None else None
 
@@ -86,7 +81,7 @@ def options_from_args(a):
     opts = ExportOptions(
         out=a.out, format=a.format.lower() if a.format else None,
         frames=_parse_int("--frames", a.frames), fps=_parse_int("--fps", a.fps),
-        size=_parse_size(a.size) if a.size is not None else None,
+        size=parse_size(a.size) if a.size is not None else None,
         elev=_optional(_parse_num, "--elev", a.elev), azim=_optional(_parse_num, "--azim", a.azim),
         rotate=_parse_num("--rotate", a.rotate), scale=a.scale, clip=_parse_num("--clip", a.clip),
         exaggerate=_parse_num("--exaggerate", a.exaggerate), moving=a.moving,
@@ -100,7 +95,6 @@ def options_from_args(a):
 
 def _run(a, t0):
     if a.spec.lower().endswith(".npz"):       # a sweep file: its map as a PNG (visualizer/sweep_figures.py)
-        from visualizer.export.sweep_png import export_sweep, is_sweep_input
         if is_sweep_input(a.spec):
             return export_sweep(a, t0)
     opts = options_from_args(a)
@@ -114,7 +108,6 @@ def _run(a, t0):
 
 
 def main(argv=None):
-    from core.cli.progress import Terminated, terminate_as_interrupt
     argv = list(sys.argv[1:] if argv is None else argv)
     a = build_parser().parse_args(argv)       # argparse's own errors: usage line, exit 2
     t0 = time.perf_counter()

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import numpy as np
+from visualizer import figures
+from visualizer.export.html_panels import panels_figure
+from visualizer.figures.landscape import CAMERA_EYE
 
 
 def html_figure(result, opts):
     """The figure an HTML export writes: the landscape alone, or the panels side by side."""
-    from visualizer import figures
     w, h = opts.size
     if tuple(opts.panels) == ("landscape",):
         fig = figures.animated_landscape(result, opts.view(), height=h, title=opts.title)
     else:
-        from visualizer.export.html_panels import panels_figure
         fig = panels_figure(result, opts)
     fig.update_layout(width=w, height=h, autosize=False)
     if opts.has_landscape and (opts.elev is not None or opts.azim is not None):
@@ -23,7 +24,6 @@ def html_figure(result, opts):
 
 def write_html(result, opts, path):
     """Write the page; returns its number of frames."""
-    from visualizer import figures
     fig = html_figure(result, opts)
     with open(path, "w", encoding="utf-8") as f:
         f.write(figures.to_html(fig, displaylogo=False, responsive=False))
@@ -32,7 +32,6 @@ def write_html(result, opts, path):
 
 def _set_camera(fig, elev, azim):
     """Plotly camera from matplotlib's (elev, azim): the eye at the app's distance in that direction."""
-    from visualizer.figures.landscape import CAMERA_EYE
     e, a = np.radians(elev), np.radians(azim)
     r = float(np.linalg.norm(list(CAMERA_EYE.values())))
     fig.update_layout(scene_camera_eye=dict(x=float(r * np.cos(e) * np.cos(a)), y=float(r * np.cos(e) * np.sin(a)),

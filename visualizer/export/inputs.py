@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 
 from visualizer.plotdata import panels as panel_data
-from visualizer.plotdata.view import UsageError
+from visualizer.errors import UsageError
+from core.cli.progress import StageBar
+import core
 
 
 def read_input(src, moving=False, progress=False):
@@ -20,7 +22,6 @@ def read_input(src, moving=False, progress=False):
     With ``moving`` a spec is run with ``grid.moving = True``; a saved run without a
     moving landscape is an error. Errors are UsageError naming SPEC.
     """
-    import core
     src = os.fspath(src)
     if src.lower().endswith(".npz"):
         try:
@@ -41,7 +42,6 @@ def read_input(src, moving=False, progress=False):
 
 
 def read_spec(src):
-    import core
     try:
         if src.lower().endswith(".json"):
             return core.ExperimentSpec.load(src)
@@ -62,8 +62,6 @@ def _strip_prefix(msg):
 
 
 def run_spec(spec, progress=False):
-    import core
-    from core.cli.progress import StageBar
     with StageBar(enabled=progress) as bar:          # silent (and safe) when stderr is not a terminal
         return core.run_experiment(spec, progress=bar)
 

@@ -21,7 +21,7 @@ from core.constraints import Choice, Int, Real
 
 from visualizer.plotdata import view as V
 from visualizer.plotdata.panels import PANEL_WIDTH, PANELS
-from visualizer.plotdata.view import UsageError
+from visualizer.errors import UsageError
 
 FORMATS = ("gif", "mp4", "html", "png")
 MIN_SIZE, MAX_SIZE = (160, 120), (1920, 1080)
@@ -169,3 +169,12 @@ def _check(option, v):
     c = EXPORT_CONSTRAINTS[option]
     if not c.allows(v):
         raise UsageError(option, v, c.must())
+
+
+def parse_size(s):
+    """``WxH`` -> (W, H) pixels; UsageError naming --size else."""
+    allowed = SIZE_RULE + ", e.g. 640x480"
+    parts = s.lower().split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise UsageError("--size", s, allowed)
+    return int(parts[0]), int(parts[1])

@@ -9,6 +9,7 @@ import os
 import signal
 
 from visualizer.export.scene import Renderer
+from core.cli.progress import StageBar
 
 MAX_WORKERS = 2        # this kind of machine has 2 cores; the encoder needs some too
 _WORKER = None
@@ -67,7 +68,6 @@ def render_frames(scene, opts, desc="frames", workers=None):
     are identical however many processes render them."""
     n = len(scene.steps)
     workers = n_workers(scene, opts, n) if workers is None else workers
-    from core.cli.progress import StageBar
     with StageBar(enabled=opts.progress, unit="frame") as bar:
         if workers > 1:
             with _forked_pool(workers, scene, opts) as pool:

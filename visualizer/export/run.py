@@ -16,7 +16,7 @@ from visualizer.export.html import write_html
 from visualizer.export.inputs import check_result_panels
 from visualizer.export.render import render_frames, render_still
 from visualizer.export.scene import build_scene
-from visualizer.plotdata.view import UsageError
+from visualizer.errors import UsageError
 
 
 @dataclass

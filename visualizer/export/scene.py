@@ -25,7 +25,8 @@ from visualizer.plotdata import panels as panel_data
 from visualizer.plotdata import slices as slice_data
 from visualizer.plotdata.frames import FrameModel, build_frames, last_step
 from visualizer.plotdata.panels import PANEL_WIDTH
-from visualizer.plotdata.view import UsageError, check_labels
+from visualizer.errors import UsageError
+from visualizer.plotdata.view import check_labels
 
 DPI = 100
 

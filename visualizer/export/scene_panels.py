@@ -12,6 +12,7 @@ import numpy as np
 
 from visualizer.plotdata import slices as S
 from visualizer.plotdata.panels import loss_range, sharpness_axis_title, sharpness_range
+from core.model.training import frame_index
 
 STEP_COLOR = "#333333"
 
@@ -141,7 +142,6 @@ class CurvesPanel(_StepPanel):
         return [c.color for c in self.series]
 
     def points(self, step):
-        from core.model.training import frame_index
         return [(c.steps[i], c.loss[i]) for c in self.series for i in [frame_index(c.steps, step)]]
 
 

@@ -23,6 +23,15 @@ import numpy as np
 
 from visualizer.plotdata.sweep_map import edges as _edges
 from visualizer.plotdata.sweep_map import map_data  # noqa: F401  (re-exported: the data both the PNG and the app's map draw)
+from core.cli.progress import check_interrupted
+from core.fileio import atomic_path
+from visualizer.errors import UsageError
+from visualizer.export.options import EXPORT_CONSTRAINTS
+from visualizer.export.options import SIZE_RULE
+from visualizer.export.options import parse_size
+from visualizer.export.run import Summary
+import core
+import core.sweeps.run
 
 PNG_SIZE = (960, 480)
 
@@ -95,7 +104,6 @@ def sweep_figure(result, labels=None, size=PNG_SIZE, dpi=100, title=None):
 
 def write_sweep_png(result, path, size=PNG_SIZE, title=None, dpi=100):
     """Write the sweep's PNG atomically (core.fileio.atomic_path); return the path."""
-    from core.fileio import atomic_path
     fig = sweep_figure(result, size=size, dpi=dpi, title=title)
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     FigureCanvasAgg(fig)
@@ -106,25 +114,17 @@ def write_sweep_png(result, path, size=PNG_SIZE, title=None, dpi=100):
 
 
 def is_sweep_input(src):
-    import core.sweeps.run
     return os.fspath(src).lower().endswith(".npz") and core.sweeps.run.is_sweep_file(src)
 
 
 def export_sweep(a, t0=None):
     """``python -m visualizer export SWEEP.npz --format png --out FILE [--size WxH] [--title TEXT]``: the still
     of a sweep's map; other options do not apply. Returns visualizer.export.Summary; UsageError on bad input."""
-    import core
-    from core.cli.progress import check_interrupted
-    from visualizer.export import EXPORT_CONSTRAINTS
-    from visualizer.export import SIZE_RULE
-    from visualizer.export import Summary
-    from visualizer.export import _parse_size
-    from visualizer.plotdata.view import UsageError
     t0 = time.perf_counter() if t0 is None else t0
     fmt = (a.format or os.path.splitext(a.out)[1].lstrip(".")).lower()
     if fmt != "png":
         raise UsageError("--format", a.format or f"(from --out {a.out})", "a sweep file exports as png only")
-    w, h = _parse_size(a.size)
+    w, h = parse_size(a.size)
     if not (EXPORT_CONSTRAINTS["--width"].allows(w) and EXPORT_CONSTRAINTS["--height"].allows(h)):
         raise UsageError("--size", a.size, SIZE_RULE)
     folder = os.path.dirname(os.path.abspath(a.out))

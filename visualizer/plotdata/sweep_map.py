@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
+from core.sweeps.summary import summary_row
 
 THRESHOLD_RULES = {"momentum": "(2 + 2μ) / λ₀", "nesterov": "(2 + 2μ) / ((1 + 2μ) λ₀)",
                    "adam": "(2 + 2β₁) / ((1 − β₁) λ₀)"}
@@ -65,7 +66,6 @@ def map_data(result, label, metric="final_loss"):
     predicted       (ny,) predicted learning rate per row (nan where unknown; all nan unless x is lr)
     rule            its formula; n_done, n_runs: runs of the block; S: seeds
     """
-    from core.sweeps.summary import summary_row
     b = result.blocks[label]
     spec_opt = result.spec.sweep.optimizers[result.labels.index(label)]
     names = list(b.axes)

@@ -121,11 +121,3 @@ def animation_steps(result, n_frames=100, labels=None):
         return all_steps
     idx = np.unique(np.round(np.linspace(0, len(all_steps) - 1, n_frames)).astype(int))
     return all_steps[idx]
-
-
-class UsageError(ValueError):
-    """Bad command-line input: ``str(e)`` is the one-line message naming the option."""
-
-    def __init__(self, option, value, allowed):
-        self.option, self.value, self.allowed = option, value, allowed
-        super().__init__(f"{option} {value}: {allowed}")

@@ -23,6 +23,7 @@ from core.data.csvfile import DataFiles
 from core.errors import quote
 
 from visualizer.serving.runner import PRERENDER_VIEW, TICK, prerender
+from visualizer import figures  # noqa: F401 -- imported at start-up (preload)
 
 CANCEL_GRACE = 0.3          # s after the cancel flag before the task's thread is interrupted
 
@@ -180,7 +181,6 @@ def warm_worker():
     """Import what a task needs (run once on every worker at start-up); a problem as text, else None."""
     try:
         import threadpoolctl  # noqa: F401
-        from visualizer import figures  # noqa: F401
     except Exception as e:                                   # noqa: BLE001 -- reported, not raised
         return f"{type(e).__name__}: {e}"
     return None

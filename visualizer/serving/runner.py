@@ -52,6 +52,9 @@ from core.experiment.budget import curvature_stride
 from core.experiment.run import WORK_UNITS_PER_SECOND, check_budget, estimate_work
 
 from visualizer.plotdata.view import DEFAULT_SCALE
+from visualizer import figures
+from visualizer.plotdata import panels as panel_data
+from visualizer.plotdata.view import ViewOptions
 
 log = logging.getLogger("visualizer")
 
@@ -150,9 +153,6 @@ def prerender(result, scale="log", clip=100.0, exaggerate=1.0):
     """The app's first figures of ``result`` for one view, as plotly JSON strings (what render would send):
     the landscape, contour, curves and (with curvature) sharpness figures. The slices figure is drawn by its
     own callback in the web process (it depends on the chosen run and step; cached there)."""
-    from visualizer import figures
-    from visualizer.plotdata import panels as panel_data
-    from visualizer.plotdata.view import ViewOptions
     v = ViewOptions(scale=scale, clip_percentile=clip, exaggerate=exaggerate)
     v.moving = result.moving is not None
     v.validate()

@@ -14,6 +14,18 @@ import argparse
 import os
 import signal
 import sys
+from core.parallel.cluster import SchedulerUnreachable
+from core.parallel.engine import CONNECT_TIMEOUT
+from core.parallel.engine import EngineError, quiet_dask_logs
+from visualizer.app.factory import MAX_BODY_BYTES
+from visualizer.app.factory import create_app
+from visualizer.serving.dask_runner import LOCAL
+from visualizer.serving.dask_runner import DaskRunner
+from visualizer.serving.dask_runner import resolve_scheduler
+from visualizer.serving.runner import DEFAULT_MAX_WORK
+from visualizer.serving.runner import LocalRunner, ProcessRunner
+from visualizer.serving.sweep_service import DEFAULT_MAX_WORK as SWEEP_MAX_WORK
+from visualizer.serving.uploads import UploadStore
 
 
 class _Parser(argparse.ArgumentParser):
@@ -27,9 +39,6 @@ def _stop(signum, frame):
 
 
 def _serve_parser():
-    from core.parallel.engine import CONNECT_TIMEOUT
-    from visualizer.serving.runner import DEFAULT_MAX_WORK
-    from visualizer.serving.sweep_service import DEFAULT_MAX_WORK as SWEEP_MAX_WORK
     cores = os.cpu_count() or 1
     ap = _Parser(prog="python -m visualizer [serve]",
                  description="Serve the Loss Landscape Navigator app (or: python -m visualizer export ...)")
@@ -106,12 +115,10 @@ def _units(ap, name, text, example):
 
 def _scheduler_args(ap, args, workers):
     """(scheduler, timeout) of --scheduler / --timeout, checked; (None, None) without --scheduler."""
-    from core.parallel.engine import CONNECT_TIMEOUT
     if args.scheduler is None:
         if args.timeout is not None:
             ap.error(f"--timeout {args.timeout}: applies to --scheduler only")
         return None, None
-    from visualizer.serving.dask_runner import LOCAL, resolve_scheduler
     try:
         scheduler = resolve_scheduler(args.scheduler)
     except ValueError as e:
@@ -132,7 +139,6 @@ def _scheduler_args(ap, args, workers):
 
 def _runner(args, workers, max_work, scheduler, timeout, files):
     """(the runner, a few words on where computations run)."""
-    from visualizer.serving.runner import LocalRunner, ProcessRunner
     # with --debug, Dash's reloader runs the app in a child process (WERKZEUG_RUN_MAIN set); the watching
     # parent never computes, so it gets no worker processes
     watcher = args.debug and os.environ.get("WERKZEUG_RUN_MAIN") != "true"
@@ -152,16 +158,12 @@ def _runner(args, workers, max_work, scheduler, timeout, files):
 
 def build_app(args, workers, max_work, scheduler, timeout, warm=True):
     """(the app, a few words on where it computes) for the checked serve options (``warm``: as create_app)."""
-    from visualizer.app.factory import create_app
-    from visualizer.serving.sweep_service import DEFAULT_MAX_WORK as SWEEP_MAX_WORK
-    from visualizer.serving.uploads import UploadStore
     uploads = UploadStore(data_dir=args.data_dir)
     runner, where = _runner(args, workers, max_work, scheduler, timeout, uploads.files)
     app = create_app(runner=runner, uploads=uploads, warm=warm,
                      sweep_limits=dict(max_work=getattr(args, "sweep_max_work", SWEEP_MAX_WORK),
                                        max_running=getattr(args, "sweeps_at_once", 2)))
     if scheduler is not None and hasattr(runner, "client"):     # sweeps (the Sweep tab) go to the same cluster
-        from visualizer.serving.dask_runner import LOCAL
         app.scheduler = runner.client if scheduler == LOCAL else scheduler
     return app, where
 
@@ -184,7 +186,6 @@ def _waitress(app, host, port, threads, where, max_work):
     """Serve ``app`` under waitress until SIGTERM or Ctrl-C; 2 when it cannot listen."""
     from waitress import create_server
 
-    from visualizer.app.factory import MAX_BODY_BYTES
     try:
         server = create_server(app.server, host=host, port=port, threads=threads,
                                max_request_body_size=MAX_BODY_BYTES, ident="loss-landscape-navigator")
@@ -212,9 +213,6 @@ def _waitress(app, host, port, threads, where, max_work):
 def _dask_runner(scheduler, workers, max_work, files, timeout):
     """A DaskRunner for ``serve --scheduler``; one line on stderr and exit status 2 (1: a cluster that cannot
     run the app's tasks) when it cannot start."""
-    from core.parallel.cluster import SchedulerUnreachable
-    from core.parallel.engine import EngineError, quiet_dask_logs
-    from visualizer.serving.dask_runner import LOCAL, DaskRunner
     quiet_dask_logs()
     try:
         return DaskRunner(scheduler, workers=workers if scheduler == LOCAL else None, max_work=max_work,

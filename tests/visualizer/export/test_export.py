@@ -15,6 +15,8 @@ import pytest
 
 import core
 from visualizer import export as E
+from visualizer.export import gif as gif_writer
+from visualizer.export.scene import build_scene
 from visualizer.plotdata.view import MAX_ANIMATION_FRAMES
 
 from tests.helpers import ROOT
@@ -159,7 +161,7 @@ def test_scene_heights_match_view(files):
     from visualizer.plotdata import view as V
     r = files["result"]
     opts = E.ExportOptions(out="x.gif", frames=30, scale="sqrt", clip=95, exaggerate=2)
-    sc = E.build_scene(r, opts)
+    sc = build_scene(r, opts)
     v = opts.view()
     H, label = V.height(r.surface, v)
     np.testing.assert_array_equal(sc.frames.heights[0], H)
@@ -248,7 +250,7 @@ def test_html_panels_are_subplots_animated_together(files, tmp_path):
     assert types[0] == "surface" and types[1:1 + 2 * n] == ["scatter3d"] * (2 * n)
     assert {t.xaxis for t in fig.data[1 + 2 * n:]} == {"x", "x2", "x3", "x4", "x5"}
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
-    assert len(fig.frames) == 6 and [f.name for f in fig.frames] == [str(int(s)) for s in E.build_scene(
+    assert len(fig.frames) == 6 and [f.name for f in fig.frames] == [str(int(s)) for s in build_scene(
         files["result"], E.ExportOptions(out="x.gif", frames=6)).steps]
     sharp_line = 1 + 2 * n + 3 * n                                       # after the sharpness traces
     for f in fig.frames:
@@ -456,7 +458,7 @@ def test_argparse_errors_exit_2(files, tmp_path):
 def test_failure_while_writing_leaves_no_file(files, tmp_path, monkeypatch):
     def boom(*a, **k):
         raise RuntimeError("disk full")
-    monkeypatch.setattr(E.gif, "write_gif", boom)
+    monkeypatch.setattr(gif_writer, "write_gif", boom)
     with pytest.raises(RuntimeError, match="disk full"):
         E.export(files["result"], E.ExportOptions(out=str(tmp_path / "x.gif"), frames=3, size=(200, 160),
                                                   progress=False))
