@@ -84,7 +84,7 @@ def main(baseline_frames=20, repeats=3):
     fast_w, fast_c, base_w, base_c = [], [], [], []
 
     def fast():
-        return {lab: core.trajectory_curvature(net, X, y, t.params, t.lr, t.optimizer, t.hparams, t.precond)
+        return {lab: core.frames_curvature(net, X, y, t.params, t.lr, t.optimizer, hparams=t.hparams, precond=t.precond)
                 for lab, t in trajs.items()}
 
     def baseline():

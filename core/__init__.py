@@ -17,8 +17,8 @@ Subpackages: data, model (network, optimizers, schedules, training), landscape (
 slices, curvature maps), curvature (HVP, Hessian, Lanczos, sharpness), experiment (spec, budget, run, result
 files), sweeps, parallel (chunks, Dask), cli. Modules at the top: errors, constraints, rng, fileio, resources.
 """
-from core.curvature import (LanczosNotConverged, LanczosResult, TrajectoryCurvature, hessian, hessian_eigs, hvp,
-                            lanczos, trajectory_curvature)
+from core.curvature import (LanczosNotConverged, LanczosResult, TrajectoryCurvature, frames_curvature, hessian,
+                            hessian_eigs, hvp, lanczos, trajectory_curvature)
 from core.data import Dataset, load_dataset
 from core.experiment import ExperimentResult, ExperimentSpec, MovingLandscape, load_result, run_experiment
 from core.landscape import (CurvatureMap, Plane, Projection, curvature_map, make_plane, project, random_direction,
@@ -33,6 +33,6 @@ __all__ = ["curvature", "optimizers", "schedules", "Dataset", "load_dataset", "P
            "renormalize", "ExperimentResult", "MovingLandscape", "load_result", "run_experiment",
            "Projection", "project", "surface", "MLP", "ExperimentSpec", "Trajectory", "train",
            "hvp", "hessian", "hessian_eigs", "lanczos", "LanczosResult", "LanczosNotConverged",
-           "trajectory_curvature", "TrajectoryCurvature", "stability_threshold",
+           "trajectory_curvature", "frames_curvature", "TrajectoryCurvature", "stability_threshold",
            "sweep", "SweepResult", "SweepBlock", "load_sweep", "curvature_map", "CurvatureMap",
            "SchedulerUnreachable", "EngineError"]

@@ -3,7 +3,7 @@
     Hv = hvp(net, p, X, y, V)                 # V (P,) or (P, k) -> same shape
     H = hessian(net, p, X, y)                 # (P, P), exactly symmetric, P <= MAX_DENSE_PARAMS
     vals, vecs = hessian_eigs(net, p, X, y, k=2, which="largest")
-    curv = trajectory_curvature(net, X, y, traj.params, traj.lr, traj.optimizer, traj.hparams, traj.precond)
+    curv = trajectory_curvature(net, X, y, traj)             # a Trajectory (frames_curvature: arrays)
     # -> .sharpness .min_eig .threshold (F,) each, .preconditioned, .label
 
 Modules (one idea each):
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from core.curvature.eigensolver import MAX_LANCZOS_FLOATS, WHICH, LanczosNotConverged, LanczosResult, lanczos
 from core.curvature.second_order import MAX_DENSE_PARAMS, METHODS, hessian, hessian_eigs, hvp
-from core.curvature.sharpness import TrajectoryCurvature, trajectory_curvature
+from core.curvature.sharpness import TrajectoryCurvature, frames_curvature, trajectory_curvature
 
 __all__ = ["hvp", "hessian", "hessian_eigs", "lanczos", "LanczosResult", "LanczosNotConverged",
-           "trajectory_curvature", "TrajectoryCurvature", "MAX_DENSE_PARAMS", "MAX_LANCZOS_FLOATS", "METHODS", "WHICH"]
+           "trajectory_curvature", "frames_curvature", "TrajectoryCurvature", "MAX_DENSE_PARAMS", "MAX_LANCZOS_FLOATS", "METHODS", "WHICH"]

@@ -153,7 +153,7 @@ def _product(matvec, q, n, j):
     return w
 
 
-def lanczos(matvec, n, k=1, which="largest", tol=1e-10, max_iter=300, seed=0, v0=None):
+def lanczos(matvec, n, *, k=1, which="largest", tol=1e-10, max_iter=300, seed=0, v0=None):
     """k extreme eigenpairs of a symmetric operator by Lanczos with full reorthogonalization.
 
     matvec: (n,) -> (n,), symmetric. Start vector: v0 (warm start) or a standard normal vector from

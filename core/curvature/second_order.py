@@ -297,7 +297,7 @@ def hessian_eigs(net, params, X, y, k=2, which="largest", method="auto", tol=1e-
     if method == "lanczos" or (method == "auto" and P > MAX_DENSE_PARAMS):
         op = hvp_operator(net, p, X, y)
         with blas_limit():
-            r = lanczos(lambda v: op(v[None, :])[0], P, k, which, tol, max_iter, seed)
+            r = lanczos(lambda v: op(v[None, :])[0], P, k=k, which=which, tol=tol, max_iter=max_iter, seed=seed)
         if not r.converged:
             warnings.warn(f"hessian_eigs: Lanczos did not reach tol={tol} in max_iter={max_iter} iterations "
                           f"(residuals {r.residuals}); returning the best estimates", LanczosNotConverged,

@@ -1,6 +1,6 @@
 """Curvature along a trajectory: sharpness, bottom eigenvalue and stability threshold at every frame.
 
-    curv = trajectory_curvature(net, X, y, traj.params, traj.lr, traj.optimizer, traj.hparams, traj.precond)
+    curv = trajectory_curvature(net, X, y, traj)   # a Trajectory; frames_curvature(net, X, y, params, lr, optimizer, ...)
     # -> .sharpness .min_eig .threshold (F,) each, .preconditioned, .label, .computed
 
 Dense (P <= MAX_DENSE_PARAMS): the frames' Hessians built in chunks of up to 16 (core.curvature.second_order; for
@@ -29,7 +29,7 @@ from core.curvature.second_order import (MAX_DENSE_PARAMS, METHODS, check_data, 
 _MAX_CHUNK = 16                # dense path: at most this many frames a chunk (fewer when P or n is big)
 _CHUNK_BYTES = 32 * 2 ** 20    # dense path: working-memory target of one chunk of frames
 
-__all__ = ["TrajectoryCurvature", "trajectory_curvature"]
+__all__ = ["TrajectoryCurvature", "trajectory_curvature", "frames_curvature"]
 
 
 @dataclass
@@ -47,9 +47,18 @@ class TrajectoryCurvature:
         return float(np.mean(self.sharpness[c] >= self.threshold[c])) if c.any() else float("nan")
 
 
-def trajectory_curvature(net, X, y, params, lr, optimizer, hparams=None, precond=None, stride=1,
-                         method="auto", threads=None, tol=1e-10, max_iter=300, seed=0):
-    """Sharpness, bottom eigenvalue and stability threshold at every frame of a trajectory.
+def trajectory_curvature(net, X, y, traj, *, stride=1, method="auto", threads=None, tol=1e-10, max_iter=300,
+                         seed=0):
+    """Sharpness, bottom eigenvalue and stability threshold at every frame of a Trajectory ``traj`` (its params,
+    lr, optimizer, hparams and precond); options as in frames_curvature."""
+    return frames_curvature(net, X, y, traj.params, traj.lr, traj.optimizer, hparams=traj.hparams,
+                            precond=traj.precond, stride=stride, method=method, threads=threads, tol=tol,
+                            max_iter=max_iter, seed=seed)
+
+
+def frames_curvature(net, X, y, params, lr, optimizer, *, hparams=None, precond=None, stride=1,
+                     method="auto", threads=None, tol=1e-10, max_iter=300, seed=0):
+    """Sharpness, bottom eigenvalue and stability threshold at every frame of a trajectory, given as arrays.
 
     params (F, P): the frames (``Trajectory.params``); lr (F,): each frame's learning rate
     (``Trajectory.lr``); optimizer, hparams: ``Trajectory.optimizer`` and ``.hparams``; precond (F, P):
@@ -214,7 +223,7 @@ def _trajectory_lanczos(net, X, y, Ps, D, idx, top, bot, tol, max_iter, seed):
         out = []
         for which, v in (("largest", v_top), ("smallest", v_bot)):
             v0 = None if v is None else v + 1e-3 * rng.standard_normal(P) / np.sqrt(P)
-            r = lanczos(mv, P, 1, which, tol, max(1, max_iter), rng, v0=v0)
+            r = lanczos(mv, P, k=1, which=which, tol=tol, max_iter=max(1, max_iter), seed=rng, v0=v0)
             misses += not r.converged
             out.append(r)
         top[f], bot[f] = out[0].values[0], out[1].values[0]

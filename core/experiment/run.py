@@ -94,9 +94,8 @@ def _curvature_all(c, stride, net, ds, trajs, progress):
     for i, tr in enumerate(trajs.values()):
         if progress:
             progress("curvature", i, len(trajs))
-        cv = trajectory_curvature(net, ds.X_train, ds.y_train, tr.params, tr.lr, tr.optimizer, tr.hparams,
-                                  tr.precond, stride=stride, method=c.method, tol=c.tol, max_iter=c.max_iter,
-                                  seed=0)
+        cv = trajectory_curvature(net, ds.X_train, ds.y_train, tr, stride=stride, method=c.method, tol=c.tol,
+                                  max_iter=c.max_iter, seed=0)
         tr.sharpness, tr.min_eig, tr.threshold, tr.precond = cv.sharpness, cv.min_eig, cv.threshold, None
     if progress:
         progress("curvature", len(trajs), len(trajs))

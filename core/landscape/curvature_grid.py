@@ -23,7 +23,7 @@ import numpy as np
 
 from core.constraints import Int
 from core.curvature.second_order import check_data, check_net
-from core.curvature.sharpness import trajectory_curvature
+from core.curvature.sharpness import frames_curvature
 from core.model.network import MLP
 from core.landscape.planes import Plane
 from core.parallel.engine import CONNECT_TIMEOUT, Engine, check_engine_args
@@ -75,7 +75,7 @@ def map_tile(sh, span):
     start, stop = span
     j, i = np.divmod(np.arange(start, stop), len(sh.alphas))
     P = sh.center[None, :] + sh.alphas[i][:, None] * sh.d1[None, :] + sh.betas[j][:, None] * sh.d2[None, :]
-    cv = trajectory_curvature(MLP(sh.layer_sizes), sh.X, sh.y, P, np.zeros(len(P)), "sgd", threads=1)
+    cv = frames_curvature(MLP(sh.layer_sizes), sh.X, sh.y, P, np.zeros(len(P)), "sgd", threads=1)
     return cv.sharpness, cv.min_eig
 
 

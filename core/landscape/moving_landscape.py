@@ -74,7 +74,7 @@ def _points(points, n_frames, n_params):
     return pts
 
 
-def moving_surfaces(net, X, y, params_frames, plane_or_directions, alphas, betas, metric="loss",
+def moving_surfaces(net, X, y, params_frames, plane_or_directions, alphas, betas, *, metric="loss",
                     normalize="filter", ignore_bias=True, chunk_size=None, threads=None, progress=None,
                     points=None):
     """One surface per frame, centred on that frame's weights: array (F, len(betas), len(alphas)).

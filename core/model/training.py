@@ -109,7 +109,7 @@ def check_plan(steps, record_every):
     return plan
 
 
-def train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0,
+def train(net, p0, ds, opt, *, steps=2000, batch_size=None, record_every=10, seed=0,
           diverge_factor=DIVERGE_FACTOR, label="", progress=None):
     """Run ``steps`` updates of ``opt`` from ``p0``; return a Trajectory.
 

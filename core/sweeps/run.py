@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.constraints import Int
-from core.curvature import trajectory_curvature
+from core.curvature.sharpness import frames_curvature
 from core.parallel.engine import CONNECT_TIMEOUT, Engine, check_engine_args
 from core.data.datasets import spec_dataset
 from core.model.network import MLP
@@ -112,11 +112,11 @@ def run_one(sh, b, c, s):
                 k = [0, len(tr.steps) - 1]
                 pc = tr.precond[k]
                 if np.all(np.isfinite(pc)) and np.all(pc > 0):
-                    cv = trajectory_curvature(net, X, y, tr.params[k], tr.lr[k], name, hp, pc, threads=1)
+                    cv = frames_curvature(net, X, y, tr.params[k], tr.lr[k], name, hparams=hp, precond=pc, threads=1)
                     out["sharpness0"], out["sharpness"] = cv.sharpness
             else:
                 out["sharpness0"] = sh.sharpness0[s]
-                cv = trajectory_curvature(net, X, y, tr.params[-1:], tr.lr[-1:], name, hp, None, threads=1)
+                cv = frames_curvature(net, X, y, tr.params[-1:], tr.lr[-1:], name, hparams=hp, precond=None, threads=1)
                 out["sharpness"] = cv.sharpness[0]
     return np.array([float(out[k]) for k in METRICS])
 
@@ -128,8 +128,8 @@ def run_chunk(sh, runs):
 
 def _initial_sharpness(net, X, y, p0):
     """Top Hessian eigenvalue at each seed's initial weights (S,), BLAS on one thread (as in the workers)."""
-    return pinned_call(lambda _, ps: trajectory_curvature(net, X, y, ps, np.zeros(len(ps)), "sgd",
-                                                          threads=1).sharpness, None, p0)
+    return pinned_call(lambda _, ps: frames_curvature(net, X, y, ps, np.zeros(len(ps)), "sgd", threads=1).sharpness,
+                       None, p0)
 
 
 def _as_spec(spec):

@@ -326,11 +326,11 @@ def test_bad_input_named_errors(wis, trained):
         (lambda: cv.lanczos(lambda v: v, 5, k=6), "k=6"),
         (lambda: cv.lanczos(lambda v: v, 5, v0=np.zeros(5)), "v0"),
         (lambda: cv.lanczos(lambda v: v, 10 ** 6, max_iter=300), "max_iter=300"),
-        (lambda: cv.trajectory_curvature(net, X, y, p[None], [0.1], "sgd", stride=0), "stride=0"),
-        (lambda: cv.trajectory_curvature(net, X, y, p[None], [0.1], "adam"), "precond=None"),
-        (lambda: cv.trajectory_curvature(net, X, y, p[None], [0.1], "sgd", precond=np.ones((1, P))), "precond"),
-        (lambda: cv.trajectory_curvature(net, X, y, p[None], [0.1, 0.2], "sgd"), "lr shape"),
-        (lambda: cv.trajectory_curvature(net, X, y, p[None], [0.1], "lbfgs"), "optimizer='lbfgs'"),
+        (lambda: cv.frames_curvature(net, X, y, p[None], [0.1], "sgd", stride=0), "stride=0"),
+        (lambda: cv.frames_curvature(net, X, y, p[None], [0.1], "adam"), "precond=None"),
+        (lambda: cv.frames_curvature(net, X, y, p[None], [0.1], "sgd", precond=np.ones((1, P))), "precond"),
+        (lambda: cv.frames_curvature(net, X, y, p[None], [0.1, 0.2], "sgd"), "lr shape"),
+        (lambda: cv.frames_curvature(net, X, y, p[None], [0.1], "lbfgs"), "optimizer='lbfgs'"),
         (lambda: stability_threshold("lbfgs", {}, 0.1), "name='lbfgs'"),
         (lambda: stability_threshold("sgd", {}, -1.0), "lr=-1.0"),
         (lambda: stability_threshold("adam", {"beta1": 1.0}, 0.1), "hparams.beta1=1.0"),
@@ -364,7 +364,7 @@ def test_preconditioned_sharpness_equals_dense(wis):
     net = core.MLP([9, 8, 1]); p0 = net.init(2)
     X, y = wis.X_train, wis.y_train
     tr = core.train(net, p0, wis, make("adam", lr=0.01), steps=40, record_every=20)
-    c = cv.trajectory_curvature(net, X, y, tr.params, tr.lr, tr.optimizer, tr.hparams, tr.precond)
+    c = cv.frames_curvature(net, X, y, tr.params, tr.lr, tr.optimizer, hparams=tr.hparams, precond=tr.precond)
     assert c.preconditioned and c.label == "preconditioned sharpness"
     for f in range(len(tr.steps)):
         d = 1 / np.sqrt(tr.precond[f])
@@ -379,8 +379,8 @@ def test_trajectory_curvature_equals_per_frame_dense(wis, name, hp):
     net = core.MLP([9, 15, 1]); p0 = net.init(0)
     X, y = wis.X_train, wis.y_train
     tr = core.train(net, p0, wis, make(name, **hp), steps=95, record_every=5)
-    c = cv.trajectory_curvature(net, X, y, tr.params, tr.lr, tr.optimizer, tr.hparams)
-    c1 = cv.trajectory_curvature(net, X, y, tr.params, tr.lr, tr.optimizer, tr.hparams, threads=1)
+    c = cv.frames_curvature(net, X, y, tr.params, tr.lr, tr.optimizer, hparams=tr.hparams)
+    c1 = cv.frames_curvature(net, X, y, tr.params, tr.lr, tr.optimizer, hparams=tr.hparams, threads=1)
     np.testing.assert_array_equal(c.sharpness, c1.sharpness)
     assert not c.preconditioned and c.label == "sharpness" and c.computed.all()
     np.testing.assert_allclose(c.threshold, stability_threshold(name, tr.hparams, hp["lr"]))
@@ -391,7 +391,7 @@ def test_trajectory_curvature_equals_per_frame_dense(wis, name, hp):
         # relative to the spectral scale (dead units give exact-zero eigenvalues next to tiny ones)
         assert abs(c.min_eig[f] - bot) <= 1e-8 * max(abs(bot), 1e-4 * top)
     # Lanczos over the frames, warm-started, gives the same numbers
-    cl = cv.trajectory_curvature(net, X, y, tr.params[:6], tr.lr[:6], tr.optimizer, tr.hparams, method="lanczos")
+    cl = cv.frames_curvature(net, X, y, tr.params[:6], tr.lr[:6], tr.optimizer, hparams=tr.hparams, method="lanczos")
     np.testing.assert_allclose(cl.sharpness, c.sharpness[:6], rtol=1e-8)
     np.testing.assert_allclose(cl.min_eig, c.min_eig[:6], rtol=1e-8, atol=1e-12 * c.sharpness.max())
 
@@ -399,8 +399,8 @@ def test_trajectory_curvature_equals_per_frame_dense(wis, name, hp):
 def test_trajectory_stride_skips_frames_but_keeps_the_last(wis):
     net = core.MLP([9, 5, 1]); p0 = net.init(0)
     tr = core.train(net, p0, wis, make("sgd", lr=0.5), steps=100, record_every=10)    # 11 frames
-    full = cv.trajectory_curvature(net, wis.X_train, wis.y_train, tr.params, tr.lr, "sgd", tr.hparams)
-    c = cv.trajectory_curvature(net, wis.X_train, wis.y_train, tr.params, tr.lr, "sgd", tr.hparams, stride=4)
+    full = cv.frames_curvature(net, wis.X_train, wis.y_train, tr.params, tr.lr, "sgd", hparams=tr.hparams)
+    c = cv.frames_curvature(net, wis.X_train, wis.y_train, tr.params, tr.lr, "sgd", hparams=tr.hparams, stride=4)
     want = np.zeros(11, bool); want[[0, 4, 8, 10]] = True
     np.testing.assert_array_equal(c.computed, want)
     assert np.all(np.isnan(c.sharpness[~want])) and np.all(np.isnan(c.min_eig[~want]))
@@ -422,8 +422,8 @@ def test_dead_units_shortcut_is_exact(wis):
     frames[2, b1] = -50.0                                       # every unit dead: H has only the b2 entry
     frames[3, 54] = 50.0; frames[3, 55:60] = -50.0              # one live unit left
     pc = rng.uniform(0.5, 2.0, frames.shape)
-    c = cv.trajectory_curvature(net, X, y, frames, np.full(4, 0.01), "adam", precond=pc)
-    s = cv.trajectory_curvature(net, X, y, frames, np.full(4, 0.1), "sgd")
+    c = cv.frames_curvature(net, X, y, frames, np.full(4, 0.01), "adam", precond=pc)
+    s = cv.frames_curvature(net, X, y, frames, np.full(4, 0.1), "sgd")
     for f in range(4):
         H = cv.hessian(net, frames[f], X, y)
         w = np.linalg.eigvalsh(H)

@@ -168,7 +168,7 @@ def test_preconditioned_sharpness_and_batch_axis():
     ds = core.load_dataset("wisconsin", seed=0)
     net = core.MLP([9, 15, 1])
     tr = core.train(net, net.init(3), ds, core.model.optimizers.make("adam", lr=0.1), steps=30, record_every=30, seed=3)
-    cv = core.trajectory_curvature(net, ds.X_train, ds.y_train, tr.params, tr.lr, "adam", tr.hparams, tr.precond)
+    cv = core.frames_curvature(net, ds.X_train, ds.y_train, tr.params, tr.lr, "adam", hparams=tr.hparams, precond=tr.precond)
     assert a.sharpness0[0, 1] == pytest.approx(cv.sharpness[0], rel=1e-9)       # of P^-1/2 H P^-1/2
     assert a.sharpness[0, 1] == pytest.approx(cv.sharpness[-1], rel=1e-9)
     b = r.blocks["sgd"]
