@@ -1,8 +1,9 @@
 """python -m core sweep SPEC|PRESET [--out sweep.npz] [--scheduler ADDR] [--workers N] [--resume FILE] ...
 
 Runs a sweep spec (core.sweeps.run) with a progress bar over runs (on a terminal only), then prints the compact
-table: per optimizer, the best value of its main axis (lr when swept), the widest converging range, the
-first diverging value and, for lr, the learning rate predicted from the initial sharpness.
+table: per optimizer, the best value of its main axis (lr when swept), the widest converging range, the measured
+edges (non-monotone from, fails from, catapult height) and, for lr, the initial stability edge 2 / lambda0 as a
+reference (it marks where the first steps stop decreasing monotonically, not where training fails).
 
 --out FILE is written atomically as runs finish (a partial sweep, at most every 2 s), so an interrupted
 sweep (Ctrl-C, SIGTERM) keeps what is done; ``--resume FILE`` computes only the missing runs (the spec comes
@@ -17,15 +18,20 @@ import sys
 import time
 
 from core.cli.progress import StageBar, Terminated
+from core.model.failure import NONMONOTONE_STEPS
 from core.parallel.cluster import SchedulerUnreachable
 from core.parallel.engine import CONNECT_TIMEOUT, EngineError, quiet_dask_logs
 from core.sweeps.result import load_sweep
 from core.sweeps.run import sweep
 from core.sweeps.summary import format_summary
 
-PREDICTED_NOTE = ("predicted: the lr at which the largest initial sharpness lambda0 of the seeds meets the "
-                  "optimizer's threshold\n(gradient descent 2 / lambda0, momentum (2 + 2 beta) / lambda0); "
-                  "ratio = diverges from / predicted; converges: every seed below the target loss")
+EDGE_NOTE = (f"converges: every seed below the target loss; non-monotone from: the smallest value at which some seed's "
+             "loss rose in its first {NONMONOTONE_STEPS} steps;\nfails from: the smallest value (at or above the best) at which some "
+             "seed failed (diverged, a dead hidden layer, or a final loss >= min(L0, H(mean y)));\ncatapult: the "
+             "highest peak / initial loss among converging cells that spiked; initial stability edge (a reference, "
+             "not a prediction): the lr at which\nthe largest initial sharpness lambda0 of the seeds meets the "
+             "optimizer's threshold (gradient descent 2 / lambda0, momentum (2 + 2 beta) / lambda0); "
+             "fails / edge = fails from / that edge")
 
 
 def add_parser(sub, error):
@@ -119,7 +125,7 @@ def _report(args, spec, result, out, new_runs, seconds):
           f"chunks of {info['chunk_size']} runs")
     rows = result.summary()
     print(format_summary(rows))
-    print(PREDICTED_NOTE)
+    print(EDGE_NOTE)
     if args.json:
         print(json.dumps(rows))
     if out is not None:

@@ -25,13 +25,16 @@ from core.experiment.spec import ExperimentSpec
 from core.fileio import save_npz
 from core.landscape.planes import Plane
 from core.landscape.projection import Projection
+from core.model.network import MLP
+from core.model import failure
 from core.model.training import Trajectory
 
 FORMAT = "loss-landscape-navigator/result"
 VERSION = 2    # 2: independent random streams (core.rng), curvature, the training data, moving surface losses
 READS = (1, 2)  # version 1 files load without curvature and data (their spec now gives other numbers: streams)
 CURVATURE_KEYS = ("sharpness", "min_eig", "threshold")
-TRAJECTORY_KEYS = ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history") + CURVATURE_KEYS
+TRAJECTORY_KEYS = ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history") + CURVATURE_KEYS + (
+    "live_units",)
 PATH_KEYS = ("alpha", "beta", "residual", "loss", "surface_loss", "steps")
 MOVING_PATH_KEYS = ("alpha", "beta", "loss", "surface_loss")   # MovingLandscape.paths[label], saved as m{i}_{key}
 _INFO_KEYS = {"dataset": str, "n_train": int, "n_test": int, "n_features": int, "feature_names": list,
@@ -79,7 +82,9 @@ class ExperimentResult:
         capture: 1 - the path's RMS relative residual, sqrt(sum |r_t|^2 / sum |theta_t - c|^2),
         i.e. how much of the path's displacement from the center the plane holds. With curvature:
         peak_sharpness, sharpness_ratio (final sharpness / its stability threshold) and above_threshold (the
-        share of frames at or above it); None without.
+        share of frames at or above it); None without. Failure (core.model.failure): failed_at (first step from
+        which the run is judged failed, None if it did not fail), live_units (at the last frame; None when
+        unknown), peak_loss (largest per-step loss), spiked (the loss rose above its start after step 0).
         """
         target = self.spec.training.target_loss
         rows = []
@@ -93,7 +98,9 @@ class ExperimentResult:
                 peak_sharpness=peak, sharpness_ratio=ratio, above_threshold=above,
                 label=lab, optimizer=tr.optimizer, final_loss=float(tr.loss[-1]),
                 train_acc=float(tr.train_acc[-1]), test_acc=float(tr.test_acc[-1]),
-                steps_to_target=tr.steps_to(target), diverged_at=tr.diverged_at,
+                steps_to_target=tr.steps_to(target), diverged_at=tr.diverged_at, failed_at=tr.failed_at,
+                live_units=None if tr.live_units is None else int(tr.live_units[-1]), peak_loss=tr.peak_loss,
+                spiked=tr.spiked,
                 path_length=tr.path_length(), residual=res, capture=1.0 - res,
                 final_step=int(tr.steps[-1])))
         return rows
@@ -117,7 +124,7 @@ def result_arrays(r):
     """The arrays of an ExperimentResult, keyed as in the module docstring."""
     meta = dict(format=FORMAT, version=VERSION, spec=r.spec.to_dict(), layer_sizes=r.layer_sizes,
                 labels=r.labels, info=r.info,
-                runs=[dict(optimizer=t.optimizer, hparams=t.hparams, diverged_at=t.diverged_at)
+                runs=[dict(optimizer=t.optimizer, hparams=t.hparams, diverged_at=t.diverged_at, failed_at=t.failed_at)
                       for t in r.trajectories.values()],
                 moving_follow=r.moving.follow if r.moving is not None else None)
     a = {"meta": np.array(json.dumps(meta))}
@@ -155,7 +162,7 @@ def load_result(path_or_file, max_bytes=MAX_RESULT_BYTES):
     name = path_or_file if isinstance(path_or_file, (str, os.PathLike)) else "uploaded file"
     arrays = read_npz(path_or_file, max_bytes, "run", "result")
     try:
-        return check_result(from_arrays(arrays))
+        return complete_failure(check_result(from_arrays(arrays)))
     except (KeyError, ValueError, TypeError, IndexError, AttributeError, json.JSONDecodeError) as e:
         msg = str(e) if isinstance(e, ValueError) else f"{type(e).__name__}: {e}"
         raise ValueError(f"run file {name!r}: not a valid result ({clip_message(msg, 300)})") from None
@@ -174,6 +181,7 @@ def from_arrays(a):
             train_acc=a[f"t{i}_train_acc"], test_acc=a[f"t{i}_test_acc"], lr=a[f"t{i}_lr"],
             diverged_at=run["diverged_at"], loss_history=a[f"t{i}_loss_history"], label=lab,
             optimizer=run["optimizer"], hparams=run["hparams"],
+            live_units=a.get(f"t{i}_live_units"), failed_at=run.get("failed_at", _UNKNOWN),
             **{k: a.get(f"t{i}_{k}") for k in CURVATURE_KEYS})
         paths[lab] = Projection(**{k: a.get(f"p{i}_{k}") for k in PATH_KEYS})
     moving = _moving_from_arrays(a, meta, labels) if "moving_surfaces" in a else None
@@ -181,6 +189,23 @@ def from_arrays(a):
                             plane=Plane.from_arrays(a), alphas=a["alphas"], betas=a["betas"], surface=a["surface"],
                             paths=paths, acc_surface=a.get("acc_surface"), moving=moving,
                             info=_clean_info(meta.get("info", {})), X_train=a.get("data_X"), y_train=a.get("data_y"))
+
+
+_UNKNOWN = failure.UNKNOWN    # failed_at of a run whose file predates it (from_arrays); complete_failure computes it
+
+
+def complete_failure(r):
+    """Fill what files written before the failure fields lack (core.model.failure): live units per frame from
+    the weights and the saved training data (left None without data), and failed_at from them and the losses
+    (the bound is L0 alone without data). Returns ``r``."""
+    h_const = failure.constant_loss(r.y_train) if r.y_train is not None else None
+    net = MLP(r.layer_sizes)
+    for t in r.trajectories.values():
+        if t.live_units is None and r.X_train is not None:
+            t.live_units = failure.live_units(net, t.params, r.X_train)
+        if t.failed_at == _UNKNOWN:
+            t.failed_at = failure.failed_at(t, h_const)
+    return r
 
 
 def _meta(a):

@@ -19,6 +19,7 @@ import numpy as np
 
 from core.data.datasets import MAX_SAMPLES
 from core.errors import clip_message, quote
+from core.model import failure
 from core.model.network import MAX_HIDDEN_LAYERS, MAX_UNITS
 from core.model.training import MAX_FRAMES, MAX_STEPS
 from core.experiment.spec import MAX_GRID
@@ -162,6 +163,13 @@ def _check_runs(r, P):
                 _arr(f"{w} {k}", getattr(t, k), (F,))
         if (t.sharpness is None) != (t.threshold is None) or (t.sharpness is None) != (t.min_eig is None):
             raise ValueError(f"{w}: sharpness, min_eig and threshold come together")
+        if t.live_units is not None:
+            _arr(f"{w} live_units", t.live_units, (F,), kind="i")
+        fa = t.failed_at
+        if not (fa is None or fa == failure.UNKNOWN or (isinstance(fa, int) and not isinstance(fa, bool)
+                                                         and 0 <= fa <= spec.training.steps)):
+            raise ValueError(f"{w} failed_at={quote(fa)}: expected null or a step from 0 to "
+                             f"training.steps={spec.training.steps}")
         pr = r.paths[lab]
         for k in ("alpha", "beta"):
             _arr(f"{w} path {k}", getattr(pr, k), (F,), finite=True)

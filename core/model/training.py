@@ -15,6 +15,11 @@ means logits of about 70 on the wrong side -- or the parameters stop being
 finite, training stops with ``diverged_at = t``. The frames recorded
 before t are kept, and the last finite parameters before t become the last
 frame, so a diverging run still has a path to draw.
+
+Failure (core.model.failure): every frame records its live units (the fewest units alive on the training data
+in any hidden layer), and ``failed_at`` is the first step from which the run is judged failed: diverged, a
+hidden layer dead, or a final loss at or above min(L0, H(mean y)). ``peak_loss``, ``spiked`` and
+``nonmonotone`` read the per-step history.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from core.constraints import Int, Optional
+from core.model import failure
 from core.rng import rng_for
 
 MAX_STEPS = 200_000
@@ -53,10 +59,33 @@ class Trajectory:
     sharpness: np.ndarray = None
     min_eig: np.ndarray = None
     threshold: np.ndarray = None
+    # (F,) int64 units alive on the training data in the emptiest hidden layer at each frame (core.model.failure);
+    # None when unknown (a file without it and without its training data)
+    live_units: np.ndarray = None
+    failed_at: int | None = None            # first step from which the run is judged failed (core.model.failure)
 
     @property
     def final_loss(self):
         return float(self.loss[-1])
+
+    @property
+    def failed(self):
+        return self.failed_at is not None
+
+    @property
+    def peak_loss(self):
+        """The largest per-step loss (core.model.failure.peak_loss; the recorded losses without a history)."""
+        return failure.peak_loss(self.loss_history if self.loss_history is not None else self.loss)
+
+    @property
+    def spiked(self):
+        """The per-step loss went above its initial value after step 0 (core.model.failure.spiked)."""
+        return failure.spiked(self.loss_history if self.loss_history is not None else self.loss)
+
+    @property
+    def nonmonotone(self):
+        """The per-step loss rose within the first failure.NONMONOTONE_STEPS steps (None without a history)."""
+        return None if self.loss_history is None else failure.nonmonotone(self.loss_history)
 
     def steps_to(self, target):
         """First step whose recorded loss is below ``target`` (every step when full batch), or None."""
@@ -127,7 +156,9 @@ def train(net, p0, ds, opt, *, steps=2000, batch_size=None, record_every=10, see
     history, diverged = _descend(net, p0, ds, opt, steps, set(plan), batches, diverge_factor, frames, progress)
     if progress is not None:
         progress(steps)                                   # a diverged run counts as finished
-    return frames.trajectory(history, diverged, label, len(p0))
+    traj = frames.trajectory(history, diverged, label, len(p0))
+    traj.failed_at = failure.failed_at(traj, failure.constant_loss(ds.y_train))
+    return traj
 
 
 class _Frames:
@@ -137,6 +168,7 @@ class _Frames:
     def __init__(self, net, ds, opt):
         self.net, self.ds, self.opt = net, ds, opt
         self.params, self.steps, self.loss, self.train_acc, self.test_acc, self.lr = [], [], [], [], [], []
+        self.live = []
         self.precond = [] if getattr(opt, "preconditioned", False) else None
         self.has_test = len(ds.y_test) > 0
 
@@ -148,6 +180,7 @@ class _Frames:
         self.train_acc.append(net.accuracy(params, ds.X_train, ds.y_train))
         self.test_acc.append(net.accuracy(params, ds.X_test, ds.y_test) if self.has_test else np.nan)
         self.lr.append(opt.schedule(t))
+        self.live.append(failure.live_units(net, params, ds.X_train))
 
     def trajectory(self, history, diverged, label, n_params):
         opt = self.opt
@@ -156,6 +189,7 @@ class _Frames:
             train_acc=np.array(self.train_acc), test_acc=np.array(self.test_acc),
             lr=np.array(self.lr, dtype=np.float64), diverged_at=diverged, loss_history=history,
             label=label or opt.name, optimizer=opt.name, hparams=dict(opt.hparams),
+            live_units=np.array(self.live, dtype=np.int64),
             precond=(np.array(self.precond).reshape(len(self.params), n_params) if self.precond is not None else None))
 
 

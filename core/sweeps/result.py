@@ -5,7 +5,9 @@
 
 Metrics (METRICS; ints are -1 where there is no value): final_loss, train_acc, test_acc, steps_to_target,
 diverged_at, sharpness0 (at the seed's initial weights), threshold (the optimizer's stability threshold at
-the cell's first learning rate), sharpness (at the last weights kept). See core/sweeps.py for how a run
+the cell's first learning rate), sharpness (at the last weights kept); and (core.model.failure) failed,
+spiked, nonmonotone (bools), live_units (at the last weights kept), peak_loss, loss0 (the initial loss).
+Version 1 files (before the failure metrics) load with failed = diverged and the others blank. See core/sweeps.py for how a run
 computes them, core/sweepsummary.py for the table. Files: one .npz of plain arrays and a JSON ``meta``
 (format, version, the spec, labels), checked before unpacking (core.experiment.result_check.check_npz) and refused
 when an array's shape or values do not fit the spec.
@@ -25,11 +27,20 @@ from core.experiment.spec import ExperimentSpec
 from core.sweeps.summary import summary_row
 
 FORMAT = "loss-landscape-navigator/sweep"
-VERSION = 1
-# name -> dtype; ints are -1 where there is no value
+VERSION = 2     # 2: the failure fields (failed, spiked, nonmonotone, live_units, peak_loss, loss0)
+READS = (1, 2)  # version 1 files load; their runs are judged failed only when they diverged (see _from_arrays)
+# name -> dtype; ints are -1 where there is no value, bools False
 METRICS = {"final_loss": np.float64, "train_acc": np.float64, "test_acc": np.float64,
            "steps_to_target": np.int64, "diverged_at": np.int64, "sharpness0": np.float64,
-           "threshold": np.float64, "sharpness": np.float64}
+           "threshold": np.float64, "sharpness": np.float64,
+           "failed": np.bool_, "spiked": np.bool_, "nonmonotone": np.bool_, "live_units": np.int64,
+           "peak_loss": np.float64, "loss0": np.float64}
+FAILURE_METRICS = ("failed", "spiked", "nonmonotone", "live_units", "peak_loss", "loss0")   # new in version 2
+
+
+def _blank(dt):
+    """The value of a metric where there is none: nan, -1 or False."""
+    return np.nan if dt is np.float64 else (False if dt is np.bool_ else -1)
 
 
 @dataclass
@@ -109,7 +120,7 @@ class SweepResult:
         for i, o in enumerate(spec.sweep.optimizers):
             axes = o.values(f"sweep.optimizers[{i}].axes")
             shape = (S,) + tuple(len(v) for v in axes.values())
-            metrics = {k: np.full(shape, np.nan if dt is np.float64 else -1, dtype=dt) for k, dt in METRICS.items()}
+            metrics = {k: np.full(shape, _blank(dt), dtype=dt) for k, dt in METRICS.items()}
             blocks[o.display] = SweepBlock(o.display, o.name, dict(o.hparams), axes, metrics,
                                            np.zeros(shape, dtype=bool))
         return cls(spec, list(layer_sizes), np.array(spec.sweep.seeds, dtype=np.int64), blocks, dict(info or {}))
@@ -121,7 +132,7 @@ class SweepResult:
             b = blocks[int(r[0])]
             idx = (int(r[2]),) + np.unravel_index(int(r[1]), b.shape)
             for j, (k, dt) in enumerate(METRICS.items()):
-                b.metrics[k][idx] = r[3 + j]
+                b.metrics[k][idx] = (r[3 + j] == 1.0) if dt is np.bool_ else r[3 + j]
             b.done[idx] = True
 
     # -------------------------------------------------------------- summary
@@ -188,8 +199,9 @@ def _from_arrays(a):
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"format {quote(meta.get('format') if isinstance(meta, dict) else None)}; expected "
                          f"{quote(FORMAT)}")
-    if meta.get("version") != VERSION:
-        raise ValueError(f"version {quote(meta.get('version'))}; this program reads version {VERSION}")
+    version = meta.get("version")
+    if version not in READS:
+        raise ValueError(f"version {quote(version)}; this program reads versions {', '.join(map(str, READS))}")
     spec = ExperimentSpec.from_dict(meta["spec"])
     if spec.sweep is None:
         raise ValueError("its spec has no sweep section")
@@ -216,13 +228,18 @@ def _from_arrays(a):
             raise ValueError(f"{b.label} done: expected a bool array of shape {b.done.shape}")
         b.done[...] = done
         for k, dt in METRICS.items():
+            if version == 1 and k in FAILURE_METRICS:
+                continue                                    # below: what a version 1 file allows
             v = a[f"b{i}_{k}"]
             if v.shape != b.done.shape or v.dtype != np.dtype(dt):
                 raise ValueError(f"{b.label} {k}: expected {np.dtype(dt).name} of shape {b.done.shape}, got "
                                  f"{v.dtype.name} of shape {v.shape}")
-            if dt is np.int64 and np.any((v[done] < -1) | (v[done] > steps)):
-                raise ValueError(f"{b.label} {k}: values outside [-1, training.steps={steps}]")
+            top, what = (max(sizes[1:-1]), "the widest hidden layer") if k == "live_units" else (steps, "training.steps")
+            if dt is np.int64 and np.any((v[done] < -1) | (v[done] > top)):
+                raise ValueError(f"{b.label} {k}: values outside [-1, {what}={top}]")
             b.metrics[k][...] = v
         if np.any(np.isinf(b.final_loss[done])):
             raise ValueError(f"{b.label} final_loss: contains inf")
+        if version == 1:                                    # without its initial losses: diverged runs only
+            b.metrics["failed"][...] = done & (b.diverged_at >= 0)
     return res

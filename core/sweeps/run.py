@@ -19,6 +19,11 @@ optimizers.hparams_for). Per run (metrics, each an array (seeds, *axes) per opti
   threshold        the optimizer's stability threshold at the cell's first learning rate
                    (optimizers.stability_threshold: 2/lr for gradient descent, (2 + 2 beta)/lr for momentum)
   sharpness        top Hessian eigenvalue at the last weights kept
+  failed           the run is judged failed (core.model.failure: diverged, a dead hidden layer, or a final loss
+                   at or above min(L0, H(mean y))); spiked: the per-step loss rose above L0 after step 0;
+                   nonmonotone: it rose within the first failure.NONMONOTONE_STEPS steps
+  live_units       units alive on the training data in the emptiest hidden layer, at the last weights kept
+  peak_loss, loss0 the largest per-step loss (inf when not finite) and the initial loss L0
 For adam and rmsprop both sharpness values are of the preconditioned Hessian P^-1/2 H P^-1/2, with the
 preconditioner of that step (Trajectory.precond), the matrix their threshold applies to; for the SGD family
 they are of H itself (exact, core.curvature). With ``sweep.sharpness = false`` they are nan.
@@ -100,7 +105,10 @@ def run_one(sh, b, c, s):
     tr = train(net, sh.p0[s], sh.ds, opt, steps=sh.steps, batch_size=batch, record_every=sh.steps,
                seed=sh.seeds[s])
     out = dict.fromkeys(METRICS, np.nan)
-    out.update(steps_to_target=-1, diverged_at=-1 if tr.diverged_at is None else tr.diverged_at)
+    out.update(steps_to_target=-1, diverged_at=-1 if tr.diverged_at is None else tr.diverged_at,
+               failed=float(tr.failed), spiked=float(tr.spiked), nonmonotone=float(bool(tr.nonmonotone)),
+               live_units=tr.live_units[-1] if tr.live_units is not None and len(tr.live_units) else -1,
+               peak_loss=tr.peak_loss, loss0=tr.loss[0] if len(tr.loss) else np.nan)
     out["threshold"] = stability_threshold(name, hp, float(opt.schedule(0)))
     if len(tr.loss):
         st = tr.steps_to(sh.target_loss)

@@ -1,5 +1,6 @@
-"""The compact table of a sweep: per optimizer, the best cell, the widest converging range along the main axis,
-where divergence starts, and that learning rate against the one the initial curvature predicts.
+"""The compact table of a sweep: per optimizer, the best cell and the measured edges along the main axis (where
+the first steps stop decreasing monotonically, where runs fail, how high the converging runs catapult), and, as
+a *reference* only, the initial stability edge from the initial sharpness lambda_0.
 
     rows = [summary_row(block, target) for block in result.blocks.values()]   # or result.summary()
     print(format_summary(rows))
@@ -18,32 +19,64 @@ def summary_row(block, target):
 
     main axis: lr when swept, else the first axis. Cells are judged over all seeds: a cell *converges* when
     every seed's run is done, did not diverge and ended below ``target``. best: the cell of lowest mean final
-    loss among the cells where no seed diverged; ``at``: its values of the other axes, the slice along the
-    main axis that the rest of the row reads. converges: the widest run of consecutive converging values in
-    that slice (lo, hi). diverges_from: the smallest value in the slice at which some seed diverged.
-    predicted: (lr only) the learning rate at which the optimizer's threshold meets the largest initial
-    sharpness of the seeds, threshold x lr / max sharpness0 (gradient descent 2 / lambda_0, momentum
-    (2 + 2 beta) / lambda_0, ...); ratio = diverges_from / predicted.
+    loss among the cells where no seed failed (core.model.failure); ``at``: its values of the other axes, the
+    slice along the main axis that the rest of the row reads. converges: the widest run of consecutive
+    converging values in that slice (lo, hi). Measured edges in the slice (the smallest value at which some
+    seed ...): nonmonotone_from (... had a loss that rose within its first failure.NONMONOTONE_STEPS steps),
+    fails_from (... failed; at or above the best value when there is one), diverges_from (... diverged).
+    catapult: the largest median over the seeds of peak loss / initial loss among the slice's cells where
+    no seed failed but some spiked (None when none did). Reference, not a prediction: edge0, the *initial
+    stability edge* (lr only), the learning rate at which the optimizer's threshold meets the largest initial
+    sharpness of the seeds, threshold x lr / max lambda0 (gradient descent 2 / lambda0, momentum
+    (2 + 2 beta) / lambda0, ...); lambda0: each seed's initial sharpness; fails_ratio = fails_from / edge0.
     """
     names = list(block.axes)
     main = "lr" if "lr" in names else names[0]
     m = names.index(main)
+    done_all = block.done
     row = dict(label=block.label, optimizer=block.optimizer, axis=main, at={}, runs=block.n_runs,
-               done=block.n_done, diverged=int(np.sum(block.done & (block.diverged_at >= 0))), best=None,
-               best_loss=None, converges=None, diverges_from=None, predicted=None, ratio=None)
+               done=block.n_done, diverged=int(np.sum(done_all & (block.diverged_at >= 0))),
+               failed=int(np.sum(done_all & block.failed)), best=None, best_loss=None, converges=None,
+               nonmonotone_from=None, fails_from=None, diverges_from=None, catapult=None, edge0=None,
+               lambda0=None, fails_ratio=None)
     all_done = block.done.all(axis=0)
-    no_div = all_done & ~np.any(block.done & (block.diverged_at >= 0), axis=0)
+    no_fail = all_done & ~np.any(block.done & (block.failed | (block.diverged_at >= 0)), axis=0)
     mean = np.where(all_done, np.where(block.done, block.final_loss, np.nan).mean(axis=0), np.nan)
-    ok = no_div & np.isfinite(mean)
+    ok = no_fail & np.isfinite(mean)
     if not ok.any():
         return row
     best = np.unravel_index(int(np.argmin(np.where(ok, mean, np.inf))), ok.shape)
     row["best"] = block.axes[main][best[m]].item()
     row["best_loss"] = float(mean[best])
     row["at"] = {k: block.axes[k][best[i]].item() for i, k in enumerate(names) if i != m}
-    sl = tuple(slice(None) if i == m else best[i] for i in range(len(names)))
+    sl = (slice(None),) + tuple(slice(None) if i == m else best[i] for i in range(len(names)))
     vals = block.axes[main]
-    conv = block.converged(target)[(slice(None),) + sl].all(axis=0)          # (len(main axis),)
+    row["converges"] = _widest(vals, block.converged(target)[sl].all(axis=0))    # (len(main axis),)
+    done = block.done[sl]                                                        # (S, len(main axis))
+    row["nonmonotone_from"] = _first(vals, done & block.nonmonotone[sl])
+    row["fails_from"] = _first(vals, done & block.failed[sl], start=best[m])
+    row["diverges_from"] = _first(vals, done & (block.diverged_at[sl] >= 0))
+    with np.errstate(all="ignore"):
+        height = np.median(block.peak_loss[sl] / block.loss0[sl], axis=0)        # (len(main axis),)
+    kept = done.all(axis=0) & ~np.any(done & block.failed[sl], axis=0) & np.any(done & block.spiked[sl], axis=0)
+    if np.any(kept & np.isfinite(height)):
+        row["catapult"] = float(np.max(height[kept & np.isfinite(height)]))
+    if main == "lr":
+        thr, s0 = block.threshold[sl], block.sharpness0[sl]                       # (S, len(lr))
+        c = (thr * vals)[done & np.isfinite(thr)]                                # threshold x lr: free of lr
+        lam = [float(np.nanmax(np.where(done[i] & np.isfinite(s0[i]), s0[i], np.nan)))
+               if np.any(done[i] & np.isfinite(s0[i])) else None for i in range(len(s0))]
+        row["lambda0"] = lam
+        known = [x for x in lam if x is not None]
+        if c.size and known and max(known) > 0:
+            row["edge0"] = float(np.median(c) / max(known))
+            if row["fails_from"] is not None:
+                row["fails_ratio"] = row["fails_from"] / row["edge0"]
+    return row
+
+
+def _widest(vals, conv):
+    """(lo, hi) of the widest run of consecutive True in ``conv`` (len(vals),), or None."""
     run, widest = None, None
     for i, c in enumerate(list(conv) + [False]):
         if c and run is None:
@@ -52,38 +85,34 @@ def summary_row(block, target):
             if widest is None or i - run > widest[1] - widest[0] + 1:
                 widest = (run, i - 1)
             run = None
-    if widest is not None:
-        row["converges"] = (vals[widest[0]].item(), vals[widest[1]].item())
-    div = np.any((block.done & (block.diverged_at >= 0))[(slice(None),) + sl], axis=0)
-    if div.any():
-        row["diverges_from"] = vals[int(np.argmax(div))].item()
-    if main == "lr":
-        thr = block.threshold[(slice(None),) + sl]                           # (S, len(lr))
-        s0 = block.sharpness0[(slice(None),) + sl]
-        done = block.done[(slice(None),) + sl]
-        c = (thr * vals)[done & np.isfinite(thr)]                            # threshold x lr: free of lr
-        lam = s0[done & np.isfinite(s0)]
-        if c.size and lam.size and lam.max() > 0:
-            row["predicted"] = float(np.median(c) / lam.max())
-            if row["diverges_from"] is not None:
-                row["ratio"] = row["diverges_from"] / row["predicted"]
-    return row
+    return None if widest is None else (vals[widest[0]].item(), vals[widest[1]].item())
+
+
+def _first(vals, flags, start=0):
+    """The smallest value of ``vals`` at index >= start where some seed's flag (S, len(vals)) is set, or None."""
+    hit = np.any(flags, axis=0)
+    hit[:start] = False
+    return vals[int(np.argmax(hit))].item() if hit.any() else None
 
 
 def format_summary(rows):
     """The compact plain-text table: one row per optimizer."""
     def rng(r):
         return "-" if r["converges"] is None else f"[{_fmt_value(r['converges'][0])}, {_fmt_value(r['converges'][1])}]"
+    def opt(k, f=_fmt_value):
+        return lambda r: "-" if r[k] is None else f(r[k])
     cols = [("optimizer", lambda r: r["label"]), ("axis", lambda r: r["axis"]),
             ("at", lambda r: ", ".join(f"{k}={_fmt_value(v)}" for k, v in r["at"].items()) or "-"),
-            ("best", lambda r: "-" if r["best"] is None else _fmt_value(r["best"])),
-            ("final loss", lambda r: "-" if r["best_loss"] is None else f"{r['best_loss']:.4f}"),
+            ("best", opt("best")), ("final loss", opt("best_loss", lambda v: f"{v:.4f}")),
             ("converges in", rng),
-            ("diverges from", lambda r: "-" if r["diverges_from"] is None else _fmt_value(r["diverges_from"])),
-            ("predicted", lambda r: "-" if r["predicted"] is None else f"{r['predicted']:.3g}"),
-            ("ratio", lambda r: "-" if r["ratio"] is None else f"{r['ratio']:.2f}"),
+            ("non-monotone from", opt("nonmonotone_from")), ("fails from", opt("fails_from")),
+            ("diverges from", opt("diverges_from")),
+            ("catapult", opt("catapult", lambda v: f"{v:.2f}x")),
+            ("initial stability edge (ref.)", opt("edge0", lambda v: f"{v:.3g}")),
+            ("lambda0 per seed", opt("lambda0", lambda v: ", ".join("-" if x is None else f"{x:.3g}" for x in v))),
+            ("fails / edge", opt("fails_ratio", lambda v: f"{v:.2f}")),
             ("runs", lambda r: f"{r['done']}/{r['runs']}" if r["done"] != r["runs"] else str(r["runs"])),
-            ("diverged", lambda r: str(r["diverged"]))]
+            ("failed", lambda r: str(r["failed"])), ("diverged", lambda r: str(r["diverged"]))]
     cells = [[h for h, _ in cols]] + [[f(r) for _, f in cols] for r in rows]
     widths = [max(len(c[i]) for c in cells) for i in range(len(cols))]
     lines = []

@@ -105,11 +105,14 @@ TABLE_HEADERS = {"capture": "plane captures", "sharpness_ratio": "final / thresh
 
 
 # fixed decimals per table column (integers and text columns have none); shares as percentages
-DECIMALS = {"final_loss": 4, "train_acc": 3, "test_acc": 3, "path_length": 2, "capture": 3, "peak_sharpness": 3,
+DECIMALS = {"final_loss": 4, "peak_loss": 3, "train_acc": 3, "test_acc": 3, "path_length": 2, "capture": 3, "peak_sharpness": 3,
             "sharpness_ratio": 2}
 PERCENT = {"above_threshold": 0}
 TABLE_NOTE = ("The target loss is the spec's training.target_loss; blank cells: never reached / never diverged / "
-              "no curvature. Plane captures: 1 − the path's residual off the plane (1: the path lies in the plane). "
+              "never failed / no curvature. Failed at (rows in red): the first step from which the run is judged "
+              "failed: it diverged, a hidden layer has no unit alive on the training data, or its final loss is at "
+              "or above min(initial loss, the constant predictor's loss). Live units: the fewest units alive on "
+              "the training data in any hidden layer, at the end; peak loss: the largest per-step loss. Plane captures: 1 − the path's residual off the plane (1: the path lies in the plane). "
               "Sharpness: the top Hessian eigenvalue, for Adam and RMSProp that of the preconditioned Hessian "
               "P^-1/2 H P^-1/2; final / threshold: the last sharpness over its stability threshold (the largest "
               "curvature at which the optimizer is stable at its learning rate, see Explain); frames ≥ threshold: "
@@ -185,9 +188,11 @@ def make_layout():
 
 SWEEP_NOTE = ("Each cell: every seed trained in full from its own initial weights (the same data), colour = the "
               "median final training loss over the seeds (log colour; blank until all its seeds are done), "
-              "red x = some seed diverged (the loss 100× its start, or non-finite); dashed: the learning rate at "
-              "which the largest initial sharpness λ₀ of the seeds meets the optimizer's stability threshold "
-              "(2/λ₀ for gradient descent, (2 + 2μ)/λ₀ for heavy-ball momentum). Hover a cell for the median, "
+              "red x = some seed failed (it diverged, a hidden layer died, or its final loss is no better than the "
+              "start or the constant predictor); dashed, a reference: the initial stability edge, the learning "
+              "rate at which the largest initial sharpness λ₀ of the seeds meets the optimizer's stability "
+              "threshold (2/λ₀ for gradient descent, (2 + 2μ)/λ₀ for heavy-ball momentum): it marks where the "
+              "first steps stop decreasing monotonically, not where runs fail. Hover a cell for the median, "
               "min and max over the seeds; click it to open its median run in the Landscape tab (computed there "
               "like any experiment). Sweeps run on the server's Dask cluster, one per page: a newer Run, Stop, or "
               "closing the page cancels it; Run again after a stop computes only the missing runs.")
@@ -374,6 +379,7 @@ def _comparison_and_explain():
             data=[], sort_action="native", style_as_list_view=True, style_table={"overflowX": "auto"},
             style_cell={"fontFamily": FONT, "fontSize": "14px", "padding": "6px 8px", "textAlign": "right"},
             style_cell_conditional=[{"if": {"column_id": "label"}, "textAlign": "left", "fontWeight": "600"}],
+            style_data_conditional=[{"if": {"filter_query": "{failed_at} is num"}, "color": "#b91c1c"}],
             style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6", "whiteSpace": "normal"}),
         html.Div([TABLE_NOTE], className="note"),
         html.H3("Explain"),

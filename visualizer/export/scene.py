@@ -247,11 +247,12 @@ class LandscapePanel(Panel):
             self.xyz.append(tuple(np.where(p.offgrid, np.nan, q) for q in (p.alpha, p.beta, p.height)))
 
     def _legend_rows(self):
-        """Legend rows "label  true loss [diverged] [off grid]" of every frame, padded to one width (so the box,
-        drawn once in the background, fits them all), and the step counters."""
+        """Legend rows "label [(failed at STEP)]  true loss [diverged] [off grid]" of every frame, padded to one
+        width (so the box, drawn once in the background, fits them all), and the step counters."""
         fm = self.fm
-        width = max(len(l) for l in fm.labels)
-        rows = {p.label: [f"{p.label:<{width}}  {_fmt_loss(x)}" + (" diverged" if d else "") + (" off grid" if o else "")
+        width = max(len(p.name or p.label) for p in fm.paths.values())     # "large LR (failed at 120)"
+        rows = {p.label: [f"{p.name or p.label:<{width}}  {_fmt_loss(x)}" + (" diverged" if d else "")
+                          + (" off grid" if o else "")
                           for x, d, o in zip(p.balls("loss"), p.diverged, p.balls("offgrid"))]
                 for p in fm.paths.values()}
         row_w = max(len(r) for rs in rows.values() for r in rs)

@@ -8,11 +8,11 @@
 A panel's x axis is the optimizer's main axis (lr when swept, else its first axis); with a second axis
 (momentum, ...) the panel is a heat map of the median final training loss over the seeds on a log colour scale,
 otherwise the final loss of every seed (thin) and their median (thick) against x. Further axes are held at the
-best cell's values (named in the panel title). Cells where some seed diverged are marked with a red x; runs
-not computed yet (a partial sweep) are grey. The dashed line is the learning rate predicted from the initial
-sharpness: the lr at which the largest initial sharpness lambda_0 of the seeds meets the optimizer's
+best cell's values (named in the panel title). Cells where some seed failed (core.model.failure) are marked
+with a red x; runs not computed yet (a partial sweep) are grey. The dashed line is a reference, the initial
+stability edge: the lr at which the largest initial sharpness lambda_0 of the seeds meets the optimizer's
 stability threshold (gradient descent 2 / lambda_0, momentum (2 + 2 beta) / lambda_0; for every value of the
-second axis on a map).
+second axis on a map). It marks where the first steps stop decreasing monotonically, not where runs fail.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ import time
 
 import numpy as np
 
+from visualizer.plotdata.sweep_map import EDGE_NAME
 from visualizer.plotdata.sweep_map import edges as _edges
 from visualizer.plotdata.sweep_map import map_data  # noqa: F401  (re-exported: the data both the PNG and the app's map draw)
 from core.cli.progress import check_interrupted
@@ -32,6 +33,8 @@ from visualizer.export.options import parse_size
 from visualizer.export.run import Summary
 import core
 import core.sweeps.run
+
+EDGE_LABEL = EDGE_NAME + " ($\\lambda_0$)"
 
 PNG_SIZE = (960, 480)
 
@@ -73,12 +76,12 @@ def sweep_figure(result, labels=None, size=PNG_SIZE, dpi=100, title=None):
             ax.set_ylabel(d["yname"])
             if d["ylog"]:
                 ax.set_yscale("log")
-            jj, ii = np.nonzero(d["diverged"])
+            jj, ii = np.nonzero(d["failed"])
             if ii.size:
-                ax.scatter(x[ii], y[jj], marker="x", s=14, c="red", linewidths=1.0, label="diverged")
-            ok = np.isfinite(d["predicted"])
+                ax.scatter(x[ii], y[jj], marker="x", s=14, c="red", linewidths=1.0, label="failed")
+            ok = np.isfinite(d["edge0"])
             if ok.any():
-                ax.plot(d["predicted"][ok], y[ok], "--", color="white", lw=1.5, label="predicted from $\\lambda_0$")
+                ax.plot(d["edge0"][ok], y[ok], "--", color="white", lw=1.5, label=EDGE_LABEL)
             ax.set_xlim(_edges(x, d["xlog"])[[0, -1]])
             ax.set_ylim(_edges(y, d["ylog"])[[0, -1]])
         else:
@@ -88,16 +91,16 @@ def sweep_figure(result, labels=None, size=PNG_SIZE, dpi=100, title=None):
             ax.plot(x, z[0], color="C0", lw=2, label=f"median of {S} seed{'s' if S != 1 else ''}")
             ax.set_yscale("log")
             ax.set_ylabel("final loss")
-            div = d["diverged"][0]
-            if div.any():
+            bad = d["failed"][0]
+            if bad.any():
                 top = np.nanmax(sz) if np.isfinite(sz).any() else 1.0
-                ax.scatter(x[div], np.full(div.sum(), top), marker="x", s=18, c="red", label="diverged")
-            if np.isfinite(d["predicted"][0]):
-                ax.axvline(d["predicted"][0], ls="--", color="k", lw=1, label="predicted from $\\lambda_0$")
+                ax.scatter(x[bad], np.full(bad.sum(), top), marker="x", s=18, c="red", label="failed")
+            if np.isfinite(d["edge0"][0]):
+                ax.axvline(d["edge0"][0], ls="--", color="k", lw=1, label=EDGE_LABEL)
         ax.legend(fontsize=7, loc="lower left", framealpha=0.7)
     head = title if title is not None else result.spec.name
-    fig.suptitle(f"{head}\nfinal training loss after {steps:,} steps; x: some seed diverged;\ndashed: the lr "
-                 "at which the initial sharpness meets the stability threshold", fontsize=9)
+    fig.suptitle(f"{head}\nfinal training loss after {steps:,} steps; x: some seed failed;\ndashed (a reference): "
+                 "initial stability edge, where the initial sharpness meets the stability threshold", fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -91,20 +91,20 @@ def _title(result, extra=""):
     return f"{name}<br><sup>{_plane_text(result)} through {n} weights{extra}</sup>"
 
 
-def _trail(lab, color, a, b, z, cd=None):
+def _trail(lab, color, a, b, z, cd=None, name=None):
     """Trail trace (dict). Frames leave out ``cd``: the trail is a prefix of the base trace's path, whose
     customdata already holds every recorded point, so hover stays right and frames stay small."""
     t = dict(type="scatter3d", x=_f32(a), y=_f32(b), z=_f32(z))
     if cd is not None:
-        t.update(customdata=_f32(cd), mode="lines", name=lab, legendgroup=lab,
+        t.update(customdata=_f32(cd), mode="lines", name=name or lab, legendgroup=lab,
                  line=dict(color=color, width=6), hovertemplate=_HOVER_PATH)
     return t
 
 
-def _ball(lab, color, a, b, z, cd, full=True, legend=False):
+def _ball(lab, color, a, b, z, cd, full=True, legend=False, name=None):
     t = dict(type="scatter3d", x=_f32(a[-1:]), y=_f32(b[-1:]), z=_f32(z[-1:]), customdata=_f32(cd[-1:]))
     if full:
-        t.update(mode="markers", name=lab, legendgroup=lab, showlegend=legend,
+        t.update(mode="markers", name=name or lab, legendgroup=lab, showlegend=legend,
                  marker=dict(size=8, color=color, line=dict(color="white", width=2)),
                  hovertemplate=_HOVER_PATH)
     return t
@@ -203,8 +203,11 @@ def landscape_traces(fm, cds, k, full, colour=None):
         e = int(p.ends[k])
         n = e + 1 if fm.trails else 0                 # a moving frame's own plane holds no earlier positions
         a, b, z, cd = p.alpha, p.beta, p.height, cds[lab]
-        data.append(_trail(lab, p.color, a[:n], b[:n], z[:n], (cd if fm.trails else cd[:0]) if full else None))
-        data.append(_ball(lab, p.color, a[e:e + 1], b[e:e + 1], z[e:e + 1], cd[e:e + 1], full, legend=not fm.trails))
+        name = p.name or lab                          # "large LR (failed at 120)" for a failed run
+        data.append(_trail(lab, p.color, a[:n], b[:n], z[:n], (cd if fm.trails else cd[:0]) if full else None,
+                           name=name))
+        data.append(_ball(lab, p.color, a[e:e + 1], b[e:e + 1], z[e:e + 1], cd[e:e + 1], full, legend=not fm.trails,
+                          name=name))
     return data
 
 
@@ -374,6 +377,8 @@ def step_grid(result, view):
 SUMMARY_COLUMNS = [
     ("label", "optimizer"), ("final_loss", "final train loss"), ("train_acc", "train acc"),
     ("test_acc", "test acc"), ("steps_to_target", "first step < target"), ("diverged_at", "diverged at"),
+    # core.model.failure: first step from which the run is judged failed, live units at the end, peak loss
+    ("failed_at", "failed at"), ("live_units", "live units"), ("peak_loss", "peak loss"),
     ("path_length", "path length"), ("capture", "plane captures (1 − residual)"),
     # with curvature (core.cli.main CURVATURE_COLUMNS); Adam / RMSProp: of the preconditioned Hessian
     ("peak_sharpness", "peak sharpness"), ("sharpness_ratio", "final sharpness / threshold"),

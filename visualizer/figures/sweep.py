@@ -12,15 +12,16 @@ It draws visualizer.plotdata.sweep_map (the numbers the PNG export draws too), o
 
 Colour: the median over the seeds of the final training loss, on a log scale (z = log10 of it; the colour
 bar's ticks name the losses), shared by every panel; a cell stays blank until all its seeds are done.
-A red x marks a cell where some seed diverged. The dashed white line is the predicted learning rate, the
-one at which the largest initial sharpness lambda_0 meets the optimizer's stability threshold: for a
-momentum map lr_max(beta) = (2 + 2 beta) / lambda_0 at every beta, for a row a vertical segment at that
-optimizer's prediction. Hover: the cell's values, the median, min and max over the seeds, how many
-diverged.
+A red x marks a cell where some seed failed (core.model.failure: diverged, a dead hidden layer, or a final
+loss at or above min(L0, H(mean y))). The dashed white line is a *reference*, the initial stability edge:
+the learning rate at which the largest initial sharpness lambda_0 meets the optimizer's stability threshold
+(for a momentum map (2 + 2 beta) / lambda_0 at every beta, for a row a vertical segment). It marks where the
+first steps stop decreasing monotonically, not where training fails; the red marks show that. Hover: the
+cell's values, the median, min and max over the seeds, how many failed and diverged.
 
 Trace layout (the click handler reads it): first one heatmap per optimizer (``panels`` order), then one
-marker trace per optimizer (its diverged cells), then one threshold trace per optimizer that has a
-prediction. Heatmap cells and markers carry the cell's flat index in the optimizer's grid as customdata;
+marker trace per optimizer (its failed cells), then one edge trace per optimizer that has an initial
+stability edge. Heatmap cells and markers carry the cell's flat index in the optimizer's grid as customdata;
 ``trace_cells`` gives each trace's optimizer.
 """
 from __future__ import annotations
@@ -37,6 +38,8 @@ COLORSCALE = "Viridis"
 ROW_PX = 46               # height of one optimizer's row in the lr x optimizer panel
 MAP_PX = 300              # height of a map panel
 GAP_PX = 70               # between panels (their titles)
+FAILED_NAME = "some seed failed"               # the marks' legend entry
+EDGE_LEGEND = f"{D.EDGE_NAME} (from λ₀)"       # the dashed reference line's legend entry
 
 
 def _f(a):
@@ -56,13 +59,13 @@ def _panel_data(result):
 
 
 def trace_cells(result):
-    """The optimizer label of every trace ``sweep_heatmap`` draws, in order (None for a threshold line)."""
+    """The optimizer label of every trace ``sweep_heatmap`` draws, in order (None for an edge line)."""
     heat, marks, lines = [], [], []
     for p, ds in _panel_data(result):
         for lab, d in ds.items():
             heat.append(lab)
             marks.append(lab)
-            if np.isfinite(d["predicted"]).any():
+            if np.isfinite(d["edge0"]).any():
                 lines.append(None)
     return heat + marks + lines
 
@@ -123,7 +126,7 @@ def sweep_heatmap(result, height=None, title=None):
     head = title if title is not None else result.spec.name
     fig.update_layout(
         title=dict(text=f"{head}<br><sup>final train loss after {result.spec.training.steps:,} steps; {state}; "
-                        "red x: some seed diverged; dashed: the lr predicted from the initial sharpness λ₀</sup>",
+                        "red x: some seed failed; dashed: initial stability edge from λ₀ (a reference)</sup>",
                    x=0.01, xanchor="left", font=dict(size=15)),
         coloraxis=dict(colorscale=COLORSCALE, cmin=lo, cmax=hi, colorbar=_colorbar(lo, hi, len(result.seeds))),
         height=height or total + 170, margin=dict(l=70, r=20, t=90, b=70), template="plotly_white",
@@ -147,8 +150,8 @@ def _titles(pds):
 
 
 def _traces(result, pds):
-    """(row, trace) of every panel: the heat maps first, then the diverged marks, then the predicted lines
-    (one legend entry each)."""
+    """(row, trace) of every panel: the heat maps first, then the failed marks, then the initial stability
+    edges (one legend entry each)."""
     heat, marks, lines = [], [], []
     for r, (p, ds) in enumerate(pds, start=1):
         for k, (lab, d) in enumerate(ds.items()):
@@ -160,13 +163,13 @@ def _traces(result, pds):
                 x=_f(D.edges(d["x"], d["xlog"])), y=_f(ye), z=_log10(d["median"]), customdata=d["flat"],
                 text=_text(result, d, lab), hovertemplate="%{text}<extra></extra>", coloraxis="coloraxis",
                 name=lab, showlegend=False, hoverongaps=True)))
-            jj, ii = np.nonzero(d["diverged"])
+            jj, ii = np.nonzero(d["failed"])
             marks.append((r, go.Scatter(
-                x=_f(d["x"])[ii], y=yc[jj], mode="markers", name="some seed diverged", legendgroup="diverged",
+                x=_f(d["x"])[ii], y=yc[jj], mode="markers", name=FAILED_NAME, legendgroup="failed",
                 marker=dict(symbol="x-thin", size=9, color="#ff2d2d", line=dict(width=2, color="#ff2d2d")),
                 customdata=d["flat"][jj, ii], text=[D.cell_text(result, d, j, i, lab) for j, i in zip(jj, ii)],
                 hovertemplate="%{text}<extra></extra>", showlegend=False)))
-            line = _predicted_line(p, d, lab, k, yc)
+            line = _edge_line(p, d, lab, k, yc)
             if line is not None:
                 lines.append((r, line))
     shown = next((t for _, t in marks if len(t.x)), None)
@@ -177,21 +180,23 @@ def _traces(result, pds):
     return heat + marks + lines
 
 
-def _predicted_line(p, d, lab, k, yc):
-    """The dashed predicted-lr line of one optimizer (a vertical segment on an lr x optimizer row), or None."""
-    pred = d["predicted"]
-    if not np.isfinite(pred).any():
+def _edge_line(p, d, lab, k, yc):
+    """The dashed initial-stability-edge line of one optimizer (a vertical segment on an lr x optimizer row), or
+    None."""
+    edge = d["edge0"]
+    if not np.isfinite(edge).any():
         return None
     rule = d["rule"]
     if p["kind"] == "rows":
-        x, y = [pred[0], pred[0]], [k - 0.45, k + 0.45]
-        txt = [f"<b>{lab}</b>: predicted lr {rule} = {pred[0]:.4g}"] * 2
+        x, y = [edge[0], edge[0]], [k - 0.45, k + 0.45]
+        txt = [f"<b>{lab}</b>: initial stability edge {rule} = {edge[0]:.4g} (a reference: where the first steps "
+               "stop decreasing monotonically, not where runs fail)"] * 2
     else:
-        ok = np.isfinite(pred)
-        x, y = pred[ok], yc[ok]
-        txt = [f"<b>{lab}</b>: predicted lr at {d['yname']} {D.fmt(v.item())}: {rule} = {q:.4g}"
-               for v, q in zip(d["y"][ok], pred[ok])]
-    return go.Scatter(x=_f(x), y=_f(y), mode="lines", name="predicted from λ₀", legendgroup="predicted",
+        ok = np.isfinite(edge)
+        x, y = edge[ok], yc[ok]
+        txt = [f"<b>{lab}</b>: initial stability edge at {d['yname']} {D.fmt(v.item())}: {rule} = {q:.4g} "
+               "(a reference)" for v, q in zip(d["y"][ok], edge[ok])]
+    return go.Scatter(x=_f(x), y=_f(y), mode="lines", name=EDGE_LEGEND, legendgroup="edge0",
                       line=dict(color="white", width=2.5, dash="dash"), text=txt,
                       hovertemplate="%{text}<extra></extra>", showlegend=False)
 

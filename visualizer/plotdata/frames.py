@@ -60,6 +60,7 @@ class PathFrames:
     offgrid: np.ndarray          # (N,) bool: outside the drawn grid
     ends: np.ndarray             # (K,) index of each frame's ball among the points
     diverged: np.ndarray         # (K,) bool: the run has stopped (diverged) by the frame's step
+    name: str = ""               # the legend's name: the label, "(failed at STEP)" when failed (view.legend_name)
 
     def balls(self, name):
         """The per-frame values (K,) of one point field, e.g. ``balls("height")``."""
@@ -175,7 +176,7 @@ def _path(result, lab, fm, view, clip, fidx):
     return PathFrames(label=lab, color=V.color_of(result, lab), alpha=a, beta=b,
                       height=ball_height(sl, top, view, clip, fm.lift), loss=np.asarray(loss, dtype=np.float64),
                       surface_loss=np.asarray(sl, dtype=np.float64), steps=steps, offgrid=~inside,
-                      ends=np.asarray(ends), diverged=diverged)
+                      ends=np.asarray(ends), diverged=diverged, name=V.legend_name(result, lab))
 
 
 def build_frames(result, view, steps=None):

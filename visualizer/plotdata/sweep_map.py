@@ -1,16 +1,18 @@
 """What a sweep's map shows, as plain arrays: shared by the app's heat map (visualizer.figures.sweep) and the
 PNG export (visualizer.export.sweep_png), so both draw the same numbers. No plotly, no matplotlib, no Dash.
 
-    d = map_data(result, "momentum")      # one optimizer's grid: medians, spreads, marks, the predicted lr
+    d = map_data(result, "momentum")      # one optimizer's grid: medians, spreads, marks, the initial stability edge
     ps = panels(result)                   # how the app groups the optimizers into panels
     spec, note = cell_spec(result, "momentum", flat_cell)   # the experiment that opens one cell's run
 
 The colour of a cell is the **median over the seeds** of the final training loss, shown only when every seed
 of the cell has run (a partial sweep leaves the other cells blank); the spread is the min and max over the
-seeds; a cell is marked diverged when some seed's run diverged (core.model.training's rule). The predicted
-learning rate is where the largest initial sharpness lambda_0 of the seeds meets the optimizer's stability
-threshold: threshold x lr / lambda_0 (gradient descent 2 / lambda_0, heavy-ball momentum
-(2 + 2 beta) / lambda_0, ...), one value per row of a map.
+seeds; a cell is marked failed when some seed's run failed (core.model.failure: diverged, a dead hidden layer,
+or a final loss at or above min(L0, H(mean y))), and counts the diverged ones (core.model.training's rule).
+The *initial stability edge* (a reference, not a prediction of failure: on the presets it marks where the
+first ~30 steps stop decreasing monotonically) is where the largest initial sharpness lambda_0 of the seeds
+meets the optimizer's stability threshold: threshold x lr / lambda_0 (gradient descent 2 / lambda_0,
+heavy-ball momentum (2 + 2 beta) / lambda_0, ...), one value per row of a map.
 
 Axes: a block's x axis is its main axis (lr when swept, else its first axis), y its second axis; further
 axes are held at the best cell's values (``fixed``, as core.sweeps.summary reads the map).
@@ -26,8 +28,11 @@ THRESHOLD_RULES = {"momentum": "(2 + 2μ) / λ₀", "nesterov": "(2 + 2μ) / ((1
                    "adam": "(2 + 2β₁) / ((1 − β₁) λ₀)"}
 
 
-def predicted_rule(optimizer):
-    """The predicted learning rate's formula, e.g. "(2 + 2μ) / λ₀"."""
+EDGE_NAME = "initial stability edge"     # the reference line's name (never "predicted": it predicts no failure)
+
+
+def edge_rule(optimizer):
+    """The initial stability edge's formula, e.g. "(2 + 2μ) / λ₀"."""
     return THRESHOLD_RULES.get(optimizer, "2 / λ₀")
 
 
@@ -60,10 +65,11 @@ def map_data(result, label, metric="final_loss"):
     lo, hi          (ny, nx) min and max over the seeds done (nan where none is)
     seeds_done      (ny, nx) how many seeds are done; done (ny, nx) bool: all of them
     seeds_diverged  (ny, nx) how many diverged; diverged (ny, nx) bool: some seed did
+    seeds_failed    (ny, nx) how many failed (core.model.failure); failed (ny, nx) bool: some seed did
     median_seed     (ny, nx) index (into result.seeds) of the median run: the lower middle one when the
                     number of seeds is even (-1 until every seed is done)
     flat            (ny, nx) the cell's flat index in the block's grid (block.cell(flat) gives its values)
-    predicted       (ny,) predicted learning rate per row (nan where unknown; all nan unless x is lr)
+    edge0           (ny,) the initial stability edge per row (nan where unknown; all nan unless x is lr)
     rule            its formula; n_done, n_runs: runs of the block; S: seeds
     """
     b = result.blocks[label]
@@ -77,16 +83,17 @@ def map_data(result, label, metric="final_loss"):
     vals = np.where(done, grid(b.metrics[metric]).astype(float), np.nan)
     stats = _seed_stats(vals, done)
     div = done & (grid(b.diverged_at) >= 0)
+    failed = done & (grid(b.failed) | div)
     flat_full = np.arange(int(np.prod(b.shape))).reshape(b.shape)[None]
     x = b.axes[xname]
-    predicted = _predicted(x, done, grid(b.threshold), grid(b.sharpness0)) if xname == "lr" else \
+    edge0 = _edge0(x, done, grid(b.threshold), grid(b.sharpness0)) if xname == "lr" else \
         np.full(done.shape[1], np.nan)
     return dict(x=x, y=b.axes[yname] if yname else None, xname=xname, yname=yname,
                 xlog=axis_is_log(spec_opt.axes[xname], x),
                 ylog=axis_is_log(spec_opt.axes[yname], b.axes[yname]) if yname else False,
                 fixed=fixed, seeds_z=vals, z=stats["median"], seeds_diverged=div.sum(axis=0),
-                diverged=div.any(axis=0), flat=grid(flat_full)[0], predicted=predicted,
-                rule=predicted_rule(b.optimizer), n_done=b.n_done, n_runs=b.n_runs, S=done.shape[0],
+                diverged=div.any(axis=0), seeds_failed=failed.sum(axis=0), failed=failed.any(axis=0),
+                flat=grid(flat_full)[0], edge0=edge0, rule=edge_rule(b.optimizer), n_done=b.n_done, n_runs=b.n_runs, S=done.shape[0],
                 metric=metric, **stats)
 
 
@@ -130,17 +137,17 @@ def _seed_stats(vals, done):
                 median_seed=np.where(all_done, mid, -1))
 
 
-def _predicted(x, done, thr, s0):
+def _edge0(x, done, thr, s0):
     """(ny,) the learning rate per row at which the threshold meets the largest initial sharpness λ₀ of the
     seeds: median(threshold x lr) / max λ₀ (nan where unknown)."""
-    predicted = np.full(done.shape[1], np.nan)
+    edge0 = np.full(done.shape[1], np.nan)
     for j in range(done.shape[1]):
         ok = done[:, j, :]
         c = (thr[:, j, :] * x[None, :])[ok & np.isfinite(thr[:, j, :])]
         lam = s0[:, j, :][ok & np.isfinite(s0[:, j, :])]
         if c.size and lam.size and lam.max() > 0:
-            predicted[j] = np.median(c) / lam.max()
-    return predicted
+            edge0[j] = np.median(c) / lam.max()
+    return edge0
 
 
 def panels(result):
@@ -163,7 +170,7 @@ def fmt(v):
 
 
 def cell_text(result, d, j, i, label):
-    """One cell's hover text: its values, the median and spread over the seeds, how many diverged."""
+    """One cell's hover text: its values, the median and spread over the seeds, how many failed and diverged."""
     where = f"{d['xname']} {fmt(d['x'][i].item())}"
     if d["y"] is not None:
         where += f", {d['yname']} {fmt(d['y'][j].item())}"
@@ -176,7 +183,8 @@ def cell_text(result, d, j, i, label):
         return head + f"{n} of {S} seeds done so far (min {d['lo'][j, i]:.4g}, max {d['hi'][j, i]:.4g})"
     seed = int(result.seeds[d["median_seed"][j, i]])
     txt = (head + f"final train loss: median {d['median'][j, i]:.4g} over {S} seed{'s' if S != 1 else ''}"
-           f" (min {d['lo'][j, i]:.4g}, max {d['hi'][j, i]:.4g})<br>diverged: {int(d['seeds_diverged'][j, i])} of {S}")
+           f" (min {d['lo'][j, i]:.4g}, max {d['hi'][j, i]:.4g})<br>failed: {int(d['seeds_failed'][j, i])} of {S}, "
+           f"diverged: {int(d['seeds_diverged'][j, i])} of {S}")
     return txt + f"<br>click: open the median run (seed {seed}) in the Landscape tab"
 
 

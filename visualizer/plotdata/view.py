@@ -64,6 +64,12 @@ def check_labels(result, labels):
     return list(labels)
 
 
+def legend_name(result, label):
+    """A run's name in legends: its label, and "(failed at STEP)" when it failed (core.model.failure)."""
+    fa = result.trajectories[label].failed_at
+    return label if fa is None else f"{label} (failed at {fa})"
+
+
 def color_of(result, label):
     return COLORS[list(result.trajectories).index(label) % len(COLORS)]
 

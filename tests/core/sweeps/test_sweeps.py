@@ -298,11 +298,14 @@ def test_summary_reads_the_map(reference):
     b = reference.blocks["momentum"]
     j = list(b.axes["momentum"]).index(m["at"]["momentum"])
     s0 = b.sharpness0[:, 0, 0].max()
-    assert m["predicted"] == pytest.approx((2 + 2 * m["at"]["momentum"]) / s0)
-    assert rows["SGD"]["predicted"] == pytest.approx(2 / s0)
+    assert m["edge0"] == pytest.approx((2 + 2 * m["at"]["momentum"]) / s0)
+    assert rows["SGD"]["edge0"] == pytest.approx(2 / s0)
+    assert rows["SGD"]["lambda0"] == pytest.approx(list(b.sharpness0[:, 0, 0]))
     if m["diverges_from"] is not None:
-        assert m["ratio"] == pytest.approx(m["diverges_from"] / m["predicted"])
         assert np.any(b.diverged_at[:, list(b.axes["lr"]).index(m["diverges_from"]), j] >= 0)
+    if m["fails_from"] is not None:
+        assert m["fails_ratio"] == pytest.approx(m["fails_from"] / m["edge0"])
+        assert np.any(b.failed[:, list(b.axes["lr"]).index(m["fails_from"]), j])
     table = core.sweeps.summary.format_summary(reference.summary())
     assert table.splitlines()[0].split()[:4] == ["optimizer", "axis", "at", "best"]
 
@@ -354,8 +357,9 @@ def test_cli_inline_table_json_and_png_export(tmp_path, reference):
     r = cli(spec_file(tmp_path), "--scheduler", "inline", "--out", str(out), "--json")
     assert r.returncode == 0 and r.stderr == "", r.stderr
     for words in ("36 runs (SGD 6, momentum 6 x 2 cells x 2 seeds)", "inline", "converges in", "diverges from",
-                  "predicted", f"saved {out}"):
+                  "fails from", "non-monotone from", "initial stability edge", f"saved {out}"):
         assert words in r.stdout
+    assert "predicted" not in r.stdout
     rows = json.loads([line for line in r.stdout.splitlines() if line.startswith("[")][0])
     assert rows == json.loads(json.dumps(reference.summary()))
     assert_same(reference, load_sweep(out))
@@ -464,10 +468,11 @@ def test_map_data_and_a_partial_map(reference):
     assert d["xname"] == "lr" and d["yname"] == "momentum" and d["xlog"] and not d["ylog"] and d["fixed"] == {}
     assert d["z"].shape == (2, 6) and np.array_equal(d["z"], np.median(b.final_loss, axis=0).T)
     assert np.array_equal(d["diverged"], (b.diverged_at >= 0).any(axis=0).T)
+    assert np.array_equal(d["failed"], b.failed.any(axis=0).T) and d["failed"][d["diverged"]].all()
     s0 = b.sharpness0.max()
-    assert d["predicted"] == pytest.approx([2 / s0, (2 + 2 * 0.9) / s0])
+    assert d["edge0"] == pytest.approx([2 / s0, (2 + 2 * 0.9) / s0])
     one = map_data(reference, "SGD")
-    assert one["y"] is None and one["z"].shape == (1, 6) and one["predicted"][0] == pytest.approx(2 / s0)
+    assert one["y"] is None and one["z"].shape == (1, 6) and one["edge0"][0] == pytest.approx(2 / s0)
     part = reference.copy()
     part.blocks["momentum"].done[:, 3:, :] = False
     p = map_data(part, "momentum")

@@ -89,13 +89,13 @@ def test_heatmap_colour_is_the_median_over_seeds_with_spread_in_the_hover(swept)
     assert "complete" in fig.layout.title.text
 
 
-def test_diverged_cells_are_marked(swept):
+def test_failed_cells_are_marked(swept):
     fig = sweep_heatmap(swept)
-    marks = [t for t in fig.data if t.type == "scatter" and t.name == "some seed diverged"]
+    marks = [t for t in fig.data if t.type == "scatter" and t.name == "some seed failed"]
     assert len(marks) == 2
     b = swept.blocks["momentum"]
-    div = (b.diverged_at >= 0).any(axis=0)                                  # (lr, momentum)
-    assert div.any()                                                        # the small sweep has some
+    div = b.failed.any(axis=0)                                              # (lr, momentum)
+    assert div.any() and div[(b.diverged_at >= 0).any(axis=0)].all()       # the small sweep has some
     ii, jj = np.nonzero(div)
     got = sorted(zip(np.round(marks[1].x, 12), np.round(marks[1].y, 12)))
     want = sorted(zip(np.round(b.axes["lr"][ii], 12), np.round(b.axes["momentum"][jj], 12)))
@@ -103,9 +103,9 @@ def test_diverged_cells_are_marked(swept):
     assert sorted(marks[1].customdata) == sorted(int(i * 2 + j) for i, j in zip(ii, jj))
 
 
-def test_threshold_curve_is_the_prediction_from_the_initial_sharpness(swept):
+def test_dashed_curve_is_the_initial_stability_edge(swept):
     fig = sweep_heatmap(swept)
-    lines = [t for t in fig.data if t.name == "predicted from λ₀"]
+    lines = [t for t in fig.data if t.name == "initial stability edge (from λ₀)"]
     s0 = swept.blocks["momentum"].sharpness0.max()
     assert s0 == swept.blocks["SGD"].sharpness0.max()
     sgd, mom = lines
@@ -487,7 +487,7 @@ def test_lr_by_optimizer_rows_with_a_vertical_prediction_each():
     assert list(fig.layout.yaxis.ticktext) == ["SGD", "nesterov", "adam"] and list(fig.layout.yaxis.tickvals) == [0, 1, 2]
     heat = [t for t in fig.data if t.type == "heatmap"]
     assert [list(t.y) for t in heat] == [[-0.5, 0.5], [0.5, 1.5], [1.5, 2.5]]
-    lines = [t for t in fig.data if t.name == "predicted from λ₀"]
+    lines = [t for t in fig.data if t.name == "initial stability edge (from λ₀)"]
     s0 = r.blocks["SGD"].sharpness0.max()
     assert np.allclose(lines[0].x, 2 / s0) and np.allclose(lines[0].y, [-0.45, 0.45])
     assert np.allclose(lines[1].x, (2 + 2 * 0.9) / (1 + 2 * 0.9) / s0)      # Nesterov's threshold, default mu 0.9

@@ -45,11 +45,11 @@ def test_sweep_tab_map_threshold_and_a_click_opens_the_run(dash_duo, shared_cach
 
     # the map: median final loss over the seeds (log colour), the threshold curve (2 + 2 beta) / lambda_0
     types = drv.execute_script(f"return {HEAT}._fullData.map(t => t.type + ':' + t.name)")
-    assert types[:2] == ["heatmap:SGD", "heatmap:momentum"] and types.count("scatter:predicted from λ₀") == 2
+    assert types[:2] == ["heatmap:SGD", "heatmap:momentum"] and types.count("scatter:initial stability edge (from λ₀)") == 2
     z = np.array(drv.execute_script(f"return Array.from({HEAT}._fullData[1].z, r => Array.from(r))"), float)
     b = ref.blocks["momentum"]
     assert np.allclose(z, np.log10(np.median(b.final_loss, axis=0).T), atol=1e-12)
-    line = drv.execute_script(f"var t = {HEAT}._fullData.filter(t => t.name === 'predicted from λ₀')[1];"
+    line = drv.execute_script(f"var t = {HEAT}._fullData.filter(t => t.name === 'initial stability edge (from λ₀)')[1];"
                               "return [Array.from(t.x), Array.from(t.y), t.line.dash]")
     s0 = b.sharpness0.max()
     assert np.allclose(line[0], [2 / s0, (2 + 2 * 0.9) / s0]) and line[1] == [0, 0.9] and line[2] == "dash"
