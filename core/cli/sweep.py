@@ -25,13 +25,13 @@ from core.sweeps.result import load_sweep
 from core.sweeps.run import sweep
 from core.sweeps.summary import format_summary
 
-EDGE_NOTE = (f"converges: every seed below the target loss; non-monotone from: the smallest value at which some seed's "
-             "loss rose in its first {NONMONOTONE_STEPS} steps;\nfails from: the smallest value (at or above the best) at which some "
-             "seed failed (diverged, a dead hidden layer, or a final loss >= min(L0, H(mean y)));\ncatapult: the "
-             "highest peak / initial loss among converging cells that spiked; initial stability edge (a reference, "
-             "not a prediction): the lr at which\nthe largest initial sharpness lambda0 of the seeds meets the "
-             "optimizer's threshold (gradient descent 2 / lambda0, momentum (2 + 2 beta) / lambda0); "
-             "fails / edge = fails from / that edge")
+EDGE_NOTE = ("converges: every seed below the target loss; non-monotone from: the smallest value at which some "
+             f"seed's loss rose in its first {NONMONOTONE_STEPS} steps;\nfails from: the smallest value (at or "
+             "above the best) at which some seed failed (diverged, a dead hidden layer, or a final loss >= "
+             "min(L0, H(mean y)));\ncatapult: the highest peak / initial loss among converging cells that spiked; "
+             "initial stability edge (a reference, not a prediction): the lr at which\nthe largest initial "
+             "sharpness lambda0 of the seeds meets the optimizer's threshold (gradient descent 2 / lambda0, "
+             "momentum (2 + 2 beta) / lambda0); fails / edge = fails from / that edge")
 
 
 def add_parser(sub, error):

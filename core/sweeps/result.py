@@ -7,8 +7,9 @@ Metrics (METRICS; ints are -1 where there is no value): final_loss, train_acc, t
 diverged_at, sharpness0 (at the seed's initial weights), threshold (the optimizer's stability threshold at
 the cell's first learning rate), sharpness (at the last weights kept); and (core.model.failure) failed,
 spiked, nonmonotone (bools), live_units (at the last weights kept), peak_loss, loss0 (the initial loss).
-Version 1 files (before the failure metrics) load with failed = diverged and the others blank. See core/sweeps.py for how a run
-computes them, core/sweepsummary.py for the table. Files: one .npz of plain arrays and a JSON ``meta``
+Version 1 files (before the failure metrics) load with failed = diverged and the others blank.
+See core/sweeps/run.py for how a run computes them, core/sweeps/summary.py for the table. Files: one .npz of
+plain arrays and a JSON ``meta``
 (format, version, the spec, labels), checked before unpacking (core.experiment.result_check.check_npz) and refused
 when an array's shape or values do not fit the spec.
 """
@@ -234,7 +235,8 @@ def _from_arrays(a):
             if v.shape != b.done.shape or v.dtype != np.dtype(dt):
                 raise ValueError(f"{b.label} {k}: expected {np.dtype(dt).name} of shape {b.done.shape}, got "
                                  f"{v.dtype.name} of shape {v.shape}")
-            top, what = (max(sizes[1:-1]), "the widest hidden layer") if k == "live_units" else (steps, "training.steps")
+            top, what = ((max(sizes[1:-1]), "the widest hidden layer") if k == "live_units"
+                         else (steps, "training.steps"))
             if dt is np.int64 and np.any((v[done] < -1) | (v[done] > top)):
                 raise ValueError(f"{b.label} {k}: values outside [-1, {what}={top}]")
             b.metrics[k][...] = v

@@ -105,14 +105,15 @@ TABLE_HEADERS = {"capture": "plane captures", "sharpness_ratio": "final / thresh
 
 
 # fixed decimals per table column (integers and text columns have none); shares as percentages
-DECIMALS = {"final_loss": 4, "peak_loss": 3, "train_acc": 3, "test_acc": 3, "path_length": 2, "capture": 3, "peak_sharpness": 3,
-            "sharpness_ratio": 2}
+DECIMALS = {"final_loss": 4, "train_acc": 3, "test_acc": 3, "path_length": 2, "capture": 3, "peak_sharpness": 3,
+            "sharpness_ratio": 2, "peak_loss": 3}
 PERCENT = {"above_threshold": 0}
 TABLE_NOTE = ("The target loss is the spec's training.target_loss; blank cells: never reached / never diverged / "
               "never failed / no curvature. Failed at (rows in red): the first step from which the run is judged "
               "failed: it diverged, a hidden layer has no unit alive on the training data, or its final loss is at "
               "or above min(initial loss, the constant predictor's loss). Live units: the fewest units alive on "
-              "the training data in any hidden layer, at the end; peak loss: the largest per-step loss. Plane captures: 1 − the path's residual off the plane (1: the path lies in the plane). "
+              "the training data in any hidden layer, at the end; peak loss: the largest per-step loss. "
+              "Plane captures: 1 − the path's residual off the plane (1: the path lies in the plane). "
               "Sharpness: the top Hessian eigenvalue, for Adam and RMSProp that of the preconditioned Hessian "
               "P^-1/2 H P^-1/2; final / threshold: the last sharpness over its stability threshold (the largest "
               "curvature at which the optimizer is stable at its learning rate, see Explain); frames ≥ threshold: "

@@ -93,8 +93,8 @@ def map_data(result, label, metric="final_loss"):
                 ylog=axis_is_log(spec_opt.axes[yname], b.axes[yname]) if yname else False,
                 fixed=fixed, seeds_z=vals, z=stats["median"], seeds_diverged=div.sum(axis=0),
                 diverged=div.any(axis=0), seeds_failed=failed.sum(axis=0), failed=failed.any(axis=0),
-                flat=grid(flat_full)[0], edge0=edge0, rule=edge_rule(b.optimizer), n_done=b.n_done, n_runs=b.n_runs, S=done.shape[0],
-                metric=metric, **stats)
+                flat=grid(flat_full)[0], edge0=edge0, rule=edge_rule(b.optimizer), n_done=b.n_done,
+                n_runs=b.n_runs, S=done.shape[0], metric=metric, **stats)
 
 
 def _slicer(b, xname, yname, row):

@@ -45,7 +45,8 @@ def test_sweep_tab_map_threshold_and_a_click_opens_the_run(dash_duo, shared_cach
 
     # the map: median final loss over the seeds (log colour), the threshold curve (2 + 2 beta) / lambda_0
     types = drv.execute_script(f"return {HEAT}._fullData.map(t => t.type + ':' + t.name)")
-    assert types[:2] == ["heatmap:SGD", "heatmap:momentum"] and types.count("scatter:initial stability edge (from λ₀)") == 2
+    assert types[:2] == ["heatmap:SGD", "heatmap:momentum"]
+    assert types.count("scatter:initial stability edge (from λ₀)") == 2
     z = np.array(drv.execute_script(f"return Array.from({HEAT}._fullData[1].z, r => Array.from(r))"), float)
     b = ref.blocks["momentum"]
     assert np.allclose(z, np.log10(np.median(b.final_loss, axis=0).T), atol=1e-12)
