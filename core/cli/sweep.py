@@ -23,12 +23,14 @@ from core.parallel.cluster import SchedulerUnreachable
 from core.parallel.engine import CONNECT_TIMEOUT, EngineError, quiet_dask_logs
 from core.sweeps.result import load_sweep
 from core.sweeps.run import sweep
-from core.sweeps.summary import format_summary
+from core.sweeps.summary import EOS_RATIO, format_summary
 
 EDGE_NOTE = ("converges: every seed below the target loss; non-monotone from: the smallest value at which some "
              f"seed's loss rose in its first {NONMONOTONE_STEPS} steps;\nfails from: the smallest value (at or "
              "above the best) at which some seed failed (diverged, a dead hidden layer, or a final loss >= "
-             "min(L0, H(mean y)));\ncatapult: the highest peak / initial loss among converging cells that spiked; "
+             "min(L0, H(mean y)));\ncatapult: the highest peak / initial loss among cells that spiked without failing; "
+             f"edge of stability: the values where no seed failed and the median final sharpness / threshold >= "
+             f"{EOS_RATIO};\n"
              "initial stability edge (a reference, not a prediction): the lr at which\nthe largest initial "
              "sharpness lambda0 of the seeds meets the optimizer's threshold (gradient descent 2 / lambda0, "
              "momentum (2 + 2 beta) / lambda0); fails / edge = fails from / that edge")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+EOS_RATIO = 0.9     # "at the edge of stability": median final sharpness / threshold at least this
 
 def _fmt_value(v):
     return f"{v:.3g}" if isinstance(v, float) else str(v)
@@ -29,6 +30,9 @@ def summary_row(block, target):
     stability edge* (lr only), the learning rate at which the optimizer's threshold meets the largest initial
     sharpness of the seeds, threshold x lr / max lambda0 (gradient descent 2 / lambda0, momentum
     (2 + 2 beta) / lambda0, ...); lambda0: each seed's initial sharpness; fails_ratio = fails_from / edge0.
+    eos: (lo, hi), the smallest and largest values of the slice at the *edge of stability*: no seed failed and
+    the median over the seeds of final sharpness / threshold (gradient descent: sharpness x lr / 2) is at least
+    EOS_RATIO; None without sharpness or when no cell is.
     """
     names = list(block.axes)
     main = "lr" if "lr" in names else names[0]
@@ -38,7 +42,7 @@ def summary_row(block, target):
                done=block.n_done, diverged=int(np.sum(done_all & (block.diverged_at >= 0))),
                failed=int(np.sum(done_all & block.failed)), best=None, best_loss=None, converges=None,
                nonmonotone_from=None, fails_from=None, diverges_from=None, catapult=None, edge0=None,
-               lambda0=None, fails_ratio=None)
+               lambda0=None, fails_ratio=None, eos=None)
     all_done = block.done.all(axis=0)
     no_fail = all_done & ~np.any(block.done & (block.failed | (block.diverged_at >= 0)), axis=0)
     mean = np.where(all_done, np.where(block.done, block.final_loss, np.nan).mean(axis=0), np.nan)
@@ -61,6 +65,11 @@ def summary_row(block, target):
     kept = done.all(axis=0) & ~np.any(done & block.failed[sl], axis=0) & np.any(done & block.spiked[sl], axis=0)
     if np.any(kept & np.isfinite(height)):
         row["catapult"] = float(np.max(height[kept & np.isfinite(height)]))
+    with np.errstate(all="ignore"):
+        ratio = np.median(block.sharpness[sl] / block.threshold[sl], axis=0)      # (len(main axis),)
+    at_eos = done.all(axis=0) & ~np.any(done & block.failed[sl], axis=0) & (np.nan_to_num(ratio) >= EOS_RATIO)
+    if at_eos.any():
+        row["eos"] = (vals[at_eos].min().item(), vals[at_eos].max().item())
     if main == "lr":
         thr, s0 = block.threshold[sl], block.sharpness0[sl]                       # (S, len(lr))
         c = (thr * vals)[done & np.isfinite(thr)]                                # threshold x lr: free of lr
@@ -108,6 +117,7 @@ def format_summary(rows):
             ("non-monotone from", opt("nonmonotone_from")), ("fails from", opt("fails_from")),
             ("diverges from", opt("diverges_from")),
             ("catapult", opt("catapult", lambda v: f"{v:.2f}x")),
+            ("edge of stability", opt("eos", lambda v: f"[{_fmt_value(v[0])}, {_fmt_value(v[1])}]")),
             ("initial stability edge (ref.)", opt("edge0", lambda v: f"{v:.3g}")),
             ("lambda0 per seed", opt("lambda0", lambda v: ", ".join("-" if x is None else f"{x:.3g}" for x in v))),
             ("fails / edge", opt("fails_ratio", lambda v: f"{v:.2f}")),

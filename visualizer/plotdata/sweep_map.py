@@ -66,6 +66,8 @@ def map_data(result, label, metric="final_loss"):
     seeds_done      (ny, nx) how many seeds are done; done (ny, nx) bool: all of them
     seeds_diverged  (ny, nx) how many diverged; diverged (ny, nx) bool: some seed did
     seeds_failed    (ny, nx) how many failed (core.model.failure); failed (ny, nx) bool: some seed did
+    eos             (ny, nx) median over the seeds of final sharpness / threshold (1: the edge of stability;
+                    nan until every seed is done, or without sharpness)
     median_seed     (ny, nx) index (into result.seeds) of the median run: the lower middle one when the
                     number of seeds is even (-1 until every seed is done)
     flat            (ny, nx) the cell's flat index in the block's grid (block.cell(flat) gives its values)
@@ -84,6 +86,8 @@ def map_data(result, label, metric="final_loss"):
     stats = _seed_stats(vals, done)
     div = done & (grid(b.diverged_at) >= 0)
     failed = done & (grid(b.failed) | div)
+    with np.errstate(all="ignore"):
+        eos = np.where(done.all(axis=0), np.median(grid(b.sharpness) / grid(b.threshold), axis=0), np.nan)
     flat_full = np.arange(int(np.prod(b.shape))).reshape(b.shape)[None]
     x = b.axes[xname]
     edge0 = _edge0(x, done, grid(b.threshold), grid(b.sharpness0)) if xname == "lr" else \
@@ -92,7 +96,7 @@ def map_data(result, label, metric="final_loss"):
                 xlog=axis_is_log(spec_opt.axes[xname], x),
                 ylog=axis_is_log(spec_opt.axes[yname], b.axes[yname]) if yname else False,
                 fixed=fixed, seeds_z=vals, z=stats["median"], seeds_diverged=div.sum(axis=0),
-                diverged=div.any(axis=0), seeds_failed=failed.sum(axis=0), failed=failed.any(axis=0),
+                diverged=div.any(axis=0), seeds_failed=failed.sum(axis=0), failed=failed.any(axis=0), eos=eos,
                 flat=grid(flat_full)[0], edge0=edge0, rule=edge_rule(b.optimizer), n_done=b.n_done,
                 n_runs=b.n_runs, S=done.shape[0], metric=metric, **stats)
 
@@ -185,6 +189,8 @@ def cell_text(result, d, j, i, label):
     txt = (head + f"final train loss: median {d['median'][j, i]:.4g} over {S} seed{'s' if S != 1 else ''}"
            f" (min {d['lo'][j, i]:.4g}, max {d['hi'][j, i]:.4g})<br>failed: {int(d['seeds_failed'][j, i])} of {S}, "
            f"diverged: {int(d['seeds_diverged'][j, i])} of {S}")
+    if np.isfinite(d["eos"][j, i]):
+        txt += f"<br>final sharpness / stability threshold: median {d['eos'][j, i]:.3g} (1: edge of stability)"
     return txt + f"<br>click: open the median run (seed {seed}) in the Landscape tab"
 
 

@@ -8,12 +8,12 @@ import core
 from core.sweeps.result import FAILURE_METRICS, METRICS, load_sweep
 from tests.helpers import small_sweep_dict
 
-LRS = [0.1, 1.0, 5.62, 9.34, 12.0, 20.0]
+LRS = [0.1, 1.0, 3.4, 5.62, 9.34, 12.0, 20.0]
 
 
 @pytest.fixture(scope="module")
 def saved(tmp_path_factory):
-    d = small_sweep_dict(steps=500, seeds=(0, 1, 2), sharpness=False)
+    d = small_sweep_dict(steps=500, seeds=(0, 1, 2), sharpness=True)
     d["sweep"]["optimizers"] = [{"name": "sgd", "label": "SGD", "axes": {"lr": LRS}}]
     path = tmp_path_factory.mktemp("sweep") / "s.npz"
     core.sweep(d, scheduler="inline").save(path)
@@ -39,9 +39,27 @@ def test_the_summary_names_the_measured_edges(saved):
     row = r.summary()[0]
     assert row["fails_from"] == 9.34 and row["failed"] == int(r.blocks["SGD"].failed.sum())
     assert row["best"] < row["fails_from"] and row["nonmonotone_from"] <= row["fails_from"]
-    assert row["edge0"] is None                      # no sharpness computed: no reference edge
+    b = r.blocks["SGD"]
+    lam = b.sharpness0[:, 0]
+    assert row["lambda0"] == pytest.approx(list(lam)) and row["edge0"] == pytest.approx(2 / lam.max())
+    assert row["fails_ratio"] == pytest.approx(row["fails_from"] / row["edge0"])
+    # catapult: the highest median peak / L0 of a cell that spiked without failing
+    height = np.median(b.peak_loss / b.loss0, axis=0)
+    ok = ~b.failed.any(axis=0) & b.spiked.any(axis=0)
+    assert ok.any() and row["catapult"] == pytest.approx(height[ok].max()) and row["catapult"] > 1
+    # edge of stability: the ends of the values where no seed failed and the median sharpness x lr / 2 >= 0.9
+    at = ~b.failed.any(axis=0) & (np.median(b.sharpness / b.threshold, axis=0) >= 0.9)
+    lr = b.axes["lr"]
+    assert row["eos"] == ((lr[at].min(), lr[at].max()) if at.any() else None)
+    assert np.allclose(b.threshold * lr, 2)
+    i = int(np.flatnonzero(lr == 1.0)[0])                # a converging cell, far below: not at the edge ...
+    assert not at[i]
+    b.sharpness[:, i] = b.threshold[:, i]                # ... until its final sharpness sits on 2 / lr
+    b.sharpness[:, lr >= 3] = 0.0
+    assert r.summary()[0]["eos"] == (1.0, 1.0)
     table = core.sweeps.summary.format_summary([row])
-    assert "fails from" in table and "non-monotone from" in table and "initial stability edge" in table
+    for words in ("fails from", "non-monotone from", "initial stability edge", "edge of stability", "catapult"):
+        assert words in table
 
 
 def test_a_version_1_file_still_loads(saved, tmp_path):
