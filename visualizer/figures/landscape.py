@@ -265,8 +265,9 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
         cd = np.stack([np.asarray(pr.steps, dtype=np.float64),
                        pr.surface_loss if pr.surface_loss is not None else np.full(len(pr.steps), np.nan),
                        pr.loss], axis=1)
-        fig.add_trace(go.Scatter(x=_f32(pr.alpha), y=_f32(pr.beta), customdata=_f32(cd), mode="lines", name=lab,
-                                 legendgroup=lab, line=dict(color=_view.color_of(result, lab), width=2.5),
+        fig.add_trace(go.Scatter(x=_f32(pr.alpha), y=_f32(pr.beta), customdata=_f32(cd), mode="lines",
+                                 name=_view.legend_name(result, lab), legendgroup=lab,
+                                 line=dict(color=_view.color_of(result, lab), width=2.5),
                                  hovertemplate=_HOVER_PATH.replace("surface loss at (α, β)", "surface loss")))
     pos = marker_positions(result, view, step)
     for lab in labels:                    # traces _contour_marker(n, k)

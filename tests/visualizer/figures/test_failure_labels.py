@@ -38,6 +38,8 @@ def test_the_app_legend_and_table_say_failed(large_lr_50):
     names = {t.legendgroup: t.name for t in fig.data if t.type == "scatter3d" and t.name}
     assert names["large LR"] == f"large LR (failed at {fa})"
     assert names["SGD"] == "SGD" and "failed" not in names["momentum"]
+    top = figures.contour_figure(large_lr_50, ViewOptions())
+    assert f"large LR (failed at {fa})" in [t.name for t in top.data if t.showlegend is not False]
     rows = {r["label"]: r for r in figures.summary_records(large_lr_50)}
     assert rows["large LR"]["failed_at"] == fa and rows["large LR"]["live_units"] == 0
     assert rows["large LR"]["peak_loss"] > large_lr_50.trajectories["large LR"].loss[0]
