@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from core.experiment.spec import CONSTRAINTS
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md"] + sorted((ROOT / "docs").glob("*.md"))
 NOT_RUN = re.compile(r"^<!--\s*not run\s*:?\s*(.*?)\s*-->$")
@@ -55,18 +57,28 @@ def blocks(path):
 
 
 def commands(body):
-    """The commands of a console block: lines starting with '$ ', joined over trailing backslashes."""
+    """[(command, shown output lines)] of a console block: lines starting with '$ ' (joined over trailing
+    backslashes), each followed by the lines it is shown to print (until the next '$ ' line)."""
     cmds, cur = [], None
     for line in body:
         if cur is not None:
             cur += "\n" + line
         elif line.startswith("$ "):
             cur = line[2:]
+        elif cmds and line.strip():
+            cmds[-1][1].append(line.rstrip())
+            continue
         if cur is not None and not cur.endswith("\\"):
-            cmds.append(cur)
+            cmds.append((cur, []))
             cur = None
     assert cur is None, f"a command ends in a backslash: {cur!r}"
     return cmds
+
+
+def shown_in(shown, output):
+    """Whether the shown lines appear in the output, in order (other lines may come between)."""
+    lines = iter(line.rstrip() for line in output.split("\n"))
+    return all(any(s == line for line in lines) for s in shown)
 
 
 def expected_status(cmd):
@@ -148,12 +160,14 @@ def test_the_readme_api_block_runs():
 def test_console_block(block, tmp_path):
     path, _, line, body, _ = block
     folder, env = scratch(tmp_path), environment()
-    for cmd in commands(body):
+    for cmd, shown in commands(body):
         want = expected_status(cmd)
         proc = subprocess.run(["bash", "-c", "set -o pipefail; " + translate(cmd)], cwd=folder, env=env,
                               capture_output=True, text=True, timeout=TIMEOUT)
         assert proc.returncode == want, (f"{path.relative_to(ROOT)}:{line}: `{cmd}` exited {proc.returncode}, "
                                          f"expected {want}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
+        assert shown_in(shown, proc.stdout + proc.stderr), (f"{path.relative_to(ROOT)}:{line}: `{cmd}` no longer "
+                                                             f"prints what the page shows\n{proc.stdout[-3000:]}")
 
 
 @pytest.mark.parametrize("block", PYTHON, ids=block_id)
@@ -165,6 +179,13 @@ def test_python_block(block, tmp_path):
     proc = subprocess.run([sys.executable, str(script)], cwd=folder, env=environment(), capture_output=True,
                           text=True, timeout=TIMEOUT)
     assert proc.returncode == 0, f"{path.relative_to(ROOT)}:{line}: the python block failed\n{proc.stderr[-3000:]}"
+
+
+def test_specs_field_table_is_the_codes():
+    text = (ROOT / "docs" / "specs.md").read_text()
+    shown = re.findall(r"^\| `([a-z_.]+)` \| (.*) \|$", text, flags=re.M)
+    assert shown == [(k, c.describe()) for k, c in CONSTRAINTS.items()], \
+        "docs/specs.md's field table differs from core.experiment.spec.CONSTRAINTS: regenerate it"
 
 
 # --- the package map -------------------------------------------------------------------------------------------
