@@ -168,6 +168,11 @@ def test_console_block(block, tmp_path):
                                          f"expected {want}\n{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}")
         assert shown_in(shown, proc.stdout + proc.stderr), (f"{path.relative_to(ROOT)}:{line}: `{cmd}` no longer "
                                                              f"prints what the page shows\n{proc.stdout[-3000:]}")
+    for copy in sorted((folder / "assets").rglob("*")):         # a command that rewrites a picture reproduces it
+        if copy.is_file():
+            original = ROOT / copy.relative_to(folder)
+            assert original.is_file() and copy.read_bytes() == original.read_bytes(), \
+                f"{path.relative_to(ROOT)}:{line}: {copy.relative_to(folder)} is not what the command makes: regenerate"
 
 
 @pytest.mark.parametrize("block", PYTHON, ids=block_id)
