@@ -62,7 +62,7 @@ step "dask scheduler on port $PORT and two dask workers, no PYTHONPATH"
 PIDS+=($!)
 for _ in $(seq 1 60); do grep -q "Scheduler at" "$WORK/scheduler.log" && break; sleep 0.5; done
 for i in 1 2; do
-    "$VENV/bin/dask" worker "tcp://127.0.0.1:$PORT" --nthreads 1 --no-dashboard >"$WORK/worker$i.log" 2>&1 &
+    DASK_CONFIG="$ROOT/assets/dask" "$VENV/bin/dask" worker "tcp://127.0.0.1:$PORT" --nthreads 1 --no-dashboard >"$WORK/worker$i.log" 2>&1 &
     PIDS+=($!)
 done
 for _ in $(seq 1 60); do

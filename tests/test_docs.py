@@ -193,6 +193,15 @@ def test_specs_field_table_is_the_codes():
         "docs/specs.md's field table differs from core.experiment.spec.CONSTRAINTS: regenerate it"
 
 
+def test_paths_named_in_the_pages_exist():
+    """A `core/...`, `visualizer/...`, `tests/...`, `benchmarks/...`, `assets/...` or `docs/...` path in backticks
+    names a file or folder of the repository (not after a move)."""
+    named = re.compile(r"`((?:core|visualizer|tests|benchmarks|tools|assets|docs)/[\w./-]*)`")
+    missing = [f"{p.relative_to(ROOT)}: {m}" for p in PAGES for m in named.findall(p.read_text())
+               if not (ROOT / m).exists()]
+    assert not missing, "paths that do not exist:\n" + "\n".join(missing)
+
+
 # --- the package map -------------------------------------------------------------------------------------------
 
 def tree_modules():
