@@ -143,7 +143,7 @@ def test_every_skipped_block_has_a_reason_and_shell_is_in_console_blocks():
     # a not-run comment must sit right before a block
     for path in PAGES:
         lines = path.read_text().split("\n")
-        starts = {b[2] - 1 for b in blocks(path)}
+        starts = {b[1] - 1 for b in blocks(path)}
         for n, text in enumerate(lines):
             if NOT_RUN.match(text.strip()):
                 k = n + 1
