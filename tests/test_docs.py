@@ -202,6 +202,25 @@ def test_paths_named_in_the_pages_exist():
     assert not missing, "paths that do not exist:\n" + "\n".join(missing)
 
 
+def slug(heading):
+    """GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_links_between_pages_point_at_pages_and_headings_that_exist():
+    bad = []
+    for page in PAGES:
+        for target, anchor in re.findall(r"\]\(([\w./-]*\.md)?(?:#([\w-]+))?\)", page.read_text()):
+            dest = (page.parent / target).resolve() if target else page
+            if not dest.exists():
+                bad.append(f"{page.relative_to(ROOT)}: {target} does not exist")
+            elif anchor:
+                headings = re.findall(r"^#+ (.*)$", dest.read_text(), flags=re.M)
+                if anchor not in {slug(h) for h in headings}:
+                    bad.append(f"{page.relative_to(ROOT)}: no heading #{anchor} in {dest.relative_to(ROOT)}")
+    assert not bad, "\n".join(bad)
+
+
 # --- the package map -------------------------------------------------------------------------------------------
 
 def tree_modules():

@@ -1,5 +1,6 @@
 """Command line: python -m core run SPEC|PRESET [--out run.npz] [--quiet] | python -m core presets
-| python -m core sweep SPEC|PRESET [--out sweep.npz] [--scheduler ADDR] [--workers N] [--resume FILE] (core/sweepcli.py)
+| python -m core sweep SPEC|PRESET [--out sweep.npz] [--scheduler ADDR] [--workers N] [--resume FILE]
+(the sweep: core/cli/sweep.py)
 
 Prints a comparison table per optimizer. Bad input: one line on stderr, exit status 2.
 """
@@ -45,7 +46,8 @@ def _fmt(v, kind):
 
 
 COLUMNS = [("optimizer", "label", "s"), ("final loss", "final_loss", "f4"), ("train acc", "train_acc", "f3"),
-           ("test acc", "test_acc", "f3"), ("steps<target", "steps_to_target", "s"), ("diverged at", "diverged_at", "s"),
+           ("test acc", "test_acc", "f3"), ("steps<target", "steps_to_target", "s"),
+           ("diverged at", "diverged_at", "s"),
            ("path length", "path_length", "f2"), ("plane residual", "residual", "f3")]
 # with curvature (spec.curvature.enabled): peak sharpness, final sharpness / its stability threshold, and the
 # share of frames at or above the threshold
@@ -81,7 +83,8 @@ def cmd_run(args):
     print(f"{spec.name}  (seed {spec.seed}, {result.info['dataset']}: {result.info['n_train']} train / "
           f"{result.info['n_test']} test, network {result.layer_sizes}, {result.info['n_params']} weights)")
     ev = result.plane.explained_variance
-    print(f"plane: {result.plane.method}" + (f", explained variance {ev[0]:.3f} + {ev[1]:.3f}" if ev is not None else "")
+    print(f"plane: {result.plane.method}"
+          + (f", explained variance {ev[0]:.3f} + {ev[1]:.3f}" if ev is not None else "")
           + f"; target loss {spec.training.target_loss}")
     print(format_table(rows))
     if args.json:
