@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks the install story for real (needs network to PyPI; not part of the default test run):
 #   1. `pip install ROOT` (non-editable) into a fresh venv, then from another folder: import core and run a short
-#      four_optimizers, `landscape presets`, `landscape-app --help`, a short `landscape-app export`;
+#      four_optimizers, `landscape presets`, `landscape-app --help`, a short `landscape-app export`, and
+#      `landscape-app serve` (the page and its CSS answer; SIGTERM stops it with status 0);
 #   2. `pip install "ROOT[dask]"`, a `dask scheduler` and two `dask worker`s from that venv with NO PYTHONPATH,
 #      `landscape sweep docs/examples/small_sweep.json --scheduler tcp://127.0.0.1:PORT` against
 #      `--scheduler inline`: every array of the two files must be equal bit for bit (np.array_equal and bytes); the
@@ -53,6 +54,30 @@ step "console scripts"
 "$VENV/bin/landscape-app" --help | head -3
 "$VENV/bin/landscape-app" export "$ROOT/docs/examples/short_run.json" --format png --out "$WORK/short.png" --quiet
 test -s "$WORK/short.png" && echo "  exported short.png ($(stat -c %s "$WORK/short.png") bytes)"
+
+step "landscape-app serve: the page and its CSS (package data) answer; SIGTERM stops it with status 0"
+APP_PORT=$((PORT + 1))
+"$VENV/bin/landscape-app" serve --port "$APP_PORT" --workers 1 >"$WORK/serve.log" 2>&1 &
+SERVE_PID=$!
+PIDS+=("$SERVE_PID")
+for _ in $(seq 1 120); do
+    "$VENV/bin/python" -c "import urllib.request as u; u.urlopen('http://127.0.0.1:$APP_PORT/', timeout=2)" \
+        2>/dev/null && break
+    sleep 0.5
+done
+"$VENV/bin/python" - "$APP_PORT" <<'EOF'
+import sys
+import urllib.request as u
+base = f"http://127.0.0.1:{sys.argv[1]}"
+page = u.urlopen(base + "/", timeout=10).read().decode()
+css = u.urlopen(base + "/assets/app.css", timeout=10)
+assert "assets/app.css" in page and css.status == 200, (page[:300], css.status)
+print(f"  / and /assets/app.css answer 200 ({len(css.read())} bytes of CSS)")
+EOF
+kill -TERM "$SERVE_PID"
+status=0; wait "$SERVE_PID" || status=$?
+echo "  stopped with status $status: $(tail -1 "$WORK/serve.log")"
+[ "$status" -eq 0 ]
 
 step "pip install $ROOT[dask]"
 "$VENV/bin/pip" install --quiet "$ROOT[dask]"
