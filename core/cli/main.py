@@ -1,5 +1,6 @@
 """Command line: python -m core run SPEC|PRESET [--out run.npz] [--quiet] | python -m core presets
-| python -m core sweep SPEC|PRESET [--out sweep.npz] [--scheduler ADDR] [--workers N] [--resume FILE] (core/sweepcli.py)
+| python -m core sweep SPEC|PRESET [--out sweep.npz] [--scheduler ADDR] [--workers N] [--resume FILE]
+(the sweep: core/cli/sweep.py)
 
 Prints a comparison table per optimizer. Bad input: one line on stderr, exit status 2.
 """
@@ -83,7 +84,8 @@ def cmd_run(args):
     print(f"{spec.name}  (seed {spec.seed}, {result.info['dataset']}: {result.info['n_train']} train / "
           f"{result.info['n_test']} test, network {result.layer_sizes}, {result.info['n_params']} weights)")
     ev = result.plane.explained_variance
-    print(f"plane: {result.plane.method}" + (f", explained variance {ev[0]:.3f} + {ev[1]:.3f}" if ev is not None else "")
+    print(f"plane: {result.plane.method}"
+          + (f", explained variance {ev[0]:.3f} + {ev[1]:.3f}" if ev is not None else "")
           + f"; target loss {spec.training.target_loss}")
     print(format_table(rows))
     if args.json:

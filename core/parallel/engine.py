@@ -274,8 +274,8 @@ def _cancelled_error():
 def _hint(e):
     text = str(e)
     if "deserializ" in text or "No module named" in text:
-        return ("; the scheduler and every worker must import this project's `core` with the same packages: start "
-                "them from the project folder with PYTHONPATH set to it and the project's venv (README: Sweeps)")
+        return ("; the scheduler and every worker must import this project's `core` with the same packages: install "
+                "the package in their environment (pip install \".[dask]\"; docs/sweeps.md, On a Dask cluster)")
     return ""
 
 

@@ -159,9 +159,9 @@ class DaskRunner:
         try:
             problems = self.client.run(warm_worker)
         except Exception as e:                               # e.g. the workers cannot import `visualizer`
-            raise EngineError(f"the Dask workers cannot run the app's tasks ({dask_message(e)}); start them from "
-                              "the project folder with PYTHONPATH set to it and the project's venv "
-                              "(README: Serving)") from None
+            raise EngineError(f"the Dask workers cannot run the app's tasks ({dask_message(e)}); install the "
+                              "package in their environment (pip install \".[dask]\"; docs/serving.md, On a Dask "
+                              "cluster)") from None
         bad = {w: p for w, p in problems.items() if p}
         if bad:
             log.warning("Dask workers cannot draw figures (%s); the web process draws them",
@@ -316,8 +316,9 @@ class DaskRunner:
             if name == "KilledWorker":
                 raise EngineError(f"a Dask worker died computing this experiment ({dask_message(exc)})") from None
             if "deserializ" in str(exc) or isinstance(exc, (ImportError, ModuleNotFoundError)):
-                raise EngineError(f"the Dask worker could not run the task ({dask_message(exc)}); start workers "
-                                  "from the project folder with PYTHONPATH set to it (README: Serving)") from None
+                raise EngineError(f"the Dask worker could not run the task ({dask_message(exc)}); install the "
+                                  "package in the workers' environment (pip install \".[dask]\"; docs/serving.md)"
+                                  ) from None
             raise exc
         if client.status != "running" or status in ("cancelled", "lost"):
             raise self._lost(client)
