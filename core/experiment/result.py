@@ -24,7 +24,7 @@ from core.experiment.result_check import MAX_INPUTS, MAX_RESULT_BYTES, check_res
 from core.experiment.spec import ExperimentSpec
 from core.fileio import save_npz
 from core.landscape.planes import Plane
-from core.landscape.projection import Projection
+from core.landscape.projection import Projection, in_plane
 from core.model.training import Trajectory
 
 FORMAT = "loss-landscape-navigator/result"
@@ -76,8 +76,10 @@ class ExperimentResult:
     def summary(self):
         """One dict per run: the comparison table's numbers.
 
-        capture: 1 - the path's RMS relative residual, sqrt(sum |r_t|^2 / sum |theta_t - c|^2),
-        i.e. how much of the path's displacement from the center the plane holds. With curvature:
+        in_plane: the share of the path's squared displacement from the centre that the plane holds,
+        sum_t |P(theta_t - c)|^2 / sum_t |theta_t - c|^2 in [0, 1] (core.landscape.projection.in_plane; the
+        figures' "in plane 43%"). capture (older, kept for scripts): 1 - the RMS relative residual
+        sqrt(sum |r_t|^2 / sum |theta_t - c|^2) = 1 - sqrt(1 - in_plane). With curvature:
         peak_sharpness, sharpness_ratio (final sharpness / its stability threshold) and above_threshold (the
         share of frames at or above it); None without.
         """
@@ -95,6 +97,7 @@ class ExperimentResult:
                 train_acc=float(tr.train_acc[-1]), test_acc=float(tr.test_acc[-1]),
                 steps_to_target=tr.steps_to(target), diverged_at=tr.diverged_at,
                 path_length=tr.path_length(), residual=res, capture=1.0 - res,
+                in_plane=in_plane(tr.params, self.plane),
                 final_step=int(tr.steps[-1])))
         return rows
 

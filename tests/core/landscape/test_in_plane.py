@@ -1,0 +1,84 @@
+"""core.landscape.projection.in_plane: the share of a path's displacement a plane holds, on four_optimizers."""
+import numpy as np
+import pytest
+
+import core
+from core.landscape.planes import Plane, make_plane
+from core.landscape.projection import in_plane
+
+
+def _four(method="pca"):
+    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
+    d["training"].update(steps=200, record_every=10)
+    d["grid"].update(resolution=9)
+    d["curvature"]["enabled"] = False
+    d["plane"]["method"] = method
+    return core.run_experiment(d)
+
+
+@pytest.fixture(scope="module")
+def four():
+    return _four()
+
+
+def _share_by_least_squares(params, plane):
+    """Independent: least-squares coefficients on the raw (non-orthonormal) [d1 d2], then the projected vectors'
+    squared norm over the displacements' (a different route from in_plane's orthonormal basis)."""
+    D = params - plane.center                                   # (F, P)
+    B = np.stack([plane.d1, plane.d2], axis=1)                  # (P, 2)
+    coef = np.linalg.solve(B.T @ B, B.T @ D.T)                   # (2, F) normal equations
+    proj = (B @ coef).T                                          # (F, P)
+    return float(np.sum(proj ** 2) / np.sum(D ** 2))
+
+
+def test_in_plane_of_every_run_matches_a_least_squares_projection(four):
+    rows = {r["label"]: r for r in four.summary()}
+    assert list(rows) == four.labels
+    for lab, tr in four.trajectories.items():
+        want = _share_by_least_squares(tr.params, four.plane)
+        assert 0.0 <= rows[lab]["in_plane"] <= 1.0
+        assert rows[lab]["in_plane"] == pytest.approx(want, abs=1e-10)
+        # the older capture column is 1 - sqrt(1 - in_plane), not the share itself
+        assert rows[lab]["capture"] == pytest.approx(1 - np.sqrt(1 - want), abs=1e-8)
+
+
+def test_in_plane_is_1_on_the_plane_and_0_orthogonal_to_it():
+    rng = np.random.default_rng(0)
+    c, d1, d2 = rng.standard_normal((3, 7))
+    d2 = d2 + 3 * d1                                             # not orthogonal: the projector must not care
+    pl = Plane(c, d1, d2, "test")
+    on = c + rng.standard_normal((5, 1)) * d1 + rng.standard_normal((5, 1)) * d2
+    assert in_plane(on, pl) == pytest.approx(1.0, abs=1e-12)
+    Q = np.linalg.qr(np.stack([d1, d2, rng.standard_normal(7)], axis=1))[0]
+    off = c + rng.standard_normal((4, 1)) * Q[:, 2]
+    assert in_plane(off, pl) == pytest.approx(0.0, abs=1e-12)
+    assert in_plane(np.vstack([on[:1], off[:1]]), pl) == pytest.approx(
+        np.sum((on[0] - c) ** 2) / (np.sum((on[0] - c) ** 2) + np.sum((off[0] - c) ** 2)))
+    assert in_plane(c[None], pl) == 1.0                         # never left the centre
+
+
+def test_the_random_plane_holds_almost_none_of_any_path():
+    r = _four("random")
+    shares = [row["in_plane"] for row in r.summary()]
+    for lab, tr in r.trajectories.items():
+        assert in_plane(tr.params, r.plane) == pytest.approx(_share_by_least_squares(tr.params, r.plane), abs=1e-10)
+    assert max(shares) < 0.05
+
+
+def test_balanced_pca_weighs_every_run_equally(four):
+    """pca_balanced: the plane of the stack whose run blocks have unit Frobenius norm (checked by scaling one run's
+    path: plain PCA follows it, the balanced plane does not move)."""
+    order = [four.trajectories[l] for l in four.labels]
+    c = four.plane.center
+    bal = make_plane("pca_balanced", core.MLP(four.layer_sizes), center=c, trajectories=order)
+    assert bal.method == "pca_balanced" and np.isclose(np.linalg.norm(bal.d1), 1.0)
+
+    class Scaled:
+        def __init__(self, tr, k):
+            self.params = c + k * (tr.params - c)
+    scaled = [Scaled(order[0], 5.0)] + order[1:]
+    bal5 = make_plane("pca_balanced", core.MLP(four.layer_sizes), center=c, trajectories=scaled)
+    assert abs(bal5.d1 @ bal.d1) == pytest.approx(1.0, abs=1e-9)
+    assert abs(bal5.d2 @ bal.d2) == pytest.approx(1.0, abs=1e-9)
+    plain5 = make_plane("pca", core.MLP(four.layer_sizes), center=c, trajectories=scaled)
+    assert abs(plain5.d1 @ four.plane.d1) < 0.999
