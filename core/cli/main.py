@@ -46,7 +46,7 @@ def _fmt(v, kind):
 
 COLUMNS = [("optimizer", "label", "s"), ("final loss", "final_loss", "f4"), ("train acc", "train_acc", "f3"),
            ("test acc", "test_acc", "f3"), ("steps<target", "steps_to_target", "s"), ("diverged at", "diverged_at", "s"),
-           ("path length", "path_length", "f2"), ("plane residual", "residual", "f3")]
+           ("path length", "path_length", "f2"), ("in plane", "in_plane", "pct")]
 # with curvature (spec.curvature.enabled): peak sharpness, final sharpness / its stability threshold, and the
 # share of frames at or above the threshold
 CURVATURE_COLUMNS = [("peak sharpness", "peak_sharpness", "f3"), ("final / threshold", "sharpness_ratio", "f3"),

@@ -173,7 +173,8 @@ def estimate_work(spec, n_params=None, n_train=None, n_test=None, files=None):
         computed, per = _curvature_work(spec, n_params, n_train)
         curv = computed * per
     rows = frames * n_opt                                               # the PCA plane's SVD
-    other = _REQUEST_UNITS + (4.0 * rows * n_params * min(rows, n_params) if spec.plane.method in ("pca", "pca_balanced") else 0.0)
+    pca = spec.plane.method in ("pca", "pca_balanced")
+    other = _REQUEST_UNITS + (4.0 * rows * n_params * min(rows, n_params) if pca else 0.0)
     return dict(train=train, surface=surf, curvature=curv, other=other, total=train + surf + curv + other,
                 n_params=int(n_params), n_train=int(n_train), n_test=int(n_test))
 

@@ -30,6 +30,7 @@ from visualizer.plotdata import surface_colour as _colour
 from visualizer.serving.cache import spec_key
 from visualizer.app.spec_callbacks import accept_spec
 from visualizer.app.controls import DEFAULT_PRESET
+from visualizer.plotdata.frames import share_text
 from visualizer.plotdata.view import DEFAULT_SCALE
 from visualizer.serving.runner import view_key
 from visualizer.plotdata.view import ViewOptions
@@ -67,15 +68,19 @@ def explain_numbers(result):
            f"with directions from the **{pl.method}** method.")
     if pl.explained_variance is not None:
         ev = np.asarray(pl.explained_variance) * 100
-        txt += (f" The two PCA directions hold {ev[0]:.1f}% and {ev[1]:.1f}% of the paths' squared "
-                f"displacement from the centre ({ev.sum():.1f}% together).")
+        what = ("variance of the paths (centred PCA)" if pl.method.startswith("pca-centered") else
+                "runs' equally weighted squared displacement from the centre (uncentred, balanced PCA)"
+                if pl.method.startswith("pca_balanced") else "paths' squared displacement from the centre "
+                "(uncentred PCA: the run that moves furthest weighs most)")
+        txt += f" The two PCA directions hold {ev[0]:.1f}% and {ev[1]:.1f}% of the {what} ({ev.sum():.1f}% together)."
     lam = getattr(pl, "eigenvalues", None)
     if lam is not None:
         txt += (f" They are the top two eigenvectors of the Hessian at the centre, with eigenvalues "
                 f"λ₁ = {lam[0]:.4g} and λ₂ = {lam[1]:.4g}: along d1 the loss curves up like 0.5·λ₁·α².")
     rows = result.summary()
-    caps = ", ".join(f"{r['label']} {100 * r['capture']:.0f}%" for r in rows)
-    txt += f" Share of each path the plane captures (1 − residual): {caps}."
+    caps = ", ".join(f"{r['label']} {share_text(r['in_plane'])}" for r in rows)
+    txt += (f" Share of each run's squared displacement from the centre that the plane holds (in plane): {caps}."
+            " A run with little in the plane is drawn at the plane's loss, not its own.")
     return txt + _curvature_numbers(result, rows)
 
 

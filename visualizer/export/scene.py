@@ -199,7 +199,8 @@ class LandscapePanel(Panel):
         self.r, self.fig, self.canvas, self.fm, self.opts = r, r.fig, r.canvas, r.fm, r.opts
         self.u, self.fs, self.size = r.u, r.fs, r.size
         x0, x1 = self.region = region
-        self.ax = self.fig.add_axes((x0, 0.0, (x1 - x0) * 0.86, 0.88), projection="3d", computed_zorder=False)
+        low = 0.07 if plane_warning(self.fm) else 0.0       # room for the in-plane warning under the axes
+        self.ax = self.fig.add_axes((x0, low, (x1 - x0) * 0.86, 0.88 - low), projection="3d", computed_zorder=False)
         self.norm = matplotlib.colors.Normalize(vmin=self.fm.zrange[0], vmax=self.fm.zrange[1])
         self.cmap = matplotlib.colormaps["viridis"]
         self._axes()
@@ -219,7 +220,7 @@ class LandscapePanel(Panel):
         self._draw_surface(int(fm.surface_of_frame[0]))
         ax.set_xlim(fm.alphas[0], fm.alphas[-1])
         ax.set_ylim(fm.betas[0], fm.betas[-1])
-        ax.set_zlim(*fm.zrange)
+        ax.set_zlim(*fm.zlim)                 # the surface's range and every true-loss marker
         ua, ub = axis_units(self.r.plane, moving=fm.moving)
         ax.set_xlabel(f"alpha ({ua})", fontsize=fs * 0.9, labelpad=4 * u - 8)
         ax.set_ylabel(f"beta ({ub})", fontsize=fs * 0.9, labelpad=4 * u - 8)

@@ -248,7 +248,7 @@ def landscape_title(result, fm, title=None):
 def scene_layout(fm, units=None):
     """The 3D scene of the landscape (axes with their units, ranges, camera). The two plane axes are drawn in
     proportion to their spans (both measure the same kind of length); ``units``: axis_units(...) of the plane."""
-    zmin, zmax = fm.zrange
+    zmin, zmax = fm.zlim                    # the surface's range and every true-loss marker
     top = zmax + 2 * fm.lift
     ua, ub = units or ("direction 1", "direction 2")
     ax, ay = _view.plane_aspect(fm.alphas, fm.betas)
@@ -429,7 +429,7 @@ def step_grid(result, view):
 SUMMARY_COLUMNS = [
     ("label", "optimizer"), ("final_loss", "final train loss"), ("train_acc", "train acc"),
     ("test_acc", "test acc"), ("steps_to_target", "first step < target"), ("diverged_at", "diverged at"),
-    ("path_length", "path length"), ("capture", "plane captures (1 − residual)"),
+    ("path_length", "path length"), ("in_plane", "in plane (share of the path)"),
     # with curvature (core.cli.main CURVATURE_COLUMNS); Adam / RMSProp: of the preconditioned Hessian
     ("peak_sharpness", "peak sharpness"), ("sharpness_ratio", "final sharpness / threshold"),
     ("above_threshold", "frames ≥ threshold"),

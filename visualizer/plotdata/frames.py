@@ -100,6 +100,16 @@ class FrameModel:
     paths: dict                  # label -> PathFrames, in display order
 
     @property
+    def zlim(self):
+        """(lo, hi) of the height axis: the surface's zrange, lowered to hold every true-loss marker shown."""
+        lo = self.zrange[0]
+        for p in self.paths.values():
+            shown = p.true_height[p.apart & ~p.offgrid & np.isfinite(p.true_height)]
+            if shown.size:
+                lo = min(lo, float(shown.min()))
+        return lo, self.zrange[1]
+
+    @property
     def moving(self):
         return self.follow is not None
 

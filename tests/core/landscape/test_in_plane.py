@@ -7,20 +7,6 @@ from core.landscape.planes import Plane, make_plane
 from core.landscape.projection import in_plane
 
 
-def _four(method="pca"):
-    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
-    d["training"].update(steps=200, record_every=10)
-    d["grid"].update(resolution=9)
-    d["curvature"]["enabled"] = False
-    d["plane"]["method"] = method
-    return core.run_experiment(d)
-
-
-@pytest.fixture(scope="module")
-def four():
-    return _four()
-
-
 def _share_by_least_squares(params, plane):
     """Independent: least-squares coefficients on the raw (non-orthonormal) [d1 d2], then the projected vectors'
     squared norm over the displacements' (a different route from in_plane's orthonormal basis)."""
@@ -31,11 +17,11 @@ def _share_by_least_squares(params, plane):
     return float(np.sum(proj ** 2) / np.sum(D ** 2))
 
 
-def test_in_plane_of_every_run_matches_a_least_squares_projection(four):
-    rows = {r["label"]: r for r in four.summary()}
-    assert list(rows) == four.labels
-    for lab, tr in four.trajectories.items():
-        want = _share_by_least_squares(tr.params, four.plane)
+def test_in_plane_of_every_run_matches_a_least_squares_projection(four_pca):
+    rows = {r["label"]: r for r in four_pca.summary()}
+    assert list(rows) == four_pca.labels
+    for lab, tr in four_pca.trajectories.items():
+        want = _share_by_least_squares(tr.params, four_pca.plane)
         assert 0.0 <= rows[lab]["in_plane"] <= 1.0
         assert rows[lab]["in_plane"] == pytest.approx(want, abs=1e-10)
         # the older capture column is 1 - sqrt(1 - in_plane), not the share itself
@@ -57,28 +43,28 @@ def test_in_plane_is_1_on_the_plane_and_0_orthogonal_to_it():
     assert in_plane(c[None], pl) == 1.0                         # never left the centre
 
 
-def test_the_random_plane_holds_almost_none_of_any_path():
-    r = _four("random")
+def test_the_random_plane_holds_almost_none_of_any_path(four_random):
+    r = four_random
     shares = [row["in_plane"] for row in r.summary()]
     for lab, tr in r.trajectories.items():
         assert in_plane(tr.params, r.plane) == pytest.approx(_share_by_least_squares(tr.params, r.plane), abs=1e-10)
     assert max(shares) < 0.05
 
 
-def test_balanced_pca_weighs_every_run_equally(four):
+def test_balanced_pca_weighs_every_run_equally(four_pca):
     """pca_balanced: the plane of the stack whose run blocks have unit Frobenius norm (checked by scaling one run's
     path: plain PCA follows it, the balanced plane does not move)."""
-    order = [four.trajectories[l] for l in four.labels]
-    c = four.plane.center
-    bal = make_plane("pca_balanced", core.MLP(four.layer_sizes), center=c, trajectories=order)
+    order = [four_pca.trajectories[lab] for lab in four_pca.labels]
+    c = four_pca.plane.center
+    bal = make_plane("pca_balanced", core.MLP(four_pca.layer_sizes), center=c, trajectories=order)
     assert bal.method == "pca_balanced" and np.isclose(np.linalg.norm(bal.d1), 1.0)
 
     class Scaled:
         def __init__(self, tr, k):
             self.params = c + k * (tr.params - c)
     scaled = [Scaled(order[0], 5.0)] + order[1:]
-    bal5 = make_plane("pca_balanced", core.MLP(four.layer_sizes), center=c, trajectories=scaled)
+    bal5 = make_plane("pca_balanced", core.MLP(four_pca.layer_sizes), center=c, trajectories=scaled)
     assert abs(bal5.d1 @ bal.d1) == pytest.approx(1.0, abs=1e-9)
     assert abs(bal5.d2 @ bal.d2) == pytest.approx(1.0, abs=1e-9)
-    plain5 = make_plane("pca", core.MLP(four.layer_sizes), center=c, trajectories=scaled)
-    assert abs(plain5.d1 @ four.plane.d1) < 0.999
+    plain5 = make_plane("pca", core.MLP(four_pca.layer_sizes), center=c, trajectories=scaled)
+    assert abs(plain5.d1 @ four_pca.plane.d1) < 0.999

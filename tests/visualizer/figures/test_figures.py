@@ -182,7 +182,7 @@ def test_summary_records(small_result):
     assert [r["label"] for r in rows] == list(small_result.trajectories)
     for r in rows:
         assert {k for k, _ in figures.SUMMARY_COLUMNS} <= set(r)
-        assert 0 <= r["capture"] <= 1
+        assert 0 <= r["in_plane"] <= 1
         json.dumps(r)                                   # JSON-able for the DataTable
 
 
