@@ -64,8 +64,9 @@ evaluated exactly on a grid of (α, β).
   **residual**; the legend's and table's **in plane** is the share of the path's squared displacement from the
   centre the plane holds (a run under 25% gets a warning next to the surface). The ball sits on the drawn surface
   (the loss at the projected point); where the **true loss** of the weights differs by more than 25%, a hollow
-  marker on a dotted stalk shows it too, because the real weights are off the plane. Valleys you see are valleys *of this slice*, not
-  necessarily of the whole space.
+  marker on a dotted stalk shows it too, because the real weights are off the plane. Valleys you see are valleys
+  *of this slice*, not necessarily of the whole space. The loss curves are drawn from every step (dots: the
+  recorded frames the landscape shows), so a spike between two frames is visible there.
 - The height may be scaled (log, sqrt, clipped, exaggerated): the axis and colour-bar titles always say so.
 - **Moving landscape**: each frame re-centres the plane on one run's current weights (directions re-normalized),
   so the surface changes with the frame and only the current positions are drawn.
