@@ -9,9 +9,10 @@ Five ways to choose it (``make_plane``):
     for a dense layer a *filter* is one output neuron, i.e. one row of ``W``
     (shape (out, in)); each row of the direction is rescaled to the norm of the
     same row of the center's weights. Bias directions are zero by default
-    (``ignore_bias=True``); with ``ignore_bias=False`` each bias entry is its own
-    filter, so the bias direction becomes ``d_b * |b| / (|d_b| + 1e-10)`` per
-    neuron (about ``sign(d_b) * |b|``; zero where ``b`` is zero, e.g. at init).
+    (``ignore_bias=True``); with ``ignore_bias=False`` the bias direction is a copy
+    of the center's biases, ``d_b = b``, as Li et al.'s code does for every
+    one-dimensional parameter (with "filter" and "layer" normalisation; "none"
+    keeps the Gaussian draw).
 ``"pca"``
     The top two right singular vectors of the stacked displacements
     ``theta_t - center`` of every recorded step of every trajectory, *without*
@@ -161,10 +162,8 @@ def _normalize(net, direction, center, normalize, ignore_bias):
             d[wsl] *= np.linalg.norm(center[wsl]) / (np.linalg.norm(d[wsl]) + _EPS)
         if ignore_bias:
             d[bsl] = 0.0
-        elif normalize == "filter":
-            d[bsl] *= np.abs(center[bsl]) / (np.abs(d[bsl]) + _EPS)
-        elif normalize == "layer":
-            d[bsl] *= np.linalg.norm(center[bsl]) / (np.linalg.norm(d[bsl]) + _EPS)
+        elif normalize in ("filter", "layer"):
+            d[bsl] = center[bsl]                       # Li et al. 2018: a bias direction copies the bias
     return d
 
 
@@ -174,8 +173,8 @@ def random_direction(net, center, rng, normalize="filter", ignore_bias=True):
     ``rng``: a ``numpy.random.Generator`` or an int seed. ``normalize``:
     ``"filter"`` (each row of each W to the norm of the same row of the center),
     ``"layer"`` (each W to the Frobenius norm of the center's W) or ``"none"``.
-    Biases: zero when ``ignore_bias`` (default), else normalized the same way
-    (per neuron for "filter": ``d_b * |b| / (|d_b| + 1e-10)``).
+    Biases: zero when ``ignore_bias`` (default), else a copy of the center's biases ("filter", "layer"; Li et
+    al. 2018) or the raw draw ("none").
     One ``standard_normal(P)`` draw per call.
     """
     center = _as_vector(center, "center", net.n_params)

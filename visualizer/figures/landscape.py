@@ -90,8 +90,12 @@ def variance_text(plane):
     return f"uncentred PCA: {ev[0]:.0f}% + {ev[1]:.0f}% {what}"
 
 
-def _plane_text(result):
+def _plane_text(result, moving=False):
     pl = result.plane
+    if moving and pl.method != "random":
+        # core.experiment.run._moving re-normalises the plane's directions to each frame's weights (filter norm):
+        # no longer the PCA / Hessian directions, so their variance or eigenvalues would not describe it
+        return f"{pl.method} directions filter-normalised to each frame's weights"
     txt = f"{pl.method} plane"
     if pl.explained_variance is not None:
         txt += f" ({variance_text(pl)})"
@@ -101,10 +105,10 @@ def _plane_text(result):
     return txt
 
 
-def _title(result, extra=""):
+def _title(result, extra="", moving=False):
     n = result.info.get("n_params") or result.plane.n_params
     name = result.spec.name
-    return f"{name}<br><sup>{_plane_text(result)} through {n} weights{extra}</sup>"
+    return f"{name}<br><sup>{_plane_text(result, moving)} through {n} weights{extra}</sup>"
 
 
 def legend_name(p):
@@ -242,7 +246,7 @@ def landscape_traces(fm, cds, k, full, colour=None):
 
 def landscape_title(result, fm, title=None):
     extra = f"; moving landscape: the surface follows {fm.follow}'s weights" if fm.moving else ""
-    return title or _title(result, extra)
+    return title or _title(result, extra, moving=fm.moving)
 
 
 def scene_layout(fm, units=None):

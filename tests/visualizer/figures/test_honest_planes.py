@@ -97,3 +97,16 @@ def test_the_title_says_the_pca_is_uncentred(four_pca):
     assert L.variance_text(type(four_pca.plane)(four_pca.plane.center, four_pca.plane.d1, four_pca.plane.d2,
                                                 "pca-centered", explained_variance=[0.5, 0.25])).startswith(
         "centred PCA: 50% + 25% of the path variance")
+
+
+def test_a_moving_landscape_on_a_pca_plane_says_its_directions_were_filter_normalised(small_moving_result):
+    r = small_moving_result
+    assert r.plane.method == "pca"
+    still = figures.animated_landscape(r, ViewOptions(n_frames=3))
+    moving = figures.animated_landscape(r, ViewOptions(n_frames=3, moving=True))
+    assert "uncentred PCA" in still.layout.title.text
+    assert "pca directions filter-normalised to each frame's weights" in moving.layout.title.text
+    assert "PCA:" not in moving.layout.title.text and "%" not in moving.layout.title.text
+    assert moving.layout.scene.xaxis.title.text == "α (× filter norm)"
+    # each moving frame has its own plane: no single in-plane share, so no share in the legend
+    assert all("in plane" not in (t.name or "") for t in moving.data[1:])
