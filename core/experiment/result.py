@@ -24,7 +24,9 @@ from core.experiment.result_check import MAX_INPUTS, MAX_RESULT_BYTES, check_res
 from core.experiment.spec import ExperimentSpec
 from core.fileio import save_npz
 from core.landscape.planes import Plane
+from core.landscape.plane_curvature import MAX_PLANE_CURVATURE_PARAMS, plane_curvature
 from core.landscape.projection import Projection, in_plane
+from core.model.network import MLP
 from core.model.training import Trajectory
 
 FORMAT = "loss-landscape-navigator/result"
@@ -82,6 +84,10 @@ class ExperimentResult:
         sqrt(sum |r_t|^2 / sum |theta_t - c|^2) = 1 - sqrt(1 - in_plane). With curvature:
         peak_sharpness, sharpness_ratio (final sharpness / its stability threshold) and above_threshold (the
         share of frames at or above it); None without.
+        With the training data (and at most MAX_PLANE_CURVATURE_PARAMS weights), at each run's last weights
+        (core.landscape.plane_curvature): curv_d1, curv_d2 (u^T H u along the unit plane axes), lambda_max (the
+        plain Hessian's top eigenvalue) and top_in_plane (the share of its eigenvector inside the plane); None
+        otherwise. Computed once per result (a dense eigenpair per run).
         """
         target = self.spec.training.target_loss
         rows = []
@@ -97,9 +103,27 @@ class ExperimentResult:
                 train_acc=float(tr.train_acc[-1]), test_acc=float(tr.test_acc[-1]),
                 steps_to_target=tr.steps_to(target), diverged_at=tr.diverged_at,
                 path_length=tr.path_length(), residual=res, capture=1.0 - res,
-                in_plane=in_plane(tr.params, self.plane),
+                in_plane=in_plane(tr.params, self.plane), **self._plane_curvature(lab),
                 final_step=int(tr.steps[-1])))
         return rows
+
+    def _plane_curvature(self, label):
+        """curv_d1, curv_d2, lambda_max, top_in_plane of one run at its last finite weights (Nones without data)."""
+        cache = self.__dict__.setdefault("_plane_curvature_cache", {})
+        if label not in cache:
+            cache[label] = dict(curv_d1=None, curv_d2=None, lambda_max=None, top_in_plane=None)
+            params = np.asarray(self.trajectories[label].params)
+            ok = np.flatnonzero(np.all(np.isfinite(params), axis=1))
+            if self.X_train is not None and self.plane.n_params <= MAX_PLANE_CURVATURE_PARAMS and ok.size:
+                try:
+                    with np.errstate(all="ignore"):
+                        pc = plane_curvature(MLP(self.layer_sizes), params[ok[-1]], self.X_train, self.y_train,
+                                             self.plane)
+                except (np.linalg.LinAlgError, ValueError):        # weights so large the Hessian is not finite
+                    return cache[label]
+                cache[label] = dict(curv_d1=float(pc.along[0]), curv_d2=float(pc.along[1]),
+                                    lambda_max=pc.lambda_max, top_in_plane=pc.top_in_plane)
+        return cache[label]
 
     # ------------------------------------------------------------ files (below)
     def to_arrays(self):

@@ -103,13 +103,14 @@ show where the quadratic model (dashed) still matches the loss (solid) and where
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'    # as assets/app.css (the table would be monospace)
 TABLE_HEADERS = {"in_plane": "in plane", "sharpness_ratio": "final / threshold",   # the note under the table
-                 "above_threshold": "frames ≥ threshold"}                          # says more
+                 "above_threshold": "frames ≥ threshold",
+                 "plane_curvature": "along d₁, d₂ vs λmax", "top_in_plane": "top eigvec in plane"}                          # says more
 
 
 # fixed decimals per table column (integers and text columns have none); shares as percentages
 DECIMALS = {"final_loss": 4, "train_acc": 3, "test_acc": 3, "path_length": 2, "peak_sharpness": 3,
             "sharpness_ratio": 2}
-PERCENT = {"above_threshold": 0, "in_plane": 1}
+PERCENT = {"above_threshold": 0, "in_plane": 1, "top_in_plane": 1}
 TABLE_NOTE = ("The target loss is the spec's training.target_loss; blank cells: never reached / never diverged / "
               "no curvature. In plane: the share of the path's squared displacement from the plane's centre that "
               "the plane holds (100%: the path lies in the plane; under 25% the picture warns that the ball shows the "
@@ -117,7 +118,10 @@ TABLE_NOTE = ("The target loss is the spec's training.target_loss; blank cells: 
               "Sharpness: the top Hessian eigenvalue, for Adam and RMSProp that of the preconditioned Hessian "
               "P^-1/2 H P^-1/2; final / threshold: the last sharpness over its stability threshold (the largest "
               "curvature at which the optimizer is stable at its learning rate, see Explain); frames ≥ threshold: "
-              "the share of recorded frames at or above it.")
+              "the share of recorded frames at or above it. Along d₁, d₂ vs λmax: at each run's last weights, the "
+              "loss's curvature along the plane's two unit axes beside the Hessian's top eigenvalue (plain Hessian, "
+              "also for Adam); top eigvec in plane: the share of the top eigenvector inside the plane. Stability is "
+              "decided along that eigenvector, which the surface mostly does not show.")
 PLANE_LABELS = {"hessian": "hessian (top 2 eigenvectors)", "pca_balanced": "pca, balanced (runs weighted equally)"}
 PLANE_OPTIONS = [{"label": PLANE_LABELS.get(m, m), "value": m} for m in core.experiment.spec.PLANES]
 

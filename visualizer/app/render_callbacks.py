@@ -81,7 +81,20 @@ def explain_numbers(result):
     caps = ", ".join(f"{r['label']} {share_text(r['in_plane'])}" for r in rows)
     txt += (f" Share of each run's squared displacement from the centre that the plane holds (in plane): {caps}."
             " A run with little in the plane is drawn at the plane's loss, not its own.")
-    return txt + _curvature_numbers(result, rows)
+    return txt + _curvature_numbers(result, rows) + _plane_curvature_numbers(rows)
+
+
+def _plane_curvature_numbers(rows):
+    """What the plane shows of the curvature at each run's last weights (result.summary: curv_d1, curv_d2,
+    lambda_max, top_in_plane)."""
+    if not any(r.get("lambda_max") is not None for r in rows):
+        return ""
+    parts = [f"{r['label']}: d₁ᵀHd₁ = {r['curv_d1']:.2g}, d₂ᵀHd₂ = {r['curv_d2']:.2g} against λmax = "
+             f"{r['lambda_max']:.3g}, {share_text(r['top_in_plane'])} of the top eigenvector in the plane"
+             for r in rows if r.get("lambda_max") is not None]
+    return ("\n\n**What the surface cannot show.** Stability is decided along the Hessian's top eigenvector "
+            "(lr·λmax against 2); the plane's unit axes see far less curvature. At each run's last weights: "
+            + "; ".join(parts) + ".")
 
 
 def _curvature_numbers(result, rows):

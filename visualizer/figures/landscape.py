@@ -437,7 +437,17 @@ SUMMARY_COLUMNS = [
     # with curvature (core.cli.main CURVATURE_COLUMNS); Adam / RMSProp: of the preconditioned Hessian
     ("peak_sharpness", "peak sharpness"), ("sharpness_ratio", "final sharpness / threshold"),
     ("above_threshold", "frames ≥ threshold"),
+    # at each run's last weights (core.landscape.plane_curvature): what the surface's axes can show of the curvature
+    ("plane_curvature", "curvature along d₁, d₂ vs λmax (end)"), ("top_in_plane", "top eigenvector in plane"),
 ]
+
+
+def plane_curvature_text(r):
+    """ "0.0078, 0.015 vs 0.55": u^T H u along the two unit plane axes beside the Hessian's top eigenvalue (None
+    without the training data)."""
+    if r.get("lambda_max") is None:
+        return None
+    return f"{r['curv_d1']:.2g}, {r['curv_d2']:.2g} vs {r['lambda_max']:.3g}"
 
 
 def summary_records(result, digits=4):
@@ -446,7 +456,7 @@ def summary_records(result, digits=4):
     for r in result.summary():
         row = {}
         for k, _ in SUMMARY_COLUMNS:
-            v = r[k]
+            v = plane_curvature_text(r) if k == "plane_curvature" else r[k]
             if isinstance(v, float):
                 v = round(v, digits) if np.isfinite(v) else None
             row[k] = v

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 import core
+from core.curvature.second_order import hessian
 from core.landscape.planes import Plane, make_plane
 from core.landscape.projection import in_plane
 
@@ -68,3 +69,24 @@ def test_balanced_pca_weighs_every_run_equally(four_pca):
     assert abs(bal5.d2 @ bal.d2) == pytest.approx(1.0, abs=1e-9)
     plain5 = make_plane("pca", core.MLP(four_pca.layer_sizes), center=c, trajectories=scaled)
     assert abs(plain5.d1 @ four_pca.plane.d1) < 0.999
+
+
+def test_plane_curvature_matches_the_dense_hessian(four_pca):
+    """curv_d1, curv_d2, lambda_max and top_in_plane of each run against the dense Hessian at its last weights."""
+    net = core.MLP(four_pca.layer_sizes)
+    pl = four_pca.plane
+    rows = {r["label"]: r for r in four_pca.summary()}
+    for lab, tr in four_pca.trajectories.items():
+        H = hessian(net, tr.params[-1], four_pca.X_train, four_pca.y_train)      # (P, P)
+        w, V = np.linalg.eigh(H)
+        r = rows[lab]
+        for key, d in (("curv_d1", pl.d1), ("curv_d2", pl.d2)):
+            u = d / np.linalg.norm(d)
+            assert r[key] == pytest.approx(u @ H @ u, rel=1e-8, abs=1e-12)
+        assert r["lambda_max"] == pytest.approx(w[-1], rel=1e-10)
+        v = V[:, -1]
+        coef = np.linalg.lstsq(np.stack([pl.d1, pl.d2], axis=1), v, rcond=None)[0]
+        proj = coef[0] * pl.d1 + coef[1] * pl.d2
+        assert r["top_in_plane"] == pytest.approx(proj @ proj, abs=1e-10)
+        # the plane's axes see much less curvature than the sharpest direction
+        assert max(r["curv_d1"], r["curv_d2"]) < r["lambda_max"]

@@ -5,6 +5,7 @@ import plotly.graph_objects as go
 import pytest
 
 from visualizer import figures
+from visualizer.app.render_callbacks import explain_numbers
 from visualizer.figures import landscape as L
 from visualizer.plotdata import frames
 from visualizer.plotdata import view as V
@@ -110,3 +111,15 @@ def test_a_moving_landscape_on_a_pca_plane_says_its_directions_were_filter_norma
     assert moving.layout.scene.xaxis.title.text == "α (× filter norm)"
     # each moving frame has its own plane: no single in-plane share, so no share in the legend
     assert all("in plane" not in (t.name or "") for t in moving.data[1:])
+
+
+def test_the_table_and_explain_give_the_curvature_beside_the_plane(four_pca):
+    rows = four_pca.summary()
+    recs = figures.summary_records(four_pca)
+    text = explain_numbers(four_pca)
+    assert "What the surface cannot show" in text
+    for r, rec in zip(rows, recs):
+        assert rec["plane_curvature"] == f"{r['curv_d1']:.2g}, {r['curv_d2']:.2g} vs {r['lambda_max']:.3g}"
+        assert rec["top_in_plane"] == round(r["top_in_plane"], 4)
+        assert f"λmax = {r['lambda_max']:.3g}, {frames.share_text(r['top_in_plane'])} of the top eigenvector" in text
+        assert f"{r['label']} {frames.share_text(r['in_plane'])}" in text
