@@ -104,7 +104,8 @@ show where the quadratic model (dashed) still matches the loss (solid) and where
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'    # as assets/app.css (the table would be monospace)
 # short headers; the note under the table says more
 TABLE_HEADERS = {"in_plane": "in plane", "sharpness_ratio": "final / threshold",
-                 "above_threshold": "frames ≥ threshold", "plane_curvature": "along d₁, d₂ vs λmax", "top_in_plane": "top eigvec in plane"}
+                 "above_threshold": "frames ≥ threshold", "plane_curvature": "along d₁, d₂ vs λmax",
+                 "top_in_plane": "top eigvec in plane"}
 
 
 # fixed decimals per table column (integers and text columns have none); shares as percentages
