@@ -74,3 +74,9 @@ def small():
     d = core.ExperimentSpec.from_dict(small_spec_dict()).to_dict()
     values, extras = controls_from_spec(d)
     return d, values, {"spec": d, "extras": extras}
+
+
+@pytest.fixture(scope="session")
+def four_per_run():
+    """Each run on its own PCA plane (small multiples), beside the shared PCA plane."""
+    return four_short("pca_per_run")

@@ -70,6 +70,8 @@ class ExperimentResult:
     info: dict = field(default_factory=dict)   # dataset sizes, n_params, timings
     X_train: np.ndarray | None = None          # (n, d) the training data (scaled), for slices and curvature later
     y_train: np.ndarray | None = None          # (n,); both None in files of version 1
+    per_run: dict | None = None                # "pca_per_run": label -> core.experiment.per_run.RunLandscape
+                                               # (not saved: a loaded result recomputes them)
 
     @property
     def labels(self):

@@ -123,7 +123,8 @@ TABLE_NOTE = ("The target loss is the spec's training.target_loss; blank cells: 
               "loss's curvature along the plane's two unit axes beside the Hessian's top eigenvalue (plain Hessian, "
               "also for Adam); top eigvec in plane: the share of the top eigenvector inside the plane. Stability is "
               "decided along that eigenvector, which the surface mostly does not show.")
-PLANE_LABELS = {"hessian": "hessian (top 2 eigenvectors)", "pca_balanced": "pca, balanced (runs weighted equally)"}
+PLANE_LABELS = {"hessian": "hessian (top 2 eigenvectors)", "pca_balanced": "pca, balanced (runs weighted equally)",
+                "pca_per_run": "pca per run (small multiples)"}
 PLANE_OPTIONS = [{"label": PLANE_LABELS.get(m, m), "value": m} for m in core.experiment.spec.PLANES]
 
 

@@ -63,7 +63,7 @@ def with_(path, value):
     (("training", "batch_size"), 0, r"training.batch_size=0"),
     (("training", "record_every"), 1, r"would record 2001 frames; at most 1000"),
     (("training", "target_loss"), 0, r"training.target_loss=0"),
-    (("plane", "method"), "tsne", r"plane.method='tsne': allowed are pca, pca_balanced, random, interpolation"),
+    (("plane", "method"), "tsne", r"plane.method='tsne': allowed are pca, pca_balanced, pca_per_run, random, interpolation"),
     (("plane", "center"), "middle", r"plane.center='middle'"),
     (("plane", "center_on"), "adam", r"plane.center_on='adam': allowed are SGD, LR annealing, large LR, momentum"),
     (("grid", "resolution"), 202, r"grid.resolution=202: must be an integer in \[3, 201\]"),
