@@ -13,7 +13,8 @@ __all__ = ["plane_grid"]
 
 def plane_grid(spec, paths, plane, center_loss):
     """Grid axes: spec.grid.range, or the projected paths' extent plus a margin (always holding 0). A hessian
-    plane spans where the quadratic model 0.5 lambda_1 t^2 makes a visible change (core.landscape.slices.visible_span)."""
+    plane spans where the quadratic model 0.5 lambda_1 t^2 makes a visible change
+    (core.landscape.slices.visible_span)."""
     g = spec.grid
     n = g.resolution
     if g.range is not None:

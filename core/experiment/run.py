@@ -11,8 +11,8 @@ Steps of ``run_experiment`` (one function each):
   4. ``_landscape``: the plane (pca / pca_balanced / random / interpolation / hessian) through the center run's
      final or initial weights; the grid (core.experiment.grid: spec.grid.range, or fit to the projected paths
      with a margin); with "pca_per_run" the shared PCA plane and, in ``result.per_run``, each run on its own
-     PCA plane (core.experiment.per_run); the loss surface (and optionally the train-accuracy surface); each path projected on
-     the plane, with its true loss and the surface's loss under it
+     PCA plane (core.experiment.per_run); the loss surface (and optionally the train-accuracy surface); each path
+     projected on the plane, with its true loss and the surface's loss under it
   5. ``_moving`` (optional): a moving landscape, one surface per frame centered on the followed run's
      weights, with every run's point on each frame's plane (core.landscape.moving_landscape)
 

@@ -19,5 +19,6 @@ from visualizer.plotdata.view import ViewOptions
 landscape_figure = animated_landscape
 
 __all__ = ["landscape_figure", "animated_landscape", "contour_figure", "curves_figure", "sharpness_figure",
-           "slices_figure", "per_run_landscape", "sweep_heatmap", "marker_patch", "sharpness_patch", "min_eig_patch", "step_grid",
+           "slices_figure", "per_run_landscape",
+           "sweep_heatmap", "marker_patch", "sharpness_patch", "min_eig_patch", "step_grid",
            "summary_records", "SUMMARY_COLUMNS", "figure_json_size", "to_html", "ViewOptions"]

@@ -91,7 +91,8 @@ def per_run_landscape(result, view: ViewOptions | None = None, step=None, height
     menus, sliders = L.player(grid, k0)
     zlabel = next(iter(fms.values())).zlabel
     text = title or (f"{result.spec.name}<br><sup>each run on its own PCA plane (uncentred, through its own "
-                     f"{result.spec.plane.center} weights); height and colour: {zlabel}, each panel its own range</sup>")
+                     f"{result.spec.plane.center} weights); height and colour: {zlabel}, "
+                     "each panel its own range</sup>")
     layout = dict(title=dict(text=text, x=0.01, xanchor="left", font=dict(size=15)), height=height,
                   margin=dict(l=0, r=0, t=70, b=70), template="plotly_white", uirevision="landscape",
                   showlegend=False, updatemenus=menus, sliders=sliders, annotations=notes, **layout_scenes)
