@@ -92,7 +92,7 @@ class _Landscape(_Part):
                                                                                     y=[BOTTOM, TOP]))}
 
     def annotations(self, k):
-        return figures.plane_annotations(self.fm, x=self.dom[1], y=BOTTOM)
+        return figures.plane_annotations(self.fm, x=self.dom[0], y=BOTTOM)
 
 
 class _LinePanel(_Part):

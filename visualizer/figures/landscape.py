@@ -265,14 +265,14 @@ def scene_layout(fm, units=None):
         uirevision="landscape")
 
 
-def plane_annotations(fm, x=0.99, y=0.04):
+def plane_annotations(fm, x=0.01, y=0.04):
     """The warning next to the surface when some run keeps under frames.LOW_IN_PLANE of its path in the plane
-    (its right end at paper (x, y))."""
+    (its left end at paper (x, y); two lines, split after the colon)."""
     text = _frames.plane_warning(fm)
     if not text:
         return []
-    return [dict(text=f"⚠ {text}", name="in-plane warning", xref="paper", yref="paper", x=x, y=y,
-                 xanchor="right", yanchor="bottom", showarrow=False, align="right", font=dict(size=12, color="#8a1c00"),
+    return [dict(text="⚠ " + text.replace(": ", ":<br>", 1), name="in-plane warning", xref="paper", yref="paper",
+                 x=x, y=y, xanchor="left", yanchor="bottom", showarrow=False, align="left", font=dict(size=12, color="#8a1c00"),
                  bgcolor="rgba(255,255,255,0.85)", bordercolor="#8a1c00", borderwidth=1, borderpad=4)]
 
 
