@@ -24,6 +24,7 @@ from visualizer.plotdata import panels as panel_data
 
 from visualizer.plotdata import slices as slice_data
 from visualizer.plotdata.frames import FrameModel, build_frames, last_step, plane_warning, share_text
+from visualizer.plotdata.per_run import per_run_frames, per_run_planes
 from visualizer.plotdata.panels import PANEL_WIDTH
 from visualizer.errors import UsageError
 from visualizer.plotdata.view import axis_units, check_labels, plane_aspect
@@ -43,6 +44,7 @@ class Scene:
     slices: list | None = None           # slice_data.SlicePanel of each frame
     target_loss: float | None = None
     plane: object = None                 # the result's Plane (its method names the axes' units)
+    per_run: dict | None = None          # "pca_per_run": label -> (FrameModel, Plane) of each run on its own plane
 
     @property
     def steps(self):
@@ -72,6 +74,11 @@ def build_scene(result, opts):
     sc = Scene(frames=fm, title=title, panels=tuple(opts.panels), target_loss=result.spec.training.target_loss,
                plane=result.plane)
     labels = fm.labels
+    if "landscape" in sc.panels and per_run_planes(result, v):       # small multiples: each run on its own plane
+        subs, fms = per_run_frames(result, v, fm.steps)
+        sc.per_run = {lab: (fms[lab], subs[lab].plane) for lab in fms}
+        if opts.title is None:
+            sc.title += " (each run on its own PCA plane)"
     if "curves" in sc.panels:
         sc.curves = panel_data.curves_data(result, labels)
     if "sharpness" in sc.panels:
@@ -107,7 +114,15 @@ class Renderer:
         self.n = len(self.fm.steps)
         self._figure()
         classes = dict(PANEL_CLASSES, landscape=LandscapePanel)
-        self.parts = [classes[name](self, region) for name, region in zip(scene.panels, panel_regions(scene.panels))]
+        self.parts = []
+        for name, region in zip(scene.panels, panel_regions(scene.panels)):
+            if name == "landscape" and scene.per_run:            # one landscape a run, side by side in the region
+                x0, x1 = region
+                w = (x1 - x0) / len(scene.per_run)
+                self.parts += [LandscapePanel(self, (x0 + i * w, x0 + (i + 1) * w), fm=fm, plane=plane)
+                               for i, (fm, plane) in enumerate(scene.per_run.values())]
+            else:
+                self.parts.append(classes[name](self, region))
         self._title()
         self.dynamic = [a for p in self.parts for a in p.dynamic]
         self.blit = all(p.blittable for p in self.parts)
@@ -194,9 +209,11 @@ class Renderer:
 class LandscapePanel(Panel):
     """The 3D surface with a trail and a ball per optimizer, a colour bar and the step / loss legend."""
 
-    def __init__(self, r, region):
+    def __init__(self, r, region, fm=None, plane=None):
+        """``fm``, ``plane``: a per-run panel's own frame model and plane (default: the scene's)."""
         import matplotlib
-        self.r, self.fig, self.canvas, self.fm, self.opts = r, r.fig, r.canvas, r.fm, r.opts
+        self.r, self.fig, self.canvas, self.opts = r, r.fig, r.canvas, r.opts
+        self.fm, self.plane = fm or r.fm, plane or r.plane
         self.u, self.fs, self.size = r.u, r.fs, r.size
         x0, x1 = self.region = region
         low = 0.07 if plane_warning(self.fm) else 0.0       # room for the in-plane warning under the axes
@@ -221,7 +238,7 @@ class LandscapePanel(Panel):
         ax.set_xlim(fm.alphas[0], fm.alphas[-1])
         ax.set_ylim(fm.betas[0], fm.betas[-1])
         ax.set_zlim(*fm.zlim)                 # the surface's range and every true-loss marker
-        ua, ub = axis_units(self.r.plane, moving=fm.moving)
+        ua, ub = axis_units(self.plane, moving=fm.moving)
         ax.set_xlabel(f"alpha ({ua})", fontsize=fs * 0.9, labelpad=4 * u - 8)
         ax.set_ylabel(f"beta ({ub})", fontsize=fs * 0.9, labelpad=4 * u - 8)
         xa, ya = plane_aspect(fm.alphas, fm.betas)          # the plane's axes in proportion to their spans

@@ -11,24 +11,17 @@ Trace layout: per panel k (of n), 1 + 2 = 3 traces from 3k: surface, trail, ball
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import plotly.graph_objects as go
 
-from core.experiment.per_run import per_run_landscapes
 from visualizer.figures import landscape as L
 from visualizer.plotdata import frames as _frames
 from visualizer.plotdata import view as _view
+from visualizer.plotdata.per_run import per_run_frames, per_run_planes
 from visualizer.plotdata.view import ViewOptions
 
 GAP = 0.02          # between the panels (paper fraction)
 
-__all__ = ["per_run_landscape", "run_results", "landscape", "per_run_planes"]
-
-
-def per_run_planes(result, view):
-    """Small multiples are drawn when the spec asks for per-run planes and the view is static."""
-    return result.spec.plane.method == "pca_per_run" and not (view.moving and result.moving is not None)
+__all__ = ["per_run_landscape", "landscape"]
 
 
 def landscape(result, view: ViewOptions | None = None, step=None, height=640, title=None, colour=None):
@@ -41,17 +34,6 @@ def landscape(result, view: ViewOptions | None = None, step=None, height=640, ti
     return L.animated_landscape(result, v, step=step, height=height, title=title, colour=colour)
 
 
-def run_results(result, labels=None):
-    """label -> a shallow copy of ``result`` on that run's own plane (its surface, grid and path only)."""
-    per = result.per_run if getattr(result, "per_run", None) is not None else per_run_landscapes(result)
-    out = {}
-    for lab in _view.check_labels(result, labels):
-        pr = per[lab]
-        out[lab] = replace(result, plane=pr.plane, alphas=pr.alphas, betas=pr.betas, surface=pr.surface,
-                           paths={lab: pr.path}, acc_surface=None, moving=None)
-    return out
-
-
 def _panel_title(sub, p):
     ev = sub.plane.explained_variance * 100
     return (f"<b>{p.label}</b> on its own plane<br>in plane {_frames.share_text(p.in_plane)}; "
@@ -61,11 +43,8 @@ def _panel_title(sub, p):
 def per_run_landscape(result, view: ViewOptions | None = None, step=None, height=520, title=None):
     """One 3D panel per shown run, each on its own PCA plane, animated together over training steps."""
     view = (view or ViewOptions()).validate()
-    labels = _view.check_labels(result, view.optimizers)
-    grid = _view.animation_steps(result, view.n_frames, labels)
-    subs = run_results(result, labels)
-    fms = {lab: _frames.build_frames(sub, replace(view, optimizers=[lab], moving=False), steps=grid)
-           for lab, sub in subs.items()}
+    subs, fms = per_run_frames(result, view)
+    grid = next(iter(fms.values())).steps
     n = len(fms)
     k0 = len(grid) - 1 if step is None else _view.frame_index(grid, step)
     width = (1.0 - GAP * (n - 1)) / n

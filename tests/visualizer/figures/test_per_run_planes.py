@@ -7,6 +7,7 @@ from core.landscape.projection import in_plane
 from visualizer import figures
 from visualizer.export import ExportOptions
 from visualizer.export.html import html_figure
+from visualizer.export.scene import LandscapePanel, Renderer, build_scene
 from visualizer.plotdata import frames
 from visualizer.plotdata.view import ViewOptions, animation_steps
 
@@ -53,3 +54,24 @@ def test_small_multiples_one_scene_per_run_one_step_control(four_per_run):
 def test_the_html_export_draws_the_small_multiples(four_per_run, tmp_path):
     fig = html_figure(four_per_run, ExportOptions(out=str(tmp_path / "p.html"), frames=4, size=(1600, 500)))
     assert len([k for k in fig.layout.to_plotly_json() if k.startswith("scene")]) == len(four_per_run.labels)
+
+
+def test_the_matplotlib_export_draws_one_landscape_a_run_on_its_own_plane(four_per_run):
+    r = four_per_run
+    opts = ExportOptions(out="x.gif", frames=3, size=(1200, 360), progress=False, panels=("landscape", "curves"))
+    rend = Renderer(build_scene(r, opts), opts)
+    try:
+        img = rend.render(len(rend.fm.steps) - 1)
+        assert img.shape == (360, 1200, 3)
+        lands = [p for p in rend.parts if isinstance(p, LandscapePanel)]
+        assert [list(p.fm.paths) for p in lands] == [[lab] for lab in r.labels]
+        for p, lab in zip(lands, r.labels):
+            pr = r.per_run[lab]
+            assert p.plane is pr.plane
+            share = frames.share_text(in_plane(r.trajectories[lab].params, pr.plane))
+            assert p.legend_texts[0].get_text().startswith(f"{lab} (in plane {share})")
+            z = p.balls[0].get_data_3d()[2][0]
+            assert z == pytest.approx(p.fm.paths[lab].balls("height")[-1])
+        assert "each run on its own PCA plane" in rend.sc.title
+    finally:
+        rend.close()
