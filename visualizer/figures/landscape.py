@@ -14,13 +14,15 @@ Shared by the Dash app and the exporters; no Dash imports here.
 Trace layout of ``animated_landscape`` (frames rely on it):
   0            the surface
   1 + 2k       trail of the k-th shown optimizer (every recorded frame up to the current step)
-  2 + 2k       ball of the k-th shown optimizer (its current step)
+  2 + 2k       ball of the k-th shown optimizer (its current step); where its true loss is far from the plane's
+               (frames.TRUTH_RATIO) a second, hollow point at the true loss, the trace's dotted line the stalk
 Frames update only the path traces (``traces=[1, ..., 2n]``); in moving mode
 (``view.moving`` and the result has a moving landscape) they replace the surface too.
 Trace layout of ``contour_figure``: 0 contour; 1 + k trail; 1 + n + k marker of the k-th optimizer; with a
 curvature colour, 1 + 2n the colour's heatmap (plotly draws heatmaps below contours and lines whatever
 their order), the contour then drawing only its lines.
-``curves_figure``: shapes 0 and 1 are the step lines. ``marker_patch`` is the only other code that
+``curves_figure``: shapes 0 and 1 are the step lines; per run, the loss at every step (``loss_trace``), its
+recorded frames (``frames_trace``), train and test accuracy. ``marker_patch`` is the only other code that
 knows these indices (the sharpness figure's own: visualizer.figures.curvature).
 
 Heights, steps and surfaces come from the frame model (visualizer.plotdata.frames.build_frames), which
