@@ -274,7 +274,8 @@ def plane_annotations(fm, x=0.01, y=0.04):
     if not text:
         return []
     return [dict(text="⚠ " + text.replace(": ", ":<br>", 1), name="in-plane warning", xref="paper", yref="paper",
-                 x=x, y=y, xanchor="left", yanchor="bottom", showarrow=False, align="left", font=dict(size=12, color="#8a1c00"),
+                 x=x, y=y, xanchor="left", yanchor="bottom", showarrow=False, align="left",
+                 font=dict(size=12, color="#8a1c00"),
                  bgcolor="rgba(255,255,255,0.85)", bordercolor="#8a1c00", borderwidth=1, borderpad=4)]
 
 

@@ -39,7 +39,8 @@ def test_the_random_plane_warns_next_to_the_surface(four_random):
     for lab, x in shares.items():
         assert f"{frames.share_text(x)} of {lab}'s" in texts[0]
     assert "balls sit on the plane's loss, not the runs'" in texts[0]
-    assert texts[0] == "⚠ " + frames.plane_warning(frames.build_frames(four_random, ViewOptions())).replace(": ", ":<br>")
+    warning = frames.plane_warning(frames.build_frames(four_random, ViewOptions()))
+    assert texts[0] == "⚠ " + warning.replace(": ", ":<br>")
     assert fig.layout.scene.xaxis.title.text == "α (× filter norm)"
 
 
