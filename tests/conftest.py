@@ -16,6 +16,27 @@ def small_result():
     return core.run_experiment(small_spec_dict())
 
 
+def four_short(method="pca"):
+    """The four_optimizers preset, shortened (200 steps, a 9 x 9 grid, no curvature), on a plane ``method``."""
+    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
+    d["training"].update(steps=200, record_every=10)
+    d["grid"].update(resolution=9)
+    d["curvature"]["enabled"] = False
+    d["plane"]["method"] = method
+    return core.run_experiment(d)
+
+
+@pytest.fixture(scope="session")
+def four_pca():
+    return four_short("pca")
+
+
+@pytest.fixture(scope="session")
+def four_random():
+    """On a random plane: every run keeps well under 1% of its path in it."""
+    return four_short("random")
+
+
 @pytest.fixture(scope="session")
 def small_moving_result():
     return core.run_experiment(small_spec_dict(moving=True, moving_frames=6, moving_resolution=9))
@@ -53,3 +74,9 @@ def small():
     d = core.ExperimentSpec.from_dict(small_spec_dict()).to_dict()
     values, extras = controls_from_spec(d)
     return d, values, {"spec": d, "extras": extras}
+
+
+@pytest.fixture(scope="session")
+def four_per_run():
+    """Each run on its own PCA plane (small multiples), beside the shared PCA plane."""
+    return four_short("pca_per_run")

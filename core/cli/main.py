@@ -49,7 +49,7 @@ COLUMNS = [("optimizer", "label", "s"), ("final loss", "final_loss", "f4"), ("tr
            ("test acc", "test_acc", "f3"), ("steps<target", "steps_to_target", "s"), ("diverged at", "diverged_at", "s"),
            # core.model.failure: first step from which the run is judged failed, live units at the end, peak loss
            ("failed at", "failed_at", "s"), ("live units", "live_units", "s"), ("peak loss", "peak_loss", "f4"),
-           ("path length", "path_length", "f2"), ("plane residual", "residual", "f3")]
+           ("path length", "path_length", "f2"), ("in plane", "in_plane", "pct")]
 # with curvature (spec.curvature.enabled): peak sharpness, final sharpness / its stability threshold, and the
 # share of frames at or above the threshold
 CURVATURE_COLUMNS = [("peak sharpness", "peak_sharpness", "f3"), ("final / threshold", "sharpness_ratio", "f3"),

@@ -80,7 +80,9 @@ def _check_surfaces(spec, n_params, n_train):
     if len(spec.model.hidden) <= 1:                   # the sweep: fast at every allowed grid
         return
     g = spec.grid
-    points = g.resolution ** 2 * (2 if g.accuracy else 1) + (g.moving_frames * g.moving_resolution ** 2 if g.moving else 0)
+    per_run = len(spec.optimizers) if spec.plane.method == "pca_per_run" else 0
+    points = (g.resolution ** 2 * (2 + per_run if g.accuracy else 1 + per_run)
+              + (g.moving_frames * g.moving_resolution ** 2 if g.moving else 0))
     swork = float(points) * n_train * n_params
     if swork > MAX_SURFACE_WORK:
         raise ValueError(
@@ -166,6 +168,8 @@ def estimate_work(spec, n_params=None, n_train=None, n_test=None, files=None):
     # each recorded frame: accuracy on every row (a forward pass), then its projection's loss (batched)
     train += float(frames) * n_opt * n_params * ((n_train + n_test) / 3 + n_train)
     surf = _surface_work(hidden, n_params, n_train, g.resolution) * (2 if g.accuracy else 1)
+    if spec.plane.method == "pca_per_run":                              # one more surface a run, on its own plane
+        surf += n_opt * _surface_work(hidden, n_params, n_train, g.resolution)
     if g.moving:
         surf += min(g.moving_frames, frames) * _surface_work(hidden, n_params, n_train, g.moving_resolution)
     curv = 0.0
@@ -173,7 +177,8 @@ def estimate_work(spec, n_params=None, n_train=None, n_test=None, files=None):
         computed, per = _curvature_work(spec, n_params, n_train)
         curv = computed * per
     rows = frames * n_opt                                               # the PCA plane's SVD
-    other = _REQUEST_UNITS + (4.0 * rows * n_params * min(rows, n_params) if spec.plane.method == "pca" else 0.0)
+    pca = spec.plane.method in ("pca", "pca_balanced", "pca_per_run")
+    other = _REQUEST_UNITS + (4.0 * rows * n_params * min(rows, n_params) if pca else 0.0)
     return dict(train=train, surface=surf, curvature=curv, other=other, total=train + surf + curv + other,
                 n_params=int(n_params), n_train=int(n_train), n_test=int(n_test))
 

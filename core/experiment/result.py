@@ -24,9 +24,10 @@ from core.experiment.result_check import MAX_INPUTS, MAX_RESULT_BYTES, check_res
 from core.experiment.spec import ExperimentSpec
 from core.fileio import save_npz
 from core.landscape.planes import Plane
-from core.landscape.projection import Projection
-from core.model.network import MLP
+from core.landscape.plane_curvature import MAX_PLANE_CURVATURE_PARAMS, plane_curvature
+from core.landscape.projection import Projection, in_plane
 from core.model import failure
+from core.model.network import MLP
 from core.model.training import Trajectory
 
 FORMAT = "loss-landscape-navigator/result"
@@ -71,6 +72,8 @@ class ExperimentResult:
     info: dict = field(default_factory=dict)   # dataset sizes, n_params, timings
     X_train: np.ndarray | None = None          # (n, d) the training data (scaled), for slices and curvature later
     y_train: np.ndarray | None = None          # (n,); both None in files of version 1
+    per_run: dict | None = None                # "pca_per_run": label -> core.experiment.per_run.RunLandscape
+                                               # (not saved: a loaded result recomputes them)
 
     @property
     def labels(self):
@@ -79,12 +82,18 @@ class ExperimentResult:
     def summary(self):
         """One dict per run: the comparison table's numbers.
 
-        capture: 1 - the path's RMS relative residual, sqrt(sum |r_t|^2 / sum |theta_t - c|^2),
-        i.e. how much of the path's displacement from the center the plane holds. With curvature:
+        in_plane: the share of the path's squared displacement from the centre that the plane holds,
+        sum_t |P(theta_t - c)|^2 / sum_t |theta_t - c|^2 in [0, 1] (core.landscape.projection.in_plane; the
+        figures' "in plane 43%"). capture (older, kept for scripts): 1 - the RMS relative residual
+        sqrt(sum |r_t|^2 / sum |theta_t - c|^2) = 1 - sqrt(1 - in_plane). With curvature:
         peak_sharpness, sharpness_ratio (final sharpness / its stability threshold) and above_threshold (the
         share of frames at or above it); None without. Failure (core.model.failure): failed_at (first step from
         which the run is judged failed, None if it did not fail), live_units (at the last frame; None when
         unknown), peak_loss (largest per-step loss), spiked (the loss rose above its start after step 0).
+        With the training data (and at most MAX_PLANE_CURVATURE_PARAMS weights), at each run's last weights
+        (core.landscape.plane_curvature): curv_d1, curv_d2 (u^T H u along the unit plane axes), lambda_max (the
+        plain Hessian's top eigenvalue) and top_in_plane (the share of its eigenvector inside the plane); None
+        otherwise. Computed once per result (a dense eigenpair per run).
         """
         target = self.spec.training.target_loss
         rows = []
@@ -102,8 +111,27 @@ class ExperimentResult:
                 live_units=None if tr.live_units is None else int(tr.live_units[-1]), peak_loss=tr.peak_loss,
                 spiked=tr.spiked,
                 path_length=tr.path_length(), residual=res, capture=1.0 - res,
+                in_plane=in_plane(tr.params, self.plane), **self._plane_curvature(lab),
                 final_step=int(tr.steps[-1])))
         return rows
+
+    def _plane_curvature(self, label):
+        """curv_d1, curv_d2, lambda_max, top_in_plane of one run at its last finite weights (Nones without data)."""
+        cache = self.__dict__.setdefault("_plane_curvature_cache", {})
+        if label not in cache:
+            cache[label] = dict(curv_d1=None, curv_d2=None, lambda_max=None, top_in_plane=None)
+            params = np.asarray(self.trajectories[label].params)
+            ok = np.flatnonzero(np.all(np.isfinite(params), axis=1))
+            if self.X_train is not None and self.plane.n_params <= MAX_PLANE_CURVATURE_PARAMS and ok.size:
+                try:
+                    with np.errstate(all="ignore"):
+                        pc = plane_curvature(MLP(self.layer_sizes), params[ok[-1]], self.X_train, self.y_train,
+                                             self.plane)
+                except (np.linalg.LinAlgError, ValueError):        # weights so large the Hessian is not finite
+                    return cache[label]
+                cache[label] = dict(curv_d1=float(pc.along[0]), curv_d2=float(pc.along[1]),
+                                    lambda_max=pc.lambda_max, top_in_plane=pc.top_in_plane)
+        return cache[label]
 
     # ------------------------------------------------------------ files (below)
     def to_arrays(self):

@@ -8,10 +8,11 @@ Steps of ``run_experiment`` (one function each):
      (core.experiment.budget); p0 = net.init(spec.seed, spec.model.init)
   2. ``_train_all``: one Trajectory per optimizer (mini-batch order seeded by spec.seed)
   3. ``_curvature_all`` (optional): sharpness, bottom eigenvalue and threshold at the recorded frames
-  4. ``_landscape``: the plane (pca / random / interpolation / hessian) through the center run's final
-     or initial weights; the grid (``_grid``: spec.grid.range, or fit to the projected paths with a
-     margin); the loss surface (and optionally the train-accuracy surface); each path projected on
-     the plane, with its true loss and the surface's loss under it
+  4. ``_landscape``: the plane (pca / pca_balanced / random / interpolation / hessian) through the center run's
+     final or initial weights; the grid (core.experiment.grid: spec.grid.range, or fit to the projected paths
+     with a margin); with "pca_per_run" the shared PCA plane and, in ``result.per_run``, each run on its own
+     PCA plane (core.experiment.per_run); the loss surface (and optionally the train-accuracy surface); each path
+     projected on the plane, with its true loss and the surface's loss under it
   5. ``_moving`` (optional): a moving landscape, one surface per frame centered on the followed run's
      weights, with every run's point on each frame's plane (core.landscape.moving_landscape)
 
@@ -35,7 +36,8 @@ from core.landscape.projection import loss_at, project
 from core.experiment.result import ExperimentResult, MovingLandscape
 from core.experiment.result import load_result
 from core.curvature.sharpness import trajectory_curvature
-from core.landscape.slices import visible_span
+from core.experiment.grid import plane_grid
+from core.experiment.per_run import per_run_landscapes
 from core.experiment.spec import ExperimentSpec
 from core.landscape.surfaces import surface
 from core.model.training import frame_index, train
@@ -108,14 +110,15 @@ def _landscape(spec, net, ds, trajs, progress):
     follow = pl.center_on or labels[0]
     center = trajs[follow].params[-1] if pl.center == "final" else trajs[follow].params[0]
     order = [trajs[follow]] + [trajs[l] for l in labels if l != follow]
-    plane = make_plane(pl.method, net, center=center, trajectories=order, seed=spec.seed,
+    method = "pca" if pl.method == "pca_per_run" else pl.method      # per-run planes: the shared one beside them
+    plane = make_plane(method, net, center=center, trajectories=order, seed=spec.seed,
                        normalize=pl.normalize, ignore_bias=pl.ignore_bias, data=(X, y))
     tick = None
     if progress:
         progress("surface", 0, 1)
         tick = lambda done, total: progress("surface", 0, 1)      # noqa: E731 -- a cancellation point a chunk
     paths = {lab: project(tr, plane) for lab, tr in trajs.items()}
-    alphas, betas = _grid(spec, paths, plane, net.loss(center, X, y))
+    alphas, betas = plane_grid(spec, paths, plane, net.loss(center, X, y))
     t1 = time.perf_counter()
     Z = surface(net, X, y, plane, alphas, betas, progress=tick)
     acc = surface(net, X, y, plane, alphas, betas, metric="accuracy", progress=tick) if spec.grid.accuracy else None
@@ -127,42 +130,17 @@ def _landscape(spec, net, ds, trajs, progress):
         progress("surface", 1, 1)
     info = dict(dataset=ds.name, n_train=int(len(y)), n_test=int(len(ds.y_test)), n_features=int(ds.n_features),
                 feature_names=list(ds.feature_names), n_params=int(net.n_params), seconds_surface=round(t_surface, 3))
-    return ExperimentResult(spec=spec, layer_sizes=net.layer_sizes, trajectories=trajs, plane=plane,
-                            alphas=alphas, betas=betas, surface=Z, paths=paths, acc_surface=acc,
-                            moving=moving, info=info, X_train=X, y_train=y)
+    result = ExperimentResult(spec=spec, layer_sizes=net.layer_sizes, trajectories=trajs, plane=plane,
+                              alphas=alphas, betas=betas, surface=Z, paths=paths, acc_surface=acc,
+                              moving=moving, info=info, X_train=X, y_train=y)
+    if pl.method == "pca_per_run":
+        result.per_run = per_run_landscapes(result, progress=tick)
+    return result
 
 
 def build_optimizer(o, steps):
     """An OptimizerSpec -> Optimizer; schedules default to span the whole run (optimizers.hparams_for)."""
     return _opt.make(o.name, **_opt.hparams_for(o.name, o.hparams, steps))
-
-
-def _grid(spec, paths, plane, center_loss):
-    """Grid axes: spec.grid.range, or the projected paths' extent plus a margin (always holding 0). A hessian
-    plane spans where the quadratic model 0.5 lambda_1 t^2 makes a visible change (core.landscape.slices.visible_span)."""
-    g = spec.grid
-    n = g.resolution
-    if g.range is not None:
-        r = float(g.range)
-        return np.linspace(-r, r, n), np.linspace(-r, r, n)
-    if plane.method == "random":      # random directions barely see the path: the usual [-1, 1]
-        return np.linspace(-1, 1, n), np.linspace(-1, 1, n)
-    if plane.method == "hessian":
-        r = visible_span(center_loss, float(plane.eigenvalues[0]))
-        return np.linspace(-r, r, n), np.linspace(-r, r, n)
-    al = np.concatenate([p.alpha for p in paths.values()] + [[0.0]])
-    be = np.concatenate([p.beta for p in paths.values()] + [[0.0]])
-    al, be = al[np.isfinite(al)], be[np.isfinite(be)]
-    span = max(al.max() - al.min(), be.max() - be.min(), 1e-3)
-    pad = g.margin * span
-    # each axis at least 40% of the larger span, so a thin path still gets a readable surface
-    def axis(v):
-        lo, hi = v.min() - pad, v.max() + pad
-        short = 0.4 * span - (hi - lo)
-        if short > 0:
-            lo, hi = lo - short / 2, hi + short / 2
-        return np.linspace(lo, hi, n)
-    return axis(al), axis(be)
 
 
 def _moving(spec, net, X, y, plane, trajs, follow, progress=None):

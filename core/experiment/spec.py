@@ -31,7 +31,7 @@ MAX_OPTIMIZERS = 8
 MAX_GRID = 201
 MAX_MOVING_FRAMES = 100
 MAX_MOVING_GRID = 101
-PLANES = ("pca", "random", "interpolation", "hessian")
+PLANES = ("pca", "pca_balanced", "pca_per_run", "random", "interpolation", "hessian")
 CENTERS = ("final", "initial")
 NORMALIZE = ("filter", "layer", "none")
 
@@ -124,7 +124,9 @@ class OptimizerSpec:
 
 @dataclass
 class PlaneSpec:
-    method: str = "pca"            # pca (shared plane of all paths) | random (filter-normalized) | interpolation
+    method: str = "pca"            # pca (shared plane of all paths) | pca_balanced (each run weighted equally)
+                                   # | pca_per_run (each run on its own PCA plane, beside the shared one)
+                                   # | random (filter-normalized) | interpolation
                                    # | hessian (the top two Hessian eigenvectors at the center)
     center: str = "final"          # final | initial: which weights of center_on sit at (0, 0)
     center_on: str | None = None   # label of the run whose weights are the center; None: the first optimizer

@@ -11,7 +11,8 @@ Modules (one idea each):
   one_hidden_surface  one hidden layer: breakpoints, bincount, prefix sum, O(A n (H + B))
   batched_points      any depth: batched GEMMs at many points of a plane
   metrics             mean BCE or accuracy from logits, without logaddexp; the nan rule
-  projection          ``Projection``, ``project``, ``project_points``, ``loss_at``
+  projection          ``Projection``, ``project``, ``project_points``, ``loss_at``,
+                      ``in_plane`` (the share of a path the plane holds)
   moving_landscape    ``moving_plane``, ``moving_surfaces``: one surface per frame, centred on it
   slices              1-D slices of the loss beside their quadratic model
   curvature_map       the top and bottom Hessian eigenvalue at every grid point
@@ -26,8 +27,9 @@ from core.landscape.curvature_grid import CurvatureMap, curvature_map
 from core.landscape.metrics import METRICS
 from core.landscape.moving_landscape import moving_plane, moving_surfaces
 from core.landscape.planes import Plane, make_plane, random_direction, renormalize
-from core.landscape.projection import Projection, loss_at, project, project_points
+from core.landscape.projection import Projection, in_plane, loss_at, project, project_points
 from core.landscape.surfaces import per_point_surface, surface
 
-__all__ = ["Plane", "make_plane", "random_direction", "renormalize", "CurvatureMap", "curvature_map", "METRICS", "surface", "per_point_surface", "Projection", "project", "project_points", "loss_at",
+__all__ = ["Plane", "make_plane", "random_direction", "renormalize", "CurvatureMap", "curvature_map", "METRICS",
+           "surface", "per_point_surface", "Projection", "project", "project_points", "loss_at", "in_plane",
            "moving_plane", "moving_surfaces"]

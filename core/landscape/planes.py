@@ -2,16 +2,17 @@
 
 A :class:`Plane` is the affine 2-D slice ``theta(alpha, beta) = center +
 alpha * d1 + beta * d2`` of the flat parameter vector of an :class:`~core.model.network.MLP`.
-Four ways to choose it (``make_plane``):
+Five ways to choose it (``make_plane``):
 
 ``"random"``
     Two independent Gaussian directions, filter-normalized (Li et al. 2018):
     for a dense layer a *filter* is one output neuron, i.e. one row of ``W``
     (shape (out, in)); each row of the direction is rescaled to the norm of the
     same row of the center's weights. Bias directions are zero by default
-    (``ignore_bias=True``); with ``ignore_bias=False`` each bias entry is its own
-    filter, so the bias direction becomes ``d_b * |b| / (|d_b| + 1e-10)`` per
-    neuron (about ``sign(d_b) * |b|``; zero where ``b`` is zero, e.g. at init).
+    (``ignore_bias=True``); with ``ignore_bias=False`` the bias direction is a copy
+    of the center's biases, ``d_b = b``, as Li et al.'s code does for every
+    one-dimensional parameter (with "filter" and "layer" normalisation; "none"
+    keeps the Gaussian draw).
 ``"pca"``
     The top two right singular vectors of the stacked displacements
     ``theta_t - center`` of every recorded step of every trajectory, *without*
@@ -23,6 +24,11 @@ Four ways to choose it (``make_plane``):
     such entry on ties). When every displacement lies on one line (rank 1, e.g.
     one step of SGD-like optimizers), d2 is a seeded filter-normalized random
     direction made orthogonal to d1 and the plane is labelled ``"pca+random"``.
+``"pca_balanced"``
+    As "pca", but each trajectory's block of displacements is first scaled to unit Frobenius norm, so every
+    run weighs the same in the SVD (plain PCA belongs to the run that moves furthest: on four_optimizers the
+    large-LR run holds 79% of the stacked squared displacement). ``explained_variance`` is then of the
+    weighted stack. Labelled ``"pca_balanced"``.
 ``"interpolation"``
     ``d1`` runs from the center to the other end of the first trajectory: to its
     initial weights (``params0 - center``; the center defaults to its final
@@ -51,7 +57,7 @@ from core.curvature.eigensolver import fix_sign
 from core.errors import quote
 from core.rng import rng_for
 
-PLANE_METHODS = ("random", "pca", "interpolation", "hessian")
+PLANE_METHODS = ("random", "pca", "pca_balanced", "interpolation", "hessian")
 NORMALIZATIONS = ("filter", "layer", "none")
 _EPS = 1e-10
 
@@ -156,10 +162,8 @@ def _normalize(net, direction, center, normalize, ignore_bias):
             d[wsl] *= np.linalg.norm(center[wsl]) / (np.linalg.norm(d[wsl]) + _EPS)
         if ignore_bias:
             d[bsl] = 0.0
-        elif normalize == "filter":
-            d[bsl] *= np.abs(center[bsl]) / (np.abs(d[bsl]) + _EPS)
-        elif normalize == "layer":
-            d[bsl] *= np.linalg.norm(center[bsl]) / (np.linalg.norm(d[bsl]) + _EPS)
+        elif normalize in ("filter", "layer"):
+            d[bsl] = center[bsl]                       # Li et al. 2018: a bias direction copies the bias
     return d
 
 
@@ -169,8 +173,8 @@ def random_direction(net, center, rng, normalize="filter", ignore_bias=True):
     ``rng``: a ``numpy.random.Generator`` or an int seed. ``normalize``:
     ``"filter"`` (each row of each W to the norm of the same row of the center),
     ``"layer"`` (each W to the Frobenius norm of the center's W) or ``"none"``.
-    Biases: zero when ``ignore_bias`` (default), else normalized the same way
-    (per neuron for "filter": ``d_b * |b| / (|d_b| + 1e-10)``).
+    Biases: zero when ``ignore_bias`` (default), else a copy of the center's biases ("filter", "layer"; Li et
+    al. 2018) or the raw draw ("none").
     One ``standard_normal(P)`` draw per call.
     """
     center = _as_vector(center, "center", net.n_params)
@@ -208,7 +212,8 @@ def _trajectory_params(trajectories, n_params):
 
 def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="filter",
                ignore_bias=True, center_mean=False, data=None) -> Plane:
-    """Build a :class:`Plane` ("random", "pca", "interpolation" or "hessian"; see the module docstring).
+    """Build a :class:`Plane` ("random", "pca", "pca_balanced", "interpolation" or "hessian"; see the module
+    docstring).
 
     ``center`` (P,) defaults to the final weights of ``trajectories[0]`` when
     trajectories are given. ``seed`` (int or Generator) drives the random
@@ -236,15 +241,21 @@ def make_plane(method, net, center=None, trajectories=None, seed=0, normalize="f
         return Plane(center, d1, d2, "random")
     if trajs is None:
         raise ValueError(f"trajectories=None: method {quote(method)} needs a list of trajectories")
-    if method == "pca":
-        return _pca_plane(net, center, trajs, rng, normalize, ignore_bias, center_mean)
+    if method in ("pca", "pca_balanced"):
+        return _pca_plane(net, center, trajs, rng, normalize, ignore_bias, center_mean,
+                          balanced=method == "pca_balanced")
     return _interpolation_plane(net, center, trajs, rng, normalize, ignore_bias)
 
 
-def _pca_plane(net, center, trajs, rng, normalize, ignore_bias, center_mean):
-    """The top two right singular vectors of the displacements from the center (see the module docstring)."""
-    M = np.concatenate([p - center for p in trajs], axis=0)      # (sum frames, P)
-    label = "pca"
+def _pca_plane(net, center, trajs, rng, normalize, ignore_bias, center_mean, balanced=False):
+    """The top two right singular vectors of the displacements from the center (see the module docstring);
+    ``balanced``: each run's block scaled to unit Frobenius norm first."""
+    blocks = [p[np.all(np.isfinite(p), axis=1)] - center for p in trajs] if balanced else [p - center for p in trajs]
+    if balanced:
+        norms = [float(np.linalg.norm(b)) for b in blocks]
+        blocks = [b / n for b, n in zip(blocks, norms) if n > 0] or blocks
+    M = np.concatenate(blocks, axis=0)                           # (sum frames, P)
+    label = "pca_balanced" if balanced else "pca"
     if center_mean:
         M = M - M.mean(axis=0)
         label = "pca-centered"

@@ -3,10 +3,14 @@
     path = project(traj, plane, net, X, y)      # .alpha .beta .residual .loss .surface_loss .steps, (F,) each
     alpha, beta, residual = project_points(points, plane)
     surface_loss = loss_at(net, X, y, plane, alpha, beta)
+    share = in_plane(points, plane)       # float in [0, 1]: how much of the path's displacement the plane holds
 
 A point's (alpha, beta) is the least-squares coordinate of ``theta - center`` on (d1, d2); ``residual``
 is the norm of what the plane misses, relative to the displacement. The true loss of theta and the
 surface's loss at its projection are both kept, because the two differ when a path leaves the plane.
+
+``in_plane`` is the one definition every panel shows ("in plane 43%", DESIGN.md "What the pictures promise"):
+sum_t |P(theta_t - c)|^2 / sum_t |theta_t - c|^2, P the orthogonal projector onto span(d1, d2), c the centre.
 """
 from __future__ import annotations
 
@@ -18,7 +22,7 @@ from core.landscape.batched_points import evaluate_points
 from core.landscape.metrics import nan_nonfinite
 from core.landscape.surfaces import check_inputs
 
-__all__ = ["Projection", "project", "project_points", "loss_at"]
+__all__ = ["Projection", "project", "project_points", "loss_at", "in_plane", "plane_basis"]
 
 
 @dataclass
@@ -60,6 +64,29 @@ def project_points(points, plane):
         dn = np.linalg.norm(D, axis=1)                           # (F,)
         res = np.where(dn > 0, np.linalg.norm(R, axis=1) / np.where(dn > 0, dn, 1.0), 0.0)
     return coef[0].copy(), coef[1].copy(), res
+
+
+def plane_basis(plane):
+    """An orthonormal basis (P, r) of span(d1, d2), r = its rank (2, or 1 for parallel directions, 0 for none)."""
+    B = np.stack([plane.d1, plane.d2], axis=1)                   # (P, 2)
+    U, s, _ = np.linalg.svd(B, full_matrices=False)              # U (P, 2), s (2,)
+    tol = (s[0] if s.size else 0.0) * max(B.shape) * np.finfo(np.float64).eps
+    return U[:, s > tol] if s.size and s[0] > 0 else U[:, :0]
+
+
+def in_plane(points, plane):
+    """The share of a path's squared displacement from the centre that the plane holds, in [0, 1]:
+    ``sum_t |P(theta_t - c)|^2 / sum_t |theta_t - c|^2`` over the finite rows of ``points`` (F, P), P the
+    orthogonal projector onto span(d1, d2). A path that never leaves the centre counts as fully in plane (1.0)."""
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim != 2 or pts.shape[1] != plane.n_params:
+        raise ValueError(f"points have shape {pts.shape}: expected (frames, {plane.n_params})")
+    D = pts[np.all(np.isfinite(pts), axis=1)] - plane.center     # (F', P)
+    total = float(np.sum(D * D))
+    if total <= 0.0:
+        return 1.0
+    C = D @ plane_basis(plane)                                   # (F', r) coordinates in an orthonormal basis
+    return float(min(1.0, max(0.0, np.sum(C * C) / total)))
 
 
 def loss_at(net, X, y, plane, alpha, beta, progress=None):

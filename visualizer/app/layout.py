@@ -61,10 +61,12 @@ evaluated exactly on a grid of (α, β).
   fastest (PyHessian's 1-D plots, here in 2-D); their eigenvalues λ₁, λ₂ are in the title, and the grid spans where
   the quadratic 0.5·λ₁·α² makes a visible change.
 - A path is drawn at its *projection* onto the plane. The part of the displacement the plane misses is the
-  **residual**; the table's "plane captures" column is 1 − residual. The ball sits on the drawn surface (the loss
-  at the projected point); the **true loss** of the weights at that step, in the hover text, can differ, sometimes
-  a lot, because the real weights are off the plane. Valleys you see are valleys *of this slice*, not
-  necessarily of the whole space.
+  **residual**; the legend's and table's **in plane** is the share of the path's squared displacement from the
+  centre the plane holds (a run under 25% gets a warning next to the surface). The ball sits on the drawn surface
+  (the loss at the projected point); where the **true loss** of the weights differs by more than 25%, a hollow
+  marker on a dotted stalk shows it too, because the real weights are off the plane. Valleys you see are valleys
+  *of this slice*, not necessarily of the whole space. The loss curves are drawn from every step (dots: the
+  recorded frames the landscape shows), so a spike between two frames is visible there.
 - The height may be scaled (log, sqrt, clipped, exaggerated): the axis and colour-bar titles always say so.
 - **Moving landscape**: each frame re-centres the plane on one run's current weights (directions re-normalized),
   so the surface changes with the frame and only the current positions are drawn.
@@ -100,25 +102,34 @@ show where the quadratic model (dashed) still matches the loss (solid) and where
 
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'    # as assets/app.css (the table would be monospace)
-TABLE_HEADERS = {"capture": "plane captures", "sharpness_ratio": "final / threshold",   # the note under the table
-                 "above_threshold": "frames ≥ threshold"}                          # says more
+# short headers; the note under the table says more
+TABLE_HEADERS = {"in_plane": "in plane", "sharpness_ratio": "final / threshold",
+                 "above_threshold": "frames ≥ threshold", "plane_curvature": "along d₁, d₂ vs λmax",
+                 "top_in_plane": "top eigvec in plane"}
 
 
 # fixed decimals per table column (integers and text columns have none); shares as percentages
-DECIMALS = {"final_loss": 4, "train_acc": 3, "test_acc": 3, "path_length": 2, "capture": 3, "peak_sharpness": 3,
+DECIMALS = {"final_loss": 4, "train_acc": 3, "test_acc": 3, "path_length": 2, "peak_sharpness": 3,
             "sharpness_ratio": 2, "peak_loss": 3}
-PERCENT = {"above_threshold": 0}
+PERCENT = {"above_threshold": 0, "in_plane": 1, "top_in_plane": 1}
 TABLE_NOTE = ("The target loss is the spec's training.target_loss; blank cells: never reached / never diverged / "
               "never failed / no curvature. Failed at (rows in red): the first step from which the run is judged "
               "failed: it diverged, a hidden layer has no unit alive on the training data, or its final loss is at "
               "or above min(initial loss, the constant predictor's loss). Live units: the fewest units alive on "
               "the training data in any hidden layer, at the end; peak loss: the largest per-step loss. "
-              "Plane captures: 1 − the path's residual off the plane (1: the path lies in the plane). "
+              "In plane: the share of the path's squared displacement from the plane's centre that "
+              "the plane holds (100%: the path lies in the plane; under 25% the picture warns that the ball shows the "
+              "plane's loss, not the run's). "
               "Sharpness: the top Hessian eigenvalue, for Adam and RMSProp that of the preconditioned Hessian "
               "P^-1/2 H P^-1/2; final / threshold: the last sharpness over its stability threshold (the largest "
               "curvature at which the optimizer is stable at its learning rate, see Explain); frames ≥ threshold: "
-              "the share of recorded frames at or above it.")
-PLANE_OPTIONS = [{"label": {"hessian": "hessian (top 2 eigenvectors)"}.get(m, m), "value": m} for m in core.experiment.spec.PLANES]
+              "the share of recorded frames at or above it. Along d₁, d₂ vs λmax: at each run's last weights, the "
+              "loss's curvature along the plane's two unit axes beside the Hessian's top eigenvalue (plain Hessian, "
+              "also for Adam); top eigvec in plane: the share of the top eigenvector inside the plane. Stability is "
+              "decided along that eigenvector, which the surface mostly does not show.")
+PLANE_LABELS = {"hessian": "hessian (top 2 eigenvectors)", "pca_balanced": "pca, balanced (runs weighted equally)",
+                "pca_per_run": "pca per run (small multiples)"}
+PLANE_OPTIONS = [{"label": PLANE_LABELS.get(m, m), "value": m} for m in core.experiment.spec.PLANES]
 
 
 def _column(key, name):

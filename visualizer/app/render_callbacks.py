@@ -30,6 +30,7 @@ from visualizer.plotdata import surface_colour as _colour
 from visualizer.serving.cache import spec_key
 from visualizer.app.spec_callbacks import accept_spec
 from visualizer.app.controls import DEFAULT_PRESET
+from visualizer.plotdata.frames import share_text
 from visualizer.plotdata.view import DEFAULT_SCALE
 from visualizer.serving.runner import view_key
 from visualizer.plotdata.view import ViewOptions
@@ -67,16 +68,33 @@ def explain_numbers(result):
            f"with directions from the **{pl.method}** method.")
     if pl.explained_variance is not None:
         ev = np.asarray(pl.explained_variance) * 100
-        txt += (f" The two PCA directions hold {ev[0]:.1f}% and {ev[1]:.1f}% of the paths' squared "
-                f"displacement from the centre ({ev.sum():.1f}% together).")
+        what = ("variance of the paths (centred PCA)" if pl.method.startswith("pca-centered") else
+                "runs' equally weighted squared displacement from the centre (uncentred, balanced PCA)"
+                if pl.method.startswith("pca_balanced") else "paths' squared displacement from the centre "
+                "(uncentred PCA: the run that moves furthest weighs most)")
+        txt += f" The two PCA directions hold {ev[0]:.1f}% and {ev[1]:.1f}% of the {what} ({ev.sum():.1f}% together)."
     lam = getattr(pl, "eigenvalues", None)
     if lam is not None:
         txt += (f" They are the top two eigenvectors of the Hessian at the centre, with eigenvalues "
                 f"λ₁ = {lam[0]:.4g} and λ₂ = {lam[1]:.4g}: along d1 the loss curves up like 0.5·λ₁·α².")
     rows = result.summary()
-    caps = ", ".join(f"{r['label']} {100 * r['capture']:.0f}%" for r in rows)
-    txt += f" Share of each path the plane captures (1 − residual): {caps}."
-    return txt + _curvature_numbers(result, rows)
+    caps = ", ".join(f"{r['label']} {share_text(r['in_plane'])}" for r in rows)
+    txt += (f" Share of each run's squared displacement from the centre that the plane holds (in plane): {caps}."
+            " A run with little in the plane is drawn at the plane's loss, not its own.")
+    return txt + _curvature_numbers(result, rows) + _plane_curvature_numbers(rows)
+
+
+def _plane_curvature_numbers(rows):
+    """What the plane shows of the curvature at each run's last weights (result.summary: curv_d1, curv_d2,
+    lambda_max, top_in_plane)."""
+    if not any(r.get("lambda_max") is not None for r in rows):
+        return ""
+    parts = [f"{r['label']}: d₁ᵀHd₁ = {r['curv_d1']:.2g}, d₂ᵀHd₂ = {r['curv_d2']:.2g} against λmax = "
+             f"{r['lambda_max']:.3g}, {share_text(r['top_in_plane'])} of the top eigenvector in the plane"
+             for r in rows if r.get("lambda_max") is not None]
+    return ("\n\n**What the surface cannot show.** Stability is decided along the Hessian's top eigenvector "
+            "(lr·λmax against 2); the plane's unit axes see far less curvature. At each run's last weights: "
+            + "; ".join(parts) + ".")
 
 
 def _curvature_numbers(result, rows):

@@ -22,6 +22,7 @@ from visualizer.plotdata import slices as S
 from visualizer.figures.curvature import sharpness_traces, slice_traces
 from visualizer.plotdata.frames import build_frames
 from visualizer.plotdata.panels import PANEL_WIDTH
+from visualizer.plotdata.view import axis_units
 
 GAP = 0.06                   # between panel columns (paper fraction)
 BOTTOM, TOP = 0.10, 0.86     # the panels' y domain: room for the legend and titles above, the player below
@@ -74,6 +75,7 @@ class _Landscape(_Part):
     def __init__(self, result, opts, fm, dom, axis, legend=False):
         self.fm, self.dom, self.cds = fm, dom, figures.path_customdata(fm)
         self.n = 1 + 2 * len(fm.paths)
+        self.units = axis_units(result.plane, moving=fm.moving)
 
     def traces(self, k):
         data = figures.landscape_traces(self.fm, self.cds, k, full=True)
@@ -86,7 +88,11 @@ class _Landscape(_Part):
 
     def layout(self):
         d0, d1 = self.dom
-        return {"scene": dict(figures.scene_layout(self.fm), domain=dict(x=[d0, d1 - 0.05], y=[BOTTOM, TOP]))}
+        return {"scene": dict(figures.scene_layout(self.fm, self.units), domain=dict(x=[d0, d1 - 0.05],
+                                                                                    y=[BOTTOM, TOP]))}
+
+    def annotations(self, k):
+        return figures.plane_annotations(self.fm, x=self.dom[0], y=BOTTOM)
 
 
 class _LinePanel(_Part):
@@ -138,7 +144,8 @@ class _Curves(_LinePanel):
 
     def build(self, result, opts):
         self.series = panel_data.curves_data(result, opts.optimizers)
-        return [figures.loss_trace(c, legend=self.legend) for c in self.series]
+        self.panel_title = panel_data.loss_curve_title(result)
+        return [t for c in self.series for t in (figures.loss_trace(c, legend=self.legend), figures.frames_trace(c))]
 
     def value_range(self):
         return panel_data.loss_range(self.series)

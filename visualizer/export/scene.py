@@ -23,10 +23,11 @@ from visualizer.export.scene_panels import PANEL_CLASSES, Panel
 from visualizer.plotdata import panels as panel_data
 
 from visualizer.plotdata import slices as slice_data
-from visualizer.plotdata.frames import FrameModel, build_frames, last_step
+from visualizer.plotdata.frames import FrameModel, build_frames, last_step, plane_warning, share_text
+from visualizer.plotdata.per_run import per_run_frames, per_run_planes
 from visualizer.plotdata.panels import PANEL_WIDTH
 from visualizer.errors import UsageError
-from visualizer.plotdata.view import check_labels
+from visualizer.plotdata.view import axis_units, check_labels, plane_aspect
 
 DPI = 100
 
@@ -42,6 +43,8 @@ class Scene:
     sharpness: list | None = None        # panel_data.sharpness_data
     slices: list | None = None           # slice_data.SlicePanel of each frame
     target_loss: float | None = None
+    plane: object = None                 # the result's Plane (its method names the axes' units)
+    per_run: dict | None = None          # "pca_per_run": label -> (FrameModel, Plane) of each run on its own plane
 
     @property
     def steps(self):
@@ -68,8 +71,14 @@ def build_scene(result, opts):
             raise UsageError("--step", steps[0], f"must be an integer in [0, {last}] (the run's steps)")
     title = opts.title if opts.title is not None else result.spec.name
     fm = build_frames(result, v, steps)
-    sc = Scene(frames=fm, title=title, panels=tuple(opts.panels), target_loss=result.spec.training.target_loss)
+    sc = Scene(frames=fm, title=title, panels=tuple(opts.panels), target_loss=result.spec.training.target_loss,
+               plane=result.plane)
     labels = fm.labels
+    if "landscape" in sc.panels and per_run_planes(result, v):       # small multiples: each run on its own plane
+        subs, fms = per_run_frames(result, v, fm.steps)
+        sc.per_run = {lab: (fms[lab], subs[lab].plane) for lab in fms}
+        if opts.title is None:
+            sc.title += " (each run on its own PCA plane)"
     if "curves" in sc.panels:
         sc.curves = panel_data.curves_data(result, labels)
     if "sharpness" in sc.panels:
@@ -100,11 +109,20 @@ class Renderer:
         import matplotlib
         matplotlib.use("Agg", force=False)
         self.sc, self.fm, self.opts = scene, scene.frames, opts
+        self.plane = scene.plane
         self.size = tuple(opts.size)
         self.n = len(self.fm.steps)
         self._figure()
         classes = dict(PANEL_CLASSES, landscape=LandscapePanel)
-        self.parts = [classes[name](self, region) for name, region in zip(scene.panels, panel_regions(scene.panels))]
+        self.parts = []
+        for name, region in zip(scene.panels, panel_regions(scene.panels)):
+            if name == "landscape" and scene.per_run:            # one landscape a run, side by side in the region
+                x0, x1 = region
+                w = (x1 - x0) / len(scene.per_run)
+                self.parts += [LandscapePanel(self, (x0 + i * w, x0 + (i + 1) * w), fm=fm, plane=plane)
+                               for i, (fm, plane) in enumerate(scene.per_run.values())]
+            else:
+                self.parts.append(classes[name](self, region))
         self._title()
         self.dynamic = [a for p in self.parts for a in p.dynamic]
         self.blit = all(p.blittable for p in self.parts)
@@ -191,19 +209,23 @@ class Renderer:
 class LandscapePanel(Panel):
     """The 3D surface with a trail and a ball per optimizer, a colour bar and the step / loss legend."""
 
-    def __init__(self, r, region):
+    def __init__(self, r, region, fm=None, plane=None):
+        """``fm``, ``plane``: a per-run panel's own frame model and plane (default: the scene's)."""
         import matplotlib
-        self.r, self.fig, self.canvas, self.fm, self.opts = r, r.fig, r.canvas, r.fm, r.opts
+        self.r, self.fig, self.canvas, self.opts = r, r.fig, r.canvas, r.opts
+        self.fm, self.plane = fm or r.fm, plane or r.plane
         self.u, self.fs, self.size = r.u, r.fs, r.size
         x0, x1 = self.region = region
-        self.ax = self.fig.add_axes((x0, 0.0, (x1 - x0) * 0.86, 0.88), projection="3d", computed_zorder=False)
+        low = 0.07 if plane_warning(self.fm) else 0.0       # room for the in-plane warning under the axes
+        self.ax = self.fig.add_axes((x0, low, (x1 - x0) * 0.86, 0.88 - low), projection="3d", computed_zorder=False)
         self.norm = matplotlib.colors.Normalize(vmin=self.fm.zrange[0], vmax=self.fm.zrange[1])
         self.cmap = matplotlib.colormaps["viridis"]
         self._axes()
         self._colorbar(matplotlib)
         self._paths()
         self._legend()
-        self.dynamic = self.trails + self.balls + list(self.legend_texts) + [self.counter]
+        self._warning()
+        self.dynamic = self.trails + self.balls + self.truths + list(self.legend_texts) + [self.counter]
         self.blittable = not self.fm.moving and self.opts.rotate == 0
 
     def _axes(self):
@@ -215,9 +237,12 @@ class LandscapePanel(Panel):
         self._draw_surface(int(fm.surface_of_frame[0]))
         ax.set_xlim(fm.alphas[0], fm.alphas[-1])
         ax.set_ylim(fm.betas[0], fm.betas[-1])
-        ax.set_zlim(*fm.zrange)
-        ax.set_xlabel("alpha (d1)", fontsize=fs, labelpad=4 * u - 8)
-        ax.set_ylabel("beta (d2)", fontsize=fs, labelpad=4 * u - 8)
+        ax.set_zlim(*fm.zlim)                 # the surface's range and every true-loss marker
+        ua, ub = axis_units(self.plane, moving=fm.moving)
+        ax.set_xlabel(f"alpha ({ua})", fontsize=fs * 0.9, labelpad=4 * u - 8)
+        ax.set_ylabel(f"beta ({ub})", fontsize=fs * 0.9, labelpad=4 * u - 8)
+        xa, ya = plane_aspect(fm.alphas, fm.betas)          # the plane's axes in proportion to their spans
+        ax.set_box_aspect((xa, ya, 0.6 * max(xa, ya)))
         ax.set_zlabel("")
         ax.tick_params(labelsize=fs * 0.88, pad=-2)
         ax.tick_params(axis="z", pad=u)
@@ -237,21 +262,27 @@ class LandscapePanel(Panel):
         from matplotlib import patheffects as pe
         u = self.u
         stroke = [pe.Stroke(linewidth=3.6 * u, foreground="black"), pe.Normal()]
-        self.trails, self.balls, self.xyz = [], [], []
+        self.trails, self.balls, self.truths, self.xyz = [], [], [], []
         for p in self.fm.paths.values():
             tr, = self.ax.plot([], [], [], color=p.color, lw=2.0 * u, zorder=10, solid_capstyle="round",
                                path_effects=stroke, label=p.label)
             ball, = self.ax.plot([], [], [], "o", color=p.color, ms=8 * u, mec="black", mew=u, zorder=11)
+            # the true loss where it is far from the ball's (frames.TRUTH_RATIO): a stalk to a hollow marker
+            truth, = self.ax.plot([], [], [], ":", color=p.color, lw=1.5 * u, marker="o", markevery=[1], ms=6 * u,
+                                  mfc="none", mec=p.color, mew=1.5 * u, zorder=12)
             self.trails.append(tr)
             self.balls.append(ball)
+            self.truths.append(truth)
             self.xyz.append(tuple(np.where(p.offgrid, np.nan, q) for q in (p.alpha, p.beta, p.height)))
 
     def _legend_rows(self):
         """Legend rows "label [(failed at STEP)]  true loss [diverged] [off grid]" of every frame, padded to one
         width (so the box, drawn once in the background, fits them all), and the step counters."""
         fm = self.fm
-        width = max(len(p.name or p.label) for p in fm.paths.values())     # "large LR (failed at 120)"
-        rows = {p.label: [f"{p.name or p.label:<{width}}  {_fmt_loss(x)}" + (" diverged" if d else "")
+        names = {p.label: (p.name or p.label) if p.in_plane is None
+                 else f"{p.name or p.label} (in plane {share_text(p.in_plane)})" for p in fm.paths.values()}
+        width = max(len(n) for n in names.values())     # "large LR (failed at 120) (in plane 43%)"
+        rows = {p.label: [f"{names[p.label]:<{width}}  {_fmt_loss(x)}" + (" diverged" if d else "")
                           + (" off grid" if o else "")
                           for x, d, o in zip(p.balls("loss"), p.diverged, p.balls("offgrid"))]
                 for p in fm.paths.values()}
@@ -281,6 +312,16 @@ class LandscapePanel(Panel):
         self.legend_texts = self.legend.get_texts()
         self.counter = self.legend.get_title()
 
+    def _warning(self):
+        """The in-plane warning (frames.plane_warning) under the surface, when some run keeps little of its path."""
+        text = plane_warning(self.fm)
+        self.warning = None
+        if text:
+            x0, x1 = self.region
+            self.warning = self.fig.text(x1 - 0.01 * (x1 - x0), 0.012, "⚠ " + text, ha="right", va="bottom",
+                                         fontsize=self.fs * 0.9, color="#8a1c00", wrap=True,
+                                         bbox=dict(facecolor="white", edgecolor="#8a1c00", alpha=0.85, pad=2))
+
     def _draw_surface(self, index):
         if index == self._surface_index:
             return
@@ -299,6 +340,12 @@ class LandscapePanel(Panel):
             if fm.trails:
                 tr.set_data_3d(x[:e + 1], y[:e + 1], z[:e + 1])
             ball.set_data_3d(x[e:e + 1], y[e:e + 1], z[e:e + 1])
+        for p, (x, y, z), truth in zip(fm.paths.values(), self.xyz, self.truths):
+            e = int(p.ends[k])
+            if p.apart[e] and np.isfinite(x[e]):
+                truth.set_data_3d([x[e], x[e]], [y[e], y[e]], [z[e], p.true_height[e]])
+            else:
+                truth.set_data_3d([], [], [])
         for lab, text in zip(fm.labels, self.legend_texts):
             text.set_text(self.rows[lab][k])
         self.counter.set_text(self.counters[k])

@@ -123,13 +123,16 @@ class SharpnessPanel(_StepPanel):
 
 
 class CurvesPanel(_StepPanel):
-    title = "train loss (log axis)"
+    title = "loss per step (log axis), dots: recorded frames"
 
     def draw_static(self):
         r, ax = self.r, self.ax
         self.series = r.sc.curves
-        handles = [ax.plot(c.steps, np.where(c.loss > 0, c.loss, np.nan), color=c.color, lw=1.6 * r.u)[0]
-                   for c in self.series]
+        # the loss at every step (spikes between recorded frames stay visible), the recorded frames marked on it
+        handles = [ax.plot(c.history_steps, np.where(c.history > 0, c.history, np.nan), color=c.color,
+                           lw=1.2 * r.u)[0] for c in self.series]
+        for c in self.series:
+            ax.plot(c.steps, np.where(c.loss > 0, c.loss, np.nan), "o", color=c.color, ms=1.8 * r.u, mew=0)
         if r.sc.target_loss is not None:
             ax.axhline(r.sc.target_loss, color="#888888", lw=0.9 * r.u, ls=":")
         if "landscape" not in r.sc.panels and "sharpness" not in r.sc.panels:

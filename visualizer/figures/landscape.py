@@ -14,13 +14,15 @@ Shared by the Dash app and the exporters; no Dash imports here.
 Trace layout of ``animated_landscape`` (frames rely on it):
   0            the surface
   1 + 2k       trail of the k-th shown optimizer (every recorded frame up to the current step)
-  2 + 2k       ball of the k-th shown optimizer (its current step)
+  2 + 2k       ball of the k-th shown optimizer (its current step); where its true loss is far from the plane's
+               (frames.TRUTH_RATIO) a second, hollow point at the true loss, the trace's dotted line the stalk
 Frames update only the path traces (``traces=[1, ..., 2n]``); in moving mode
 (``view.moving`` and the result has a moving landscape) they replace the surface too.
 Trace layout of ``contour_figure``: 0 contour; 1 + k trail; 1 + n + k marker of the k-th optimizer; with a
 curvature colour, 1 + 2n the colour's heatmap (plotly draws heatmaps below contours and lines whatever
 their order), the contour then drawing only its lines.
-``curves_figure``: shapes 0 and 1 are the step lines. ``marker_patch`` is the only other code that
+``curves_figure``: shapes 0 and 1 are the step lines; per run, the loss at every step (``loss_trace``), its
+recorded frames (``frames_trace``), train and test accuracy. ``marker_patch`` is the only other code that
 knows these indices (the sharpness figure's own: visualizer.figures.curvature).
 
 Heights, steps and surfaces come from the frame model (visualizer.plotdata.frames.build_frames), which
@@ -65,6 +67,11 @@ _HOVER_PATH = ("<b>%{fullData.name}</b><br>step %{customdata[0]:.0f}"
                "<br>true loss of the weights %{customdata[2]:.4g}<extra></extra>")
 
 
+_HOVER_TRUTH = ("<b>%{fullData.name}</b>: hollow marker at the true loss of the weights %{customdata[2]:.4g}"
+                "<br>(the ball sits on the plane's loss %{customdata[1]:.4g})<br>step %{customdata[0]:.0f}"
+                "<extra></extra>")
+
+
 def _f32(a):
     return np.ascontiguousarray(np.asarray(a, dtype=np.float64), dtype=np.float32)
 
@@ -73,40 +80,70 @@ def _labels(result, view):
     return _view.check_labels(result, view.optimizers)
 
 
-def _plane_text(result):
+def variance_text(plane):
+    """What a PCA plane's explained_variance means, saying whether it is centred (None: not a PCA plane)."""
+    if plane.explained_variance is None:
+        return None
+    ev = np.asarray(plane.explained_variance) * 100
+    if plane.method.startswith("pca-centered"):
+        return f"centred PCA: {ev[0]:.0f}% + {ev[1]:.0f}% of the path variance"
+    what = "of the runs' equally weighted squared displacement" if plane.method.startswith("pca_balanced") \
+        else "of the stacked squared displacement from the centre"
+    return f"uncentred PCA: {ev[0]:.0f}% + {ev[1]:.0f}% {what}"
+
+
+def _plane_text(result, moving=False):
     pl = result.plane
+    if moving and pl.method != "random":
+        # core.experiment.run._moving re-normalises the plane's directions to each frame's weights (filter norm):
+        # no longer the PCA / Hessian directions, so their variance or eigenvalues would not describe it
+        return f"{pl.method} directions filter-normalised to each frame's weights"
     txt = f"{pl.method} plane"
     if pl.explained_variance is not None:
-        ev = np.asarray(pl.explained_variance) * 100
-        txt += f" (PCA explains {ev[0]:.0f}% + {ev[1]:.0f}% of the path variance)"
+        txt += f" ({variance_text(pl)})"
     lam = getattr(pl, "eigenvalues", None)
     if lam is not None:
         txt += f" (top two Hessian eigenvectors at the centre, λ₁ = {lam[0]:.3g}, λ₂ = {lam[1]:.3g})"
     return txt
 
 
-def _title(result, extra=""):
+def _title(result, extra="", moving=False):
     n = result.info.get("n_params") or result.plane.n_params
     name = result.spec.name
-    return f"{name}<br><sup>{_plane_text(result)} through {n} weights{extra}</sup>"
+    return f"{name}<br><sup>{_plane_text(result, moving)} through {n} weights{extra}</sup>"
 
 
-def _trail(lab, color, a, b, z, cd=None, name=None):
+def legend_name(p):
+    """A run's legend entry: its label ("large LR (failed at 120)" when failed) and, on a static plane, how much
+    of its path the plane holds."""
+    name = p.name or p.label
+    return name if p.in_plane is None else f"{name} · in plane {_frames.share_text(p.in_plane)}"
+
+
+def _trail(lab, color, a, b, z, cd=None, group=None):
     """Trail trace (dict). Frames leave out ``cd``: the trail is a prefix of the base trace's path, whose
     customdata already holds every recorded point, so hover stays right and frames stay small."""
     t = dict(type="scatter3d", x=_f32(a), y=_f32(b), z=_f32(z))
     if cd is not None:
-        t.update(customdata=_f32(cd), mode="lines", name=name or lab, legendgroup=lab,
+        t.update(customdata=_f32(cd), mode="lines", name=lab, legendgroup=group or lab,
                  line=dict(color=color, width=6), hovertemplate=_HOVER_PATH)
     return t
 
 
-def _ball(lab, color, a, b, z, cd, full=True, legend=False, name=None):
-    t = dict(type="scatter3d", x=_f32(a[-1:]), y=_f32(b[-1:]), z=_f32(z[-1:]), customdata=_f32(cd[-1:]))
+def _ball(lab, color, a, b, z, cd, full=True, legend=False, truth=None, name=None):
+    """The ball at (a, b, z) (one point); ``truth``: the true loss's height where it is far from the ball's
+    (frames.TRUTH_RATIO), drawn as a second, hollow point with a stalk (the trace's line) down or up to it."""
+    x, y, zz, c = _f32(a[-1:]), _f32(b[-1:]), _f32(z[-1:]), _f32(cd[-1:])
+    if truth is not None:
+        x, y, zz, c = (np.concatenate([v, v]) for v in (x, y, zz, c))
+        zz[1] = truth
+    t = dict(type="scatter3d", x=x, y=y, z=zz, customdata=c)
     if full:
-        t.update(mode="markers", name=name or lab, legendgroup=lab, showlegend=legend,
-                 marker=dict(size=8, color=color, line=dict(color="white", width=2)),
-                 hovertemplate=_HOVER_PATH)
+        t.update(mode="lines+markers", name=name or lab, legendgroup=lab, showlegend=legend,
+                 marker=dict(size=[8, 6], color=color, symbol=["circle", "circle-open"],
+                             line=dict(color="white", width=2)),
+                 line=dict(color=color, width=3, dash="dot"),
+                 hovertemplate=[_HOVER_PATH, _HOVER_TRUTH])
     return t
 
 
@@ -203,39 +240,55 @@ def landscape_traces(fm, cds, k, full, colour=None):
         e = int(p.ends[k])
         n = e + 1 if fm.trails else 0                 # a moving frame's own plane holds no earlier positions
         a, b, z, cd = p.alpha, p.beta, p.height, cds[lab]
-        name = p.name or lab                          # "large LR (failed at 120)" for a failed run
-        data.append(_trail(lab, p.color, a[:n], b[:n], z[:n], (cd if fm.trails else cd[:0]) if full else None,
-                           name=name))
+        data.append(_trail(legend_name(p), p.color, a[:n], b[:n], z[:n],
+                           (cd if fm.trails else cd[:0]) if full else None, group=lab))
+        truth = float(p.true_height[e]) if p.apart[e] else None
         data.append(_ball(lab, p.color, a[e:e + 1], b[e:e + 1], z[e:e + 1], cd[e:e + 1], full, legend=not fm.trails,
-                          name=name))
+                          truth=truth, name=legend_name(p)))
     return data
 
 
 def landscape_title(result, fm, title=None):
     extra = f"; moving landscape: the surface follows {fm.follow}'s weights" if fm.moving else ""
-    return title or _title(result, extra)
+    return title or _title(result, extra, moving=fm.moving)
 
 
-def scene_layout(fm):
-    """The 3D scene of the landscape (axes, ranges, camera)."""
-    zmin, zmax = fm.zrange
+def scene_layout(fm, units=None):
+    """The 3D scene of the landscape (axes with their units, ranges, camera). The two plane axes are drawn in
+    proportion to their spans (both measure the same kind of length); ``units``: axis_units(...) of the plane."""
+    zmin, zmax = fm.zlim                    # the surface's range and every true-loss marker
     top = zmax + 2 * fm.lift
+    ua, ub = units or ("direction 1", "direction 2")
+    ax, ay = _view.plane_aspect(fm.alphas, fm.betas)
     return dict(
-        xaxis=dict(title=dict(text="α (direction 1)"), range=[float(fm.alphas[0]), float(fm.alphas[-1])]),
-        yaxis=dict(title=dict(text="β (direction 2)"), range=[float(fm.betas[0]), float(fm.betas[-1])]),
+        xaxis=dict(title=dict(text=f"α ({ua})"), range=[float(fm.alphas[0]), float(fm.alphas[-1])]),
+        yaxis=dict(title=dict(text=f"β ({ub})"), range=[float(fm.betas[0]), float(fm.betas[-1])]),
         zaxis=dict(title=dict(text=fm.zlabel), range=[zmin - 0.02 * (top - zmin), top]),
-        aspectmode="manual", aspectratio=dict(x=1, y=1, z=0.6),
+        aspectmode="manual", aspectratio=dict(x=ax, y=ay, z=0.6),
         camera=dict(eye=dict(CAMERA_EYE)),                  # from above the valleys: every path in view
         uirevision="landscape")
 
 
+def plane_annotations(fm, x=0.01, y=0.04):
+    """The warning next to the surface when some run keeps under frames.LOW_IN_PLANE of its path in the plane
+    (its left end at paper (x, y); two lines, split after the colon)."""
+    text = _frames.plane_warning(fm)
+    if not text:
+        return []
+    return [dict(text="⚠ " + text.replace(": ", ":<br>", 1), name="in-plane warning", xref="paper", yref="paper",
+                 x=x, y=y, xanchor="left", yanchor="bottom", showarrow=False, align="left",
+                 font=dict(size=12, color="#8a1c00"),
+                 bgcolor="rgba(255,255,255,0.85)", bordercolor="#8a1c00", borderwidth=1, borderpad=4)]
+
+
 def _landscape_layout(result, fm, k0, height, title):
     menus, sliders = player(fm.steps, k0)
+    units = _view.axis_units(result.plane, moving=fm.moving)
     return go.Layout(
         title=dict(text=landscape_title(result, fm, title), x=0.01, xanchor="left", font=dict(size=15)),
         height=height, margin=dict(l=0, r=0, t=60, b=70), uirevision="landscape",
         template="plotly_white", legend=dict(x=0.01, y=0.92, bgcolor="rgba(255,255,255,0.7)"),
-        updatemenus=menus, sliders=sliders, scene=scene_layout(fm),
+        updatemenus=menus, sliders=sliders, scene=scene_layout(fm, units), annotations=plane_annotations(fm),
     ).to_plotly_json()
 
 
@@ -307,7 +360,7 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     """Loss (log axis) and train/test accuracy against step; a vertical line at ``step`` in both panels.
     Draws visualizer.plotdata.panels.curves_data (as the exporter's curves panel does)."""
     view = (view or ViewOptions()).validate()
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss (log axis)", "accuracy (train —, test ┄)"),
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_panels.loss_curve_title(result), "accuracy (train —, test ┄)"),
                         horizontal_spacing=0.12)
     fig.update_annotations(font=dict(size=13))
     for c in _panels.curves_data(result, view.optimizers):
@@ -328,15 +381,23 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
 
 
 def loss_trace(c, legend=True):
-    """One run's training loss against step (a trace dict; the curves figure and the HTML export's panel)."""
-    return dict(type="scatter", x=_f32(c.steps), y=_f32(c.loss), mode="lines", name=c.label, legendgroup=c.label,
-                showlegend=legend, line=dict(color=c.color, width=2),
+    """One run's training loss at every step (a trace dict; the curves figure and the HTML export's panel)."""
+    return dict(type="scatter", x=_f32(c.history_steps), y=_f32(c.history), mode="lines", name=c.label,
+                legendgroup=c.label, showlegend=legend, line=dict(color=c.color, width=1.5),
                 hovertemplate=f"{c.label}<br>step %{{x:.0f}}<br>loss %{{y:.4g}}<extra></extra>")
+
+
+def frames_trace(c):
+    """The recorded frames on the loss line (markers; the landscape's balls stand at these steps)."""
+    return dict(type="scatter", x=_f32(c.steps), y=_f32(c.loss), mode="markers", name=c.label,
+                legendgroup=c.label, showlegend=False, marker=dict(color=c.color, size=4),
+                hovertemplate=f"{c.label}<br>recorded frame, step %{{x:.0f}}<br>loss %{{y:.4g}}<extra></extra>")
 
 
 def _add_curves(fig, c):
     lab, steps = c.label, _f32(c.steps)
     fig.add_trace(loss_trace(c), 1, 1)
+    fig.add_trace(frames_trace(c), 1, 1)
     for y, name, width, dash in ((c.train_acc, "train", 2, None), (c.test_acc, "test", 1.5, "dot")):
         fig.add_trace(go.Scatter(x=steps, y=_f32(y), mode="lines", name=lab, legendgroup=lab, showlegend=False,
                                  line=dict(color=c.color, width=width, dash=dash),
@@ -380,11 +441,21 @@ SUMMARY_COLUMNS = [
     ("test_acc", "test acc"), ("steps_to_target", "first step < target"), ("diverged_at", "diverged at"),
     # core.model.failure: first step from which the run is judged failed, live units at the end, peak loss
     ("failed_at", "failed at"), ("live_units", "live units"), ("peak_loss", "peak loss"),
-    ("path_length", "path length"), ("capture", "plane captures (1 − residual)"),
+    ("path_length", "path length"), ("in_plane", "in plane (share of the path)"),
     # with curvature (core.cli.main CURVATURE_COLUMNS); Adam / RMSProp: of the preconditioned Hessian
     ("peak_sharpness", "peak sharpness"), ("sharpness_ratio", "final sharpness / threshold"),
     ("above_threshold", "frames ≥ threshold"),
+    # at each run's last weights (core.landscape.plane_curvature): what the surface's axes can show of the curvature
+    ("plane_curvature", "curvature along d₁, d₂ vs λmax (end)"), ("top_in_plane", "top eigenvector in plane"),
 ]
+
+
+def plane_curvature_text(r):
+    """ "0.0078, 0.015 vs 0.55": u^T H u along the two unit plane axes beside the Hessian's top eigenvalue (None
+    without the training data)."""
+    if r.get("lambda_max") is None:
+        return None
+    return f"{r['curv_d1']:.2g}, {r['curv_d2']:.2g} vs {r['lambda_max']:.3g}"
 
 
 def summary_records(result, digits=4):
@@ -393,7 +464,7 @@ def summary_records(result, digits=4):
     for r in result.summary():
         row = {}
         for k, _ in SUMMARY_COLUMNS:
-            v = r[k]
+            v = plane_curvature_text(r) if k == "plane_curvature" else r[k]
             if isinstance(v, float):
                 v = round(v, digits) if np.isfinite(v) else None
             row[k] = v

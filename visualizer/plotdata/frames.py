@@ -26,6 +26,17 @@ Where a ball's height comes from (the one rule, for the app, the HTML page, GIF,
 Trail points use the same rule. Hover texts and legends show the two honest numbers beside the height:
 the exact surface loss and the true loss of the weights (they differ where the plane misses the path).
 
+Where the two differ by more than TRUTH_RATIO (either way), the ball shows both: a second, hollow marker at
+
+    true_height = h(loss)          (the true loss on the same height scale, no lift)
+
+and a stalk between the two (``p.apart[k]`` says when; plotly and matplotlib draw the same points).
+
+In plane (static landscape): ``p.in_plane``, the share of the run's squared displacement from the plane's
+centre that the plane holds (core.landscape.projection.in_plane); ``low_in_plane(fm)`` names the runs under
+LOW_IN_PLANE, whose balls show the plane's loss rather than the run's (``plane_warning`` says so in words).
+A moving landscape's frames each have their own plane: no single share (None).
+
 Frames and surfaces: a static landscape has one surface and K frames on the step grid
 (``view.animation_steps``: up to ``view.n_frames`` steps over the longest run), each optimizer's trail
 growing along its recorded path. A moving landscape (``view.moving`` and ``result.moving``) has one
@@ -38,9 +49,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.landscape.projection import in_plane
 from visualizer.plotdata import view as V
 
 LIFT = 0.015          # balls and trails float this share of the z range above the surface
+TRUTH_RATIO = 1.25    # true and surface loss further apart than this factor: the ball shows both
+LOW_IN_PLANE = 0.25   # a run whose in-plane share is below this gets a warning next to the surface
 
 
 @dataclass
@@ -61,6 +75,9 @@ class PathFrames:
     ends: np.ndarray             # (K,) index of each frame's ball among the points
     diverged: np.ndarray         # (K,) bool: the run has stopped (diverged) by the frame's step
     name: str = ""               # the legend's name: the label, "(failed at STEP)" when failed (view.legend_name)
+    true_height: np.ndarray = None   # (N,) the true loss on the height scale (the hollow marker)
+    apart: np.ndarray = None         # (N,) bool: loss and surface_loss differ by more than TRUTH_RATIO
+    in_plane: float | None = None    # share of the run's displacement the static plane holds (None: moving)
 
     def balls(self, name):
         """The per-frame values (K,) of one point field, e.g. ``balls("height")``."""
@@ -82,6 +99,16 @@ class FrameModel:
     follow: str | None           # moving landscape: the run the surface follows (None: static)
     last_step: int               # the longest shown run's last step
     paths: dict                  # label -> PathFrames, in display order
+
+    @property
+    def zlim(self):
+        """(lo, hi) of the height axis: the surface's zrange, lowered to hold every true-loss marker shown."""
+        lo = self.zrange[0]
+        for p in self.paths.values():
+            shown = p.true_height[p.apart & ~p.offgrid & np.isfinite(p.true_height)]
+            if shown.size:
+                lo = min(lo, float(shown.min()))
+        return lo, self.zrange[1]
 
     @property
     def moving(self):
@@ -173,10 +200,45 @@ def _path(result, lab, fm, view, clip, fidx):
     ends = fidx if fm.moving else _index_at(steps, fm.steps)
     diverged = (np.zeros(len(fm.steps), bool) if tr.diverged_at is None
                 else np.asarray(fm.steps) >= tr.diverged_at)
+    loss, sl = np.asarray(loss, dtype=np.float64), np.asarray(sl, dtype=np.float64)
     return PathFrames(label=lab, color=V.color_of(result, lab), alpha=a, beta=b,
-                      height=ball_height(sl, top, view, clip, fm.lift), loss=np.asarray(loss, dtype=np.float64),
-                      surface_loss=np.asarray(sl, dtype=np.float64), steps=steps, offgrid=~inside,
-                      ends=np.asarray(ends), diverged=diverged, name=V.legend_name(result, lab))
+                      height=ball_height(sl, top, view, clip, fm.lift), loss=loss, surface_loss=sl, steps=steps,
+                      offgrid=~inside, ends=np.asarray(ends), diverged=diverged, name=V.legend_name(result, lab),
+                      true_height=V.point_height(loss, view, clip), apart=apart(loss, sl),
+                      in_plane=None if fm.moving else in_plane(tr.params, result.plane))
+
+
+def apart(loss, surface_loss, ratio=TRUTH_RATIO):
+    """(N,) bool: both losses finite and positive and one more than ``ratio`` times the other."""
+    a, b = np.asarray(loss, dtype=np.float64), np.asarray(surface_loss, dtype=np.float64)
+    ok = np.isfinite(a) & np.isfinite(b) & (a > 0) & (b > 0)
+    with np.errstate(all="ignore"):
+        r = np.where(ok, np.maximum(a, b) / np.where(ok, np.minimum(a, b), 1.0), 1.0)
+    return ok & (r > ratio)
+
+
+def share_text(x):
+    """A share in [0, 1] as a percentage: "43%", "4.3%", "0.21%"."""
+    v = 100.0 * float(x)
+    return f"{v:.0f}%" if v >= 9.95 else f"{v:.2g}%"
+
+
+def low_in_plane(fm, limit=LOW_IN_PLANE):
+    """label -> in-plane share of the shown runs the plane holds less than ``limit`` of."""
+    return {lab: p.in_plane for lab, p in fm.paths.items() if p.in_plane is not None and p.in_plane < limit}
+
+
+def plane_warning(fm, limit=LOW_IN_PLANE):
+    """The sentence shown next to the surface when some run keeps less than ``limit`` of its path in the plane
+    ("" when none): "this plane shows 0.2% of SGD's path: its ball sits on the plane's loss, not the run's"."""
+    low = low_in_plane(fm, limit)
+    if not low:
+        return ""
+    parts = [f"{share_text(x)} of {lab}'s" for lab, x in low.items()]
+    if len(parts) == 1:
+        return f"this plane shows {parts[0]} path: its ball sits on the plane's loss, not the run's"
+    listed = ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"this plane shows {listed} paths: their balls sit on the plane's loss, not the runs'"
 
 
 def build_frames(result, view, steps=None):

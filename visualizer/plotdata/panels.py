@@ -69,6 +69,8 @@ def check_panels(result, panels, labels=None):
 # ------------------------------------------------------------------ curves
 @dataclass
 class CurveSeries:
+    """One run's curves. The loss line is drawn from every step (``history``: spikes between recorded frames
+    stay visible); the recorded frames (``steps``, ``loss``) are marked on it."""
     label: str
     color: str
     steps: np.ndarray          # (F,) recorded steps
@@ -76,21 +78,33 @@ class CurveSeries:
     train_acc: np.ndarray      # (F,)
     test_acc: np.ndarray       # (F,)
     diverged_at: int | None
+    history_steps: np.ndarray = None   # (S + 1,) every step 0..S (S: the run's last step)
+    history: np.ndarray = None         # (S + 1,) the loss at every step (Trajectory.loss_history)
 
 
 def curves_data(result, labels=None):
+    """One CurveSeries per shown run; a run saved without a per-step history draws its recorded frames."""
     out = []
     for lab in _labels(result, labels):
         t = result.trajectories[lab]
+        hist = np.asarray(t.loss if t.loss_history is None else t.loss_history, np.float64)
+        hsteps = np.asarray(t.steps) if t.loss_history is None else np.arange(len(hist))
         out.append(CurveSeries(lab, V.color_of(result, lab), np.asarray(t.steps), np.asarray(t.loss, np.float64),
                                np.asarray(t.train_acc, np.float64), np.asarray(t.test_acc, np.float64),
-                               t.diverged_at))
+                               t.diverged_at, history_steps=hsteps, history=hist))
     return out
 
 
+def loss_curve_title(result):
+    """What the loss line is: the full-batch loss at every step, or the mini-batch's (the recorded frames, marked,
+    are always full-batch)."""
+    per = "train loss per step" if result.spec.training.batch_size is None else "mini-batch loss per step"
+    return f"{per} (log axis; ● recorded frames)"
+
+
 def loss_range(series):
-    """(lo, hi) of the finite positive losses of every series (a log axis's data range)."""
-    v = np.concatenate([s.loss for s in series])
+    """(lo, hi) of the finite positive losses of every series, per step and recorded (a log axis's data range)."""
+    v = np.concatenate([s.loss for s in series] + [s.history for s in series if s.history is not None])
     v = v[np.isfinite(v) & (v > 0)]
     return (float(v.min()), float(v.max())) if v.size else (1e-3, 1.0)
 

@@ -127,3 +127,23 @@ def animation_steps(result, n_frames=100, labels=None):
         return all_steps
     idx = np.unique(np.round(np.linspace(0, len(all_steps) - 1, n_frames)).astype(int))
     return all_steps[idx]
+
+
+def axis_units(plane, moving=False):
+    """(alpha unit, beta unit) of a plane's axes, as the axis titles say them. PCA, Hessian and the random
+    completion of a rank-1 PCA plane: unit vectors, Euclidean; interpolation: both axes |d1| long (alpha = 1 is
+    the run's other end); random planes and every moving landscape: filter-normalised (x the weights' norm)."""
+    m = plane.method
+    if moving or m == "random":
+        return "× filter norm", "× filter norm"
+    if m == "interpolation":
+        return "× |θ_end − θ_centre|, Euclidean", "same length, Euclidean"
+    return "unit direction, Euclidean", "unit direction, Euclidean"
+
+
+def plane_aspect(alphas, betas):
+    """(x, y) aspect ratio of the two plane axes in proportion to their spans, the longer one 1."""
+    sa = float(abs(alphas[-1] - alphas[0])) or 1.0
+    sb = float(abs(betas[-1] - betas[0])) or 1.0
+    m = max(sa, sb)
+    return sa / m, sb / m

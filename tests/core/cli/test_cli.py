@@ -39,7 +39,7 @@ def test_run_prints_table_and_saves(tmp_path, capsys):
     assert main(["run", small_spec_file(tmp_path), "--out", str(out_file), "--json", "--quiet"]) == 0
     out = capsys.readouterr().out
     for col in ("final loss", "train acc", "test acc", "steps<target", "diverged at", "failed at", "live units",
-                "peak loss", "path length", "plane residual",
+                "peak loss", "path length", "in plane",
                 "peak sharpness", "final / threshold", "frames >= threshold"):     # the presets compute curvature
         assert col in out
     for lab in ("SGD", "LR annealing", "large LR", "momentum"):

@@ -31,9 +31,10 @@ def test_filter_normalization_rows_match_center_and_bias_zero():
 
 def test_filter_normalization_biases_when_not_ignored():
     net, center = _net_and_center()
-    d = random_direction(net, center, 3, ignore_bias=False)
-    for (W, b), (D, db) in zip(net.unflatten(center), net.unflatten(d)):
-        np.testing.assert_allclose(np.abs(db), np.abs(b), rtol=1e-8)
+    for normalize in ("filter", "layer"):
+        d = random_direction(net, center, 3, normalize=normalize, ignore_bias=False)
+        for (W, b), (D, db) in zip(net.unflatten(center), net.unflatten(d)):
+            np.testing.assert_array_equal(db, b)                  # Li et al. 2018 copy the bias, sign and all
 
 
 def test_layer_and_none_normalization():

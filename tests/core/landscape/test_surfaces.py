@@ -23,9 +23,17 @@ def _data(n=40, d=4, seed=0):
 
 
 def _plane(net, seed=0, ignore_bias=False):
+    """A random plane; with ``ignore_bias=False`` its two directions also move the biases, each its own way (Li et
+    al.'s bias directions copy the center's biases, the same in d1 and d2: exact ties on an all-zero row, where the
+    fast and the per-point path may round a zero logit differently)."""
     rng = np.random.default_rng(seed)
     center = net.init(seed=seed) + 0.1 * rng.standard_normal(net.n_params)
-    return make_plane("random", net, center=center, seed=seed, ignore_bias=ignore_bias)
+    plane = make_plane("random", net, center=center, seed=seed, ignore_bias=True)
+    if not ignore_bias:
+        for _, _, bsl in net.layout:
+            plane.d1[bsl] = 0.3 * rng.standard_normal(bsl.stop - bsl.start)
+            plane.d2[bsl] = 0.3 * rng.standard_normal(bsl.stop - bsl.start)
+    return plane
 
 
 @pytest.mark.parametrize("sizes", [[4, 6, 1], [4, 5, 3, 1], [4, 3, 4, 2, 1]])

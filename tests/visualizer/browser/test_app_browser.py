@@ -56,7 +56,9 @@ def test_page_loads_and_play_advances_the_step(dash_duo, shared_cache):
     types = dash_duo.driver.execute_script(f"return {GD}._fullData.map(t => t.type)")
     assert types.count("surface") == 1 and types.count("scatter3d") == 2 * N_OPT
     names = dash_duo.driver.execute_script(f"return {GD}._fullData.filter(t => t.mode === 'lines').map(t => t.name)")
-    assert names == ["SGD", "LR annealing", "large LR", "momentum"]
+    # each legend entry says how much of that run's path the plane holds
+    assert [n.split(" · in plane ")[0] for n in names] == ["SGD", "LR annealing", "large LR", "momentum"]
+    assert all(n.endswith("%") for n in names)
     zt = dash_duo.driver.execute_script(f"return {GD}._fullLayout.scene.zaxis.title.text")
     assert zt == "log10(train loss)"                                     # the app's default height scale
     assert dash_duo.driver.execute_script(f"return {GD}._transitionData._frames.length") == 100

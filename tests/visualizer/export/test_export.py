@@ -346,8 +346,8 @@ def test_html_loads_in_headless_chromium_without_console_errors(files, tmp_path,
         except TimeoutException:
             pytest.fail("the plot never rendered")
         n_traces, n_frames, has_canvas = state
-        # landscape 1 + 2n; sharpness 3n + step line; curves n + step line; slices 3 + 3 + 3n
-        assert n_traces == (1 + 2 * 4 + (3 * 4 + 1) + (4 + 1) + (3 + 3 + 3 * 4) if panels else 1 + 2 * 4)
+        # landscape 1 + 2n; sharpness 3n + step line; curves 2n (per-step line, frames) + step line; slices 3 + 3 + 3n
+        assert n_traces == (1 + 2 * 4 + (3 * 4 + 1) + (2 * 4 + 1) + (3 + 3 + 3 * 4) if panels else 1 + 2 * 4)
         assert n_frames == 8 and has_canvas
         # jump to the first frame (never wait for a whole playback: WebGL is software here)
         moved = d.execute_async_script(

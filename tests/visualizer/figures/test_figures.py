@@ -1,4 +1,5 @@
 """visualizer.figures.landscape: pure figure builders, called directly."""
+import copy
 import json
 
 import numpy as np
@@ -23,7 +24,9 @@ def test_landscape_has_one_surface_and_a_trail_and_ball_per_optimizer(small_resu
     _validated(fig)
     n = len(small_result.trajectories)
     assert [t.type for t in fig.data] == ["surface"] + ["scatter3d"] * (2 * n)
-    assert [t.name for t in fig.data[1::2]] == list(small_result.trajectories)
+    assert [t.legendgroup for t in fig.data[1::2]] == list(small_result.trajectories)
+    rows = {r["label"]: r["in_plane"] for r in small_result.summary()}
+    assert [t.name for t in fig.data[1::2]] == [f"{lab} · in plane {frames.share_text(x)}" for lab, x in rows.items()]
     assert fig.data[0].z.shape == small_result.surface.shape
     assert fig.layout.uirevision and fig.layout.scene.uirevision
 
@@ -68,7 +71,7 @@ def test_balls_and_trails_are_drawn_from_the_frame_model_and_hover_has_both_loss
     assert step == pr.steps[-1]
     assert true_loss == pytest.approx(pr.loss[-1], rel=1e-5)
     assert surf_loss == pytest.approx(pr.surface_loss[-1], rel=1e-5)
-    assert "true loss" in ball.hovertemplate and "surface loss" in ball.hovertemplate
+    assert "true loss" in ball.hovertemplate[0] and "surface loss" in ball.hovertemplate[0]
 
 
 @pytest.mark.parametrize("scale,word", [("linear", "train loss"), ("log", "log10"), ("sqrt", "sqrt")])
@@ -141,8 +144,37 @@ def test_curves_have_a_step_marker(small_result):
     fig = figures.curves_figure(small_result, ViewOptions(), step=120)
     _validated(fig)
     assert fig.layout.shapes[0].x0 == 120 and fig.layout.shapes[1].x0 == 120
-    assert len(fig.data) == 3 * len(small_result.trajectories)
+    assert len(fig.data) == 4 * len(small_result.trajectories)
     assert fig.layout.yaxis.type == "log"
+
+
+def test_loss_curves_are_drawn_from_every_step_with_the_recorded_frames_marked(small_result):
+    fig = figures.curves_figure(small_result, ViewOptions())
+    steps = small_result.spec.training.steps
+    for i, (lab, tr) in enumerate(small_result.trajectories.items()):
+        line, marks = fig.data[4 * i], fig.data[4 * i + 1]
+        assert line.mode == "lines" and line.name == lab
+        assert len(line.x) == len(line.y) == steps + 1                       # every step 0..steps
+        np.testing.assert_array_equal(line.y, np.float32(tr.loss_history))
+        assert marks.mode == "markers" and marks.legendgroup == lab
+        np.testing.assert_array_equal(marks.x, np.float32(tr.steps))       # the recorded frames
+        np.testing.assert_array_equal(marks.y, np.float32(tr.loss))
+    assert "per step" in fig.layout.annotations[0].text
+
+
+def test_a_spike_between_recorded_frames_shows_on_the_curve(small_result):
+    """A run whose loss jumps at an unrecorded step: the curve has the jump, the recorded frames do not."""
+    r = copy.copy(small_result)
+    lab = r.labels[0]
+    tr = copy.copy(r.trajectories[lab])
+    hist = np.array(tr.loss_history, dtype=np.float64)
+    unrecorded = int(np.setdiff1d(np.arange(len(hist)), tr.steps)[3])
+    hist[unrecorded] = 10 * float(np.max(tr.loss))
+    tr.loss_history = hist
+    r.trajectories = dict(r.trajectories, **{lab: tr})
+    fig = figures.curves_figure(r, ViewOptions())
+    assert float(np.max(fig.data[0].y)) == pytest.approx(hist[unrecorded], rel=1e-6)
+    assert float(np.max(fig.data[1].y)) < hist[unrecorded] / 5
 
 
 def test_summary_records(small_result):
@@ -150,7 +182,7 @@ def test_summary_records(small_result):
     assert [r["label"] for r in rows] == list(small_result.trajectories)
     for r in rows:
         assert {k for k, _ in figures.SUMMARY_COLUMNS} <= set(r)
-        assert 0 <= r["capture"] <= 1
+        assert 0 <= r["in_plane"] <= 1
         json.dumps(r)                                   # JSON-able for the DataTable
 
 

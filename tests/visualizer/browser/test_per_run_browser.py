@@ -1,0 +1,24 @@
+"""Choosing per-run planes in the app shows small multiples: one 3D scene per optimizer, one step control."""
+from dash.testing.wait import until
+
+from visualizer.app.factory import create_app
+
+GD = "document.querySelector('#graph-landscape-3d .js-plotly-plot')"
+N_OPT = 4
+
+
+def test_choosing_per_run_planes_shows_small_multiples(dash_duo, shared_cache):
+    dash_duo.start_server(create_app(cache=shared_cache))
+    dash_duo.wait_for_element("#graph-landscape-3d .js-plotly-plot", timeout=60)
+    drv = dash_duo.driver
+    until(lambda: drv.execute_script(f"return {GD}._fullData.length") == 1 + 2 * N_OPT, timeout=60)
+    dash_duo.select_dcc_dropdown("#plane-method", value="pca per run (small multiples)")
+    until(lambda: drv.execute_script(f"return {GD}._fullData.length") == 3 * N_OPT, timeout=180)
+    scenes = drv.execute_script(f"return {GD}._fullData.map(t => t.scene)")
+    assert scenes == [s for i in range(N_OPT) for s in ["scene" if i == 0 else f"scene{i + 1}"] * 3]
+    titles = drv.execute_script(f"return {GD}._fullLayout.annotations.map(a => a.text)")
+    assert len(titles) == N_OPT and all("on its own plane" in t and "in plane" in t for t in titles)
+    assert len(drv.execute_script(f"return {GD}._fullLayout.sliders")) == 1          # one step control
+    assert drv.execute_script(f"return {GD}._transitionData._frames.length") == 100
+    assert dash_duo.find_element("#alert-error").text == ""
+    assert dash_duo.get_logs() == []
