@@ -42,12 +42,12 @@ def bench_callbacks(cache):
     values, extras = cb.controls_from_spec(spec)
     base = {"spec": spec, "extras": extras}
     t = time.perf_counter()
-    out0 = cb.main("controls", None, None, None, values, base, cache)
+    out0 = cb.main("controls", values, base, cache)
     t_first = time.perf_counter() - t
     values2 = copy.deepcopy(values)
     values2["opt_lr"][0] = 0.08
     t = time.perf_counter()
-    out = cb.main("controls", None, None, None, values2, base, cache)
+    out = cb.main("controls", values2, base, cache)
     t_main = time.perf_counter() - t
     assert out["alert"] == "", out["alert"]
     t = time.perf_counter()

@@ -92,8 +92,8 @@ def _register_main(app, cache, jobs):
         elif trigger in spec_ids:
             trigger = "controls"
         with jobs.request(session) as req:
-            o = main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs, session,
-                     opened=opened)
+            o = main(trigger, values, base, cache, preset=preset, upload_contents=upload_contents,
+                     upload_filename=upload_filename, jobs=jobs, session=session, opened=opened)
             req["status"] = o["status"]
         v = o["values"]
         if v is no_update:

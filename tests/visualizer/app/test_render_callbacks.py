@@ -10,7 +10,7 @@ from visualizer.serving.cache import ResultCache
 
 def test_render_outputs(small, cache):
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     out = rcb.render(store, "sqrt", 99, 1.5, cache)
     assert out["alert"] == ""
     assert "sqrt" in out["fig3d"].layout.scene.zaxis.title.text
@@ -22,7 +22,7 @@ def test_render_outputs(small, cache):
                                              (None, 1, "clip percentile: missing")])
 def test_render_rejects_bad_view_options(small, cache, clip, ex, message):
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     out = rcb.render(store, "linear", clip, ex, cache)
     assert message in out["alert"] and out["fig3d"] is no_update and out["table"] is no_update
 
@@ -30,7 +30,7 @@ def test_render_rejects_bad_view_options(small, cache, clip, ex, message):
 def test_render_recomputes_an_evicted_result(small):
     d, values, base = small
     c = ResultCache(maxsize=1)
-    store = cb.main("controls", None, None, None, values, base, c)["store"]
+    store = cb.main("controls", values, base, c)["store"]
     c.put("other", object())                                           # evicts the run
     out = rcb.render(store, "linear", 100, 1, c)
     assert out["alert"] == "" and len(out["table"]) == 4
@@ -38,7 +38,7 @@ def test_render_recomputes_an_evicted_result(small):
 
 def test_markers_patch(small, cache):
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     cp, kp, sp = rcb.markers(100, store, "linear", 100, 1, cache)
     assert isinstance(cp, Patch) and isinstance(kp, Patch) and isinstance(sp, Patch)
     for p in (kp, sp):                                         # the curves' and the sharpness panel's step lines
@@ -50,7 +50,7 @@ def test_markers_patch(small, cache):
 # ----------------------------------------------------------------- the curvature panels
 def test_render_draws_the_sharpness_panel_and_offers_the_runs_for_slices(small, cache):
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     out = rcb.render(store, "log", 100, 1, cache)
     assert out["alert"] == "" and out["sharpness_note"] == ""
     fig = out["sharpness"]
@@ -67,7 +67,7 @@ def test_render_draws_the_sharpness_panel_and_offers_the_runs_for_slices(small, 
 
 def test_render_without_curvature_says_so_instead_of_the_panel(small, cache):
     d, values, base = small
-    store = cb.main("controls", None, None, None, dict(values, curvature=[]), base, cache)["store"]
+    store = cb.main("controls", dict(values, curvature=[]), base, cache)["store"]
     out = rcb.render(store, "log", 100, 1, cache)
     assert out["alert"] == "" and out["sharpness"] == {}
     assert "No sharpness for this run" in out["sharpness_note"] and "curvature" in out["sharpness_note"]
@@ -80,7 +80,7 @@ def test_render_without_curvature_says_so_instead_of_the_panel(small, cache):
 def test_render_uses_the_prerendered_sharpness(small, cache, monkeypatch):
     from visualizer.serving.runner import prerender
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     r = cache.get(store["key"])
     r.prerendered = prerender(r, "log", 100.0, 1.0)
     monkeypatch.setattr(rcb.figures, "sharpness_figure", lambda *a, **k: pytest.fail("drawn again"))

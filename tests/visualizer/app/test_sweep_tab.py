@@ -345,7 +345,7 @@ def test_a_click_opens_the_cells_run_through_the_main_callback(service, cache, s
     o = SC.sweep_click(click, "page14", service, cache)
     assert o["tab"] == "landscape" and o["alert"] == ""
     spec = o["open"]["spec"]
-    out = cb.main("sweep-open", None, None, None, None, None, cache, opened=o["open"])
+    out = cb.main("sweep-open", None, None, cache, opened=o["open"])
     assert out["alert"] == "" and out["store"]["spec"] == core.ExperimentSpec.from_dict(spec).to_dict()
     assert out["status"].startswith("Opened from the sweep: momentum at lr=") and "computed in" in out["status"]
     assert out["values"]["opt_name"][0] == "momentum" and out["values"]["seed"] == spec["seed"]
@@ -363,7 +363,7 @@ def test_a_click_opens_the_cells_run_through_the_main_callback(service, cache, s
     assert "outside momentum's grid" in SC.sweep_click({"points": [{"curveNumber": 1, "customdata": 10**6}]},
                                                        "page14", service, cache)["alert"]
     assert "no longer on the server" in SC.sweep_click(click, "unknown-page", service, cache)["alert"]
-    bad_open = cb.main("sweep-open", None, None, None, None, None, cache, opened={"spec": "x"})
+    bad_open = cb.main("sweep-open", None, None, cache, opened={"spec": "x"})
     assert "sweep cell: no run to open" in bad_open["alert"] and bad_open["store"] is no_update
 
 
