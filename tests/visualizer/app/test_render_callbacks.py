@@ -1,10 +1,14 @@
 """visualizer.app.render_callbacks: the render callback's plain functions (spec store -> figures), called directly."""
+import json
+
 import pytest
 from dash import Patch, no_update
 
 from visualizer.app import spec_callbacks as cb
 from visualizer.app import curvature_callbacks as ccb
 from visualizer.app import render_callbacks as rcb
+from visualizer.app import step_state
+from visualizer import figures
 from visualizer.serving.cache import ResultCache
 
 
@@ -86,3 +90,30 @@ def test_render_uses_the_prerendered_sharpness(small, cache, monkeypatch):
     monkeypatch.setattr(rcb.figures, "sharpness_figure", lambda *a, **k: pytest.fail("drawn again"))
     out = rcb.render(store, "log", 100, 1, cache)
     assert out["sharpness"]["layout"]["yaxis"]["type"] == "log"
+
+
+# ------------------------------------------------------------ one step for every panel (visualizer.app.step_state)
+def test_the_step_table_holds_every_frames_markers_and_the_titles_name_the_step(small, cache):
+    d, values, base = small
+    d["curvature"]["enabled"] = True
+    store = cb.main("controls", dict(values, curvature=["on"]), {"spec": d, "extras": base["extras"]}, cache)["store"]
+    out = rcb.render(store, "log", 100, 1, cache)
+    result = rcb.result_for(store, cache)
+    view = rcb.view_from("log", 100, 1, result)
+    table = out["step_table"]
+    steps = figures.step_grid(result, view)
+    assert table["steps"] == steps and table["start"] == len(steps) - 1 and table["key"] == store["key"]
+    for k in (0, 7, len(steps) - 1):
+        want = figures.marker_patch(result, view, steps[k])
+        for panel in step_state.PANELS:
+            got = {tuple(path): values_[k] for path, values_ in table["patches"][panel]}
+            assert got == want[panel] and got, (panel, k)
+    last = steps[-1]
+    assert out["fig3d"].layout.title.text == f"{table['titles']['fig3d']} · step {last}"
+    assert len(out["fig3d"].layout.sliders) == 0 and len(out["fig3d"].layout.updatemenus) == 0   # the page's player
+    assert len(out["fig3d"].frames) == len(steps)
+    for panel in step_state.PANELS:
+        assert step_state.title_of(out[panel]) == f"{table['titles'][panel]} · step {last}"
+    assert table["titles"]["contour"].startswith("Contour of the same plane")
+    assert table["titles"]["sharpness"].startswith("Sharpness")
+    json.dumps(table)                                                      # what the step-table store holds
