@@ -22,6 +22,7 @@ estimate_work and WORK_UNITS_PER_SECOND stay importable from here.
 """
 from __future__ import annotations
 
+import copy
 import time
 
 import numpy as np
@@ -42,11 +43,11 @@ from core.experiment.spec import ExperimentSpec
 from core.landscape.surfaces import surface
 from core.model.training import frame_index, train
 
-__all__ = ["run_experiment", "build_optimizer", "ExperimentResult", "MovingLandscape", "load_result",
+__all__ = ["run_experiment", "train_runs", "build_optimizer", "ExperimentResult", "MovingLandscape", "load_result",
            "check_budget", "estimate_work", "WORK_UNITS_PER_SECOND"]
 
 
-def run_experiment(spec, progress=None, files=None):
+def run_experiment(spec, progress=None, files=None, *, trained=None):
     """Train every optimizer of ``spec`` from one initialization and build its landscape.
 
     progress: optional callable(stage: str, done: int, total: int) for progress bars; ``done``
@@ -56,6 +57,9 @@ def run_experiment(spec, progress=None, files=None):
     Whatever it raises stops the run there: a server cancels a run this way.
     files: where a csv spec's ``data.path`` may come from (core.data.csvfile.DataFiles); None: any local
     file, as on the command line. A server passes its own (uploads and its data folder only).
+    trained: label -> Trajectory of a run of a spec with the same ``spec.training_part()`` (``train_runs``, or
+    ``result.trajectories`` of such a run): training and curvature are skipped (no "train" or "curvature"
+    stage) and only the plane, the surfaces and the paths are computed. ValueError when its labels differ.
 
     Stages: the data and the network (checked against the budgets), every optimizer trained from the
     same initial weights, their curvature (optional), then the plane, the surfaces and the projected paths.
@@ -67,14 +71,50 @@ def run_experiment(spec, progress=None, files=None):
     ds = spec_dataset(spec, files)
     net = MLP([ds.n_features] + list(spec.model.hidden) + [1])
     check_budget(spec, net.n_params, len(ds.y_train))
+    if trained is None:
+        trajs = _trained(spec, net, ds, progress)
+    else:
+        trajs = _reused(spec, net, trained)
+    t_train = time.perf_counter() - t0
+    result = _landscape(spec, net, ds, trajs, progress)
+    result.info.update(seconds_train=round(t_train, 3), seconds_total=round(time.perf_counter() - t0, 3))
+    if trained is not None:
+        result.info["reused_training"] = True
+    return result
+
+
+def train_runs(spec, progress=None, files=None):
+    """label -> Trajectory of every optimizer of ``spec`` (with curvature when spec.curvature.enabled): the
+    part of ``run_experiment`` that depends only on ``spec.training_part()``; pass it back as ``trained``."""
+    if isinstance(spec, dict):
+        spec = ExperimentSpec.from_dict(spec)
+    spec.validate()
+    ds = spec_dataset(spec, files)
+    net = MLP([ds.n_features] + list(spec.model.hidden) + [1])
+    check_budget(spec, net.n_params, len(ds.y_train))
+    return _trained(spec, net, ds, progress)
+
+
+def _trained(spec, net, ds, progress):
     trajs = _train_all(spec, net, ds, progress)
     if spec.curvature.enabled:
         stride = curvature_stride(spec, net.n_params, len(ds.y_train))
         _curvature_all(spec.curvature, stride, net, ds, trajs, progress)
-    t_train = time.perf_counter() - t0
-    result = _landscape(spec, net, ds, trajs, progress)
-    result.info.update(seconds_train=round(t_train, 3), seconds_total=round(time.perf_counter() - t0, 3))
-    return result
+    return trajs
+
+
+def _reused(spec, net, trained):
+    """Shallow copies of the given trajectories (arrays shared, read only here), checked against the spec."""
+    labels = spec.labels()
+    if sorted(trained) != sorted(labels):
+        raise ValueError(f"trained: runs {sorted(trained)} do not match the spec's optimizers {labels}")
+    trajs = {}
+    for lab in labels:
+        tr = trained[lab]
+        if tr.params.shape[1] != net.n_params:
+            raise ValueError(f"trained[{lab!r}]: {tr.params.shape[1]} weights, the spec's network has {net.n_params}")
+        trajs[lab] = copy.copy(tr)
+    return trajs
 
 
 def _train_all(spec, net, ds, progress):

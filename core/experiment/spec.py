@@ -182,6 +182,15 @@ class ExperimentSpec:
             d["sweep"] = self.sweep.to_dict()
         return d
 
+    def training_part(self):
+        """The part of the spec training and curvature depend on (data, model, optimizers, training steps,
+        batches and recording, seed, curvature); not the plane, grid, name, target loss or sweep. Two specs
+        with equal parts train identical trajectories (core.experiment.run.run_experiment's ``trained``)."""
+        d = self.to_dict()
+        training = {k: v for k, v in d["training"].items() if k != "target_loss"}
+        return {"seed": d["seed"], "data": d["data"], "model": d["model"], "training": training,
+                "optimizers": d["optimizers"], "curvature": d["curvature"]}
+
     def to_json(self, indent=2):
         return json.dumps(self.to_dict(), indent=indent)
 

@@ -16,7 +16,10 @@ Component ids that matter (tests and callbacks use them), Landscape tab:
   what was computed), progress-tick (polls progress: every 0.5 s while the main callback runs, else 5 s),
   spec-store ({key, spec, source}: results stay on the server), spec-base (the loaded spec + hidden extras),
   session-id (a random id per page load: a newer request of the same page cancels its older computation),
-  step-sync (output of the clientside callback that jumps the 3D figure to the step slider's frame)
+  one step for every panel (assets/app.js, visualizer.app.step_state): step-play (Play / Pause), step-slider,
+  step-input (a step, applied on Enter or when it loses focus), step-store ({step, k, key, n}: the step every
+  panel shows), step-table (frame steps, titles and marker updates of the shown result), step-key (keys from
+  app.js), step-tick (Play's clock, every PLAY_MS), slices-step (the step the slices panel drew)
 Sweep tab (visualizer.app.sweep_callbacks):
   graph-sweep-heatmap (the map; a click opens a cell's run), sweep-preset (the sweep's source: a preset,
   "custom" or "upload"), sweep-optimizer, sweep-lr-min, sweep-lr-max, sweep-lr-points, sweep-momentum-min,
@@ -47,6 +50,8 @@ from visualizer.app.spec_callbacks import MAX_UPLOAD_BYTES
 from visualizer.app.progress_callbacks import IDLE_POLL_MS
 from visualizer.plotdata.surface_colour import COLOUR_LABELS
 from visualizer.app import sweep_callbacks as SC
+
+PLAY_MS = 250           # Play: at most four frames a second; a frame waits until the slices show its step
 
 EXPLAIN = """
 **What is this picture?** The network (the article's 2-layer net: ReLU, then sigmoid) is trained
@@ -193,7 +198,6 @@ def make_layout():
         html.Div(sweep_tab(), id="tab-sweep", className="main", style={"display": "none"}),
         dcc.Store(id="spec-base", data={"spec": spec_dict, "extras": extras}),
         dcc.Store(id="session-id", data=uuid.uuid4().hex),
-        dcc.Store(id="step-sync"),
         dcc.Store(id="sweep-spec-store"), dcc.Store(id="sweep-shown"), dcc.Store(id="sweep-open"),
     ], className="page")
 
@@ -353,10 +357,18 @@ def _landscape_pictures(spec_dict):
                       style={"height": "640px"}),
         ]),
         html.Div([
-            html.Span("step (contour, curves, sharpness and slices)", className="field-label"),
-            dcc.Slider(id="step-slider", min=0, max=spec_dict["training"]["steps"], value=spec_dict["training"]["steps"],
-                       step=1, marks=None, updatemode="mouseup", tooltip={"placement": "bottom"}),
-        ], className="step-row"),
+            html.Button("▶ Play", id="step-play", n_clicks=0, className="step-play",
+                        title="Play / pause every panel (space); ← → one frame, Home / End"),
+            html.Div(dcc.Slider(id="step-slider", min=0, max=spec_dict["training"]["steps"],
+                                value=spec_dict["training"]["steps"], step=1, marks=None, updatemode="mouseup"),
+                     className="step-slider"),
+            html.Label(["step ", dcc.Input(id="step-input", type="number", value=spec_dict["training"]["steps"],
+                                           step=1, debounce=True, className="num step-input")],
+                       className="field-label"),
+            dcc.Store(id="step-store"), dcc.Store(id="step-table"), dcc.Store(id="step-key"),
+            dcc.Store(id="slices-step"),
+            dcc.Interval(id="step-tick", interval=PLAY_MS, disabled=True),
+        ], className="step-row", id="step-row"),
         html.Div([
             dcc.Graph(id="graph-contour", config={"displaylogo": False}, className="half"),
             dcc.Graph(id="graph-curves", config={"displaylogo": False}, className="half"),

@@ -31,6 +31,7 @@ from visualizer.serving.cache import spec_key
 from visualizer.app.spec_callbacks import accept_spec
 from visualizer.app.controls import DEFAULT_PRESET
 from visualizer.plotdata.frames import share_text
+from visualizer.app import step_state
 from visualizer.plotdata.view import DEFAULT_SCALE
 from visualizer.serving.runner import view_key
 from visualizer.plotdata.view import ViewOptions
@@ -152,7 +153,7 @@ def _sharpness(result, view, pre, min_eig):
 NO_CURVATURE = ("No sharpness for this run: it was computed without curvature. Tick “curvature” under "
                 "Experiment (raise its stride for a big network) to compute it.")
 RENDER_KEYS = ("fig3d", "contour", "curves", "sharpness", "sharpness_note", "table", "slider", "explain",
-               "slice_options", "slice_label", "alert")
+               "slice_options", "slice_label", "step_table", "alert")
 
 
 def store_key(store):
@@ -194,6 +195,19 @@ def _coloured(out, result, store, view, colour, maps):
         out["contour"] = figures.contour_figure(result, view, colour=c)
 
 
+def _step_titles(out, result, view, store):
+    """Titles at the figures' step (the last frame), the 3D figure without its own player, and the page's
+    step table (step_state.step_table)."""
+    last = out["slider"]["max"]
+    out["fig3d"], base3d = step_state.app_landscape(out["fig3d"], last)
+    titles = {"fig3d": base3d, "contour": step_state.title_of(out["contour"]), "curves": step_state.CURVES_TITLE,
+              "sharpness": step_state.title_of(out["sharpness"]) if out["sharpness"] else None}
+    for panel in step_state.PANELS:
+        if titles[panel] is not None:
+            step_state.retitle(out[panel], titles[panel], last)
+    return step_state.step_table(result, view, store_key(store), titles)
+
+
 def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=None, colour="loss", maps=None):
     """Figures, table, slider and the slices' run menu for a store and view options. Returns a dict
     (RENDER_KEYS; values or no_update). ``colour``: the surface colour (loss, sharpness, convexity; see
@@ -214,6 +228,7 @@ def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=Non
         out["sharpness"], out["sharpness_note"] = _sharpness(result, view, pre, bool(min_eig))
         out["table"] = figures.summary_records(result)
         out["slider"] = slider_props(result, view)
+        out["step_table"] = _step_titles(out, result, view, store)
         out["explain"] = explain_numbers(result)
         labels = list(result.trajectories)
         out["slice_options"] = labels

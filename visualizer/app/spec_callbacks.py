@@ -124,10 +124,15 @@ def _status(result, hit, seconds, source="spec"):
     return f"{len(result.trajectories)} optimizers, {n} weights, {result.alphas.size} × {result.betas.size} grid: {how}."
 
 
-def main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs=None, session=None,
-         opened=None):
+def main(trigger, values, base, cache, *, preset=None, upload_contents=None, upload_filename=None, jobs=None,
+         session=None, opened=None):
     """One step of the main callback. Returns a dict with keys
     values (control values or None), base, store, alert, status: each no_update when unchanged.
+
+    ``trigger``: "controls", "preset", "upload", "sweep-open" or an {"type": "opt_name", "index": i} row;
+    ``values``: the editor's control values; ``base``: the page's spec-base {spec, extras}; ``cache``: the
+    ResultCache. ``preset`` (trigger "preset"): its name; ``upload_contents`` / ``upload_filename`` (trigger
+    "upload"): the dcc.Upload's data URL and file name.
 
     ``jobs`` (a JobRegistry over ``cache``) and ``session`` (the page's id): compute through the registry,
     so a newer request of the same session cancels this one (then every value is no_update).

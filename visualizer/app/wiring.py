@@ -30,7 +30,7 @@ from visualizer.app.curvature_callbacks import SliceCache, min_eig_visibility, s
 from visualizer.app.download_callbacks import download_html, download_npz, download_spec
 from visualizer.serving.jobs import JobRegistry
 from visualizer.app.progress_callbacks import POLL_MS, progress_poll
-from visualizer.app.render_callbacks import markers, render
+from visualizer.app.render_callbacks import render
 from visualizer.serving.sweep_service import SweepService
 
 log = logging.getLogger("visualizer")
@@ -92,8 +92,8 @@ def _register_main(app, cache, jobs):
         elif trigger in spec_ids:
             trigger = "controls"
         with jobs.request(session) as req:
-            o = main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs, session,
-                     opened=opened)
+            o = main(trigger, values, base, cache, preset=preset, upload_contents=upload_contents,
+                     upload_filename=upload_filename, jobs=jobs, session=session, opened=opened)
             req["status"] = o["status"]
         v = o["values"]
         if v is no_update:
@@ -112,7 +112,7 @@ def _register_render(app, cache, maps):
         Output("graph-curves", "figure"), Output("graph-sharpness", "figure"),
         Output("sharpness-box", "hidden"), Output("sharpness-message", "children"), Output("summary-table", "data"),
         Output("step-slider", "min"), Output("step-slider", "max"), Output("step-slider", "marks"),
-        Output("step-slider", "value"), Output("explain-numbers", "children"),
+        Output("step-table", "data"), Output("explain-numbers", "children"),
         Output("slice-optimizer", "options"), Output("slice-optimizer", "value"), Output("alert-view", "children"),
         Input("spec-store", "data"), *[Input(i, "value") for i in VIEW_STATES], Input("surface-colour", "value"),
         State("show-min-eig", "value"), State("slice-optimizer", "value"),
@@ -121,7 +121,8 @@ def _register_render(app, cache, maps):
         o = render(store, scale, clip, exaggerate, cache, min_eig=bool(min_eig), slice_label=slice_label,
                    colour=colour, maps=maps)
         sl = o["slider"]
-        sl_vals = [sl[k] for k in ("min", "max", "marks", "value")] if sl is not no_update else [no_update] * 4
+        sl_vals = [sl[k] for k in ("min", "max", "marks")] if sl is not no_update else [no_update] * 3
+        sl_vals.append(o["step_table"])
         note = o["sharpness_note"]
         hidden = no_update if note is no_update else bool(note)
         return [o["fig3d"], o["contour"], o["curves"], o["sharpness"], hidden, note, o["table"], *sl_vals,
@@ -139,28 +140,33 @@ def _register_render(app, cache, maps):
 
 
 def _register_step(app, cache, slice_cache):
-    """The step slider moves the markers (Patches) and redraws the slices (cached per run and frame)."""
-    @app.callback(
+    """One step for every panel (assets/app.js): Play, the slider, the step box and the keys move the step-store;
+    it jumps the 3D figure and patches the contour, curves and sharpness in the browser, and redraws the
+    slices here (cached per run and frame), which report the step they show (Play waits for them)."""
+    app.clientside_callback(
+        ClientsideFunction("lln", "stepper"),
+        Output("step-store", "data"), Output("step-slider", "value"), Output("step-input", "value"),
+        Output("step-tick", "disabled"), Output("step-play", "children"),
+        Input("step-table", "data"), Input("step-slider", "value"), Input("step-input", "value"),
+        Input("step-play", "n_clicks"), Input("step-tick", "n_intervals"), Input("step-key", "data"),
+        State("step-store", "data"), State("step-tick", "disabled"), State("slices-step", "data"),
+        prevent_initial_call=True)
+
+    app.clientside_callback(
+        ClientsideFunction("lln", "showStep"),
         Output("graph-contour", "figure", allow_duplicate=True),
         Output("graph-curves", "figure", allow_duplicate=True),
         Output("graph-sharpness", "figure", allow_duplicate=True),
-        Input("step-slider", "value"),
-        State("spec-store", "data"), *[State(i, "value") for i in VIEW_STATES],
-        prevent_initial_call=True,
-    )
-    def _markers(step, store, scale, clip, exaggerate):
-        return markers(step, store, scale, clip, exaggerate, cache)
+        Input("step-store", "data"), State("step-table", "data"), prevent_initial_call=True)
 
     @app.callback(Output("graph-slices", "figure"), Output("slices-box", "hidden"),
-                  Output("slices-message", "children"),
-                  Input("step-slider", "value"), Input("slice-optimizer", "value"), Input("spec-store", "data"))
-    def _slices(step, label, store):
+                  Output("slices-message", "children"), Output("slices-step", "data"),
+                  Input("step-store", "data"), Input("slice-optimizer", "value"), State("spec-store", "data"),
+                  prevent_initial_call=True)
+    def _slices(step_store, label, store):
+        step = step_store.get("step") if isinstance(step_store, dict) else None
         o = slices(step, label, store, cache, slice_cache)
-        return o["figure"], o["hidden"], o["message"]
-
-    # the 3D figure jumps to the step slider's frame (assets/app.js moves the slider with the 3D animation)
-    app.clientside_callback(ClientsideFunction("lln", "jumpToStep"), Output("step-sync", "data"),
-                            Input("step-slider", "value"), prevent_initial_call=True)
+        return o["figure"], o["hidden"], o["message"], step
 
 
 def _register_files(app, cache, jobs, maps):

@@ -196,7 +196,7 @@ class DaskRunner:
             return self.client
 
     # -------------------------------------------------------------- the runner
-    def __call__(self, spec, progress=None):
+    def __call__(self, spec, progress=None, trained=None):
         if isinstance(spec, dict):
             spec = core.ExperimentSpec.from_dict(spec)
         work = admit(spec, self.max_work, self.files)        # ValueError: nothing was sent
@@ -210,7 +210,7 @@ class DaskRunner:
         var = Variable(key + "-progress", client=client)
         fut = scattered = None
         try:
-            fut, scattered = self._submit(client, key, var, spec, csv, work)
+            fut, scattered = self._submit(client, key, var, spec, csv, work, trained)
             with self._lock:
                 self._jobs[key] = fut
                 self.submitted += 1
@@ -235,14 +235,14 @@ class DaskRunner:
             raise EngineError(f"the Dask scheduler {where} has no workers now; start some with `dask worker {where}`")
         return client
 
-    def _submit(self, client, key, var, spec, csv, work):
+    def _submit(self, client, key, var, spec, csv, work, trained=None):
         """(the task's future, the scattered CSV or None); EngineError when the scheduler went away just now."""
         arg, scattered = csv, None
         try:
             if csv is not None and len(csv[1]) > SCATTER_BYTES:
                 scattered = arg = client.scatter(csv, hash=False)
             var.set(["queued", 0, 1], timeout=self.timeout)          # never read unset (the scheduler logs that)
-            fut = client.submit(run_task, key, spec.to_dict(), arg, key=key, pure=False, retries=0,
+            fut = client.submit(run_task, key, spec.to_dict(), arg, trained, key=key, pure=False, retries=0,
                                 priority=1 if work <= self.small_work else 0)
         except Exception:
             raise self._lost(client) from None

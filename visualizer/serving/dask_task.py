@@ -126,14 +126,15 @@ class _ShippedFile(DataFiles):
         return self._real
 
 
-def run_task(key, spec_dict, csv=None):
+def run_task(key, spec_dict, csv=None, trained=None):
     """One computation on a worker (a Dask task): core.run_experiment with progress and cancellation as in
-    the module docstring, then the first view's figures. Returns the ExperimentResult, or CANCELLED."""
+    the module docstring, then the first view's figures. Returns the ExperimentResult, or CANCELLED.
+    ``trained``: label -> Trajectory to reuse (core.run_experiment's ``trained``; the cache's training key)."""
     from distributed import get_client
     from threadpoolctl import threadpool_limits
     client = get_client()                                    # the worker's client (in the task's thread)
     spec = core.ExperimentSpec.from_dict(spec_dict)
-    latest = [("train", 0, spec.training.steps * len(spec.optimizers))]
+    latest = [("train", 0, spec.training.steps * len(spec.optimizers)) if trained is None else ("surface", 0, 1)]
     stop, done = threading.Event(), threading.Event()
     guard = _Guard()
     watcher = threading.Thread(target=_watch, args=(client, key, latest, stop, done, guard), daemon=True,
@@ -156,7 +157,7 @@ def run_task(key, spec_dict, csv=None):
                 raise _Stop
         try:
             with threadpool_limits(limits=1), guard:
-                result = core.run_experiment(spec, progress=progress, files=files)
+                result = core.run_experiment(spec, progress=progress, files=files, trained=trained)
             if stop.is_set():
                 raise _Stop
             latest[0] = ("surface", 1, 1)

@@ -135,9 +135,9 @@ class LocalRunner:
         self.max_work = max_work
         self.files = files if files is not None else DataFiles()     # a server reads no path by default
 
-    def __call__(self, spec, progress=None):
+    def __call__(self, spec, progress=None, trained=None):
         admit(spec, self.max_work, self.files)
-        return core.run_experiment(spec, progress=progress, files=self.files)
+        return core.run_experiment(spec, progress=progress, files=self.files, trained=trained)
 
     def close(self):
         pass
@@ -177,12 +177,13 @@ def _worker_main(conn):
             return
         if msg is None:
             return
-        spec_dict, files = msg
+        spec_dict, files, trained = msg
 
         def progress(stage, done, total):
             conn.send(("progress", stage, done, total))
         try:
-            result = core.run_experiment(core.ExperimentSpec.from_dict(spec_dict), progress=progress, files=files)
+            result = core.run_experiment(core.ExperimentSpec.from_dict(spec_dict), progress=progress, files=files,
+                                         trained=trained)
         except ValueError as e:
             conn.send(("error", "ValueError", str(e)))
             continue
@@ -299,12 +300,17 @@ class ProcessRunner:
         self._add(_Worker(self._ctx, w.lane))       # a fresh process takes its place (about 10 ms)
 
     # -- the runner
-    def __call__(self, spec, progress=None):
+    def __call__(self, spec, progress=None, trained=None):
+        """``trained``: label -> Trajectory to reuse (the ResultCache's training key): sent to the worker, which
+        then computes only the landscape; such a request counts as small when its landscape part is."""
         if isinstance(spec, dict):
             spec = core.ExperimentSpec.from_dict(spec)
         work = admit(spec, self.max_work, self.files)
+        if trained is not None:
+            est = estimate_work(spec, files=self.files)
+            work -= est["train"] + est["curvature"]
         w = self._wait_for_worker(work <= self.small_work, progress)
-        return self._run_on(w, spec, progress)
+        return self._run_on(w, spec, progress, trained)
 
     def _wait_for_worker(self, small, progress):
         t = _Ticket(small)
@@ -333,12 +339,12 @@ class ProcessRunner:
                     self._assign()
             raise
 
-    def _run_on(self, w, spec, progress):
-        last = ("train", 0, spec.training.steps * len(spec.optimizers))
+    def _run_on(self, w, spec, progress, trained=None):
+        last = ("train", 0, spec.training.steps * len(spec.optimizers)) if trained is None else ("surface", 0, 1)
         broken = True
         try:
             w.tasks += 1
-            w.conn.send((spec.to_dict(), self.files))
+            w.conn.send((spec.to_dict(), self.files, trained))
             if progress is not None:
                 progress(*last)
             while True:

@@ -26,7 +26,8 @@ next call (after every finished chunk of runs, about a second of work here: the 
 tasks; chunks already running on a worker finish and are dropped. Switching to the Landscape tab does not
 cancel a sweep: the page keeps polling, and a clicked cell's run opens while the rest of the map fills in.
 Running a sweep again with the same spec after it stopped computes only its missing runs (core.sweep's
-``resume``).
+``resume``); a sweep this server finished (for any page) is served from its cache of finished sweeps,
+keyed by the spec (``cache.spec_key``; the newest MAX_FINISHED kept; uploaded sweeps never enter it).
 
 **Caps.** core.experiment.sweep_section's (at most 20,000 runs; runs x steps x rows a step x weights <= 1e13), then this
 server's ``max_work`` (default DEFAULT_MAX_WORK = 2e11 of those units, about 3 minutes of one CPU here:
@@ -47,6 +48,8 @@ from core.parallel.engine import CONNECT_TIMEOUT, Engine
 from core.errors import clip_message
 from core.experiment.sweep_section import check_sweep_budget
 
+from visualizer.serving.cache import spec_key
+
 log = logging.getLogger("visualizer")
 
 DEFAULT_MAX_WORK = 2e11         # runs x steps x rows a step x weights
@@ -54,6 +57,7 @@ SECONDS_PER_UNIT = 0.8e-9       # one CPU here (benchmarks/bench_sweep.py: 33.6 
 HEARTBEAT = 15.0                # s without a poll before a page's sweep is cancelled
 MAX_SESSIONS = 64               # pages whose last sweep (and its result) is kept
 MAX_CHUNK = 64                  # runs a task, at most
+MAX_FINISHED = 8                # finished sweeps kept for a repeated request (by spec key)
 
 
 class SweepStopped(Exception):
@@ -99,6 +103,7 @@ class SweepJob:
         self.done = result.n_done if result is not None else 0
         self.total = result.n_runs if result is not None else spec.sweep.n_runs()
         self.new_runs = 0               # runs computed by this job (not resumed)
+        self.cached = False             # served whole from the server's finished sweeps
         self.version = 0                # bumped at every new result
         self.message = ""               # why it stopped or failed
         self.where = ""                 # the engine's description
@@ -156,6 +161,8 @@ class SweepJob:
             return f"starting the sweep{where} ({self.total:,} runs)"
         if self.state == "running":
             return f"running{where}: {self.done:,} of {self.total:,} runs done, {secs:.0f} s"
+        if self.state == "complete" and self.cached:
+            return f"complete: {self.total:,} runs, from this server's cache (computed earlier; nothing recomputed)."
         if self.state == "complete":
             extra = "" if self.new_runs == self.done else f" ({self.new_runs:,} new, the rest resumed)"
             return f"complete: {self.total:,} runs{extra} in {secs:.1f} s{where}."
@@ -183,6 +190,7 @@ class SweepService:
         self._engine = None            # a core.parallel.engine.Engine kept open (a LocalCluster or a connection)
         self._engine_for = None
         self._jobs = OrderedDict()     # session -> its newest SweepJob
+        self._finished = OrderedDict()  # spec key -> a complete SweepResult this service computed
         self._closed = False
 
     # ------------------------------------------------------------ the engine
@@ -239,6 +247,13 @@ class SweepService:
                 resume = old.result
             if old is not None:
                 old.cancel("a newer sweep of this page replaced it")
+            done = self._finished.get(spec_key(spec))
+            if done is not None:
+                self._finished.move_to_end(spec_key(spec))
+                job = SweepJob(session, spec, state="complete", result=done.copy())
+                job.cached, job.seconds, job.where = True, 0.0, self.describe()
+                self._remember(session, job)
+                return job
             job = SweepJob(session, spec, result=resume.copy() if resume is not None else
                            core.SweepResult.empty(spec, sizes))
             job.where = self.describe()
@@ -280,6 +295,11 @@ class SweepService:
                              resume=resume, files=self.files, timeout=self.timeout)
             job._set(result=res, done=res.n_done, total=res.n_runs, seconds=time.monotonic() - t0,
                      new_runs=res.n_done - (resume.n_done if resume is not None else 0), state="complete")
+            if res.complete:
+                with self._lock:
+                    self._finished[spec_key(job.spec)] = res.copy()
+                    while len(self._finished) > MAX_FINISHED:
+                        self._finished.popitem(last=False)
         except SweepStopped as e:
             job._set(state="stopped", why=job.why or (str(e) or None), seconds=time.monotonic() - t0)
             log.info("sweep %s stopped: %s", job.id, job.why)

@@ -324,3 +324,55 @@ def test_an_auto_stride_keeps_curvature_affordable():
     assert _curvature_work(mid, 441, 500, s - 1)[0] * per > AUTO_CURVATURE_WORK      # about the smallest that fits
     d["model"]["hidden"] = [100]                  # too big for even two frames a run: the first and the last
     assert curvature_stride(ExperimentSpec.from_dict(d), 1101, 500) == 1000
+
+
+# ------------------------------------------------------------ training reused for another plane or grid
+def _curved_spec(**plane):
+    d = ExperimentSpec.preset("four_optimizers").to_dict()
+    d["training"].update(steps=120, record_every=10)
+    d["grid"]["resolution"] = 9
+    d["curvature"]["enabled"] = True
+    d["plane"].update(plane)
+    return ExperimentSpec.from_dict(d)
+
+
+def test_training_part_ignores_plane_grid_name_and_target():
+    a = _curved_spec()
+    d = a.to_dict()
+    d["plane"]["method"], d["grid"]["resolution"], d["name"] = "random", 21, "other"
+    d["training"]["target_loss"] = 0.5
+    b = ExperimentSpec.from_dict(d)
+    assert a.training_part() == b.training_part()
+    for section, key, value in (("training", "steps", 121), ("curvature", "enabled", False), ("model", "hidden", [7])):
+        d2 = a.to_dict()
+        d2[section][key] = value
+        assert ExperimentSpec.from_dict(d2).training_part() != a.training_part(), (section, key)
+    d3 = a.to_dict()
+    d3["optimizers"][0]["lr"] = 0.5
+    assert ExperimentSpec.from_dict(d3).training_part() != a.training_part()
+
+
+def test_trained_skips_training_and_gives_the_same_result():
+    first = core.run_experiment(_curved_spec())
+    other = _curved_spec(method="random")
+    stages = []
+    reused = core.run_experiment(other, progress=lambda s, d, t: stages.append(s), trained=first.trajectories)
+    fresh = core.run_experiment(other)
+    assert "train" not in stages and "curvature" not in stages and "surface" in stages
+    assert reused.info["reused_training"] is True and "reused_training" not in fresh.info
+    np.testing.assert_array_equal(reused.surface, fresh.surface)
+    for lab, tr in fresh.trajectories.items():
+        np.testing.assert_array_equal(reused.trajectories[lab].params, tr.params)
+        np.testing.assert_array_equal(reused.trajectories[lab].sharpness, tr.sharpness)
+        np.testing.assert_array_equal(reused.paths[lab].alpha, fresh.paths[lab].alpha)
+    assert reused.trajectories["SGD"] is not first.trajectories["SGD"]     # copies: the first result is untouched
+
+
+def test_train_runs_then_landscape_and_mismatched_runs_refused():
+    spec = _curved_spec()
+    trajs = core.experiment.train_runs(spec)
+    assert list(trajs) == spec.labels() and trajs["SGD"].sharpness is not None
+    r = core.run_experiment(spec, trained=trajs)
+    assert r.surface.shape == (9, 9)
+    with pytest.raises(ValueError, match="do not match the spec's optimizers"):
+        core.run_experiment(spec, trained={"SGD": trajs["SGD"]})

@@ -9,7 +9,7 @@ from visualizer.app import download_callbacks as dcb
 
 def test_downloads(small, cache):
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     npz = dcb.download_npz(store, cache)
     r = core.load_result(io.BytesIO(base64.b64decode(npz["content"])))
     assert list(r.trajectories) == list(cache.get(store["key"]).trajectories)

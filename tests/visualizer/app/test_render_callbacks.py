@@ -1,16 +1,20 @@
 """visualizer.app.render_callbacks: the render callback's plain functions (spec store -> figures), called directly."""
+import json
+
 import pytest
 from dash import Patch, no_update
 
 from visualizer.app import spec_callbacks as cb
 from visualizer.app import curvature_callbacks as ccb
 from visualizer.app import render_callbacks as rcb
+from visualizer.app import step_state
+from visualizer import figures
 from visualizer.serving.cache import ResultCache
 
 
 def test_render_outputs(small, cache):
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     out = rcb.render(store, "sqrt", 99, 1.5, cache)
     assert out["alert"] == ""
     assert "sqrt" in out["fig3d"].layout.scene.zaxis.title.text
@@ -22,7 +26,7 @@ def test_render_outputs(small, cache):
                                              (None, 1, "clip percentile: missing")])
 def test_render_rejects_bad_view_options(small, cache, clip, ex, message):
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     out = rcb.render(store, "linear", clip, ex, cache)
     assert message in out["alert"] and out["fig3d"] is no_update and out["table"] is no_update
 
@@ -30,7 +34,7 @@ def test_render_rejects_bad_view_options(small, cache, clip, ex, message):
 def test_render_recomputes_an_evicted_result(small):
     d, values, base = small
     c = ResultCache(maxsize=1)
-    store = cb.main("controls", None, None, None, values, base, c)["store"]
+    store = cb.main("controls", values, base, c)["store"]
     c.put("other", object())                                           # evicts the run
     out = rcb.render(store, "linear", 100, 1, c)
     assert out["alert"] == "" and len(out["table"]) == 4
@@ -38,7 +42,7 @@ def test_render_recomputes_an_evicted_result(small):
 
 def test_markers_patch(small, cache):
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     cp, kp, sp = rcb.markers(100, store, "linear", 100, 1, cache)
     assert isinstance(cp, Patch) and isinstance(kp, Patch) and isinstance(sp, Patch)
     for p in (kp, sp):                                         # the curves' and the sharpness panel's step lines
@@ -50,7 +54,7 @@ def test_markers_patch(small, cache):
 # ----------------------------------------------------------------- the curvature panels
 def test_render_draws_the_sharpness_panel_and_offers_the_runs_for_slices(small, cache):
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     out = rcb.render(store, "log", 100, 1, cache)
     assert out["alert"] == "" and out["sharpness_note"] == ""
     fig = out["sharpness"]
@@ -67,7 +71,7 @@ def test_render_draws_the_sharpness_panel_and_offers_the_runs_for_slices(small, 
 
 def test_render_without_curvature_says_so_instead_of_the_panel(small, cache):
     d, values, base = small
-    store = cb.main("controls", None, None, None, dict(values, curvature=[]), base, cache)["store"]
+    store = cb.main("controls", dict(values, curvature=[]), base, cache)["store"]
     out = rcb.render(store, "log", 100, 1, cache)
     assert out["alert"] == "" and out["sharpness"] == {}
     assert "No sharpness for this run" in out["sharpness_note"] and "curvature" in out["sharpness_note"]
@@ -80,9 +84,36 @@ def test_render_without_curvature_says_so_instead_of_the_panel(small, cache):
 def test_render_uses_the_prerendered_sharpness(small, cache, monkeypatch):
     from visualizer.serving.runner import prerender
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     r = cache.get(store["key"])
     r.prerendered = prerender(r, "log", 100.0, 1.0)
     monkeypatch.setattr(rcb.figures, "sharpness_figure", lambda *a, **k: pytest.fail("drawn again"))
     out = rcb.render(store, "log", 100, 1, cache)
     assert out["sharpness"]["layout"]["yaxis"]["type"] == "log"
+
+
+# ------------------------------------------------------------ one step for every panel (visualizer.app.step_state)
+def test_the_step_table_holds_every_frames_markers_and_the_titles_name_the_step(small, cache):
+    d, values, base = small
+    d["curvature"]["enabled"] = True
+    store = cb.main("controls", dict(values, curvature=["on"]), {"spec": d, "extras": base["extras"]}, cache)["store"]
+    out = rcb.render(store, "log", 100, 1, cache)
+    result = rcb.result_for(store, cache)
+    view = rcb.view_from("log", 100, 1, result)
+    table = out["step_table"]
+    steps = figures.step_grid(result, view)
+    assert table["steps"] == steps and table["start"] == len(steps) - 1 and table["key"] == store["key"]
+    for k in (0, 7, len(steps) - 1):
+        want = figures.marker_patch(result, view, steps[k])
+        for panel in step_state.PANELS:
+            got = {tuple(path): values_[k] for path, values_ in table["patches"][panel]}
+            assert got == want[panel] and got, (panel, k)
+    last = steps[-1]
+    assert out["fig3d"].layout.title.text == f"{table['titles']['fig3d']} · step {last}"
+    assert len(out["fig3d"].layout.sliders) == 0 and len(out["fig3d"].layout.updatemenus) == 0   # the page's player
+    assert len(out["fig3d"].frames) == len(steps)
+    for panel in step_state.PANELS:
+        assert step_state.title_of(out[panel]) == f"{table['titles'][panel]} · step {last}"
+    assert table["titles"]["contour"].startswith("Contour of the same plane")
+    assert table["titles"]["sharpness"].startswith("Sharpness")
+    json.dumps(table)                                                      # what the step-table store holds

@@ -32,18 +32,18 @@ def test_controls_round_trip_every_preset():
 
 def test_main_computes_and_caches(small, cache):
     d, values, base = small
-    out = cb.main("controls", None, None, None, values, base, cache)
+    out = cb.main("controls", values, base, cache)
     assert out["alert"] == "" and out["store"]["key"] == spec_key(d)
     assert out["store"]["spec"] == d and "computed" in out["status"]
-    again = cb.main("controls", None, None, None, values, base, cache)
+    again = cb.main("controls", values, base, cache)
     assert again["store"] == out["store"] and "cache" in again["status"] and cache.misses == 1
 
 
 def test_changing_a_learning_rate_changes_the_table(small, cache):
     d, values, base = small
-    out1 = cb.main("controls", None, None, None, values, base, cache)
+    out1 = cb.main("controls", values, base, cache)
     values["opt_lr"][0] = 0.5
-    out2 = cb.main("controls", None, None, None, values, base, cache)
+    out2 = cb.main("controls", values, base, cache)
     assert out2["store"]["key"] != out1["store"]["key"]
     t1 = rcb.render(out1["store"], "linear", 100, 1, cache)["table"]
     t2 = rcb.render(out2["store"], "linear", 100, 1, cache)["table"]
@@ -69,7 +69,7 @@ def test_invalid_values_name_the_field_and_keep_the_old_store(small, cache, capl
     else:
         values[field][index] = value
     with caplog.at_level(logging.WARNING, logger="visualizer"):
-        out = cb.main("controls", None, None, None, values, base, cache)
+        out = cb.main("controls", values, base, cache)
     assert message in out["alert"]
     assert out["store"] is no_update and len(cache) == 0
     assert all(r.exc_info is None for r in caplog.records)          # one line, no traceback
@@ -78,14 +78,14 @@ def test_invalid_values_name_the_field_and_keep_the_old_store(small, cache, capl
 def test_no_optimizer_enabled(small, cache):
     d, values, base = small
     values["opt_enabled"] = [[]] * cb.N_ROWS
-    out = cb.main("controls", None, None, None, values, base, cache)
+    out = cb.main("controls", values, base, cache)
     assert "optimizers" in out["alert"] and out["store"] is no_update
 
 
 def test_changing_an_optimizer_name_loads_its_defaults(small, cache):
     d, values, base = small
     values["opt_name"][0] = "adam"
-    out = cb.main({"type": "opt_name", "index": 0}, None, None, None, values, base, cache)
+    out = cb.main({"type": "opt_name", "index": 0}, values, base, cache)
     assert out["alert"] == ""
     assert out["values"]["opt_lr"][0] == core.model.optimizers.DEFAULTS["adam"]["lr"]
     assert out["store"]["spec"]["optimizers"][0]["name"] == "adam"
@@ -93,14 +93,15 @@ def test_changing_an_optimizer_name_loads_its_defaults(small, cache):
 
 def test_preset_fills_the_controls(cache, monkeypatch):
     monkeypatch.setattr(cache, "_runner", lambda spec: core.run_experiment(small_spec_dict()))
-    out = cb.main("preset", "moons_adam", None, None, None, None, cache)
+    out = cb.main("preset", None, None, cache, preset="moons_adam")
     assert out["values"]["dataset"] == "moons" and out["values"]["opt_name"][3] == "adam"
     assert out["base"]["spec"]["name"].startswith("Two moons")
 
 
 def test_upload_spec_json(small, cache):
     d, values, base = small
-    out = cb.main("upload", None, _upload(json.dumps(d).encode(), "application/json"), "spec.json", values, base, cache)
+    out = cb.main("upload", values, base, cache, upload_contents=_upload(json.dumps(d).encode(), "application/json"),
+                  upload_filename="spec.json")
     assert out["alert"] == "" and out["store"]["spec"] == d and out["values"]["steps"] == 200
 
 
@@ -108,7 +109,7 @@ def test_upload_run_npz_round_trip(small, cache, small_result):
     d, values, base = small
     buf = io.BytesIO()
     np.savez_compressed(buf, **small_result.to_arrays())
-    out = cb.main("upload", None, _upload(buf.getvalue()), "run.npz", values, base, cache)
+    out = cb.main("upload", values, base, cache, upload_contents=_upload(buf.getvalue()), upload_filename="run.npz")
     assert out["alert"] == "" and out["store"]["key"].startswith("npz:") and out["store"]["source"] == "upload"
     assert cache.misses == 0                                          # shown as uploaded, not recomputed
     r = rcb.render(out["store"], "log", 100, 1, cache)
@@ -123,7 +124,7 @@ def test_upload_run_npz_round_trip(small, cache, small_result):
 ])
 def test_bad_uploads_show_a_message(small, cache, raw, name, message):
     d, values, base = small
-    out = cb.main("upload", None, _upload(raw), name, values, base, cache)
+    out = cb.main("upload", values, base, cache, upload_contents=_upload(raw), upload_filename=name)
     assert message in out["alert"] and out["store"] is no_update
 
 
@@ -131,7 +132,7 @@ def test_upload_npz_without_meta(small, cache):
     d, values, base = small
     buf = io.BytesIO()
     np.savez(buf, x=np.arange(3))
-    out = cb.main("upload", None, _upload(buf.getvalue()), "x.npz", values, base, cache)
+    out = cb.main("upload", values, base, cache, upload_contents=_upload(buf.getvalue()), upload_filename="x.npz")
     assert "not a valid result" in out["alert"]
 
 
@@ -164,7 +165,8 @@ CSV = "f1,f2,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{int(i % 7 > 3)}\n" for 
 
 def test_an_uploaded_csv_trains(small, cache):
     d, values, base = small
-    out = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "mine.csv", values, base, cache)
+    out = cb.main("upload", values, base, cache, upload_contents=_upload(CSV.encode(), "text/csv"),
+                  upload_filename="mine.csv")
     assert out["alert"] == "", out["alert"]
     data = out["store"]["spec"]["data"]
     assert data["name"] == "csv" and data["path"].startswith("upload:") and data["target"] == "label"
@@ -175,7 +177,8 @@ def test_an_uploaded_csv_trains(small, cache):
     assert {"label": "uploaded CSV", "value": "csv:" + data["path"]} in datasets
     assert [t["value"] for t in targets] == ["f1", "f2", "label"]
     # the same bytes again: the same key, so the cached result
-    again = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "copy.csv", values, base, cache)
+    again = cb.main("upload", values, base, cache, upload_contents=_upload(CSV.encode(), "text/csv"),
+                    upload_filename="copy.csv")
     assert again["store"]["key"] == out["store"]["key"] and "cache" in again["status"]
 
 
@@ -184,10 +187,10 @@ def test_an_oversize_csv_is_refused_before_it_is_parsed(small, cache, monkeypatc
     parsed = []
     monkeypatch.setattr(core.data.csvfile.csv, "reader", lambda *a, **k: parsed.append(1) or iter([["a", "y"]]))
     rows = "a,y\n" + "1,0\n" * 25000
-    out = cb.main("upload", None, _upload(rows.encode()), "rows.csv", values, base, cache)
+    out = cb.main("upload", values, base, cache, upload_contents=_upload(rows.encode()), upload_filename="rows.csv")
     assert "about 25,000 data rows; at most 20,000" in out["alert"] and out["store"] is no_update
     big = _upload(b"a,y\n" + b"1,0\n" * (5 * 2**20))            # 20 MB > the 16 MB CSV cap
-    out = cb.main("upload", None, big, "big.csv", values, base, cache)
+    out = cb.main("upload", values, base, cache, upload_contents=big, upload_filename="big.csv")
     assert "at most 16 MB" in out["alert"]
     assert parsed == [1]                    # only the header line of the first file was ever parsed
     assert len(cache) == 0 and not any(f.endswith(".csv") for f in __import__("os").listdir(cache.uploads.folder))
@@ -202,11 +205,12 @@ def test_every_route_refuses_a_server_path(small, cache, path, caplog):
     bad = json.loads(json.dumps(d))
     bad["data"] = {"name": "csv", "path": path, "target": "x"}
     # 1. an uploaded JSON spec
-    out = cb.main("upload", None, _upload(json.dumps(bad).encode()), "s.json", values, base, cache)
+    out = cb.main("upload", values, base, cache, upload_contents=_upload(json.dumps(bad).encode()),
+                  upload_filename="s.json")
     assert "this server reads no files from its disk" in out["alert"] and out["store"] is no_update
     # 2. the page's stored state: the controls over a tampered base, and a tampered store for render / downloads
     v = dict(values, dataset="csv:" + path, csv_target="x")
-    out = cb.main("controls", None, None, None, v, {"spec": bad, "extras": base["extras"]}, cache)
+    out = cb.main("controls", v, {"spec": bad, "extras": base["extras"]}, cache)
     assert "data.path=" in out["alert"] and out["store"] is no_update
     store = {"key": "spec:0", "spec": bad, "source": "spec"}
     r = rcb.render(store, "log", 100, 1, cache)
@@ -230,11 +234,11 @@ def test_a_data_folder_offers_its_files_and_nothing_outside(small, tmp_path):
     d, values, base = small
     datasets, _ = cb.control_options(base, cache)
     assert {"label": "CSV: mine.csv", "value": "csv:mine.csv"} in datasets
-    out = cb.main("controls", None, None, None, dict(values, dataset="csv:mine.csv"), base, cache)
+    out = cb.main("controls", dict(values, dataset="csv:mine.csv"), base, cache)
     assert out["alert"] == "" and out["values"]["csv_target"] == "label"
     assert out["store"]["spec"]["data"] == {"name": "csv", "path": "mine.csv", "target": "label", "split": None,
                                             "test_fraction": None, "n_samples": 400, "noise": None}
-    out = cb.main("controls", None, None, None, dict(values, dataset="csv:../data/../../x.csv"), base, cache)
+    out = cb.main("controls", dict(values, dataset="csv:../data/../../x.csv"), base, cache)
     assert "outside the server's data folder" in out["alert"]
 
 
@@ -242,14 +246,15 @@ def test_long_values_are_cut_in_messages_and_logs(small, cache, caplog):
     d, values, base = small
     caplog.set_level(logging.WARNING, logger="visualizer")
     huge = "9" * (5 * 2**20)
-    out = cb.main("controls", None, None, None, dict(values, hidden=huge), base, cache)
+    out = cb.main("controls", dict(values, hidden=huge), base, cache)
     assert out["alert"].startswith("model.hidden='9999") and len(out["alert"]) < 700
     assert all(len(r.getMessage()) < 800 for r in caplog.records)
     bad = json.loads(json.dumps(d))
     bad["name"] = "n" * 10**6
-    out = cb.main("upload", None, _upload(json.dumps(bad).encode()), "s.json", values, base, cache)
+    out = cb.main("upload", values, base, cache, upload_contents=_upload(json.dumps(bad).encode()),
+                  upload_filename="s.json")
     assert out["alert"].startswith("name='nnnn") and len(out["alert"]) < 700
-    out = cb.main("controls", None, None, None, values, base, cache, session="s" * 10**6)   # a hostile session id
+    out = cb.main("controls", values, base, cache, session="s" * 10**6)   # a hostile session id
     assert out["alert"] == ""
 
 
@@ -263,7 +268,7 @@ def test_curvature_controls_round_trip_and_reach_the_spec(small, cache):
     assert cb.spec_from_controls(values, d, base["extras"]) == d
     off = cb.spec_from_controls(dict(values, curvature=[], curvature_stride=4), d, base["extras"])
     assert off["curvature"]["enabled"] is False and off["curvature"]["stride"] == 4
-    out = cb.main("controls", None, None, None, dict(values, curvature_stride=3), base, cache)
+    out = cb.main("controls", dict(values, curvature_stride=3), base, cache)
     assert out["alert"] == "" and out["store"]["spec"]["curvature"]["stride"] == 3
 
 
@@ -271,17 +276,17 @@ def test_curvature_controls_round_trip_and_reach_the_spec(small, cache):
                                             (2.5, "curvature.stride=2.5: must be an integer in [1, 1000]")])
 def test_a_bad_stride_is_a_message(small, cache, stride, message):
     d, values, base = small
-    out = cb.main("controls", None, None, None, dict(values, curvature_stride=stride), base, cache)
+    out = cb.main("controls", dict(values, curvature_stride=stride), base, cache)
     assert message in out["alert"] and out["store"] is no_update
 
 
 def test_a_big_network_asks_to_raise_the_stride_or_turn_curvature_off(small, cache):
     d, values, base = small
-    out = cb.main("controls", None, None, None, dict(values, hidden="120, 60", curvature_stride=1), base, cache)
+    out = cb.main("controls", dict(values, hidden="120, 60", curvature_stride=1), base, cache)
     assert "curvature.stride=1" in out["alert"] and "curvature.stride >=" in out["alert"]
     assert "curvature.enabled false" in out["alert"] and out["store"] is no_update
     # auto stride on a network too big for even the first and last frames: no stride can help
-    out = cb.main("controls", None, None, None, dict(values, hidden="512, 512"), base, cache)
+    out = cb.main("controls", dict(values, hidden="512, 512"), base, cache)
     assert "curvature.stride=None" in out["alert"] and "curvature.stride >=" not in out["alert"]
     assert "curvature.enabled false" in out["alert"]
     assert len(cache) == 0
@@ -289,7 +294,7 @@ def test_a_big_network_asks_to_raise_the_stride_or_turn_curvature_off(small, cac
 
 def test_slices_callback_draws_and_caches_per_run_and_frame(small, cache):
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     sc = ccb.SliceCache()
     out = ccb.slices(100, "large LR", store, cache, sc)
     assert out["hidden"] is False and out["message"] == ""
@@ -314,8 +319,50 @@ def test_slices_of_a_run_without_data_say_so(small, cache, small_result):
 
 def test_min_eig_toggle_patches_visibility(small, cache):
     d, values, base = small
-    store = cb.main("controls", None, None, None, values, base, cache)["store"]
+    store = cb.main("controls", values, base, cache)["store"]
     p = ccb.min_eig_visibility(True, store, cache)
     ops = p.to_plotly_json()["operations"]
     assert [op["location"] for op in ops] == [["data", i, "visible"] for i in (2, 5, 8, 11)]
     assert all(op["params"]["value"] is True for op in ops)
+
+
+# ------------------------------------------------------------ only what changed is recomputed
+class _Recording:
+    """A runner recording the progress stages of each call and whether it was handed trained runs."""
+
+    def __init__(self):
+        self.calls = []
+
+    def __call__(self, spec, progress=None, trained=None):
+        stages = []
+        self.calls.append({"stages": stages, "trained": trained is not None})
+        return core.run_experiment(spec, progress=lambda s, d, t: stages.append(s), trained=trained)
+
+
+@pytest.mark.parametrize("change", [dict(plane_method="random"), dict(grid_resolution=11), dict(grid_range=2.0)])
+def test_a_plane_or_grid_change_reuses_the_training(small, change):
+    d, values, base = small
+    runner = _Recording()
+    cache = ResultCache(maxsize=4, runner=runner)
+    first = cb.main("controls", values, base, cache)
+    second = cb.main("controls", dict(values, **change), base, cache)
+    assert first["alert"] == "" and second["alert"] == "" and second["store"]["key"] != first["store"]["key"]
+    assert "train" in runner.calls[0]["stages"] and not runner.calls[0]["trained"]
+    assert "train" not in runner.calls[1]["stages"] and runner.calls[1]["trained"] and cache.reused == 1
+    assert "surface" in runner.calls[1]["stages"]
+    r1, r2 = (cache.get(o["store"]["key"]) for o in (first, second))
+    np.testing.assert_array_equal(r2.trajectories["SGD"].params, r1.trajectories["SGD"].params)
+
+
+def test_a_training_change_trains_again_and_an_upload_is_never_reused(small, small_result):
+    d, values, base = small
+    runner = _Recording()
+    cache = ResultCache(maxsize=4, runner=runner)
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **small_result.to_arrays())
+    up = cb.main("upload", values, base, cache, upload_contents=_upload(buf.getvalue()), upload_filename="run.npz")
+    assert up["alert"] == "" and runner.calls == []
+    cb.main("controls", dict(values, plane_method="random"), base, cache)     # same training as the upload
+    assert runner.calls[-1]["trained"] is False and "train" in runner.calls[-1]["stages"]
+    cb.main("controls", dict(values, steps=values["steps"] + 10), base, cache)
+    assert runner.calls[-1]["trained"] is False and cache.reused == 0

@@ -345,7 +345,7 @@ def test_a_click_opens_the_cells_run_through_the_main_callback(service, cache, s
     o = SC.sweep_click(click, "page14", service, cache)
     assert o["tab"] == "landscape" and o["alert"] == ""
     spec = o["open"]["spec"]
-    out = cb.main("sweep-open", None, None, None, None, None, cache, opened=o["open"])
+    out = cb.main("sweep-open", None, None, cache, opened=o["open"])
     assert out["alert"] == "" and out["store"]["spec"] == core.ExperimentSpec.from_dict(spec).to_dict()
     assert out["status"].startswith("Opened from the sweep: momentum at lr=") and "computed in" in out["status"]
     assert out["values"]["opt_name"][0] == "momentum" and out["values"]["seed"] == spec["seed"]
@@ -363,7 +363,7 @@ def test_a_click_opens_the_cells_run_through_the_main_callback(service, cache, s
     assert "outside momentum's grid" in SC.sweep_click({"points": [{"curveNumber": 1, "customdata": 10**6}]},
                                                        "page14", service, cache)["alert"]
     assert "no longer on the server" in SC.sweep_click(click, "unknown-page", service, cache)["alert"]
-    bad_open = cb.main("sweep-open", None, None, None, None, None, cache, opened={"spec": "x"})
+    bad_open = cb.main("sweep-open", None, None, cache, opened={"spec": "x"})
     assert "sweep cell: no run to open" in bad_open["alert"] and bad_open["store"] is no_update
 
 
@@ -493,3 +493,20 @@ def test_lr_by_optimizer_rows_with_a_vertical_prediction_each():
     assert np.allclose(lines[1].x, (2 + 2 * 0.9) / (1 + 2 * 0.9) / s0)      # Nesterov's threshold, default mu 0.9
     assert "(2 + 2β₁) / ((1 − β₁) λ₀)" in lines[2].text[0]                   # Adam: on the preconditioned Hessian
     assert trace_cells(r) == ["SGD", "nesterov", "adam"] * 2 + [None] * 3
+
+
+def test_a_finished_sweep_asked_again_comes_from_the_cache(service, cache):
+    d = small_dict()
+    SC.sweep_run(SC.UPLOAD, {}, None, _up(d), "page-a", service, cache)
+    first = _wait(service, "page-a")
+    assert first.state == "complete" and first.new_runs == first.total and not first.cached
+    o = SC.sweep_run(SC.UPLOAD, {}, None, _up(d), "page-b", service, cache)     # another page, the same spec
+    again = service.job("page-b")
+    assert o["alert"] == "" and again.state == "complete" and again.cached and again.thread is None
+    assert "from this server's cache" in o["status"] and again.result.n_done == first.result.n_done
+    for lab, block in first.result.blocks.items():
+        np.testing.assert_array_equal(again.result.blocks[lab].final_loss, block.final_loss)
+    other = dict(d, seed=d["seed"] + 1)
+    SC.sweep_run(SC.UPLOAD, {}, None, _up(other), "page-b", service, cache)
+    assert not service.job("page-b").cached
+    _wait(service, "page-b")

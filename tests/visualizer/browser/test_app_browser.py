@@ -43,10 +43,6 @@ def _slider_value(dash_duo):
     return int(v) if v is not None else None
 
 
-def _active_frame(dash_duo):
-    return dash_duo.driver.execute_script(f"var s = {GD}._fullLayout.sliders[0]; return s.steps[s.active].label")
-
-
 def _opt_id(field, i):
     return '{"index":%d,"type":"%s"}' % (i, field)
 
@@ -65,18 +61,14 @@ def test_page_loads_and_play_advances_the_step(dash_duo, shared_cache):
     assert dash_duo.find_element("#alert-error").text == ""
     assert dash_duo.get_logs() == []
 
-    # play advances the step (jumping frames is what counts; software WebGL plays at ~2 frames/s)
+    # Play (the page's one step control: tests/visualizer/browser/test_step_browser.py) advances the 3D figure
     drv = dash_duo.driver
-    before = drv.execute_script(f"return [{GD}._fullData[2].x[0], {GD}._fullLayout.sliders[0].active]")
-    buttons = drv.find_elements("css selector", "#graph-landscape-3d .updatemenu-button")
-    buttons[0].click()                                                   # Play
-    until(lambda: drv.execute_script(f"return {GD}._fullData[2].x[0]") != before[0], timeout=20)
-    until(lambda: _slider_value(dash_duo) != 2000, timeout=20)       # the contour / curves step follows
-    # pause as the Pause button does (a selenium click waits for the busy software-WebGL page to go idle)
-    drv.execute_script(f"Plotly.animate({GD}, [null], {{mode: 'immediate', frame: {{duration: 0, redraw: false}}, "
-                       "transition: {duration: 0}});")
-    until(lambda: drv.execute_script(f"return {GD}._fullLayout.sliders[0].active") != before[1], timeout=20)
-    assert drv.find_elements("css selector", "#graph-landscape-3d .updatemenu-button")[1].text.endswith("Pause")
+    before = drv.execute_script(f"return {GD}._fullData[2].x[0]")
+    drv.execute_script("document.getElementById('step-play').click()")      # from the end it starts over
+    until(lambda: drv.execute_script(f"return {GD}._fullData[2].x[0]") != before, timeout=20)
+    until(lambda: _slider_value(dash_duo) != 2000, timeout=20)           # the slider follows
+    drv.execute_script("document.getElementById('step-play').click()")      # Pause
+    dash_duo.wait_for_text_to_equal("#step-play", "▶ Play", timeout=10)
     assert dash_duo.get_logs() == []
 
 
@@ -135,20 +127,17 @@ def test_html_download_is_a_file_that_loads(dash_duo, shared_cache):
     assert dash_duo.get_logs() == []
 
 
-def test_step_slider_and_markers_follow_the_3d_figure_and_back(dash_duo, shared_cache):
+def test_the_step_slider_moves_the_3d_figure_and_the_markers(dash_duo, shared_cache):
     _start(dash_duo, shared_cache)
     drv = dash_duo.driver
     frames = drv.execute_script(f"return {GD}._transitionData._frames.map(f => f.name)")
-    name = frames[30]
-    drv.execute_script(f"Plotly.animate({GD}, [arguments[0]], {{frame: {{duration: 0, redraw: true}}, "
-                       "transition: {duration: 0}, mode: 'immediate'});", name)
-    until(lambda: _slider_value(dash_duo) == int(name), timeout=20)
-    curves = "document.querySelector('#graph-curves .js-plotly-plot')"
-    until(lambda: drv.execute_script(f"return {curves}._fullLayout.shapes[0].x0") == int(name), timeout=20)
-    # the other way: the step slider (set as a drag would) jumps the 3D figure to the frame at or before it
     other = frames[60]
+    # the step slider (set as a drag would) moves the one step: the nearest frame, every panel
     drv.execute_script("window.dash_clientside.set_props('step-slider', {value: arguments[0]})", int(other) + 1)
-    until(lambda: _active_frame(dash_duo) == other, timeout=20)
+    until(lambda: drv.execute_script(f"return {GD}._fullLayout.title.text").endswith(f"· step {other}"), timeout=20)
+    until(lambda: _slider_value(dash_duo) == int(other), timeout=20)
+    curves = "document.querySelector('#graph-curves .js-plotly-plot')"
+    until(lambda: drv.execute_script(f"return {curves}._fullLayout.shapes[0].x0") == int(other), timeout=20)
     assert dash_duo.get_logs() == []
 
 

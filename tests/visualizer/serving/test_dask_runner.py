@@ -102,6 +102,16 @@ def test_own_arrays_copies_read_only_arrays_also_attributes_set_later():
     assert r.surface is a and r.prerendered["z"] is a
 
 
+def test_trained_runs_travel_with_the_task_and_skip_training(runner):
+    first = pinned_run(spec_of())
+    other = spec_of(plane__method="random")
+    seen = []
+    r = runner(other, lambda stage, done, total: seen.append(stage), trained=first.trajectories)
+    ref = pinned_run(other)
+    assert "train" not in seen and r.info["reused_training"] is True
+    assert np.array_equal(r.surface, ref.surface) and r.summary() == ref.summary()
+
+
 def test_progress_arrives_while_it_runs(runner):
     seen = []
     spec = spec_of(core.ExperimentSpec.preset("four_optimizers").to_dict(), training__steps=16_000,

@@ -168,15 +168,15 @@ def test_main_callback_answers_a_superseded_request_with_no_update(caplog):
     values, extras = cb.controls_from_spec(d)
     base = {"spec": core.ExperimentSpec.from_dict(d).to_dict(), "extras": extras}
     res = {}
-    t = threading.Thread(target=lambda: res.update(old=cb.main("controls", None, None, None, values, base,
-                                                               cache, jobs, "A")))
+    t = threading.Thread(target=lambda: res.update(old=cb.main("controls", values, base, cache,
+                                                               jobs=jobs, session="A")))
     t.start()
     _until(lambda: jobs.status("A") is not None)
     assert pcb.progress_status(jobs, "A").startswith(("queued", "training"))
     assert pcb.progress_status(jobs, "B") is no_update and pcb.progress_status(jobs, None) is no_update
     v2 = {k: (list(x) if isinstance(x, list) else x) for k, x in values.items()}
     v2["seed"] = 7
-    new = cb.main("controls", None, None, None, v2, base, cache, jobs, "A")
+    new = cb.main("controls", v2, base, cache, jobs=jobs, session="A")
     t.join(timeout=5)
     assert all(v is no_update for v in res["old"].values())      # no message, no traceback, nothing stored
     assert new["alert"] == "" and new["store"]["spec"]["seed"] == 7 and "computed" in new["status"]
@@ -231,12 +231,12 @@ def test_main_with_an_over_the_cap_request_names_the_fix_and_cancels_the_older_o
     values, extras = cb.controls_from_spec(d)
     base = {"spec": core.ExperimentSpec.from_dict(d).to_dict(), "extras": extras}
     res = {}
-    t = _request(jobs, "A", lambda: cb.main("controls", None, None, None, values, base, cache, jobs, "A"), res, "old")
+    t = _request(jobs, "A", lambda: cb.main("controls", values, base, cache, jobs=jobs, session="A"), res, "old")
     _until(lambda: (jobs.status("A") or "").startswith("training"))
     v2 = {k: (list(x) if isinstance(x, list) else x) for k, x in values.items()}
     v2.update(seed=7, steps=20000, record_every=100)
     with jobs.request("A") as req:
-        new = cb.main("controls", None, None, None, v2, base, cache, jobs, "A")
+        new = cb.main("controls", v2, base, cache, jobs=jobs, session="A")
         req["status"] = new["status"]
     t.join(timeout=5)
     assert "serve --max-work" in new["alert"] and "training.steps <= " in new["alert"] and "(now 20,000)" in new["alert"]

@@ -118,6 +118,16 @@ def test_the_pool_computes_what_run_experiment_computes_and_draws_the_first_view
     assert json.loads(pre["sharpness"]) == json.loads(figures.sharpness_figure(ref, v).to_json())   # curvature
 
 
+def test_trained_runs_go_to_the_worker_which_then_skips_training(pool):
+    first = core.run_experiment(spec_of())
+    other = spec_of(plane__method="random")
+    seen = []
+    r = pool(other, progress=lambda stage, done, total: seen.append(stage), trained=first.trajectories)
+    assert "train" not in seen and r.info["reused_training"] is True
+    ref = core.run_experiment(other, trained=first.trajectories)
+    assert np.array_equal(r.surface, ref.surface) and r.summary() == ref.summary()
+
+
 def test_an_error_in_the_worker_is_a_value_error_and_the_worker_stays(pool):
     d = small_spec_dict()
     d["model"]["hidden"] = [512, 512, 512]

@@ -1,73 +1,131 @@
-/* Plotly rejects the promise of an animation that another animation interrupts (Pause, the slider,
-   a new figure), with no reason, and its play button does not catch it: the browser would report
-   "Uncaught (in promise)". Swallow exactly those (reason undefined); every other rejection is reported. */
+/* Plotly rejects the promise of an animation that another animation interrupts (a newer step while a
+   frame is still drawing, a new figure), with no reason: the browser would report "Uncaught (in promise)".
+   Swallow exactly those (reason undefined); every other rejection is reported. */
 window.addEventListener("unhandledrejection", function (event) {
     if (event.reason === undefined) { event.preventDefault(); }
 });
 
-/* The step slider (contour and curves markers) follows the 3D figure's own animation, and the 3D
-   figure jumps to the step slider's frame. Frames are named by their training step. */
+/* One step state for every panel (visualizer/app/step_state.py builds the table, wiring.py connects these):
+
+     step-table (server: frame steps, titles, per-step marker updates)
+       --stepper--> step-store {step, k, key, n}  <-- Play / Pause (step-play, step-tick), the slider, the
+                                                       step box (Enter or leaving it), keys (step-key)
+       --showStep--> the 3D frame and title (Plotly.animate, duration 0), Patches of the contour, curves and
+                     sharpness markers and titles (no figure resent, no server round trip)
+       --server--> the slices panel, which reports the step it drew (slices-step); Play advances only once
+                   the slices show the current step, so every panel's title shows the same step.
+   Frames of the 3D figure are named by their training step. */
 (function () {
     var GRAPH = "#graph-landscape-3d .js-plotly-plot";
-    var THROTTLE_MS = 200;          // at most ~5 marker updates a second while the 3D figure plays
-    var fromPlot = null;            // the last step sent to the slider from the 3D figure
-    var lastSent = 0, timer = null, pending = null;
+    var PLAY = "▶ Play", PAUSE = "❚❚ Pause";
+    var keyCount = 0;
 
     function graph() { return document.querySelector(GRAPH); }
 
-    function stepOf(name) {
-        var s = parseInt(name, 10);
-        return isFinite(s) ? s : null;
+    function nearest(steps, value) {
+        /* index of the frame step nearest to value (ties: the earlier frame) */
+        var best = 0;
+        for (var i = 1; i < steps.length; i++) {
+            if (Math.abs(steps[i] - value) < Math.abs(steps[best] - value)) { best = i; }
+        }
+        return best;
     }
 
-    function flush() {
-        timer = null;
+    function title(base, step) { return base + " · step " + step; }
+
+    function patch(ops) {
+        return ops.length ? {__dash_patch_update: "__dash_patch_update", operations: ops} : null;
+    }
+
+    function assign(location, value) { return {operation: "Assign", location: location, params: {value: value}}; }
+
+    /* keyboard: left / right one frame, Home / End, space play / pause (not while typing or on a control) */
+    document.addEventListener("keydown", function (e) {
+        var keys = {ArrowLeft: 1, ArrowRight: 1, Home: 1, End: 1, " ": 1};
+        if (!keys[e.key] || e.ctrlKey || e.metaKey || e.altKey) { return; }
+        var t = e.target, tag = t && t.tagName ? t.tagName.toLowerCase() : "";
+        if (tag === "input" || tag === "textarea" || tag === "select" || tag === "button" ||
+            (t && (t.isContentEditable || (t.getAttribute && t.getAttribute("role") === "slider")))) { return; }
+        var tab = document.getElementById("tab-landscape");
         var dc = window.dash_clientside;
-        if (pending === null || !dc || typeof dc.set_props !== "function") { return; }
-        lastSent = Date.now();
-        fromPlot = pending;
-        pending = null;
-        try { dc.set_props("step-slider", {value: fromPlot}); } catch (e) { /* the page is re-rendering */ }
-    }
+        if ((tab && tab.style.display === "none") || !dc || typeof dc.set_props !== "function") { return; }
+        if (!document.getElementById("step-row")) { return; }
+        e.preventDefault();
+        keyCount += 1;
+        dc.set_props("step-key", {data: {key: e.key, n: keyCount}});
+    });
 
-    function follow(step) {
-        if (step === null) { return; }
-        pending = step;
-        if (timer !== null) { return; }
-        var wait = Math.max(0, THROTTLE_MS - (Date.now() - lastSent));
-        timer = setTimeout(flush, wait);     // the last frame of a burst is always sent
-    }
-
-    function attach() {
-        var gd = graph();
-        if (!gd || gd._llnFollow || typeof gd.on !== "function") { return; }
-        gd._llnFollow = true;                 // a re-rendered graph is a new div without this flag
-        gd.on("plotly_animatingframe", function (e) { follow(stepOf(e && e.name)); });
-        gd.on("plotly_sliderchange", function (e) { follow(stepOf(e && e.step && e.step.label)); });
-    }
-
-    new MutationObserver(attach).observe(document.documentElement, {childList: true, subtree: true});
-
-    /* clientside callback: step-slider value -> show the 3D frame at or before that step */
     var dc = window.dash_clientside = window.dash_clientside || {};
     dc.lln = {
-        jumpToStep: function (value) {
+        /* every way of moving the step -> [step-store, slider value, step box value, tick disabled, play label] */
+        stepper: function (table, sliderValue, typed, nPlay, nTick, key, store, tickDisabled, slicesStep) {
             var none = window.dash_clientside.no_update;
-            var gd = graph();
-            if (value === null || value === undefined || value === fromPlot || !gd || !window.Plotly) { return none; }
-            var sl = gd._fullLayout && gd._fullLayout.sliders && gd._fullLayout.sliders[0];
-            var frames = (gd._transitionData && gd._transitionData._frames) || [];
-            var best = null;
-            for (var i = 0; i < frames.length; i++) {
-                var s = stepOf(frames[i].name);
-                if (s !== null && s <= value && (best === null || s > stepOf(best))) { best = frames[i].name; }
+            var ctx = window.dash_clientside.callback_context;
+            var trig = (ctx && ctx.triggered && ctx.triggered.length) ? ctx.triggered[0].prop_id : "";
+            if (!table || !table.steps || !table.steps.length) { return [none, none, none, none, none]; }
+            var steps = table.steps, last = steps.length - 1;
+            var fresh = !store || store.key !== table.key || trig.indexOf("step-table.") === 0;
+            var k = fresh ? table.start : store.k;
+            var playing = tickDisabled === false;
+            if (fresh) {
+                playing = false;
+            } else if (trig.indexOf("step-slider.") === 0) {
+                if (sliderValue === null || sliderValue === undefined) { return [none, none, none, none, none]; }
+                k = nearest(steps, sliderValue);
+            } else if (trig.indexOf("step-input.") === 0) {
+                var v = parseFloat(typed);
+                if (isFinite(v)) { k = nearest(steps, v); }        /* else: the box shows the current step again */
+            } else if (trig.indexOf("step-play.") === 0) {
+                playing = !playing;
+                if (playing && k >= last) { k = 0; }                /* Play at the end starts over */
+            } else if (trig.indexOf("step-tick.") === 0) {
+                if (!playing) { return [none, none, none, none, none]; }
+                if (slicesStep !== null && slicesStep !== undefined && slicesStep !== steps[k]) {
+                    return [none, none, none, none, none];          /* wait for the slices to show this step */
+                }
+                if (k >= last) { playing = false; } else { k += 1; }
+                if (k >= last) { playing = false; }
+            } else if (trig.indexOf("step-key.") === 0 && key) {
+                if (key.key === "ArrowLeft") { k = Math.max(0, k - 1); }
+                else if (key.key === "ArrowRight") { k = Math.min(last, k + 1); }
+                else if (key.key === "Home") { k = 0; }
+                else if (key.key === "End") { k = last; }
+                else if (key.key === " ") {
+                    playing = !playing;
+                    if (playing && k >= last) { k = 0; }
+                }
             }
-            if (best === null && frames.length) { best = frames[0].name; }
-            if (best === null || (sl && sl.steps[sl.active] && sl.steps[sl.active].label === best)) { return none; }
-            fromPlot = stepOf(best);         // the frame event it causes must not move the slider back
-            window.Plotly.animate(gd, [best], {frame: {duration: 0, redraw: true}, transition: {duration: 0},
-                                               mode: "immediate"});
-            return none;
+            var n = (store && store.n ? store.n : 0) + 1;
+            var s = steps[k];
+            return [{step: s, k: k, key: table.key, n: n}, s, s, !playing, playing ? PAUSE : PLAY];
+        },
+
+        /* step-store -> the 3D frame and title, and Patches of the contour, curves and sharpness panels */
+        showStep: function (store, table) {
+            var none = window.dash_clientside.no_update;
+            if (!store || !table || store.key !== table.key || !table.steps) { return [none, none, none]; }
+            var k = store.k, s = store.step;
+            var gd = graph();
+            if (gd && window.Plotly && table.titles.fig3d) {
+                var frames = (gd._transitionData && gd._transitionData._frames) || [];
+                var name = String(s);
+                var has = false;
+                for (var i = 0; i < frames.length; i++) { if (frames[i].name === name) { has = true; break; } }
+                if (has) {
+                    window.Plotly.animate(gd, [name], {frame: {duration: 0, redraw: true},
+                                                       transition: {duration: 0}, mode: "immediate"});
+                    window.Plotly.relayout(gd, {"title.text": title(table.titles.fig3d, s)});
+                }
+            }
+            var out = [];
+            ["contour", "curves", "sharpness"].forEach(function (fig) {
+                var ops = [];
+                (table.patches[fig] || []).forEach(function (p) { ops.push(assign(p[0], p[1][k])); });
+                if (table.titles[fig]) { ops.push(assign(["layout", "title", "text"], title(table.titles[fig], s))); }
+                var pt = patch(ops);
+                out.push(pt === null ? none : pt);
+            });
+            return out;
         }
     };
 })();
