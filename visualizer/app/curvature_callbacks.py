@@ -107,25 +107,25 @@ def slice_panel(result, key, label, step, slice_cache, jobs=None, session=None):
     one "slices" job of the page (``jobs``; in this thread without it: tests, exports)."""
     frame = S.frame_of(result, label, step)
     skey, lkey = (key, label, frame), (key,)
+    if jobs is None:
+        steps = slice_cache.get(skey, lambda: S.step_slices(result, label, step))
+        lines = slice_cache.get(lkey, lambda: S.interpolation_slices(result))
+        return S.slice_panel(result, label, step, steps=steps, lines=lines)
     steps, lines = slice_cache.peek(skey), slice_cache.peek(lkey)
     if steps is None or lines is None:
-        if jobs is None:
-            steps = steps if steps is not None else S.step_slices(result, label, step)
-            lines = lines if lines is not None else S.interpolation_slices(result)
-        else:
-            want_lines = lines is None
-
-            def compute():
-                return jobs.task("slices", f"slices|{key}|{label}|{frame}|{want_lines}", "slices",
-                                 (result, label, step, want_lines), valid_session(session))
-            s2, l2 = slice_cache.get((key, label, frame, want_lines, "task"), compute)
-            slice_cache.put(skey, s2)
-            steps = s2
-            if l2 is not None:
-                slice_cache.put(lkey, l2)
-                lines = l2
-            elif lines is None:
-                lines = slice_cache.peek(lkey)
+        want_lines = lines is None
+        tkey = (key, label, frame, want_lines, "task")   # two pages asking at once: one task (the entry holds the
+                                                          # same objects as the two below; counted conservatively)
+        def compute():
+            return jobs.task("slices", f"slices|{key}|{label}|{frame}|{want_lines}", "slices",
+                             (result, label, step, want_lines), valid_session(session))
+        steps, new_lines = slice_cache.get(tkey, compute)
+        slice_cache.put(skey, steps)
+        if new_lines is not None:
+            slice_cache.put(lkey, new_lines)
+            lines = new_lines
+        elif lines is None:
+            lines = slice_cache.peek(lkey)
     return S.slice_panel(result, label, step, steps=steps, lines=lines)
 
 

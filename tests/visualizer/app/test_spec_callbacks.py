@@ -164,19 +164,43 @@ CSV = "f1,f2,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{int(i % 7 > 3)}\n" for 
 
 def test_an_uploaded_csv_trains(small, cache):
     d, values, base = small
-    out = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "mine.csv", values, base, cache)
+    out = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "mine.csv", values, base, cache,
+                  session="pageA")
     assert out["alert"] == "", out["alert"]
     data = out["store"]["spec"]["data"]
     assert data["name"] == "csv" and data["path"].startswith("upload:") and data["target"] == "label"
     assert out["values"]["dataset"] == "csv:" + data["path"] and out["values"]["csv_target"] == "label"
     r = cache.get(out["store"]["key"])
     assert r.info["feature_names"] == ["f1", "f2"] and r.layer_sizes[0] == 2
-    datasets, targets = cb.control_options(out["base"], cache)
+    datasets, targets = cb.control_options(out["base"], cache, "pageA")
     assert {"label": "uploaded CSV", "value": "csv:" + data["path"]} in datasets
     assert [t["value"] for t in targets] == ["f1", "f2", "label"]
-    # the same bytes again: the same key, so the cached result
-    again = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "copy.csv", values, base, cache)
+    # the same bytes again from the same page: the same key, so the cached result
+    again = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "copy.csv", values, base, cache,
+                    session="pageA")
     assert again["store"]["key"] == out["store"]["key"] and "cache" in again["status"]
+
+
+def test_an_upload_key_works_only_for_the_page_that_uploaded_it(small, cache):
+    d, values, base = small
+    out = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "mine.csv", values, base, cache,
+                  session="pageA")
+    path = out["store"]["spec"]["data"]["path"]
+    # another browser naming the key (in its spec, its controls, or a stored spec) is refused
+    stolen = cb.main("controls", None, None, None, dict(values, dataset="csv:" + path), {"spec": out["base"]["spec"]},
+                     cache, session="pageB")
+    assert "not an upload of this page" in stolen["alert"] and stolen["store"] is no_update
+    with pytest.raises(ValueError, match="not an upload of this page"):
+        cb.accept_spec(out["store"]["spec"], cache, "pageB")
+    with pytest.raises(ValueError, match="not an upload of this page"):
+        cb.accept_spec(out["store"]["spec"], cache, None)
+    assert cb.accept_spec(out["store"]["spec"], cache, "pageA").data.path == path
+    # the same bytes from page B: its own key (an HMAC of the server's secret, the page and the content)
+    other = cb.main("upload", None, _upload(CSV.encode(), "text/csv"), "mine.csv", values, base, cache,
+                    session="pageB")
+    assert other["store"]["spec"]["data"]["path"] != path
+    key = path.split(":", 1)[1]
+    assert cache.uploads.owns(key, "pageA") and not cache.uploads.owns(key, "pageB")
 
 
 def test_an_oversize_csv_is_refused_before_it_is_parsed(small, cache, monkeypatch):

@@ -104,15 +104,15 @@ def test_serve_help():
 
 def test_serve_scheduler_local_sends_experiments_and_sweeps_to_one_cluster():
     """`serve --scheduler local`: the app's experiments run on the DaskRunner's cluster, and the Sweep tab's
-    sweeps on the same one (app.scheduler is the runner's client, not a second LocalCluster)."""
+    sweeps on the same one (app.services.scheduler is the runner's client, not a second LocalCluster)."""
     from visualizer.serving.serve import _serve_args, build_app
     from visualizer.serving.dask_runner import DaskRunner
     args, _, workers, _, max_work, scheduler, timeout = _serve_args(["--scheduler", "local", "--workers", "1"])
     app, where = build_app(args, workers, max_work, scheduler, timeout, warm=False)
     try:
-        runner = app.result_cache._runner
+        runner = app.services.runner
         client = runner.client
-        assert isinstance(runner, DaskRunner) and app.scheduler is client and app.sweeps.scheduler() is client
+        assert isinstance(runner, DaskRunner) and app.services.scheduler is client and app.services.sweeps.scheduler() is client
         assert where.startswith("computations on")
     finally:
         app.close()
@@ -143,6 +143,6 @@ def test_serve_passes_the_sweep_limits_to_the_sweep_tab():
         args, _, workers, _, max_work, scheduler, timeout = _serve_args(argv)
         app, _ = build_app(args, workers, max_work, scheduler, timeout, warm=False)
         try:
-            assert (app.sweeps.max_work, app.sweeps.max_running) == (work, at_once), argv
+            assert (app.services.sweeps.max_work, app.services.sweeps.max_running) == (work, at_once), argv
         finally:
             app.close()
