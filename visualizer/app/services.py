@@ -27,7 +27,9 @@ class Services:
     closing: threading.Event = field(default_factory=threading.Event)
 
     def close(self):
-        """Stop sweeps and the runner's workers (running computations are killed)."""
+        """Stop sweeps and the runner's workers (running computations are killed); once."""
+        if self.closing.is_set():
+            return
         self.closing.set()
         close = getattr(self.runner, "close", None)
         if close is not None:                   # first: waiting requests end at once

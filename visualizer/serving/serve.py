@@ -19,6 +19,7 @@ to fit them (``raise_fd_limit``). At most half the HTTP threads wait for computa
 from __future__ import annotations
 
 import argparse
+import atexit
 import logging
 import os
 import resource
@@ -50,8 +51,15 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _stop(signum, frame):
-    raise KeyboardInterrupt
+def _stopper(app):
+    """The SIGTERM / SIGINT handler: kill the workers first (the HTTP threads waiting for them end at once),
+    then stop waitress (whose shutdown waits up to 5 s for busy threads)."""
+    def stop(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)       # a second Ctrl-C must not interrupt the cleanup
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        app.close()
+        raise KeyboardInterrupt
+    return stop
 
 
 def _serve_parser():
@@ -254,7 +262,10 @@ def _waitress(app, host, port, threads, where, max_work, connections=CONNECTION_
         why = getattr(e, "strerror", None) or str(e)
         print(f"error: --host {host} --port {port}: cannot listen there ({why})", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _stop)
+    handler = _stopper(app)
+    signal.signal(signal.SIGTERM, handler)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:   # a background job keeps ignoring Ctrl-C
+        signal.signal(signal.SIGINT, handler)
     print(f"Loss Landscape Navigator on http://{host}:{port} (waitress, {threads} threads, {connections:,} "
           f"connections, {channel_timeout} s idle timeout; {where}; max work {max_work or 0:.0e})", flush=True)
     try:
@@ -267,7 +278,19 @@ def _waitress(app, host, port, threads, where, max_work, connections=CONNECTION_
         app.close()                                        # kill the workers: waiting requests end at once
         server.close()
         print("stopped", flush=True)
+    _exit_now(0)
     return 0
+
+
+def _exit_now(code):
+    """Leave the process after a stop: the exit handlers run (temporary folders removed, multiprocessing's
+    children joined), but not the interpreter's teardown of the heap, which took 1-3 s here with results and
+    figures in memory (docs/serving.md, "Under load": shutdown within about 3 s with work running)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    os._exit(code)
 
 
 def _dask_runner(scheduler, workers, max_work, files, timeout):
