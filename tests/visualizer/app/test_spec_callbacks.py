@@ -1,5 +1,6 @@
 """visualizer.app.spec_callbacks: the main callback's plain functions (-> the spec store), called directly."""
 import base64
+import dataclasses
 import io
 import json
 import logging
@@ -343,3 +344,33 @@ def test_min_eig_toggle_patches_visibility(small, cache):
     ops = p.to_plotly_json()["operations"]
     assert [op["location"] for op in ops] == [["data", i, "visible"] for i in (2, 5, 8, 11)]
     assert all(op["params"]["value"] is True for op in ops)
+
+
+def _bloated_run(small_result, i, rows=20_000):
+    """A valid-looking run file of a few KB whose training data unpack to megabytes of zeros (20,000 rows: the
+    most a run may have), and whose info claims 5 weights (the run has 166)."""
+    d = small_result.X_train.shape[1]
+    r = dataclasses.replace(small_result, X_train=np.zeros((rows, d)), y_train=np.zeros(rows),
+                            info=dict(small_result.info, n_params=5))
+    r.X_train[0, 0] = i                                            # eight different files
+    buf = io.BytesIO()
+    r.write(buf)
+    return buf.getvalue()
+
+
+def test_the_cache_stays_under_its_byte_budget_after_eight_large_uploads(small, small_result):
+    unpacked = 20_000 * (small_result.X_train.shape[1] + 1) * 8      # the zeros alone, as arrays
+    budget = int(3.5 * unpacked)
+    cache = ResultCache(maxsize=8, max_bytes=budget)
+    d, values, base = small
+    sizes = []
+    for i in range(8):
+        raw = _bloated_run(small_result, i)
+        assert len(raw) < 2**19                                     # small on the wire
+        out = cb.main("upload", None, _upload(raw), f"run{i}.npz", values, base, cache, session="pageA")
+        assert out["alert"] == "" and out["store"]["key"].startswith("npz:")
+        assert "166 weights" in out["status"]                       # measured, not the file's claim of 5
+        assert cache.nbytes <= budget and cache.peak_nbytes <= budget
+        sizes.append(cache.nbytes)
+    assert len(cache) == 3 and cache.nbytes / 3 > unpacked and min(sizes) > unpacked   # each counted unpacked
+    assert cache.get(out["store"]["key"]) is not None               # the newest one is kept
