@@ -44,7 +44,7 @@ class SliceCache:
     cache's lock; two callers of the same key compute it once). Bounded by count and by the bytes its arrays
     hold (cache.held_bytes)."""
 
-    def __init__(self, maxsize=512, max_bytes=64 * 2**20):
+    def __init__(self, maxsize=512, max_bytes=32 * 2**20):
         self.maxsize, self.max_bytes = maxsize, max_bytes
         self._items = OrderedDict()          # key -> (value, bytes)
         self._lock = threading.Lock()

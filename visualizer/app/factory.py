@@ -90,7 +90,7 @@ def create_app(cache=None, warm=True, runner=None, heartbeat=HEARTBEAT, uploads=
         cache = ResultCache(maxsize=64, runner=runner, uploads=uploads, max_bytes=cache_bytes,
                             max_running=None if getattr(runner, "queues", False) else 2)
     services = Services(cache=cache, jobs=JobRegistry(cache, heartbeat=heartbeat, clock=clock, max_jobs=max_jobs),
-                        runner=runner, slices=SliceCache(), maps=SliceCache(maxsize=16))
+                        runner=runner, slices=SliceCache(), maps=SliceCache(maxsize=16, max_bytes=16 * 2**20))
     # sweeps (the Sweep tab) run on services.scheduler, read when the first sweep starts: None, a LocalCluster
     # the app starts then; an address (serve --scheduler); "inline"; or a distributed.Client
     services.sweeps = SweepService(scheduler=lambda: services.scheduler, files=cache.uploads.files, clock=clock,

@@ -1,6 +1,6 @@
 """A bounded, thread-safe cache of experiment results, keyed by the spec, bounded in bytes.
 
-    cache = ResultCache(maxsize=8, max_bytes=256 * 2**20)
+    cache = ResultCache(maxsize=8, max_bytes=128 * 2**20)
     key, result = cache.get_or_compute(spec)    # a second caller with the same spec costs nothing
     cache.put("npz:<sha256>", uploaded_result)  # uploaded runs are keyed by their bytes
 
@@ -44,7 +44,7 @@ def bytes_key(raw):
     return "npz:" + hashlib.sha256(raw).hexdigest()[:32]
 
 
-DEFAULT_CACHE_BYTES = 256 * 2**20      # serve --cache-mb: results and their figures held by the web process
+DEFAULT_CACHE_BYTES = 128 * 2**20      # serve --cache-mb: results and their figures held by the web process
 _MAX_DEPTH = 8
 
 

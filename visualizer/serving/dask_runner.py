@@ -9,9 +9,9 @@ ExperimentResult``. What stays in the web process: admission (``runner.admit``: 
 is sent), the ResultCache, the JobRegistry (pages, progress, cancellation), the uploads and the data folder.
 What runs on a worker: one task per computation, ``core.run_experiment(spec, progress, files)`` with BLAS on
 one thread (as core.parallel.engine pins it), then the page's first view (``tasks.prerender``), like a
-ProcessRunner worker; it returns tasks.Computed(result, figures). The app's other heavy tasks (slices, curvature maps) are one
-Dask task each (``task``). Small requests (estimated <= ``small_work``) get a higher Dask priority, so they start before big
-ones waiting in the scheduler's queue (there is no reserved worker as in ProcessRunner).
+ProcessRunner worker; it returns tasks.Computed(result, figures). The app's other heavy tasks (slices,
+curvature maps) are one Dask task each (``task``). Small requests (estimated <= ``small_work``) get a higher
+Dask priority, so they start before big ones waiting in the scheduler's queue (there is no reserved worker as in ProcessRunner).
 
 CSV data: the web process applies its own rule (core.data.csvfile.DataFiles: an upload or a file of
 ``serve --data-dir``), reads the file (capped at 16 MB) and ships its bytes with the task; the worker writes

@@ -29,8 +29,8 @@ starts at once. Per page, the JobRegistry keeps one running computation (a newer
 
 Figures: a worker also draws the page's initial view of its result (``prerender``: the landscape, contour,
 curves and sharpness figures as plotly JSON; the runner returns ``tasks.Computed(result, figures)`` and the
-ResultCache keeps the figures beside the result, under the same key), so the web process, whose threads share one GIL, only
-forwards them (``render_callbacks.render``); drawing and encoding took about 0.6-1.3 s of the 1.5 s of CPU
+ResultCache keeps the figures beside the result, under the same key), so the web process, whose threads share
+one GIL, only forwards them (``render_callbacks.render``); drawing and encoding took about 0.6-1.3 s of the 1.5 s of CPU
 a request costs, and in the web process they ran one at a time.
 
 Cancellation: while it waits, the runner calls ``progress`` at least every 0.2 s (with "queued" while

@@ -29,7 +29,7 @@ def test_sweep_tab_map_threshold_and_a_click_opens_the_run(dash_duo, shared_cach
     spec_file = tmp_path / "tiny_sweep.json"
     spec_file.write_text(json.dumps(d))
     app = create_app(cache=shared_cache)
-    app.services.scheduler = "inline"                                   # in the server's own thread: no cluster to start
+    app.services.scheduler = "inline"                          # in the server's own thread: no cluster to start
     dash_duo.start_server(app)
     drv = dash_duo.driver
     dash_duo.wait_for_element("#summary-table td", timeout=60)

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -22,6 +21,7 @@ from tests.helpers import Stop, Tracker, _in_thread, _until, long_spec, spec_of
 from visualizer.serving.dask_runner import DaskRunner, worker_stats
 from visualizer.serving.runner import DEFAULT_MAX_WORK, prerender
 from visualizer.serving.uploads import UploadStore
+from visualizer.plotdata import slices as S
 
 pytest.importorskip("distributed")
 from tests.helpers import ROOT
@@ -82,6 +82,24 @@ def test_the_cluster_computes_what_run_experiment_computes_and_draws_the_first_v
     assert r.surface.flags.aligned and r.surface.flags.writeable               # copied out of Dask's buffers
     assert figs["view"] == ("log", 100.0, 1.0) and not hasattr(r, "prerendered")
     assert json.loads(figs["fig3d"]) == json.loads(prerender(ref)["fig3d"])
+
+
+def test_slices_are_a_dask_task_with_the_same_admission(runner, small_result):
+    label = small_result.labels[0]
+    seen = []
+    steps, lines = runner.task("slices", (small_result, label, 100, True), lambda *a: seen.append(a))
+    ref = S.step_slices(small_result, label, 100)
+    assert steps.frame == ref.frame and (np.allclose(steps.eigen.loss, ref.eigen.loss)
+                                         or np.allclose(steps.eigen.loss[::-1], ref.eigen.loss))   # v or -v
+    assert len(lines) == len(small_result.labels) and seen and seen[0][0] == "slices"
+    capped = DaskRunner(runner.client, max_work=1.0, timeout=30)                 # the same cluster, a tiny cap
+    with pytest.raises(ValueError, match="over this server's limit"):
+        capped.task("slices", (small_result, label, 100, True))
+    assert capped.stats()["submitted"] == 0
+    capped.close()                                                                  # not its client: left open
+    assert runner.client.status == "running"
+    capped.close()                                                                  # not its client: left open
+    assert runner.client.status == "running"
 
 
 def test_own_arrays_copies_read_only_arrays_also_attributes_set_later():
