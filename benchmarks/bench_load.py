@@ -278,6 +278,8 @@ class Sampler:
     def __init__(self, pid):
         self.pid, self.peak, self.peak_pss, self._stop = pid, 0, 0, threading.Event()
         self.peak_all = self.peak_pss_all = 0
+        self.cpu = {}                    # pid -> its last CPU seconds seen (a killed worker's CPU still counts)
+        self._lock = threading.Lock()
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
 
@@ -287,8 +289,21 @@ class Sampler:
     def now_pss(self):
         return sum(_pss(p) for p in tree(self.pid))
 
+    def cpu_total(self):
+        """(CPU seconds of the server process, of every descendant seen so far, the dead ones included)."""
+        self._sample_cpu()
+        with self._lock:
+            return self.cpu.get(self.pid, 0.0), sum(v for p, v in self.cpu.items() if p != self.pid)
+
+    def _sample_cpu(self):
+        for p in tree(self.pid):
+            c = cpu_seconds(p)
+            with self._lock:
+                self.cpu[p] = max(self.cpu.get(p, 0.0), c)
+
     def _run(self):
         while not self._stop.wait(0.1):
+            self._sample_cpu()
             self.peak = max(self.peak, self.now())
             self.peak_pss = max(self.peak_pss, self.now_pss())
             self.peak_all, self.peak_pss_all = max(self.peak_all, self.peak), max(self.peak_pss_all, self.peak_pss)
@@ -359,7 +374,7 @@ def renders(base, deps, n, seed0, sampler, port):
     """n render callbacks of results not in the cache (distinct seeds), each with a 1 s client timeout."""
     pages = [Page(base, deps) for _ in range(n)]
     store = pages[0].call("main", ["seed.value"], {"seed.value": seed0 - 1}).get("spec-store", {}).get("data") or {}
-    cpu0 = tree_cpu(sampler.pid)
+    cpu0 = sampler.cpu_total()
 
     def go(i):
         d = json.loads(json.dumps(store.get("spec") or {}))
@@ -376,9 +391,9 @@ def renders(base, deps, n, seed0, sampler, port):
     for t in th:
         t.join(timeout=60)
     line = probe(base, deps)
-    cpu1 = tree_cpu(sampler.pid)
+    cpu1 = sampler.cpu_total()
     time.sleep(30)
-    cpu2 = tree_cpu(sampler.pid)
+    cpu2 = sampler.cpu_total()
     print(f"{n} render callbacks of distinct seeds, each given up by its client after 1 s:")
     print(f"  right after: {line}")
     print(f"  CPU while they were sent: server {cpu1[0] - cpu0[0]:.1f} s, workers {cpu1[1] - cpu0[1]:.1f} s; in the "

@@ -59,6 +59,19 @@ log = logging.getLogger("visualizer")
 DEFAULT_MAX_WORK = 10 * WORK_UNITS_PER_SECOND      # about 10 s of one worker here (benchmarks/bench_work.py)
 SMALL_WORK = 2 * WORK_UNITS_PER_SECOND             # "small" requests (about 2 s): the reserved lane takes them
 TICK = 0.2                                         # seconds between progress calls while waiting
+RECYCLE_RSS = 400 * 2**20                          # a worker holding more than this after a task is replaced
+
+
+def _rss(pid):
+    """Resident bytes of process ``pid`` (0 when unknown)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 # ----------------------------------------------------------------- admission
@@ -226,7 +239,8 @@ class ProcessRunner:
     ``workers``: processes for any request (default: the number of cores); ``small_workers``: extra
     processes reserved for small requests; ``max_work``: refuse requests estimated above it (None: no
     limit); ``small_work``: the estimate up to which a request is small; ``max_tasks``: a worker is
-    replaced after this many runs (bounds memory growth of long-lived processes); ``files``: where CSV data
+    replaced after this many runs, and at once when it holds more than RECYCLE_RSS after a task (bounds the
+    memory of long-lived processes: a 4,000-weight slices task left about 700 MB behind); ``files``: where CSV data
     may come from (core.data.csvfile.DataFiles: uploads and the operator's data folder; default: nothing).
     """
 
@@ -275,11 +289,12 @@ class ProcessRunner:
         self._cond.notify_all()
 
     def _release(self, w, broken):
+        big = not broken and _rss(w.proc.pid) > RECYCLE_RSS      # e.g. after a dense Hessian: give the memory back
         with self._cond:
             self.running -= 1
             if self._closed:
                 return
-            if broken or w.tasks >= self.max_tasks:
+            if broken or big or w.tasks >= self.max_tasks:
                 self._all.discard(w)
             else:
                 self._free.append(w)
