@@ -11,7 +11,8 @@ What runs on a worker: one task per computation, ``core.run_experiment(spec, pro
 one thread (as core.parallel.engine pins it), then the page's first view (``tasks.prerender``), like a
 ProcessRunner worker; it returns tasks.Computed(result, figures). The app's other heavy tasks (slices,
 curvature maps) are one Dask task each (``task``). Small requests (estimated <= ``small_work``) get a higher
-Dask priority, so they start before big ones waiting in the scheduler's queue (there is no reserved worker as in ProcessRunner).
+Dask priority, so they start before big ones waiting in the scheduler's queue (there is no reserved worker as
+in ProcessRunner).
 
 CSV data: the web process applies its own rule (core.data.csvfile.DataFiles: an upload or a file of
 ``serve --data-dir``), reads the file (capped at 16 MB) and ships its bytes with the task; the worker writes
