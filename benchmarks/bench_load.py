@@ -1,6 +1,7 @@
 """Load test: start the real server (as `make run` does) and drive it over HTTP like browser pages do.
 
-    python benchmarks/bench_load.py [--clients 8,16] [--row 60] [--port 8071] [--server waitress] [-- serve options]
+    python benchmarks/bench_load.py [--clients 8,16] [--row 60] [--slow 300] [--renders 40] [--shutdown]
+                                    [--port 8071] [--server waitress] [-- serve options]
 
 --server: waitress (default: `python -m visualizer serve`, what `make run` runs), dev (the same app on Dash's
 development server, debug off: the old `make run`), gunicorn (gunicorn -w 1 -k gthread --threads 32
@@ -17,6 +18,12 @@ callback to receiving the figures.
 Prints, for 8 and 16 concurrent clients: answered / sent, latency min / median / max, and the peak RSS
 of the server and its child processes (the sum of VmRSS over the process tree, sampled every 0.1 s; and
 the server process's own VmHWM); then 60 distinct experiments in a row with the tree's RSS after each 10.
+
+Hostile load (issue 17): ``--slow N`` keeps N slow connections open beside the clients (each sends a request
+line, then a header line every 3 s, never finishing: a slowloris) and times GET / and a small callback
+meanwhile (2 s client timeout); ``--renders N`` sends N render callbacks of distinct seeds (results not in
+the cache) with a 1 s client timeout, times GET / right after, and the workers' CPU in the 30 s after
+every client gave up; ``--shutdown`` starts a long computation, sends SIGTERM and times the exit.
 Talks only to 127.0.0.1; every loop is bounded.
 """
 from __future__ import annotations
@@ -90,9 +97,9 @@ def _outputs(output, comps):
 class Page:
     """One browser page: its layout (session id) and the payloads of the callbacks it sends."""
 
-    def __init__(self, base, deps):
+    def __init__(self, base, deps, timeout=300):
         self.base = base
-        _, layout = http(base + "/_dash-layout")
+        _, layout = http(base + "/_dash-layout", timeout=timeout)
         self.comps = _components(layout, {})
         self.session = self.comps["session-id"][1]["data"]
         self.deps = deps
@@ -136,6 +143,59 @@ class Page:
         return time.perf_counter() - t0, ok, None if ok else "no figure"
 
 
+class SlowClients:
+    """``n`` slowloris connections (a request line, then one header line every ``every`` s), driven by one
+    thread that stops by itself after ``limit`` s (or at ``close``)."""
+
+    def __init__(self, port, n, every=3.0, limit=600.0):
+        self.socks, self.refused, self.rounds = [], 0, 0
+        for _ in range(n):
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                self.socks.append(s)
+            except OSError:
+                self.refused += 1
+        self.every, self._stop = every, threading.Event()
+        self._t = threading.Thread(target=self._drip, args=(limit,), daemon=True)
+        self._t.start()
+
+    def _drip(self, limit):
+        end = time.monotonic() + limit
+        while not self._stop.wait(self.every) and time.monotonic() < end:
+            for i, s in enumerate(self.socks):
+                try:
+                    s.sendall(f"X-Slow-{self.rounds}-{i}: 1\r\n".encode())
+                except OSError:
+                    pass
+            self.rounds += 1
+
+    def close(self):
+        self._stop.set()
+        self._t.join(timeout=10)
+        for s in self.socks:
+            s.close()
+
+
+def timed(fn):
+    """(seconds, None) or (seconds, error text) of ``fn()``."""
+    t0 = time.perf_counter()
+    try:
+        fn()
+        return time.perf_counter() - t0, None
+    except Exception as e:                          # a timeout, a refused connection
+        return time.perf_counter() - t0, f"{type(e).__name__}: {e}"
+
+
+def probe(base, deps, timeout=2.0):
+    """Time GET / and the dataset-options callback (a cheap one) with a client timeout; a text line."""
+    page_s, page_err = timed(lambda: http(base + "/", timeout=timeout))
+    cb_s, cb_err = timed(lambda: Page(base, deps, timeout=timeout).call(
+        "options", ["spec-base.data"], {}, timeout=timeout))
+    fmt = lambda s, e: f"{s:.2f} s" if e is None else f"failed after {s:.1f} s ({e[:60]})"   # noqa: E731
+    return f"GET / {fmt(page_s, page_err)}, callback {fmt(cb_s, cb_err)} (client timeout {timeout:g} s)"
+
+
 def dependencies(base):
     _, deps = http(base + "/_dash-dependencies")
     named = {}
@@ -147,7 +207,9 @@ def dependencies(base):
             named["render"] = d
         elif ins == ["progress-tick.n_intervals"]:
             named["progress"] = d
-    assert set(named) == {"main", "render", "progress"}, f"callbacks not found: {sorted(named)}"
+        elif "dataset.options" in d["output"]:
+            named["options"] = d
+    assert set(named) == {"main", "render", "progress", "options"}, f"callbacks not found: {sorted(named)}"
     return named
 
 
@@ -215,6 +277,9 @@ class Sampler:
 
     def __init__(self, pid):
         self.pid, self.peak, self.peak_pss, self._stop = pid, 0, 0, threading.Event()
+        self.peak_all = self.peak_pss_all = 0
+        self.cpu = {}                    # pid -> its last CPU seconds seen (a killed worker's CPU still counts)
+        self._lock = threading.Lock()
         self._t = threading.Thread(target=self._run, daemon=True)
         self._t.start()
 
@@ -224,10 +289,24 @@ class Sampler:
     def now_pss(self):
         return sum(_pss(p) for p in tree(self.pid))
 
+    def cpu_total(self):
+        """(CPU seconds of the server process, of every descendant seen so far, the dead ones included)."""
+        self._sample_cpu()
+        with self._lock:
+            return self.cpu.get(self.pid, 0.0), sum(v for p, v in self.cpu.items() if p != self.pid)
+
+    def _sample_cpu(self):
+        for p in tree(self.pid):
+            c = cpu_seconds(p)
+            with self._lock:
+                self.cpu[p] = max(self.cpu.get(p, 0.0), c)
+
     def _run(self):
         while not self._stop.wait(0.1):
+            self._sample_cpu()
             self.peak = max(self.peak, self.now())
             self.peak_pss = max(self.peak_pss, self.now_pss())
+            self.peak_all, self.peak_pss_all = max(self.peak_all, self.peak), max(self.peak_pss_all, self.peak_pss)
 
     def reset(self):
         self.peak, self.peak_pss = self.now(), self.now_pss()
@@ -291,6 +370,71 @@ def in_a_row(base, deps, n, seed0, sampler):
           f"{_status(sampler.pid, 'VmHWM') / MB:.0f} MB")
 
 
+def renders(base, deps, n, seed0, sampler, port):
+    """n render callbacks of results not in the cache (distinct seeds), each with a 1 s client timeout."""
+    pages = [Page(base, deps) for _ in range(n)]
+    store = pages[0].call("main", ["seed.value"], {"seed.value": seed0 - 1}).get("spec-store", {}).get("data") or {}
+    cpu0 = sampler.cpu_total()
+
+    def go(i):
+        d = json.loads(json.dumps(store.get("spec") or {}))
+        if not d:
+            return
+        d["seed"] = seed0 + i
+        try:
+            pages[i].call("render", ["spec-store.data"], {"spec-store.data": {"key": None, "spec": d}}, timeout=1)
+        except Exception:                            # the client gives up after 1 s, as the issue's test did
+            pass
+    th = [threading.Thread(target=go, args=(i,)) for i in range(n)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join(timeout=60)
+    line = probe(base, deps)
+    cpu1 = sampler.cpu_total()
+    time.sleep(30)
+    cpu2 = sampler.cpu_total()
+    print(f"{n} render callbacks of distinct seeds, each given up by its client after 1 s:")
+    print(f"  right after: {line}")
+    print(f"  CPU while they were sent: server {cpu1[0] - cpu0[0]:.1f} s, workers {cpu1[1] - cpu0[1]:.1f} s; in the "
+          f"30 s after every client had gone: server {cpu2[0] - cpu1[0]:.1f} s, workers {cpu2[1] - cpu1[1]:.1f} s")
+
+
+def shutdown_time(base, deps, server):
+    """Start a long computation on a page, then SIGTERM the server: seconds until it exited."""
+    page = Page(base, deps)
+    box = {}
+
+    def go():
+        try:
+            box["r"] = page.call("main", ["steps.value"], {"steps.value": 9970}, timeout=120)
+        except Exception as e:
+            box["r"] = e
+    t = threading.Thread(target=go, daemon=True)
+    t.start()
+    status = ""
+    for n in range(100):                               # the page polls until its run trains (at most 20 s)
+        try:
+            status = page.call("progress", ["progress-tick.n_intervals"], {"progress-tick.n_intervals": n + 1}, 10)
+            status = json.dumps(status)
+        except Exception:
+            status = ""
+        if "training" in status:
+            break
+        time.sleep(0.2)
+    busy = sum(1 for _ in tree(server.pid)) - 1
+    t0 = time.perf_counter()
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+    took = time.perf_counter() - t0
+    print(f"shutdown with a computation running ({'training' if 'training' in status else 'no progress seen'}, "
+          f"{busy} child processes): SIGTERM to exit {took:.2f} s, exit status {server.returncode}")
+    return took
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -303,6 +447,9 @@ def main(argv=None):
     ap.add_argument("--row", type=int, default=60, help="experiments in a row (default 60; 0 skips)")
     ap.add_argument("--port", type=int, default=0, help="port for the server (default: a free one)")
     ap.add_argument("--server", choices=("waitress", "dev", "gunicorn"), default="waitress")
+    ap.add_argument("--slow", type=int, default=0, help="slow connections kept open beside the clients (e.g. 300)")
+    ap.add_argument("--renders", type=int, default=0, help="render callbacks given up after 1 s (e.g. 40)")
+    ap.add_argument("--shutdown", action="store_true", help="time SIGTERM with a computation running")
     ap.add_argument("serve_args", nargs="*", help="extra options for `python -m visualizer serve` (after --)")
     args = ap.parse_args(argv)
     port = args.port or free_port()
@@ -329,11 +476,30 @@ def main(argv=None):
         deps = dependencies(base)
         sampler = Sampler(server.pid)
         Page(base, deps).experiment(1)              # warm: imports, first figures
+        slow = None
+        if args.slow:
+            slow = SlowClients(port, args.slow)
+            for _ in range(100):
+                if slow.rounds >= 2:
+                    break
+                time.sleep(0.1)
+            print(f"{len(slow.socks)} slow connections open ({slow.refused} refused), each sending a header line "
+                  f"every 3 s; {probe(base, deps)}")
         for i, n in enumerate(int(x) for x in args.clients.split(",") if x):
             concurrent(base, deps, n, 1000 * (i + 1), sampler)
+            if slow is not None:
+                print(f"  after it, with the slow connections still open: {probe(base, deps)}")
+        if slow is not None:
+            slow.close()
+        if args.renders:
+            renders(base, deps, args.renders, 5000, sampler, port)
         if args.row:
             in_a_row(base, deps, args.row, 9000, sampler)
+        print(f"peak memory of the server tree over the whole run: RSS {sampler.peak_all / MB:.0f} MB, "
+              f"PSS {sampler.peak_pss_all / MB:.0f} MB")
         sampler.stop()
+        if args.shutdown and args.server == "waitress":
+            shutdown_time(base, deps, server)
     finally:
         server.terminate()
         try:

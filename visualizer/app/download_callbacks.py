@@ -1,9 +1,12 @@
 """The download buttons' plain functions: the shown run as a file (tested directly in
 tests/test_download_callbacks.py; ``wiring`` connects them to the page, through its ``_safe``).
 
-    download_npz(store, cache)                                   # the run (.npz), as dcc.send_bytes
-    download_spec(store, cache)                                  # its spec (.json)
-    download_html(store, scale, clip, exaggerate, cache, colour, maps)   # the animation, a self-contained page
+    download_npz(store, cache, jobs, session)                    # the run (.npz), as dcc.send_bytes
+    download_spec(store, cache, session=session)                 # its spec (.json)
+    download_html(store, scale, clip, exaggerate, cache, colour, maps, jobs, session)   # a self-contained page
+
+A result no longer in the cache is recomputed as a "download" job of the page (jobs.JobRegistry), a
+curvature colour not in the maps' cache as a "curvature-map" job: nothing heavy runs in the web process.
 
 Each gives a dcc.Download payload named after the spec; a problem raises (the store's spec goes through
 ``callbacks.accept_spec``, the data-file rule included).
@@ -24,21 +27,21 @@ def _slug(spec_dict):
     return (s[:40].rstrip("-") or "experiment")
 
 
-def download_npz(store, cache):
-    result = result_for(store, cache)
+def download_npz(store, cache, jobs=None, session=None):
+    result = result_for(store, cache, jobs, session, "download")
     return dcc.send_bytes(result.write, f"{_slug(store['spec'])}.npz")
 
 
-def download_spec(store, cache):
-    spec = accept_spec(store["spec"], cache)
+def download_spec(store, cache, jobs=None, session=None):
+    spec = accept_spec(store["spec"], cache, session)
     return dict(content=spec.to_json(), filename=f"{_slug(store['spec'])}.json", type="application/json")
 
 
-def download_html(store, scale, clip, exaggerate, cache, colour="loss", maps=None):
-    result = result_for(store, cache)
+def download_html(store, scale, clip, exaggerate, cache, colour="loss", maps=None, jobs=None, session=None):
+    result = result_for(store, cache, jobs, session, "download")
     view = view_from(scale, clip, exaggerate, result)
     try:
-        c = surface_colour(result, store, colour, maps)
+        c = surface_colour(result, store, colour, maps, jobs, session)
     except ValueError:                          # the page already says why; the page's picture is by loss
         c = None
     html = figures.to_html(figures.animated_landscape(result, view, colour=c))

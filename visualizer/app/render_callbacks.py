@@ -1,9 +1,9 @@
 """The render callback's plain functions: spec-store -> the figures (tested directly in
 tests/test_render_callbacks.py; ``wiring`` connects them to the page).
 
-    out = render(store, scale, clip, exaggerate, cache, min_eig, slice_label, colour, maps)   # RENDER_KEYS
-    contour, curves, sharpness = markers(step, store, scale, clip, exaggerate, cache)         # Patches
-    result = result_for(store, cache)                  # from the cache, else recomputed (also for downloads, slices)
+    out = render(store, scale, clip, exaggerate, cache, min_eig, slice_label, colour, maps, jobs=, session=)
+    contour, curves, sharpness = markers(step, store, scale, clip, exaggerate, cache, jobs=, session=)   # Patches
+    result = result_for(store, cache, jobs, session, kind)   # from the cache, else recomputed as a job of the page
     view = view_from(scale, clip, exaggerate, result)  # ViewOptions; ValueError names the field
 
 ``render`` draws the figures, the table, the step slider, the explain numbers and the slices' run menu of
@@ -28,24 +28,31 @@ from visualizer import figures
 from visualizer.plotdata import panels as panel_data
 from visualizer.plotdata import surface_colour as _colour
 from visualizer.serving.cache import spec_key
-from visualizer.app.spec_callbacks import accept_spec
+from visualizer.app.spec_callbacks import accept_spec, valid_session
+from visualizer.serving.jobs import Cancelled
 from visualizer.app.controls import DEFAULT_PRESET
 from visualizer.plotdata.frames import share_text
 from visualizer.app import step_state
 from visualizer.plotdata.view import DEFAULT_SCALE
-from visualizer.serving.runner import view_key
+from visualizer.serving.tasks import n_weights, view_key
 from visualizer.plotdata.view import ViewOptions
 
 log = logging.getLogger("visualizer")
 
 
-def result_for(store, cache):
-    """The result a store points at: from the cache, else recomputed from its spec (e.g. after eviction)."""
+def result_for(store, cache, jobs=None, session=None, kind="render"):
+    """The result a store points at: from the cache (never waits), else recomputed from its spec (e.g. after
+    eviction) as a job of ``kind`` of the page ``session`` (jobs.JobRegistry: the work cap, the workers,
+    "newest request wins", the heartbeat). Without ``jobs`` (tests): through the cache's runner."""
     if not store or "spec" not in store:
         store = {"key": None, "spec": core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()}
-    r = cache.get(store.get("key")) if store.get("key") else None
+    r = cache.get(store.get("key")) if isinstance(store.get("key"), str) else None
     if r is None:
-        _, r, _ = cache.get_or_compute(accept_spec(store["spec"], cache))
+        spec = accept_spec(store["spec"], cache, session)
+        if jobs is None:
+            _, r, _ = cache.get_or_compute(spec)
+        else:
+            r = jobs.result(spec, valid_session(session), kind)
     return r
 
 
@@ -62,7 +69,7 @@ def view_from(scale, clip, exaggerate, result=None):
 
 
 def explain_numbers(result):
-    n = result.info.get("n_params", result.plane.n_params)
+    n = n_weights(result)                      # measured from the arrays, not the file's own info
     pl = result.plane
     txt = (f"This network has **{n} weights**, so every point of training lives in a {n}-dimensional space. "
            f"The picture is a 2D slice of it: the weights `center + α·d1 + β·d2` for a grid of (α, β), "
@@ -123,9 +130,13 @@ def slider_props(result, view):
 PRERENDERED = ("fig3d", "contour", "curves", "sharpness")
 
 
-def _prerendered(result, view):
-    """The figures a worker process already drew for this view (runner.prerender), as dicts, or None."""
-    pre = getattr(result, "prerendered", None)
+def _prerendered(store, cache, view):
+    """The figures a worker process already drew for this view (tasks.prerender; kept by the cache beside the
+    result, under its key), as dicts, or None."""
+    key = store_key(store)
+    pre = cache.figures(key) if hasattr(cache, "figures") else None
+    if pre is None and store and "spec" in store and hasattr(cache, "figures"):
+        pre = cache.figures(spec_key(store["spec"]))
     if not pre or pre.get("view") != view_key(view):
         return None
     return {k: json.loads(pre[k]) if pre.get(k) is not None else None for k in PRERENDERED}
@@ -163,10 +174,11 @@ def store_key(store):
     return spec_key(store["spec"]) if store and "spec" in store else "default"
 
 
-def surface_colour(result, store, colour, maps):
+def surface_colour(result, store, colour, maps, jobs=None, session=None):
     """The landscape's SurfaceColour for the "surface colour" control (None for loss). The curvature map is
-    computed in this thread (BLAS held to one thread; about 1-2 s for the four_optimizers preset at 26 x 26)
-    and kept in ``maps`` (an LRU such as curvature_callbacks.SliceCache) per result key and resolution.
+    computed on a worker as a "curvature-map" job of the page (``jobs``; about 1-2 s for the four_optimizers
+    preset at 26 x 26; in this thread without ``jobs``: tests) and kept in ``maps`` (an LRU such as
+    curvature_callbacks.SliceCache) per result key and resolution.
     Raises ValueError (surface_colour.ColourUnavailable) with the reason."""
     if colour in (None, "", "loss"):
         return None
@@ -177,14 +189,20 @@ def surface_colour(result, store, colour, maps):
                                         "surface moves with the weights (untick moving landscape)")
     _colour.check_colourable(result)
     key = ("curvature-map", store_key(store), _colour.MAX_MAP_RES)
-    cm = maps.get(key, lambda: _colour.curvature_grid(result)) if maps is not None else _colour.curvature_grid(result)
+    if jobs is not None:
+        def compute():
+            return jobs.task("curvature-map", "|".join(map(str, key)), "curvature-map", result, valid_session(session))
+    else:
+        def compute():
+            return _colour.curvature_grid(result)
+    cm = maps.get(key, compute) if maps is not None else compute()
     return _colour.surface_colour(result, colour, cm)
 
 
-def _coloured(out, result, store, view, colour, maps):
+def _coloured(out, result, store, view, colour, maps, jobs=None, session=None):
     """Redraw the landscape and contour coloured by curvature; a problem is the alert (figures by loss)."""
     try:
-        c = surface_colour(result, store, colour, maps)
+        c = surface_colour(result, store, colour, maps, jobs, session)
     except ValueError as e:
         msg = clip_message(e)
         log.warning("surface colour unavailable: %s", msg)
@@ -208,23 +226,25 @@ def _step_titles(out, result, view, store):
     return step_state.step_table(result, view, store_key(store), titles)
 
 
-def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=None, colour="loss", maps=None):
+def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=None, colour="loss", maps=None,
+           jobs=None, session=None):
     """Figures, table, slider and the slices' run menu for a store and view options. Returns a dict
     (RENDER_KEYS; values or no_update). ``colour``: the surface colour (loss, sharpness, convexity; see
-    ``surface_colour``), ``maps``: the app's LRU of curvature maps."""
+    ``surface_colour``), ``maps``: the app's LRU of curvature maps; ``jobs``, ``session``: the page's jobs
+    (a result or curvature map to recompute is one of its jobs; superseded: every value no_update)."""
     out = {k: no_update for k in RENDER_KEYS}
     out["alert"] = ""
     try:
-        result = result_for(store, cache)
+        result = result_for(store, cache, jobs, session, "render")
         view = view_from(scale, clip, exaggerate, result)
-        pre = _prerendered(result, view)
+        pre = _prerendered(store, cache, view)
         if pre is not None:
             out["fig3d"], out["contour"], out["curves"] = pre["fig3d"], pre["contour"], pre["curves"]
         else:
             out["fig3d"] = figures.animated_landscape(result, view)
             out["contour"] = figures.contour_figure(result, view)
             out["curves"] = figures.curves_figure(result, view)
-        _coloured(out, result, store, view, colour, maps)
+        _coloured(out, result, store, view, colour, maps, jobs, session)
         out["sharpness"], out["sharpness_note"] = _sharpness(result, view, pre, bool(min_eig))
         out["table"] = figures.summary_records(result)
         out["slider"] = slider_props(result, view)
@@ -233,6 +253,8 @@ def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=Non
         labels = list(result.trajectories)
         out["slice_options"] = labels
         out["slice_label"] = slice_label if slice_label in labels else labels[0]
+    except Cancelled:
+        out = {k: no_update for k in RENDER_KEYS}
     except ValueError as e:
         msg = clip_message(e)
         log.warning("rejected view option: %s", msg)
@@ -252,10 +274,10 @@ def patch_of(updates):
     return apply_updates(Patch(), updates) if updates else no_update
 
 
-def markers(step, store, scale, clip, exaggerate, cache):
+def markers(step, store, scale, clip, exaggerate, cache, jobs=None, session=None):
     """(contour, curves, sharpness) Patches moving the current-step markers; no_update on any problem."""
     try:
-        result = result_for(store, cache)
+        result = result_for(store, cache, jobs, session, "markers")
         view = view_from(scale, clip, exaggerate, result)
         mp = figures.marker_patch(result, view, step)
         return patch_of(mp["contour"]), patch_of(mp["curves"]), patch_of(mp["sharpness"])

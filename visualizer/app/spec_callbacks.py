@@ -32,13 +32,13 @@ import time
 from dash import no_update
 
 import core
-from core.data.csvfile import MAX_CSV_BYTES, check_table
+from core.data.csvfile import MAX_CSV_BYTES, UPLOAD_PREFIX, check_table
 from core.data.csvfile import file_header as csv_header_of
 from core.constraints import within
 from core.errors import clip_message, quote
 from core.model import optimizers as _opt
 
-from visualizer.serving.cache import bytes_key
+from visualizer.serving.tasks import n_weights
 from visualizer.app.controls import (CSV_PREFIX, DEFAULT_PRESET, N_ROWS, controls_from_spec, dataset_options,
                        default_target, spec_from_controls)
 from visualizer.serving.jobs import Cancelled
@@ -82,21 +82,33 @@ def decode_upload(contents, filename):
     raise ValueError(f"upload {name}: not a run (.npz), a spec (.json) or data (.csv); upload one of those")
 
 
-def accept_spec(spec_dict, cache):
+def accept_spec(spec_dict, cache, session=None):
     """A spec from the browser (the controls, an uploaded JSON, the page's stored state, a download request):
-    validated, and its data file allowed by the server's rule (an upload or a file of the operator's data
-    folder, never another server path; see core.data.csvfile.DataFiles). Raises ValueError naming the field."""
+    validated, and its data file allowed by the server's rule (an upload of this page, ``session``, or a file
+    of the operator's data folder, never another server path; see core.data.csvfile.DataFiles and
+    uploads.UploadStore.owns). Raises ValueError naming the field."""
     spec = core.ExperimentSpec.from_dict(spec_dict)
     if spec.data.name == "csv":
-        with within("data"):
-            cache.uploads.files.resolve(spec.data.path)
+        check_data_path(cache, spec.data.path, session)
     return spec
 
 
-def csv_columns(cache, path):
-    """Column names of a CSV the server may read (``data.path`` of a spec); ValueError when it may not."""
+def check_data_path(cache, path, session):
+    """The real file of ``path`` (a spec's data.path) for this page; ValueError when it may not read it (an
+    upload of another page included)."""
     with within("data"):
-        return csv_header_of(cache.uploads.files.resolve(path), path)
+        real = cache.uploads.files.resolve(path)
+        if isinstance(path, str) and path.startswith(UPLOAD_PREFIX) and \
+                not cache.uploads.owns(path[len(UPLOAD_PREFIX):], valid_session(session)):
+            raise ValueError(f"path={quote(path, 48)}: not an upload of this page; upload the CSV file here")
+    return real
+
+
+def csv_columns(cache, path, session=None):
+    """Column names of a CSV the server may read (``data.path`` of a spec); ValueError when it may not."""
+    real = check_data_path(cache, path, session)
+    with within("data"):
+        return csv_header_of(real, path)
 
 
 def _csv_spec(spec_base, path, columns):
@@ -117,7 +129,7 @@ def _store(key, spec_dict, source):
 
 
 def _status(result, hit, seconds, source="spec"):
-    n = result.info.get("n_params", result.plane.n_params)
+    n = n_weights(result)                     # measured from the arrays, not the file's own info
     how = "from the cache" if hit else f"computed in {seconds:.1f} s"
     if source == "upload":
         how = "loaded from the uploaded run"
@@ -145,11 +157,11 @@ def main(trigger, values, base, cache, *, preset=None, upload_contents=None, upl
         if trigger == "preset":
             spec_dict = _preset_spec(preset, out)
         elif trigger == "upload":
-            spec_dict = _upload_spec(upload_contents, upload_filename, base.get("spec"), cache, out)
+            spec_dict = _upload_spec(upload_contents, upload_filename, base.get("spec"), cache, out, session)
         elif trigger == "sweep-open":
             spec_dict = _opened_spec(opened, out)
         else:
-            spec_dict = _controls_spec(trigger, values, base, cache, out)
+            spec_dict = _controls_spec(trigger, values, base, cache, out, session)
         if spec_dict is not None:               # None: an uploaded run, shown as it is (out is filled in)
             _compute(spec_dict, cache, jobs, session, out)
         if trigger == "sweep-open" and isinstance(out["status"], str):
@@ -170,7 +182,7 @@ def main(trigger, values, base, cache, *, preset=None, upload_contents=None, upl
 
 def _compute(spec_dict, cache, jobs, session, out):
     """Validate, compute (through the JobRegistry when given) and fill out's store and status."""
-    spec = accept_spec(spec_dict, cache)
+    spec = accept_spec(spec_dict, cache, session)
     t0 = time.perf_counter()
     if jobs is not None:
         key, result, hit = jobs.compute(spec, session)
@@ -201,18 +213,18 @@ def _preset_spec(preset, out):
     return d
 
 
-def _upload_spec(contents, filename, spec_base, cache, out):
+def _upload_spec(contents, filename, spec_base, cache, out, session=None):
     """The spec of an uploaded JSON or CSV; an uploaded run goes into the cache as it is (returns None)."""
     kind, payload = decode_upload(contents, filename)
     if kind == "json":
         spec_dict = core.ExperimentSpec.from_json(payload).to_dict()
     elif kind == "csv":
         columns = check_table(payload, filename or "uploaded file")          # caps, before storing
-        spec_dict = _csv_spec(spec_base, UploadStore.spec_path(cache.uploads.put(payload)), columns)
+        spec_dict = _csv_spec(spec_base, UploadStore.spec_path(cache.uploads.put(payload, session)), columns)
     else:
         result = core.load_result(io.BytesIO(payload), max_bytes=MAX_UPLOAD_UNPACKED)
         spec_dict = result.spec.to_dict()
-        key = bytes_key(payload)
+        key = "npz:" + cache.uploads.key_for(payload, session)   # this page's key (not the bytes' hash)
         cache.put(key, result)
         _loaded(spec_dict, out)
         out.update(store=_store(key, spec_dict, "upload"), status=_status(result, False, 0, "upload"))
@@ -221,7 +233,7 @@ def _upload_spec(contents, filename, spec_base, cache, out):
     return spec_dict
 
 
-def _controls_spec(trigger, values, base, cache, out):
+def _controls_spec(trigger, values, base, cache, out, session=None):
     """The spec the controls describe; a new optimizer in a row first gets its own defaults."""
     spec_base, extras = base.get("spec"), base.get("extras")
     if isinstance(trigger, dict) and trigger.get("type") == "opt_name":
@@ -239,11 +251,11 @@ def _controls_spec(trigger, values, base, cache, out):
             out["base"] = {"spec": spec_base, "extras": extras}
     if spec_base is None:
         spec_base = core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()
-    values = _pick_csv_target(values, spec_base, cache, out)
+    values = _pick_csv_target(values, spec_base, cache, out, session)
     return spec_from_controls(values, spec_base, extras)
 
 
-def _pick_csv_target(values, spec_base, cache, out):
+def _pick_csv_target(values, spec_base, cache, out, session=None):
     """When the dataset menu switches to another CSV, its target becomes that file's most likely column."""
     ds = values.get("dataset")
     if not (isinstance(ds, str) and ds.startswith(CSV_PREFIX)):
@@ -252,7 +264,7 @@ def _pick_csv_target(values, spec_base, cache, out):
     base_data = spec_base.get("data") or {}
     if base_data.get("name") == "csv" and base_data.get("path") == path and values.get("csv_target"):
         return values
-    columns = csv_columns(cache, path)
+    columns = csv_columns(cache, path, session)
     if values.get("csv_target") in columns:
         return values
     values = dict(values, csv_target=default_target(columns))
@@ -260,7 +272,7 @@ def _pick_csv_target(values, spec_base, cache, out):
     return values
 
 
-def control_options(base, cache):
+def control_options(base, cache, session=None):
     """(dataset menu, target-column menu) for the loaded spec (``spec-base``)."""
     spec = (base or {}).get("spec") or core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()
     datasets = dataset_options(spec, cache.uploads.files)
@@ -268,7 +280,7 @@ def control_options(base, cache):
     targets = []
     if data.get("name") == "csv":
         try:
-            targets = csv_columns(cache, data.get("path"))
+            targets = csv_columns(cache, data.get("path"), session)
         except (ValueError, OSError):                   # the message comes with the spec's own error
             targets = []
     return datasets, [{"label": c, "value": c} for c in targets]

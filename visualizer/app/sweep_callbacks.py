@@ -76,7 +76,7 @@ def _int(where, v, lo, hi):
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-        raise ValueError(f"{where}={v!r}: must be an integer in [{lo}, {hi}]")
+        raise ValueError(f"{where}={quote(v)}: must be an integer in [{lo}, {hi}]")
     return v
 
 
@@ -86,7 +86,7 @@ def custom_sweep(values, base_spec):
     v = dict(CUSTOM_DEFAULTS, **{k: x for k, x in (values or {}).items() if k in CUSTOM_FIELDS})
     name = v["optimizer"]
     if name not in core.model.optimizers.OPTIMIZERS:
-        raise ValueError(f"sweep optimizer={name!r}: allowed are {', '.join(core.model.optimizers.OPTIMIZERS)}")
+        raise ValueError(f"sweep optimizer={quote(name)}: allowed are {', '.join(core.model.optimizers.OPTIMIZERS)}")
     axes = {"lr": {"log": [v["lr_min"], v["lr_max"], _int("sweep lr points", v["lr_points"], 1, 200)]}}
     if name in MOMENTUM_OPTS:
         n = _int("sweep momentum points", v["momentum_points"], 1, 50)
@@ -101,12 +101,12 @@ def custom_sweep(values, base_spec):
     return d
 
 
-def sweep_spec(source, custom, landscape_store, uploaded, cache):
+def sweep_spec(source, custom, landscape_store, uploaded, cache, session=None):
     """The validated ExperimentSpec the Sweep tab's Run button asks for (ValueError naming the field)."""
     if isinstance(source, str) and source.startswith(PRESET):
         name = source[len(PRESET):]
         if name not in dict(sweep_presets()):
-            raise ValueError(f"sweep preset {name!r}: allowed are {', '.join(n for n, _ in sweep_presets())}")
+            raise ValueError(f"sweep preset {quote(name)}: allowed are {', '.join(n for n, _ in sweep_presets())}")
         d = core.ExperimentSpec.preset(name).to_dict()
     elif source == CUSTOM:
         d = custom_sweep(custom, (landscape_store or {}).get("spec"))
@@ -115,8 +115,8 @@ def sweep_spec(source, custom, landscape_store, uploaded, cache):
             raise ValueError("sweep: nothing uploaded on this page yet; drop a sweep spec (.json) or a sweep (.npz)")
         d = uploaded["spec"]
     else:
-        raise ValueError(f"sweep source {source!r}: choose a preset, custom or an upload")
-    spec = accept_spec(d, cache)
+        raise ValueError(f"sweep source {quote(source)}: choose a preset, custom or an upload")
+    spec = accept_spec(d, cache, session)
     if spec.sweep is None:
         raise ValueError("sweep: missing; a sweep spec needs a \"sweep\" section with its optimizers, axes and seeds "
                          "(see the lr_sweep preset)")
@@ -151,7 +151,7 @@ def sweep_run(source, custom, landscape_store, uploaded, session, sweeps, cache)
         session = valid_session(session)
         if session is None:
             raise ValueError("this page has no valid session id; reload the page")
-        spec = sweep_spec(source, custom, landscape_store, uploaded, cache)
+        spec = sweep_spec(source, custom, landscape_store, uploaded, cache, session)
         job = sweeps.start(session, spec)
         fig, summary, key, _, text = _figure_out(job, None)
         return _out(alert="", status=text, figure=fig, summary=summary, shown=key, disabled=False)
@@ -190,15 +190,15 @@ def sweep_upload(contents, filename, session, sweeps, cache):
         kind, payload = decode_upload(contents, filename)
         name = str(filename or "uploaded file")[:80]
         if kind == "json":
-            spec = accept_spec(core.ExperimentSpec.from_json(payload).to_dict(), cache)
+            spec = accept_spec(core.ExperimentSpec.from_json(payload).to_dict(), cache, session)
             if spec.sweep is None:
-                raise ValueError(f"upload {name!r}: its spec has no \"sweep\" section; a sweep spec needs one "
+                raise ValueError(f"upload {quote(name)}: its spec has no \"sweep\" section; a sweep spec needs one "
                                  "(see the lr_sweep preset); a plain experiment spec goes in the Landscape tab")
             up = {"spec": spec.to_dict(), "name": name}
             return _out(alert="", uploaded=up, options=source_options(up), source=UPLOAD,
                         status=f"loaded the sweep spec {name}: {spec.sweep.n_runs():,} runs; press Run.")
         if kind == "csv":
-            raise ValueError(f"upload {name!r}: data (.csv) go in the Landscape tab; here upload a sweep spec "
+            raise ValueError(f"upload {quote(name)}: data (.csv) go in the Landscape tab; here upload a sweep spec "
                              "(.json) or a sweep (.npz)")
         try:
             result = core.load_sweep(io.BytesIO(payload), max_bytes=MAX_UPLOAD_UNPACKED)
@@ -243,7 +243,7 @@ def sweep_click(click, session, sweeps, cache=None):
             return dict(none, alert=NOT_CELL)
         d, note = D.cell_spec(job.result, labels[curve], flat)
         if cache is not None:
-            accept_spec(d, cache)
+            accept_spec(d, cache, session)
         return dict(open={"spec": d, "note": note[:600]}, tab="landscape", alert="")
     except Exception as e:
         return dict(none, alert=_fail("sweep click refused", e))

@@ -2,11 +2,11 @@
 callback), ``render_callbacks``, ``curvature_callbacks``, ``download_callbacks`` or ``progress_callbacks``
 (the Sweep tab's: of ``sweep_callbacks``); ``_safe`` guards the plain functions that may raise.
 
-    register_callbacks(app, cache, jobs, sweeps)     # cache: the ResultCache; jobs: the JobRegistry over it;
-                                                     # sweeps: the app's sweep_jobs.SweepService
+    register_callbacks(app, services)     # services: app/services.Services (cache, jobs, sweeps, slices, maps)
 
-Shared state lives in ``cache``, ``jobs`` and ``sweeps`` (objects made by ``create_app``) and the slices' and
-curvature maps' LRUs (made here, one per app), never in module globals.
+Shared state lives in ``services`` (made by ``create_app``), never in module globals. Every callback that
+may need heavy work (render, markers, slices, min-eig, downloads) passes the page's ``session-id`` so that
+work is a job of the page (serving/jobs.py).
 Each main-callback request is bracketed by ``jobs.request`` (so a newer request of the page,
 valid or not, cancels what an older one started). ``progress-tick`` polls the session's progress into
 ``run-status``: every 0.5 s while a request is in flight (Dash's ``running`` speeds it up when one starts;
@@ -26,12 +26,10 @@ from core.errors import clip_message
 from visualizer.app import sweep_callbacks as SC
 from visualizer.app.spec_callbacks import control_options, main
 from visualizer.app.controls import N_ROWS, ROW_FIELDS, SPEC_FIELDS
-from visualizer.app.curvature_callbacks import SliceCache, min_eig_visibility, slices
+from visualizer.app.curvature_callbacks import min_eig_visibility, slices
 from visualizer.app.download_callbacks import download_html, download_npz, download_spec
-from visualizer.serving.jobs import JobRegistry
 from visualizer.app.progress_callbacks import POLL_MS, progress_poll
 from visualizer.app.render_callbacks import render
-from visualizer.serving.sweep_service import SweepService
 
 log = logging.getLogger("visualizer")
 
@@ -49,18 +47,14 @@ def _safe(name, fn, *args):
         return no_update
 
 
-def register_callbacks(app, cache, jobs=None, sweeps=None):
-    """Connect the page to the plain functions of the callbacks' modules; ``jobs``: the app's JobRegistry;
-    ``sweeps``: its SweepService (default: one of its own, on a LocalCluster started by the first sweep)."""
-    jobs = jobs if jobs is not None else JobRegistry(cache)
-    if sweeps is None:
-        sweeps = SweepService(files=cache.uploads.files)
-    maps = SliceCache(maxsize=16)              # curvature maps of the surface colour, per result
+def register_callbacks(app, services):
+    """Connect the page to the plain functions of the callbacks' modules (``services``: app/services.Services)."""
+    cache, jobs = services.cache, services.jobs
     _register_main(app, cache, jobs)
-    _register_render(app, cache, maps)
-    _register_step(app, cache, SliceCache())
-    _register_files(app, cache, jobs, maps)
-    _register_sweep(app, cache, sweeps)
+    _register_render(app, cache, jobs, services.maps)
+    _register_step(app, cache, jobs, services.slices)
+    _register_files(app, cache, jobs, services.maps)
+    _register_sweep(app, cache, services.sweeps)
 
 
 def _register_main(app, cache, jobs):
@@ -106,7 +100,7 @@ def _register_main(app, cache, jobs):
 VIEW_STATES = ("height-scale", "clip-percentile", "exaggerate")
 
 
-def _register_render(app, cache, maps):
+def _register_render(app, cache, jobs, maps):
     @app.callback(
         Output("graph-landscape-3d", "figure"), Output("graph-contour", "figure"),
         Output("graph-curves", "figure"), Output("graph-sharpness", "figure"),
@@ -115,11 +109,11 @@ def _register_render(app, cache, maps):
         Output("step-table", "data"), Output("explain-numbers", "children"),
         Output("slice-optimizer", "options"), Output("slice-optimizer", "value"), Output("alert-view", "children"),
         Input("spec-store", "data"), *[Input(i, "value") for i in VIEW_STATES], Input("surface-colour", "value"),
-        State("show-min-eig", "value"), State("slice-optimizer", "value"),
+        State("show-min-eig", "value"), State("slice-optimizer", "value"), State("session-id", "data"),
     )
-    def _render(store, scale, clip, exaggerate, colour, min_eig, slice_label):
+    def _render(store, scale, clip, exaggerate, colour, min_eig, slice_label, session):
         o = render(store, scale, clip, exaggerate, cache, min_eig=bool(min_eig), slice_label=slice_label,
-                   colour=colour, maps=maps)
+                   colour=colour, maps=maps, jobs=jobs, session=session)
         sl = o["slider"]
         sl_vals = [sl[k] for k in ("min", "max", "marks")] if sl is not no_update else [no_update] * 3
         sl_vals.append(o["step_table"])
@@ -129,17 +123,18 @@ def _register_render(app, cache, maps):
                 o["explain"], o["slice_options"], o["slice_label"], o["alert"]]
 
     @app.callback(Output("graph-sharpness", "figure", allow_duplicate=True), Input("show-min-eig", "value"),
-                  State("spec-store", "data"), prevent_initial_call=True)
-    def _min_eig(show, store):
-        return min_eig_visibility(bool(show), store, cache)
+                  State("spec-store", "data"), State("session-id", "data"), prevent_initial_call=True)
+    def _min_eig(show, store, session):
+        return min_eig_visibility(bool(show), store, cache, jobs, session)
 
-    @app.callback(Output("dataset", "options"), Output("csv-target", "options"), Input("spec-base", "data"))
-    def _options(base):
-        out = _safe("control options", control_options, base, cache)
+    @app.callback(Output("dataset", "options"), Output("csv-target", "options"), Input("spec-base", "data"),
+                  State("session-id", "data"))
+    def _options(base, session):
+        out = _safe("control options", control_options, base, cache, session)
         return out if out is not no_update else (no_update, no_update)
 
 
-def _register_step(app, cache, slice_cache):
+def _register_step(app, cache, jobs, slice_cache):
     """One step for every panel (assets/app.js): Play, the slider, the step box and the keys move the step-store;
     it jumps the 3D figure and patches the contour, curves and sharpness in the browser, and redraws the
     slices here (cached per run and frame), which report the step they show (Play waits for them)."""
@@ -162,10 +157,10 @@ def _register_step(app, cache, slice_cache):
     @app.callback(Output("graph-slices", "figure"), Output("slices-box", "hidden"),
                   Output("slices-message", "children"), Output("slices-step", "data"),
                   Input("step-store", "data"), Input("slice-optimizer", "value"), State("spec-store", "data"),
-                  prevent_initial_call=True)
-    def _slices(step_store, label, store):
+                  State("session-id", "data"), prevent_initial_call=True)
+    def _slices(step_store, label, store, session):
         step = step_store.get("step") if isinstance(step_store, dict) else None
-        o = slices(step, label, store, cache, slice_cache)
+        o = slices(step, label, store, cache, slice_cache, jobs, session)
         return o["figure"], o["hidden"], o["message"], step
 
 
@@ -178,20 +173,21 @@ def _register_files(app, cache, jobs, maps):
         return progress_poll(jobs, session, interval, shown)
 
     @app.callback(Output("download-npz", "data"), Input("download-npz-btn", "n_clicks"),
-                  State("spec-store", "data"), prevent_initial_call=True)
-    def _dl_npz(n, store):
-        return _safe("npz download", download_npz, store, cache)
+                  State("spec-store", "data"), State("session-id", "data"), prevent_initial_call=True)
+    def _dl_npz(n, store, session):
+        return _safe("npz download", download_npz, store, cache, jobs, session)
 
     @app.callback(Output("download-spec", "data"), Input("download-spec-btn", "n_clicks"),
-                  State("spec-store", "data"), prevent_initial_call=True)
-    def _dl_spec(n, store):
-        return _safe("spec download", download_spec, store, cache)
+                  State("spec-store", "data"), State("session-id", "data"), prevent_initial_call=True)
+    def _dl_spec(n, store, session):
+        return _safe("spec download", download_spec, store, cache, jobs, session)
 
     @app.callback(Output("download-html", "data"), Input("download-html-btn", "n_clicks"),
                   State("spec-store", "data"), *[State(i, "value") for i in VIEW_STATES],
-                  State("surface-colour", "value"), prevent_initial_call=True)
-    def _dl_html(n, store, scale, clip, exaggerate, colour):
-        return _safe("html download", download_html, store, scale, clip, exaggerate, cache, colour, maps)
+                  State("surface-colour", "value"), State("session-id", "data"), prevent_initial_call=True)
+    def _dl_html(n, store, scale, clip, exaggerate, colour, session):
+        return _safe("html download", download_html, store, scale, clip, exaggerate, cache, colour, maps, jobs,
+                     session)
 
 
 SWEEP_OUT = (("alert", "sweep-alert", "children"), ("status", "sweep-status", "children"),

@@ -8,9 +8,11 @@ The same seam as runner.LocalRunner and runner.ProcessRunner: ``runner(spec, pro
 ExperimentResult``. What stays in the web process: admission (``runner.admit``: the work cap, before anything
 is sent), the ResultCache, the JobRegistry (pages, progress, cancellation), the uploads and the data folder.
 What runs on a worker: one task per computation, ``core.run_experiment(spec, progress, files)`` with BLAS on
-one thread (as core.parallel.engine pins it), then the page's first view (``runner.prerender``), like a ProcessRunner
-worker. Small requests (estimated <= ``small_work``) get a higher Dask priority, so they start before big
-ones waiting in the scheduler's queue (there is no reserved worker as in ProcessRunner).
+one thread (as core.parallel.engine pins it), then the page's first view (``tasks.prerender``), like a
+ProcessRunner worker; it returns tasks.Computed(result, figures). The app's other heavy tasks (slices,
+curvature maps) are one Dask task each (``task``). Small requests (estimated <= ``small_work``) get a higher
+Dask priority, so they start before big ones waiting in the scheduler's queue (there is no reserved worker as
+in ProcessRunner).
 
 CSV data: the web process applies its own rule (core.data.csvfile.DataFiles: an upload or a file of
 ``serve --data-dir``), reads the file (capped at 16 MB) and ships its bytes with the task; the worker writes
@@ -60,7 +62,8 @@ from core.parallel.engine import CONNECT_TIMEOUT, EngineError, default_workers
 from core.errors import clip_message, quote
 
 from visualizer.serving.dask_task import run_task, warm_worker, worker_stats  # noqa: F401 (worker_stats: the tests)
-from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, TICK, admit
+from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, TICK, admit, admit_task
+from visualizer.serving.tasks import run_named
 
 log = logging.getLogger("visualizer")
 
@@ -223,6 +226,33 @@ class DaskRunner:
             raise
         finally:
             self._release(client, key, fut, var, scattered)
+
+    def task(self, name, payload, progress=None, work=None):
+        """A heavy task of the app (tasks.TASKS: slices, curvature map) as one Dask task, after the same
+        admission; cancelling it cancels the future (a task already running finishes on its worker: each is
+        capped by ``max_work``)."""
+        admit_task(name, payload, self.max_work, work)
+        client = self._client_with_workers()
+        try:
+            fut = client.submit(run_named, name, payload, pure=False, retries=0)
+        except Exception:
+            raise self._lost(client) from None
+        try:
+            while True:
+                if progress is not None:
+                    progress(name, 0, 1)                     # may raise: cancelled
+                try:
+                    return own_arrays(fut.result(timeout=TICK))
+                except TimeoutError:
+                    if self._closed or client.status != "running":
+                        raise self._lost(client) from None
+        except BaseException:
+            with contextlib.suppress(Exception):
+                fut.cancel()
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                fut.release()
 
     def _client_with_workers(self):
         client = self._live_client()

@@ -1,6 +1,7 @@
 """The worker's side of ``serve --scheduler``: one Dask task a computation (see visualizer/dask_runner.py).
 
-    fut = client.submit(run_task, key, spec_dict, csv)     # -> ExperimentResult (prerendered), or CANCELLED
+    fut = client.submit(run_task, key, spec_dict, csv)     # -> tasks.Computed(result, figures), or CANCELLED
+    fut = client.submit(run_named, name, payload)          # the app's other heavy tasks (tasks.TASKS)
 
 ``run_task`` runs core.run_experiment with BLAS on one thread; its progress callback records the latest stage
 and raises when the cancel flag is up. A watcher thread (``_watch``) publishes that stage to the
@@ -22,7 +23,8 @@ import core
 from core.data.csvfile import DataFiles
 from core.errors import quote
 
-from visualizer.serving.runner import PRERENDER_VIEW, TICK, prerender
+from visualizer.serving.runner import TICK
+from visualizer.serving.tasks import Computed, figures_or_none, run_named  # noqa: F401 (run_named: submitted)
 from visualizer import figures  # noqa: F401 -- imported at start-up (preload)
 
 CANCEL_GRACE = 0.3          # s after the cancel flag before the task's thread is interrupted
@@ -128,7 +130,7 @@ class _ShippedFile(DataFiles):
 
 def run_task(key, spec_dict, csv=None, trained=None):
     """One computation on a worker (a Dask task): core.run_experiment with progress and cancellation as in
-    the module docstring, then the first view's figures. Returns the ExperimentResult, or CANCELLED.
+    the module docstring, then the first view's figures. Returns tasks.Computed(result, figures), or CANCELLED.
     ``trained``: label -> Trajectory to reuse (core.run_experiment's ``trained``; the cache's training key)."""
     from distributed import get_client
     from threadpoolctl import threadpool_limits
@@ -161,12 +163,9 @@ def run_task(key, spec_dict, csv=None, trained=None):
             if stop.is_set():
                 raise _Stop
             latest[0] = ("surface", 1, 1)
-            try:
-                result.prerendered = prerender(result, *PRERENDER_VIEW)
-            except Exception:                                # the web process will draw it
-                result.prerendered = None
+            figs = figures_or_none(result)                   # None: the web process will draw them
             _count(finished=1)
-            return result
+            return Computed(result, figs)
         except _Stop:
             _count(stopped=1)
             return CANCELLED

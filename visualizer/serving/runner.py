@@ -28,8 +28,9 @@ small request never waits behind big ones: with both general workers busy on lon
 starts at once. Per page, the JobRegistry keeps one running computation (a newer request replaces it).
 
 Figures: a worker also draws the page's initial view of its result (``prerender``: the landscape, contour,
-curves and sharpness figures as plotly JSON, attached as ``result.prerendered``), so the web process, whose threads share one GIL, only
-forwards them (``render_callbacks.render``); drawing and encoding took about 0.6-1.3 s of the 1.5 s of CPU
+curves and sharpness figures as plotly JSON; the runner returns ``tasks.Computed(result, figures)`` and the
+ResultCache keeps the figures beside the result, under the same key), so the web process, whose threads share
+one GIL, only forwards them (``render_callbacks.render``); drawing and encoding took about 0.6-1.3 s of the 1.5 s of CPU
 a request costs, and in the web process they ran one at a time.
 
 Cancellation: while it waits, the runner calls ``progress`` at least every 0.2 s (with "queued" while
@@ -51,17 +52,26 @@ from core.data.csvfile import DataFiles
 from core.experiment.budget import curvature_stride
 from core.experiment.run import WORK_UNITS_PER_SECOND, check_budget, estimate_work
 
-from visualizer.plotdata.view import DEFAULT_SCALE
-from visualizer import figures
-from visualizer.plotdata import panels as panel_data
-from visualizer.plotdata.view import ViewOptions
+from visualizer.serving.tasks import PRERENDER_VIEW, Computed, prerender, run_named, task_work, view_key  # noqa: F401
 
 log = logging.getLogger("visualizer")
 
 DEFAULT_MAX_WORK = 10 * WORK_UNITS_PER_SECOND      # about 10 s of one worker here (benchmarks/bench_work.py)
 SMALL_WORK = 2 * WORK_UNITS_PER_SECOND             # "small" requests (about 2 s): the reserved lane takes them
-PRERENDER_VIEW = (DEFAULT_SCALE, 100.0, 1.0)         # the page's initial view (scale, clip, exaggerate): layout.py
 TICK = 0.2                                         # seconds between progress calls while waiting
+RECYCLE_RSS = 400 * 2**20                          # a worker holding more than this after a task is replaced
+
+
+def _rss(pid):
+    """Resident bytes of process ``pid`` (0 when unknown)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 # ----------------------------------------------------------------- admission
@@ -139,32 +149,34 @@ class LocalRunner:
         admit(spec, self.max_work, self.files)
         return core.run_experiment(spec, progress=progress, files=self.files, trained=trained)
 
+    def task(self, name, payload, progress=None, work=None):
+        """A heavy task of the app (tasks.TASKS) in the calling thread, after the same work cap."""
+        admit_task(name, payload, self.max_work, work)
+        return run_named(name, payload, progress)
+
     def close(self):
         pass
 
 
+TASK_WHAT = {"slices": "the 1-D slices of this frame (a dense Hessian and its top eigenvector)",
+             "curvature-map": "the curvature colour map"}
+
+
+def admit_task(name, payload, max_work, work=None):
+    """The estimated work of a task (tasks.task_work); ValueError when it is over ``max_work`` (None: no cap)."""
+    work = task_work(name, payload) if work is None else work
+    if max_work is not None and work > max_work:
+        raise ValueError(f"{TASK_WHAT.get(name, name)}: an estimated {work:.2g} work units (about "
+                         f"{work / WORK_UNITS_PER_SECOND:.0f} s of computing here), over this server's limit of "
+                         f"{max_work:.2g} (serve --max-work); use a smaller model.hidden or fewer training rows")
+    return work
+
+
 # ----------------------------------------------------------------- worker processes
-def view_key(view):
-    """What identifies a drawing of a result: (scale, clip percentile, exaggeration)."""
-    return (view.scale, float(view.clip_percentile), float(view.exaggerate))
-
-
-def prerender(result, scale="log", clip=100.0, exaggerate=1.0):
-    """The app's first figures of ``result`` for one view, as plotly JSON strings (what render would send):
-    the landscape, contour, curves and (with curvature) sharpness figures. The slices figure is drawn by its
-    own callback in the web process (it depends on the chosen run and step; cached there)."""
-    v = ViewOptions(scale=scale, clip_percentile=clip, exaggerate=exaggerate)
-    v.moving = result.moving is not None
-    v.validate()
-    sharp = figures.sharpness_figure(result, v).to_json() if panel_data.has_curvature(result) else None
-    return {"view": view_key(v), "fig3d": figures.animated_landscape(result, v).to_json(),
-            "contour": figures.contour_figure(result, v).to_json(),
-            "curves": figures.curves_figure(result, v).to_json(), "sharpness": sharp}
-
-
 def _worker_main(conn):
-    """A worker process: run specs received on ``conn`` until it closes; one BLAS thread."""
+    """A worker process: run tasks (tasks.TASKS) received on ``conn`` until it closes; one BLAS thread."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)          # Ctrl-C reaches the whole group; the server stops us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)         # the parent's handler is not ours
     try:
         from threadpoolctl import threadpool_limits
         threadpool_limits(limits=1)
@@ -177,24 +189,16 @@ def _worker_main(conn):
             return
         if msg is None:
             return
-        spec_dict, files, trained = msg
+        name, payload = msg
 
         def progress(stage, done, total):
             conn.send(("progress", stage, done, total))
         try:
-            result = core.run_experiment(core.ExperimentSpec.from_dict(spec_dict), progress=progress, files=files,
-                                         trained=trained)
-        except ValueError as e:
-            conn.send(("error", "ValueError", str(e)))
-            continue
+            out = run_named(name, payload, progress)
         except Exception as e:
             conn.send(("error", type(e).__name__, str(e)))
             continue
-        try:
-            result.prerendered = prerender(result, *PRERENDER_VIEW)
-        except Exception:                                 # the web process will draw it
-            result.prerendered = None
-        conn.send(("done", result))
+        conn.send(("done", out))
 
 
 class _Worker:
@@ -235,7 +239,8 @@ class ProcessRunner:
     ``workers``: processes for any request (default: the number of cores); ``small_workers``: extra
     processes reserved for small requests; ``max_work``: refuse requests estimated above it (None: no
     limit); ``small_work``: the estimate up to which a request is small; ``max_tasks``: a worker is
-    replaced after this many runs (bounds memory growth of long-lived processes); ``files``: where CSV data
+    replaced after this many runs, and at once when it holds more than RECYCLE_RSS after a task (bounds the
+    memory of long-lived processes: a 4,000-weight slices task left about 700 MB behind); ``files``: where CSV data
     may come from (core.data.csvfile.DataFiles: uploads and the operator's data folder; default: nothing).
     """
 
@@ -284,11 +289,12 @@ class ProcessRunner:
         self._cond.notify_all()
 
     def _release(self, w, broken):
+        big = not broken and _rss(w.proc.pid) > RECYCLE_RSS      # e.g. after a dense Hessian: give the memory back
         with self._cond:
             self.running -= 1
             if self._closed:
                 return
-            if broken or w.tasks >= self.max_tasks:
+            if broken or big or w.tasks >= self.max_tasks:
                 self._all.discard(w)
             else:
                 self._free.append(w)
@@ -301,8 +307,9 @@ class ProcessRunner:
 
     # -- the runner
     def __call__(self, spec, progress=None, trained=None):
-        """``trained``: label -> Trajectory to reuse (the ResultCache's training key): sent to the worker, which
-        then computes only the landscape; such a request counts as small when its landscape part is."""
+        """Computed(result, figures) of ``spec`` (a worker's run and its first view). ``trained``: label ->
+        Trajectory to reuse (the ResultCache's training key): sent to the worker, which then computes only the
+        landscape; such a request counts as small when its landscape part is."""
         if isinstance(spec, dict):
             spec = core.ExperimentSpec.from_dict(spec)
         work = admit(spec, self.max_work, self.files)
@@ -310,7 +317,15 @@ class ProcessRunner:
             est = estimate_work(spec, files=self.files)
             work -= est["train"] + est["curvature"]
         w = self._wait_for_worker(work <= self.small_work, progress)
-        return self._run_on(w, spec, progress, trained)
+        last = ("train", 0, spec.training.steps * len(spec.optimizers)) if trained is None else ("surface", 0, 1)
+        return self._run_on(w, ("experiment", (spec.to_dict(), self.files, trained)), progress, last)
+
+    def task(self, name, payload, progress=None, work=None):
+        """A heavy task of the app (tasks.TASKS: slices, curvature map) on a worker process, after the same
+        admission (its estimated work against ``max_work``); cancelled like a run (the worker is killed)."""
+        work = admit_task(name, payload, self.max_work, work)
+        w = self._wait_for_worker(work <= self.small_work, progress)
+        return self._run_on(w, (name, payload), progress, (name, 0, 1))
 
     def _wait_for_worker(self, small, progress):
         t = _Ticket(small)
@@ -339,12 +354,11 @@ class ProcessRunner:
                     self._assign()
             raise
 
-    def _run_on(self, w, spec, progress, trained=None):
-        last = ("train", 0, spec.training.steps * len(spec.optimizers)) if trained is None else ("surface", 0, 1)
+    def _run_on(self, w, msg, progress, last):
         broken = True
         try:
             w.tasks += 1
-            w.conn.send((spec.to_dict(), self.files, trained))
+            w.conn.send(msg)
             if progress is not None:
                 progress(*last)
             while True:

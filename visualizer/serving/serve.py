@@ -1,17 +1,28 @@
 """python -m visualizer serve [--host 127.0.0.1] [--port 8050] [--workers N] [--threads N] [--max-work UNITS]
                             [--max-sweep-work UNITS] [--max-sweeps N] [--scheduler ADDR|local|env] [--timeout S]
-                            [--debug] [--data-dir DIR]
+                            [--connection-limit N] [--channel-timeout S] [--cache-mb MB] [--debug] [--data-dir DIR]
 python -m visualizer export SPEC|PRESET|RUN.npz --format gif|mp4|html|png --out FILE [...]
 
 ``serve`` runs the app under waitress, a production WSGI server (one process: its threads answer HTTP,
 the computations run in worker processes, see visualizer/runner.py, or with ``--scheduler`` on a Dask cluster,
 see visualizer/dask_runner.py); ``--debug`` uses Dash's development server instead (reloader, error pages).
 SIGTERM and SIGINT stop it cleanly: workers killed (a local Dask cluster closed), exit status 0.
+
+Under hostile load (docs/serving.md, "Under load"): waitress keeps a connection without a thread until its
+request is complete, so slow clients cost a socket, not a thread. Its defaults (100 connections, 120 s idle
+timeout) let about 100 slow clients lock everyone out; here the defaults are CONNECTION_LIMIT (4,000)
+connections, each closed after CHANNEL_TIMEOUT (15 s) without a byte, checked every few seconds, with
+poll() instead of select() (select stops at file descriptor 1,024), and the soft limit of open files raised
+to fit them (``raise_fd_limit``). At most half the HTTP threads wait for computations (jobs.JobRegistry's
+``max_jobs``), so a page load always finds a thread.
 """
 from __future__ import annotations
 
 import argparse
+import atexit
+import logging
 import os
+import resource
 import signal
 import sys
 from core.parallel.cluster import SchedulerUnreachable
@@ -26,6 +37,12 @@ from visualizer.serving.runner import DEFAULT_MAX_WORK
 from visualizer.serving.runner import LocalRunner, ProcessRunner
 from visualizer.serving.sweep_service import DEFAULT_MAX_WORK as SWEEP_MAX_WORK
 from visualizer.serving.uploads import UploadStore
+from visualizer.serving.cache import DEFAULT_CACHE_BYTES
+
+log = logging.getLogger("visualizer")
+CONNECTION_LIMIT = 4000     # open connections waitress accepts (its default, 100, is a lock-out at 100 slow clients)
+CHANNEL_TIMEOUT = 15        # s a connection may stay silent (idle keep-alive, a stalled upload) before it is closed
+FD_RESERVE = 256            # file descriptors kept for everything but the connections (workers, pipes, files)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -34,8 +51,15 @@ class _Parser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-def _stop(signum, frame):
-    raise KeyboardInterrupt
+def _stopper(app):
+    """The SIGTERM / SIGINT handler: kill the workers first (the HTTP threads waiting for them end at once),
+    then stop waitress (whose shutdown waits up to 5 s for busy threads)."""
+    def stop(signum, frame):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)       # a second Ctrl-C must not interrupt the cleanup
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        app.close()
+        raise KeyboardInterrupt
+    return stop
 
 
 def _serve_parser():
@@ -65,6 +89,16 @@ def _serve_parser():
     ap.add_argument("--timeout", default=None,
                     help=f"with --scheduler: seconds to reach the scheduler and find a worker "
                          f"(default {CONNECT_TIMEOUT:g})")
+    ap.add_argument("--connection-limit", default=str(CONNECTION_LIMIT),
+                    help=f"open HTTP connections accepted at once (default {CONNECTION_LIMIT:,}; the soft limit of "
+                         "open files is raised to fit, or this lowered to it)")
+    ap.add_argument("--channel-timeout", default=str(CHANNEL_TIMEOUT),
+                    help=f"seconds a connection may stay silent before it is closed (default {CHANNEL_TIMEOUT}: "
+                         "idle and stalled clients free their slot)")
+    ap.add_argument("--cache-mb", default=str(DEFAULT_CACHE_BYTES // 2**20),
+                    help=f"megabytes of results (arrays, as measured) and figures the server keeps "
+                         f"(default {DEFAULT_CACHE_BYTES // 2**20}; with the default workers the whole server "
+                         "stays under about 1 GB)")
     ap.add_argument("--debug", action="store_true", help="Dash's development server in debug mode (off by default)")
     ap.add_argument("--data-dir", help="a folder of CSV files that specs may name (paths relative to it); "
                                        "without it, CSV data comes only from uploads")
@@ -96,6 +130,9 @@ def _serve_args(argv):
     # the Sweep tab's limits ride on args (build_app reads them): None is no limit
     args.sweep_max_work = _units(ap, "max-sweep-work", args.max_sweep_work, "2e11")
     args.sweeps_at_once = _integer(ap, "max-sweeps", args.max_sweeps, 1, 64, "sweeps running at once")
+    args.connections = _integer(ap, "connection-limit", args.connection_limit, 10, 100_000, "open connections")
+    args.channel_seconds = _integer(ap, "channel-timeout", args.channel_timeout, 2, 3600, "seconds")
+    args.cache_bytes = _integer(ap, "cache-mb", args.cache_mb, 16, 1_000_000, "megabytes") * 2**20
     scheduler, timeout = _scheduler_args(ap, args, workers)
     if scheduler is None and workers is None:
         workers = os.cpu_count() or 1
@@ -160,11 +197,13 @@ def build_app(args, workers, max_work, scheduler, timeout, warm=True):
     """(the app, a few words on where it computes) for the checked serve options (``warm``: as create_app)."""
     uploads = UploadStore(data_dir=args.data_dir)
     runner, where = _runner(args, workers, max_work, scheduler, timeout, uploads.files)
+    threads = int(getattr(args, "threads", 32) or 32)
     app = create_app(runner=runner, uploads=uploads, warm=warm,
+                     cache_bytes=getattr(args, "cache_bytes", DEFAULT_CACHE_BYTES), max_jobs=max(2, threads // 2),
                      sweep_limits=dict(max_work=getattr(args, "sweep_max_work", SWEEP_MAX_WORK),
                                        max_running=getattr(args, "sweeps_at_once", 2)))
     if scheduler is not None and hasattr(runner, "client"):     # sweeps (the Sweep tab) go to the same cluster
-        app.scheduler = runner.client if scheduler == LOCAL else scheduler
+        app.services.scheduler = runner.client if scheduler == LOCAL else scheduler
     return app, where
 
 
@@ -179,24 +218,56 @@ def serve(argv):
         finally:
             app.close()
         return 0
-    return _waitress(app, args.host, port, threads, where, max_work)
+    return _waitress(app, args.host, port, threads, where, max_work, connections=args.connections,
+                     channel_timeout=args.channel_seconds)
 
 
-def _waitress(app, host, port, threads, where, max_work):
+def raise_fd_limit(want):
+    """Raise this process's soft limit of open files to ``want`` (at most the hard limit); the soft limit now."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft
+
+
+def waitress_options(threads, connections=CONNECTION_LIMIT, channel_timeout=CHANNEL_TIMEOUT):
+    """waitress.create_server's options for a public-facing server (see the module docstring); the connection
+    limit is lowered to what the open-files limit allows."""
+    soft = raise_fd_limit(connections + threads + FD_RESERVE)
+    if soft != resource.RLIM_INFINITY and connections > soft - threads - FD_RESERVE:
+        fit = max(10, soft - threads - FD_RESERVE)
+        log.warning("--connection-limit %d: the open-files limit is %d; accepting %d connections", connections,
+                    soft, fit)
+        connections = fit
+    return dict(threads=threads, connection_limit=connections, channel_timeout=channel_timeout,
+                cleanup_interval=max(1, min(5, channel_timeout // 2)), asyncore_use_poll=True, backlog=2048,
+                max_request_body_size=MAX_BODY_BYTES, ident="loss-landscape-navigator")
+
+
+def _waitress(app, host, port, threads, where, max_work, connections=CONNECTION_LIMIT,
+              channel_timeout=CHANNEL_TIMEOUT):
     """Serve ``app`` under waitress until SIGTERM or Ctrl-C; 2 when it cannot listen."""
     from waitress import create_server
 
     try:
-        server = create_server(app.server, host=host, port=port, threads=threads,
-                               max_request_body_size=MAX_BODY_BYTES, ident="loss-landscape-navigator")
+        server = create_server(app.server, host=host, port=port,
+                               **waitress_options(threads, connections, channel_timeout))
     except (OSError, ValueError) as e:                     # address in use, unknown host, ...
         app.close()
         why = getattr(e, "strerror", None) or str(e)
         print(f"error: --host {host} --port {port}: cannot listen there ({why})", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _stop)
-    print(f"Loss Landscape Navigator on http://{host}:{port} (waitress, {threads} threads; {where}; "
-          f"max work {max_work or 0:.0e})", flush=True)
+    handler = _stopper(app)
+    signal.signal(signal.SIGTERM, handler)
+    if signal.getsignal(signal.SIGINT) is not signal.SIG_IGN:   # a background job keeps ignoring Ctrl-C
+        signal.signal(signal.SIGINT, handler)
+    print(f"Loss Landscape Navigator on http://{host}:{port} (waitress, {threads} threads, {connections:,} "
+          f"connections, {channel_timeout} s idle timeout; {where}; max work {max_work or 0:.0e})", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -207,7 +278,19 @@ def _waitress(app, host, port, threads, where, max_work):
         app.close()                                        # kill the workers: waiting requests end at once
         server.close()
         print("stopped", flush=True)
+    _exit_now(0)
     return 0
+
+
+def _exit_now(code):
+    """Leave the process after a stop: the exit handlers run (temporary folders removed, multiprocessing's
+    children joined), but not the interpreter's teardown of the heap, which took 1-3 s here with results and
+    figures in memory (docs/serving.md, "Under load": shutdown within about 3 s with work running)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    atexit._run_exitfuncs()
+    logging.shutdown()
+    os._exit(code)
 
 
 def _dask_runner(scheduler, workers, max_work, files, timeout):

@@ -1,14 +1,14 @@
 """The app's sweeps: one background thread per running sweep, on the app's Dask engine, with live partial
 results, a server cap, and cancellation of sweeps nobody watches.
 
-    sweeps = SweepService(scheduler=lambda: app.scheduler, files=uploads.files)   # one per app (create_app)
+    sweeps = SweepService(scheduler=lambda: services.scheduler, files=uploads.files)   # one per app (create_app)
     job = sweeps.start(session, spec)        # ValueError (over a cap, a bad spec) before anything runs
     job = sweeps.poll(session)               # the page's poll (also its heartbeat): job.result is a partial copy
     sweeps.cancel(session); sweeps.close()   # close(): app.close(), at shutdown
 
 **Where it runs.** A sweep is heavy (the lr_sweep preset is 1,320 runs, about 45 s of one CPU), so it does
 not run in the web process's threads but on a Dask engine (core.parallel.engine), chosen when the first sweep
-starts from ``scheduler`` (a value, or a callable read then, e.g. ``lambda: app.scheduler``):
+starts from ``scheduler`` (a value, or a callable read then, e.g. ``lambda: services.scheduler``):
 
 * None or "local": a LocalCluster the app starts on the first sweep (``workers`` processes, default one per
   core, one thread each; about 1-2 s to start) and keeps for every later sweep of every page, closed by
@@ -45,7 +45,7 @@ from collections import OrderedDict
 
 import core
 from core.parallel.engine import CONNECT_TIMEOUT, Engine
-from core.errors import clip_message
+from core.errors import clip_message, quote
 from core.experiment.sweep_section import check_sweep_budget
 
 from visualizer.serving.cache import spec_key
@@ -95,8 +95,9 @@ class SweepJob:
     """One sweep of one page: its state, and the latest partial result (a copy, safe to read)."""
     _ids = itertools.count(1)
 
-    def __init__(self, session, spec, state="starting", result=None, name=None):
+    def __init__(self, session, spec, state="starting", result=None, name=None, clock=time.monotonic):
         self.id = next(self._ids)
+        self.clock = clock
         self.session, self.spec, self.name = session, spec, name
         self.state = state              # starting | running | complete | stopped | failed | loaded
         self.result = result            # a SweepResult (partial while running), or None before the first
@@ -107,9 +108,9 @@ class SweepJob:
         self.version = 0                # bumped at every new result
         self.message = ""               # why it stopped or failed
         self.where = ""                 # the engine's description
-        self.started = time.monotonic()
+        self.started = clock()
         self.seconds = None
-        self.seen = time.monotonic()
+        self.seen = clock()
         self.cancelled = threading.Event()
         self.why = None                 # why it was cancelled
         self.thread = None
@@ -130,7 +131,7 @@ class SweepJob:
         def cb(result, done, total):
             if self.cancelled.is_set():
                 raise SweepStopped(self.why)
-            if heartbeat is not None and time.monotonic() - self.seen > heartbeat:
+            if heartbeat is not None and self.clock() - self.seen > heartbeat:
                 self.cancel(f"its page stopped polling for {heartbeat:.0f} s")
                 raise SweepStopped(self.why)
             snap = result.copy()
@@ -156,7 +157,7 @@ class SweepJob:
     def text(self):
         """The sweep-status line."""
         where = f" on {self.where}" if self.where else ""
-        secs = time.monotonic() - self.started if self.seconds is None else self.seconds
+        secs = self.clock() - self.started if self.seconds is None else self.seconds
         if self.state == "starting":
             return f"starting the sweep{where} ({self.total:,} runs)"
         if self.state == "running":
@@ -176,15 +177,16 @@ class SweepJob:
 
 class SweepService:
     def __init__(self, scheduler=None, workers=None, max_work=DEFAULT_MAX_WORK, max_running=2, heartbeat=HEARTBEAT,
-                 files=None, timeout=CONNECT_TIMEOUT):
+                 files=None, timeout=CONNECT_TIMEOUT, clock=time.monotonic):
         """See the module docstring. ``scheduler``: a value or a callable returning it (read when the engine
         starts); ``workers``: the LocalCluster's size; ``files``: where a spec's CSV data may come from
-        (core.data.csvfile.DataFiles, as the app's experiments); ``timeout``: seconds to reach a scheduler."""
+        (core.data.csvfile.DataFiles, as the app's experiments); ``timeout``: seconds to reach a scheduler;
+        ``clock``: the time source of the heartbeat and the timings (tests pass a fake one)."""
         if max_running < 1:
-            raise ValueError(f"max_running={max_running!r}: must be at least 1")
+            raise ValueError(f"max_running={quote(max_running)}: must be at least 1")
         self._scheduler = scheduler
         self.workers, self.max_work, self.max_running = workers, max_work, max_running
-        self.heartbeat, self.files, self.timeout = heartbeat, files, timeout
+        self.heartbeat, self.files, self.timeout, self.clock = heartbeat, files, timeout, clock
         self._lock = threading.Lock()
         self._engine_lock = threading.Lock()
         self._engine = None            # a core.parallel.engine.Engine kept open (a LocalCluster or a connection)
@@ -255,7 +257,7 @@ class SweepService:
                 self._remember(session, job)
                 return job
             job = SweepJob(session, spec, result=resume.copy() if resume is not None else
-                           core.SweepResult.empty(spec, sizes))
+                           core.SweepResult.empty(spec, sizes), clock=self.clock)
             job.where = self.describe()
             self._remember(session, job)
         job.thread = threading.Thread(target=self._run, args=(job, resume), daemon=True, name=f"sweep-{job.id}")
@@ -268,7 +270,7 @@ class SweepService:
             old = self._jobs.get(session)
             if old is not None:
                 old.cancel("a sweep file was loaded")
-            job = SweepJob(session, result.spec, state="loaded", result=result, name=name)
+            job = SweepJob(session, result.spec, state="loaded", result=result, name=name, clock=self.clock)
             self._remember(session, job)
         return job
 
@@ -282,7 +284,7 @@ class SweepService:
             del self._jobs[victim]
 
     def _run(self, job, resume):
-        t0 = time.monotonic()
+        t0 = self.clock()
         try:
             client = self._engine_arg()
             if job.cancelled.is_set():
@@ -293,7 +295,7 @@ class SweepService:
             chunk = max(1, min(MAX_CHUNK, math.ceil(missing / max(48, 4 * workers))))
             res = core.sweep(job.spec, scheduler=client, progress=job.progress(self.heartbeat), chunk_size=chunk,
                              resume=resume, files=self.files, timeout=self.timeout)
-            job._set(result=res, done=res.n_done, total=res.n_runs, seconds=time.monotonic() - t0,
+            job._set(result=res, done=res.n_done, total=res.n_runs, seconds=self.clock() - t0,
                      new_runs=res.n_done - (resume.n_done if resume is not None else 0), state="complete")
             if res.complete:
                 with self._lock:
@@ -301,11 +303,11 @@ class SweepService:
                     while len(self._finished) > MAX_FINISHED:
                         self._finished.popitem(last=False)
         except SweepStopped as e:
-            job._set(state="stopped", why=job.why or (str(e) or None), seconds=time.monotonic() - t0)
+            job._set(state="stopped", why=job.why or (str(e) or None), seconds=self.clock() - t0)
             log.info("sweep %s stopped: %s", job.id, job.why)
         except Exception as e:                              # ValueError, SchedulerUnreachable, EngineError, ...
             msg = clip_message(e if isinstance(e, (ValueError, ConnectionError)) else f"{type(e).__name__}: {e}")
-            job._set(state="failed", message=msg, seconds=time.monotonic() - t0)
+            job._set(state="failed", message=msg, seconds=self.clock() - t0)
             log.warning("sweep %s failed: %s", job.id, msg)
 
     def poll(self, session):
@@ -313,7 +315,7 @@ class SweepService:
         with self._lock:
             job = self._jobs.get(session)
             if job is not None:
-                job.seen = time.monotonic()
+                job.seen = self.clock()
             return job
 
     def job(self, session):

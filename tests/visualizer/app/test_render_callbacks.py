@@ -10,6 +10,7 @@ from visualizer.app import render_callbacks as rcb
 from visualizer.app import step_state
 from visualizer import figures
 from visualizer.serving.cache import ResultCache
+from visualizer.serving.tasks import prerender
 
 
 def test_render_outputs(small, cache):
@@ -82,11 +83,11 @@ def test_render_without_curvature_says_so_instead_of_the_panel(small, cache):
 
 
 def test_render_uses_the_prerendered_sharpness(small, cache, monkeypatch):
-    from visualizer.serving.runner import prerender
     d, values, base = small
     store = cb.main("controls", values, base, cache)["store"]
     r = cache.get(store["key"])
-    r.prerendered = prerender(r, "log", 100.0, 1.0)
+    cache.put(store["key"], r, prerender(r, "log", 100.0, 1.0))        # what a worker sends back beside it
+    assert cache.figures(store["key"])["view"] == ("log", 100.0, 1.0) and not hasattr(r, "prerendered")
     monkeypatch.setattr(rcb.figures, "sharpness_figure", lambda *a, **k: pytest.fail("drawn again"))
     out = rcb.render(store, "log", 100, 1, cache)
     assert out["sharpness"]["layout"]["yaxis"]["type"] == "log"

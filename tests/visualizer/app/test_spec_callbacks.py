@@ -1,5 +1,6 @@
 """visualizer.app.spec_callbacks: the main callback's plain functions (-> the spec store), called directly."""
 import base64
+import dataclasses
 import io
 import json
 import logging
@@ -166,20 +167,42 @@ CSV = "f1,f2,label\n" + "".join(f"{i % 7},{(i * 3) % 5},{int(i % 7 > 3)}\n" for 
 def test_an_uploaded_csv_trains(small, cache):
     d, values, base = small
     out = cb.main("upload", values, base, cache, upload_contents=_upload(CSV.encode(), "text/csv"),
-                  upload_filename="mine.csv")
+                  upload_filename="mine.csv", session="pageA")
     assert out["alert"] == "", out["alert"]
     data = out["store"]["spec"]["data"]
     assert data["name"] == "csv" and data["path"].startswith("upload:") and data["target"] == "label"
     assert out["values"]["dataset"] == "csv:" + data["path"] and out["values"]["csv_target"] == "label"
     r = cache.get(out["store"]["key"])
     assert r.info["feature_names"] == ["f1", "f2"] and r.layer_sizes[0] == 2
-    datasets, targets = cb.control_options(out["base"], cache)
+    datasets, targets = cb.control_options(out["base"], cache, "pageA")
     assert {"label": "uploaded CSV", "value": "csv:" + data["path"]} in datasets
     assert [t["value"] for t in targets] == ["f1", "f2", "label"]
-    # the same bytes again: the same key, so the cached result
+    # the same bytes again from the same page: the same key, so the cached result
     again = cb.main("upload", values, base, cache, upload_contents=_upload(CSV.encode(), "text/csv"),
-                    upload_filename="copy.csv")
+                    upload_filename="copy.csv", session="pageA")
     assert again["store"]["key"] == out["store"]["key"] and "cache" in again["status"]
+
+
+def test_an_upload_key_works_only_for_the_page_that_uploaded_it(small, cache):
+    d, values, base = small
+    out = cb.main("upload", values, base, cache, upload_contents=_upload(CSV.encode(), "text/csv"),
+                  upload_filename="mine.csv", session="pageA")
+    path = out["store"]["spec"]["data"]["path"]
+    # another browser naming the key (in its spec, its controls, or a stored spec) is refused
+    stolen = cb.main("controls", dict(values, dataset="csv:" + path), {"spec": out["base"]["spec"]}, cache,
+                     session="pageB")
+    assert "not an upload of this page" in stolen["alert"] and stolen["store"] is no_update
+    with pytest.raises(ValueError, match="not an upload of this page"):
+        cb.accept_spec(out["store"]["spec"], cache, "pageB")
+    with pytest.raises(ValueError, match="not an upload of this page"):
+        cb.accept_spec(out["store"]["spec"], cache, None)
+    assert cb.accept_spec(out["store"]["spec"], cache, "pageA").data.path == path
+    # the same bytes from page B: its own key (an HMAC of the server's secret, the page and the content)
+    other = cb.main("upload", values, base, cache, upload_contents=_upload(CSV.encode(), "text/csv"),
+                    upload_filename="mine.csv", session="pageB")
+    assert other["store"]["spec"]["data"]["path"] != path
+    key = path.split(":", 1)[1]
+    assert cache.uploads.owns(key, "pageA") and not cache.uploads.owns(key, "pageB")
 
 
 def test_an_oversize_csv_is_refused_before_it_is_parsed(small, cache, monkeypatch):
@@ -366,3 +389,34 @@ def test_a_training_change_trains_again_and_an_upload_is_never_reused(small, sma
     assert runner.calls[-1]["trained"] is False and "train" in runner.calls[-1]["stages"]
     cb.main("controls", dict(values, steps=values["steps"] + 10), base, cache)
     assert runner.calls[-1]["trained"] is False and cache.reused == 0
+
+
+def _bloated_run(small_result, i, rows=20_000):
+    """A valid-looking run file of a few KB whose training data unpack to megabytes of zeros (20,000 rows: the
+    most a run may have), and whose info claims 5 weights (the run has 166)."""
+    d = small_result.X_train.shape[1]
+    r = dataclasses.replace(small_result, X_train=np.zeros((rows, d)), y_train=np.zeros(rows),
+                            info=dict(small_result.info, n_params=5))
+    r.X_train[0, 0] = i                                            # eight different files
+    buf = io.BytesIO()
+    r.write(buf)
+    return buf.getvalue()
+
+
+def test_the_cache_stays_under_its_byte_budget_after_eight_large_uploads(small, small_result):
+    unpacked = 20_000 * (small_result.X_train.shape[1] + 1) * 8      # the zeros alone, as arrays
+    budget = int(3.5 * unpacked)
+    cache = ResultCache(maxsize=8, max_bytes=budget)
+    d, values, base = small
+    sizes = []
+    for i in range(8):
+        raw = _bloated_run(small_result, i)
+        assert len(raw) < 2**19                                     # small on the wire
+        out = cb.main("upload", values, base, cache, upload_contents=_upload(raw), upload_filename=f"run{i}.npz",
+                      session="pageA")
+        assert out["alert"] == "" and out["store"]["key"].startswith("npz:")
+        assert "166 weights" in out["status"]                       # measured, not the file's claim of 5
+        assert cache.nbytes <= budget and cache.peak_nbytes <= budget
+        sizes.append(cache.nbytes)
+    assert len(cache) == 3 and cache.nbytes / 3 > unpacked and min(sizes) > unpacked   # each counted unpacked
+    assert cache.get(out["store"]["key"]) is not None               # the newest one is kept

@@ -14,6 +14,7 @@ import pytest
 from dash import no_update
 
 import core
+from tests.helpers import _until
 from tests.helpers import small_sweep_dict as small_dict
 from visualizer.app import spec_callbacks as cb
 from visualizer.app import download_callbacks as dcb
@@ -225,13 +226,31 @@ def test_stop_then_run_again_computes_only_the_missing_runs(service, cache):
 
 
 def test_a_page_that_stops_polling_loses_its_sweep(cache):
-    s = SweepService(scheduler="inline", heartbeat=0.3, files=cache.uploads.files)
+    clock = FakeClock()
+    s = SweepService(scheduler="inline", heartbeat=15, files=cache.uploads.files, clock=clock)
     try:
         job = s.start("page5", core.ExperimentSpec.from_dict(small_dict(steps=3000)))
+        _until(lambda: job.done > 0 or not job.running, timeout=30)
+        clock.advance(10)
+        assert s.poll("page5") is job and job.running                     # the page polls: it goes on
+        clock.advance(15.5)                                               # then no poll for 15.5 s
         job.thread.join(20)
-        assert job.state == "stopped" and "stopped polling" in job.why and job.done < job.total
+        assert job.state == "stopped" and "stopped polling for 15 s" in job.why and job.done < job.total
     finally:
         s.close()
+
+
+class FakeClock:
+    """The sweep service's clock, moved by the test."""
+
+    def __init__(self):
+        self.now = 500.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
 
 
 def test_server_caps_name_what_to_reduce(cache):
@@ -380,30 +399,30 @@ def test_the_app_starts_a_local_cluster_on_the_first_sweep_and_closes_it(cache):
     import psutil
     from visualizer.app.factory import create_app
     app = create_app(cache=cache, warm=False)
-    assert app.scheduler is None and app.sweeps.scheduler() is None
-    app.sweeps.workers, app.sweeps.heartbeat = 1, None
+    assert app.services.scheduler is None and app.services.sweeps.scheduler() is None
+    app.services.sweeps.workers, app.services.sweeps.heartbeat = 1, None
     def children():                      # multiprocessing's resource tracker stays, as after any LocalCluster
         return {p.pid for p in psutil.Process().children(recursive=True)
                 if "resource_tracker" not in " ".join(p.cmdline())}
     before = children()
     try:
-        job = app.sweeps.start("page16", core.ExperimentSpec.from_dict(small_dict()))
+        job = app.services.sweeps.start("page16", core.ExperimentSpec.from_dict(small_dict()))
         job.thread.join(60)
         assert job.state == "complete" and job.where == "local cluster (1 worker)"
         assert "on local cluster (1 worker)" in job.text()
-        assert app.sweeps._engine is not None and app.sweeps._engine.client.status == "running"
+        assert app.services.sweeps._engine is not None and app.services.sweeps._engine.client.status == "running"
         assert children() - before                                          # its worker process
         ref = core.sweep(small_dict(), scheduler="inline")
         assert np.array_equal(job.result.blocks["momentum"].final_loss, ref.blocks["momentum"].final_loss)
     finally:
         app.close()
-    assert app.sweeps._engine is None
+    assert app.services.sweeps._engine is None
     t = time.monotonic()
     while time.monotonic() - t < 10 and children() - before:
         time.sleep(0.1)
     assert not children() - before                                          # the workers are gone
-    app.scheduler = "inline"
-    assert app.sweeps.scheduler() == "inline"                                # read when a sweep starts
+    app.services.scheduler = "inline"
+    assert app.services.sweeps.scheduler() == "inline"                                # read when a sweep starts
 
 
 # ----------------------------------------------------------------- the landscape's curvature colour

@@ -151,7 +151,7 @@ def test_a_long_computation_shows_progress_and_a_newer_request_cancels_it(dash_d
     assert "/ 39,960 steps" in dash_duo.find_element("#run-status").text
     _set_input(dash_duo, "steps", 2000)                                # back to the cached preset
     dash_duo.wait_for_contains_text("#run-status", "from the cache", timeout=20)
-    until(lambda: app.jobs.running() == 0, timeout=10)                 # the long run stopped
+    until(lambda: app.services.jobs.running() == 0, timeout=10)                 # the long run stopped
     d = core.ExperimentSpec.preset("four_optimizers").to_dict()
     d["training"]["steps"] = 9990
     assert spec_key(d) not in shared_cache
@@ -183,10 +183,10 @@ def test_progress_follows_the_newest_long_request(dash_duo, shared_cache):
     first = _status_text(dash_duo)
     # the old request's end must not stop the polling: the newer run's progress keeps moving
     until(lambda: "/ 39,920 steps" in _status_text(dash_duo) and _status_text(dash_duo) != first, timeout=20)
-    until(lambda: app.jobs.running() == 1, timeout=10)                 # the first run was cancelled
+    until(lambda: app.services.jobs.running() == 1, timeout=10)                 # the first run was cancelled
     _set_input(dash_duo, "steps", 2000)
     dash_duo.wait_for_contains_text("#run-status", "from the cache", timeout=20)
-    until(lambda: app.jobs.running() == 0, timeout=10)
+    until(lambda: app.services.jobs.running() == 0, timeout=10)
     for steps in (9990, 9980):
         d = core.ExperimentSpec.preset("four_optimizers").to_dict()
         d["training"]["steps"] = steps
@@ -204,9 +204,9 @@ def test_closing_the_tab_cancels_its_computation(dash_duo, shared_cache):
     dash_duo.wait_for_element("#summary-table td", timeout=60)
     _set_input(dash_duo, "steps", 9970)
     dash_duo.wait_for_contains_text("#run-status", "training:", timeout=20)
-    assert app.jobs.running() == 1
+    assert app.services.jobs.running() == 1
     dash_duo.driver.get("about:blank")                                 # the page goes away: no more polls
-    until(lambda: app.jobs.running() == 0, timeout=15)
+    until(lambda: app.services.jobs.running() == 0, timeout=15)
     d = core.ExperimentSpec.preset("four_optimizers").to_dict()
     d["training"]["steps"] = 9970
     assert spec_key(d) not in shared_cache

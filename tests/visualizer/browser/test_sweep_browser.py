@@ -29,7 +29,7 @@ def test_sweep_tab_map_threshold_and_a_click_opens_the_run(dash_duo, shared_cach
     spec_file = tmp_path / "tiny_sweep.json"
     spec_file.write_text(json.dumps(d))
     app = create_app(cache=shared_cache)
-    app.scheduler = "inline"                                   # in the server's own thread: no cluster to start
+    app.services.scheduler = "inline"                          # in the server's own thread: no cluster to start
     dash_duo.start_server(app)
     drv = dash_duo.driver
     dash_duo.wait_for_element("#summary-table td", timeout=60)
@@ -77,5 +77,5 @@ def test_sweep_tab_map_threshold_and_a_click_opens_the_run(dash_duo, shared_cach
     until(lambda: f"{v.min():.4f}" in drv.execute_script(table), timeout=20)        # the opened run's final loss
     assert dash_duo.find_element("#alert-error").text == "" and dash_duo.find_element("#sweep-alert").text == ""
     until(lambda: _idle(dash_duo) and dash_duo.redux_state_rqs == [], timeout=20)
-    assert app.sweeps.running() == 0
+    assert app.services.sweeps.running() == 0
     assert dash_duo.get_logs() == []

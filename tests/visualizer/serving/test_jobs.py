@@ -151,10 +151,9 @@ def test_the_real_run_experiment_stops_at_its_next_progress_call():
     out = {}
     t = _run(jobs, spec, "A", out)
     _until(lambda: (jobs.status("A") or "").startswith("training: 1,000"), timeout=30)
-    t0 = time.time()
     jobs.cancel("A")
-    t.join(timeout=10)
-    assert isinstance(out["A"], Cancelled) and time.time() - t0 < 2 and len(cache) == 0
+    t.join(timeout=10)                                              # 20,000 steps would take far longer
+    assert not t.is_alive() and isinstance(out["A"], Cancelled) and len(cache) == 0
 
 
 def test_main_callback_answers_a_superseded_request_with_no_update(caplog):
@@ -268,34 +267,54 @@ def test_progress_describes_the_newest_request_and_polling_speeds_up_and_down():
     assert pcb.progress_poll(jobs, None, pcb.IDLE_POLL_MS, "") == (no_update, no_update)
 
 
+class FakeClock:
+    """A clock the test moves (JobRegistry's ``clock``): no sleeping to let time pass."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, seconds):
+        self.now += seconds
+
+
 def test_a_job_whose_page_stopped_polling_is_cancelled():
     runner = SlowRunner(ticks=600, tick_s=0.02)                  # 12 s if nobody stops it
     cache = ResultCache(maxsize=4, runner=runner)
-    jobs = JobRegistry(cache, heartbeat=1.5)
+    clock = FakeClock()
+    jobs = JobRegistry(cache, heartbeat=15, clock=clock)
     out = {}
     t = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "A")
-    t0 = time.time()
-    while time.time() - t0 < 2.5:                                 # the page polls: the job goes on
+    _until(lambda: (jobs.status("A") or "").startswith("training"))
+    for _ in range(3):                                            # 30 s in which the page polls every 10 s
+        clock.advance(10)
         assert jobs.poll("A")["waiting"]
-        time.sleep(0.1)
+    reached = runner.reached[1]
+    _until(lambda: runner.reached[1] > reached + 2)               # the job went on through progress calls
     assert t.is_alive() and jobs.running() == 1
-    t.join(timeout=8)                                             # the tab closed: no more polls
-    assert isinstance(out["A"], Cancelled) and runner.reached[1] < 600
+    clock.advance(15.5)                                           # the tab closed: no poll for 15.5 s
+    t.join(timeout=8)
+    assert not t.is_alive() and isinstance(out["A"], Cancelled) and runner.reached[1] < 600
     assert jobs.running() == 0 and spec_key(_spec(1)) not in cache
 
 
 def test_a_shared_job_runs_on_while_one_of_its_pages_still_polls():
     runner = SlowRunner(ticks=60, tick_s=0.02)
     cache = ResultCache(maxsize=4, runner=runner)
-    jobs = JobRegistry(cache, heartbeat=1.0)
+    clock = FakeClock()
+    jobs = JobRegistry(cache, heartbeat=15, clock=clock)
     out = {}
     ta = _request(jobs, "A", lambda: jobs.compute(_spec(1), "A"), out, "A")
     tb = _request(jobs, "B", lambda: jobs.compute(_spec(1), "B"), out, "B")
-    while tb.is_alive():                                          # only B polls
-        jobs.poll("B")
-        time.sleep(0.1)
+    _until(lambda: (jobs.status("B") or "").startswith("training"))
+    clock.advance(10)
+    jobs.poll("B")                                                # only B polls
+    clock.advance(10)                                             # A silent for 20 s, B for 10 s
+    tb.join(timeout=10)
     ta.join(timeout=5)
-    assert out["B"][1] == "result 1" and runner.calls == [1]
+    assert out["B"][1] == "result 1" and out["A"][1] == "result 1" and runner.calls == [1]
 
 
 def test_the_heartbeat_must_be_positive():

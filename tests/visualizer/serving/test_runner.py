@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from dash import no_update
 
 import core
 from core.experiment.run import WORK_UNITS_PER_SECOND, estimate_work
@@ -11,6 +12,10 @@ from tests.helpers import Stop, Tracker, _in_thread, _until, long_spec, small_sp
 from visualizer import figures
 from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, LocalRunner, ProcessRunner, admit, prerender
 from visualizer.plotdata.view import ViewOptions
+from visualizer.plotdata import slices as S
+from visualizer.app.curvature_callbacks import SliceCache, slices
+from visualizer.serving.cache import ResultCache, spec_key
+from visualizer.serving.jobs import JobRegistry
 
 
 def surface_heavy_spec():
@@ -106,11 +111,10 @@ def test_run_experiment_stops_inside_the_surface():
 # ----------------------------------------------------------------- worker processes
 def test_the_pool_computes_what_run_experiment_computes_and_draws_the_first_view(pool):
     spec = spec_of()
-    r = pool(spec)
+    r, pre = pool(spec)                                          # tasks.Computed(result, figures)
     ref = core.run_experiment(spec)
     np.testing.assert_array_equal(r.surface, ref.surface)
     assert r.summary() == ref.summary()
-    pre = r.prerendered
     assert pre["view"] == ("log", 100.0, 1.0)
     v = ViewOptions(scale="log").validate()
     assert json.loads(pre["fig3d"]) == json.loads(figures.animated_landscape(ref, v).to_json())
@@ -133,7 +137,7 @@ def test_an_error_in_the_worker_is_a_value_error_and_the_worker_stays(pool):
     d["model"]["hidden"] = [512, 512, 512]
     killed = pool.stats()["killed"]
     with pytest.raises(ValueError, match="recorded values"):      # past admission: raised inside the worker
-        pool._run_on(pool._wait_for_worker(True, None), core.ExperimentSpec.from_dict(d), None)
+        pool._run_on(pool._wait_for_worker(True, None), ("experiment", (d, pool.files)), None, ("train", 0, 1))
     assert pool.stats()["killed"] == killed and pool.stats()["workers"] == 3
 
 
@@ -144,7 +148,7 @@ def test_a_short_request_is_answered_while_two_long_ones_run(pool):
         longs.append((tr, *_in_thread(pool, long_spec(seed), tr)))
     _until(lambda: all(tr.saw("train") for tr, _, _ in longs))
     assert pool.stats()["running"] == 2
-    r = pool(spec_of(), None)                                    # small: the reserved worker takes it
+    r = pool(spec_of(), None).result                             # small: the reserved worker takes it
     assert r.spec.training.steps == 200
     assert all(t.is_alive() for _, t, _ in longs)                # the long ones still run
     killed = pool.stats()["killed"]
@@ -165,7 +169,7 @@ def test_cancelling_during_the_surface_kills_the_worker(pool):
     t.join(timeout=10)
     assert not t.is_alive() and isinstance(box.get("error"), Stop)
     assert pool.stats()["killed"] == killed + 1
-    assert pool(spec_of()).spec.training.steps == 200            # a fresh worker took its place
+    assert pool(spec_of()).result.spec.training.steps == 200     # a fresh worker took its place
 
 
 def test_a_queued_request_leaves_the_queue_when_cancelled():
@@ -211,3 +215,49 @@ def test_when_curvature_dominates_the_message_names_its_stride():
         admit(spec, DEFAULT_MAX_WORK)
     stride = int(str(e.value).split("curvature.stride >= ")[1].split(" ")[0])
     assert admit(spec_of(spec.to_dict(), curvature__stride=stride), DEFAULT_MAX_WORK) <= DEFAULT_MAX_WORK
+
+
+# ----------------------------------------------------------------- the app's other heavy tasks: slices
+def slices_result(hidden=200):
+    """A run whose slices need a dense Hessian of about 3,000 weights (seconds of one worker)."""
+    d = small_spec_dict()
+    d["model"]["hidden"] = [hidden]
+    d["optimizers"] = d["optimizers"][:1]
+    d["training"].update(steps=50, record_every=1)
+    d["curvature"]["enabled"] = False
+    return core.run_experiment(core.ExperimentSpec.from_dict(d))
+
+
+def test_a_newer_slices_request_of_the_page_cancels_the_older_and_its_worker_is_killed(pool):
+    result = slices_result()
+    cache = ResultCache(runner=pool, max_running=None)
+    key = spec_key(result.spec)
+    cache.put(key, result)
+    jobs, sc = JobRegistry(cache), SliceCache()
+    store = {"key": key, "spec": result.spec.to_dict()}
+    label = result.labels[0]
+    killed, done = pool.stats()["killed"], pool.stats()
+    t1, box1 = _in_thread(slices, 10, label, store, cache, sc, jobs, "page1")
+    _until(lambda: jobs.running("slices") == 1 and pool.stats()["running"] == done["running"] + 1)
+    t2, box2 = _in_thread(slices, 40, label, store, cache, sc, jobs, "page1")      # the page moved the slider
+    t1.join(timeout=30)
+    assert not t1.is_alive() and box1["value"] == dict(figure=no_update, hidden=no_update, message=no_update)
+    _until(lambda: pool.stats()["killed"] == killed + 1, timeout=10)               # the old one's worker, killed
+    t2.join(timeout=120)
+    out = box2["value"]
+    assert out["hidden"] is False and out["message"] == "" and out["figure"] is not no_update
+    frames = {k[2] for k in sc._items if len(k) == 3}
+    assert frames == {S.frame_of(result, label, 40)}                               # only the newest was kept
+    assert jobs.running() == 0
+
+
+def test_slices_over_the_work_cap_are_refused_before_a_worker_runs_them():
+    result = slices_result(hidden=360)                                 # about 5,400 weights: Lanczos, many rows
+    runner = LocalRunner(max_work=1e9)
+    cache = ResultCache(runner=runner, max_running=None)
+    key = spec_key(result.spec)
+    cache.put(key, result)
+    out = slices(10, result.labels[0], {"key": key, "spec": result.spec.to_dict()}, cache, SliceCache(),
+                 JobRegistry(cache), "page2")
+    assert "over this server's limit" in out["message"] and "serve --max-work" in out["message"]
+    assert out["figure"] is no_update
