@@ -18,7 +18,9 @@ def test_choosing_per_run_planes_shows_small_multiples(dash_duo, shared_cache):
     assert scenes == [s for i in range(N_OPT) for s in ["scene" if i == 0 else f"scene{i + 1}"] * 3]
     titles = drv.execute_script(f"return {GD}._fullLayout.annotations.map(a => a.text)")
     assert len(titles) == N_OPT and all("on its own plane" in t and "in plane" in t for t in titles)
-    assert len(drv.execute_script(f"return {GD}._fullLayout.sliders")) == 1          # one step control
+    # one step control: the page's (the figure's own slider is removed in the app: visualizer/app/step_state.py)
+    assert not drv.execute_script(f"return {GD}._fullLayout.sliders")
+    assert dash_duo.find_element("#step-slider") is not None
     assert drv.execute_script(f"return {GD}._transitionData._frames.length") == 100
     assert dash_duo.find_element("#alert-error").text == ""
     assert dash_duo.get_logs() == []

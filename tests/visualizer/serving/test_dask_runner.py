@@ -124,7 +124,7 @@ def test_trained_runs_travel_with_the_task_and_skip_training(runner):
     first = pinned_run(spec_of())
     other = spec_of(plane__method="random")
     seen = []
-    r = runner(other, lambda stage, done, total: seen.append(stage), trained=first.trajectories)
+    r = runner(other, lambda stage, done, total: seen.append(stage), trained=first.trajectories).result
     ref = pinned_run(other)
     assert "train" not in seen and r.info["reused_training"] is True
     assert np.array_equal(r.surface, ref.surface) and r.summary() == ref.summary()

@@ -126,7 +126,7 @@ def test_trained_runs_go_to_the_worker_which_then_skips_training(pool):
     first = core.run_experiment(spec_of())
     other = spec_of(plane__method="random")
     seen = []
-    r = pool(other, progress=lambda stage, done, total: seen.append(stage), trained=first.trajectories)
+    r = pool(other, progress=lambda stage, done, total: seen.append(stage), trained=first.trajectories).result
     assert "train" not in seen and r.info["reused_training"] is True
     ref = core.run_experiment(other, trained=first.trajectories)
     assert np.array_equal(r.surface, ref.surface) and r.summary() == ref.summary()
@@ -137,7 +137,7 @@ def test_an_error_in_the_worker_is_a_value_error_and_the_worker_stays(pool):
     d["model"]["hidden"] = [512, 512, 512]
     killed = pool.stats()["killed"]
     with pytest.raises(ValueError, match="recorded values"):      # past admission: raised inside the worker
-        pool._run_on(pool._wait_for_worker(True, None), ("experiment", (d, pool.files)), None, ("train", 0, 1))
+        pool._run_on(pool._wait_for_worker(True, None), ("experiment", (d, pool.files, None)), None, ("train", 0, 1))
     assert pool.stats()["killed"] == killed and pool.stats()["workers"] == 3
 
 
