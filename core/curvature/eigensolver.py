@@ -19,7 +19,7 @@ WHICH = ("largest", "smallest")
 _RES_FLOOR = 1e-13   # residuals below this times max |Ritz value| count as converged (rounding floor)
 MAX_LANCZOS_FLOATS = 2 ** 26   # the Lanczos basis (min(max_iter, n), n) is refused above this (512 MB)
 
-__all__ = ["lanczos", "LanczosResult", "LanczosNotConverged", "WHICH", "MAX_LANCZOS_FLOATS"]
+__all__ = ["lanczos", "LanczosResult", "WHICH", "MAX_LANCZOS_FLOATS"]
 
 
 def fix_sign(v):
@@ -34,10 +34,6 @@ class LanczosResult(NamedTuple):
     converged: bool           # every wanted Ritz value met the residual test
     n_iter: int               # matrix-vector products used
     residuals: np.ndarray     # (k,) ||A u - theta u|| of each returned pair
-
-
-class LanczosNotConverged(RuntimeWarning):
-    """hessian_eigs / trajectory_curvature: Lanczos stopped at max_iter before the residual test passed."""
 
 
 # ------------------------------------------------------------------ argument checks

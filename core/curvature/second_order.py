@@ -25,7 +25,8 @@ import warnings
 import numpy as np
 
 from core.parallel.chunking import blas_limit
-from core.curvature.eigensolver import LanczosNotConverged, check_int, check_seed, check_tol, check_which, fix_signs, lanczos, wanted
+from core.errors import LanczosNotConverged
+from core.curvature.eigensolver import check_int, check_seed, check_tol, check_which, fix_signs, lanczos, wanted
 from core.model.network import MLP, sigmoid
 
 MAX_DENSE_PARAMS = 4000        # dense (P, P) Hessians and eigh above this (128 MB, eigh takes seconds): use Lanczos

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.parallel.chunking import blas_limit, resolve_threads, run_chunks
-from core.curvature.eigensolver import LanczosNotConverged, check_int, check_tol, lanczos
+from core.curvature.eigensolver import check_int, check_tol, lanczos
+from core.errors import LanczosNotConverged
 from core.model.network import MLP
 from core.model.optimizers import OPTIMIZERS, is_preconditioned, stability_threshold
 from core.curvature.second_order import (MAX_DENSE_PARAMS, METHODS, check_data, check_dense, check_net, hessian_one_hidden,

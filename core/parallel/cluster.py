@@ -25,14 +25,10 @@ import os
 
 import numpy as np
 
-from core.errors import clip_message, quote
+from core.errors import NotAScheduler, SchedulerUnreachable, clip_message, quote
 
 TRANSPORTS = ("tcp", "tls", "ws", "wss", "ucx")     # the schemes of a scheduler reached over a network
 OWN_DEPTH = 20                                      # own_arrays follows this many levels of nesting
-
-
-class SchedulerUnreachable(ConnectionError):
-    """No Dask scheduler answered at the address within the timeout (or it has no workers)."""
 
 
 # ----------------------------------------------------------------- a cluster started here

@@ -35,7 +35,7 @@ import numpy as np
 
 from core.parallel.cluster import LocalDask, close_client, connect, dask_message, own_arrays, wait_for_workers
 from core.constraints import Int, Text
-from core.errors import clip_message, quote
+from core.errors import EngineError, clip_message, quote
 
 CONNECT_TIMEOUT = 10.0         # seconds to reach a scheduler (and for it to have a worker) before giving up
 MAX_WORKERS = 256
@@ -43,10 +43,6 @@ MAX_RESUBMITS = 3
 WORKERS = Int(1, MAX_WORKERS)
 ADDRESS = Text(300, non_empty=True)
 _DASK_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
-
-
-class EngineError(RuntimeError):
-    """The cluster failed a task for a reason of its own (a worker killed too often, a lost scheduler)."""
 
 
 def quiet_dask_logs(level=logging.ERROR):

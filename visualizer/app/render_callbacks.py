@@ -33,6 +33,7 @@ from visualizer.app.controls import DEFAULT_PRESET
 from visualizer.plotdata.view import DEFAULT_SCALE
 from visualizer.serving.runner import view_key
 from visualizer.plotdata.view import ViewOptions
+from visualizer.errors import ColourUnavailable
 
 log = logging.getLogger("visualizer")
 
@@ -154,7 +155,7 @@ def surface_colour(result, store, colour, maps):
     if colour not in _colour.COLOURS:
         raise ValueError(f"surface colour={quote(colour)}: allowed are {', '.join(_colour.COLOURS)}")
     if result.moving is not None:
-        raise _colour.ColourUnavailable("surface colour: a curvature colour needs a static landscape; this run's "
+        raise ColourUnavailable("surface colour: a curvature colour needs a static landscape; this run's "
                                         "surface moves with the weights (untick moving landscape)")
     _colour.check_colourable(result)
     key = ("curvature-map", store_key(store), _colour.MAX_MAP_RES)

@@ -53,11 +53,10 @@ import time
 import uuid
 
 import core
-from core.parallel.cluster import (LocalDask, SchedulerUnreachable, close_client, connect, dask_message, own_arrays,
-                          wait_for_workers)
+from core.parallel.cluster import LocalDask, close_client, connect, dask_message, own_arrays, wait_for_workers
 from core.data.csvfile import DataFiles, read_bytes
-from core.parallel.engine import CONNECT_TIMEOUT, EngineError, default_workers
-from core.errors import clip_message, quote
+from core.parallel.engine import CONNECT_TIMEOUT, default_workers
+from core.errors import EngineError, SchedulerUnreachable, clip_message, quote
 
 from visualizer.serving.dask_task import run_task, warm_worker, worker_stats  # noqa: F401 (worker_stats: the tests)
 from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, TICK, admit

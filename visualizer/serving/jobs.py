@@ -32,13 +32,10 @@ import time
 from collections import OrderedDict
 
 from visualizer.serving.cache import spec_key
+from visualizer.errors import Cancelled
 
 log = logging.getLogger("visualizer")
 MAX_SESSIONS = 10_000          # per-session bookkeeping kept (oldest idle sessions forgotten first)
-
-
-class Cancelled(Exception):
-    """The computation was superseded: no session wants its result any more."""
 
 
 class Job:

@@ -46,6 +46,7 @@ import core
 from core.parallel.engine import CONNECT_TIMEOUT, Engine
 from core.errors import clip_message
 from core.experiment.sweep_section import check_sweep_budget
+from visualizer.errors import SweepStopped
 
 log = logging.getLogger("visualizer")
 
@@ -54,10 +55,6 @@ SECONDS_PER_UNIT = 0.8e-9       # one CPU here (benchmarks/bench_sweep.py: 33.6 
 HEARTBEAT = 15.0                # s without a poll before a page's sweep is cancelled
 MAX_SESSIONS = 64               # pages whose last sweep (and its result) is kept
 MAX_CHUNK = 64                  # runs a task, at most
-
-
-class SweepStopped(Exception):
-    """Raised from core.sweep's progress callback to stop a sweep (its unfinished tasks are cancelled)."""
 
 
 def sweep_work(spec, files=None):

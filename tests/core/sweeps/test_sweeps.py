@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import core
-from core.parallel.cluster import SchedulerUnreachable
+from core.errors import SchedulerUnreachable
 from core.parallel.engine import Engine
 from core.sweeps.run import METRICS, load_sweep, run_one
 from core.experiment.sweep_section import MAX_RUNS
