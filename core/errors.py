@@ -9,6 +9,7 @@ are the other ways core stops.
 from __future__ import annotations
 
 QUOTE_LIMIT = 60          # characters of a value's repr shown in a message
+PATH_LIMIT = 300          # ... of a file path the user gave (a path cut short names no file)
 MESSAGE_LIMIT = 600       # characters of a whole message shown in the app or a log line
 
 

@@ -21,7 +21,7 @@ import tempfile
 import numpy as np
 
 from core.cli.progress import check_interrupted
-from core.errors import quote
+from core.errors import PATH_LIMIT, quote
 
 
 def _umask():
@@ -112,16 +112,16 @@ def check_writable(option, path, suffix=None, what="file"):
     (a read-only or full file system, missing permissions). Called before any computation."""
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
+    named, where = f"{option} {quote(path, PATH_LIMIT)}", quote(folder, PATH_LIMIT)
     if suffix is not None and not path.endswith(suffix):
-        raise ValueError(f"{option} {quote(path)}: the {what} must end in {suffix}")
+        raise ValueError(f"{named}: the {what} must end in {suffix}")
     if not os.path.isdir(folder):
-        raise ValueError(f"{option} {quote(path)}: folder {quote(folder)} does not exist")
+        raise ValueError(f"{named}: folder {where} does not exist")
     if os.path.isdir(path):
-        raise ValueError(f"{option} {quote(path)}: is a folder; give a file name")
+        raise ValueError(f"{named}: is a folder; give a file name")
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".write-check.", suffix=".part")
         os.close(fd)
         os.remove(tmp)
     except OSError as e:
-        raise ValueError(f"{option} {quote(path)}: cannot write in folder {quote(folder)} "
-                         f"({e.strerror or type(e).__name__})") from None
+        raise ValueError(f"{named}: cannot write in folder {where} ({e.strerror or type(e).__name__})") from None

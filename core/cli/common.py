@@ -25,7 +25,7 @@ import sys
 import traceback as _tb
 
 from core.cli.progress import Terminated, terminate_as_interrupt
-from core.errors import clip_message, quote
+from core.errors import PATH_LIMIT, clip_message, quote
 
 OK, FAILURE, USAGE, INTERRUPTED, TERMINATED = 0, 1, 2, 130, Terminated.exit_status
 
@@ -59,7 +59,9 @@ def os_message(e):
     if e.strerror is None:                               # raised with a message of its own (SchedulerUnreachable)
         return str(e) or type(e).__name__
     what = e.strerror + (" (the disk is full)" if e.errno == errno.ENOSPC else "")
-    return f"{quote(os.fspath(e.filename))}: {what}" if e.filename is not None else f"{type(e).__name__}: {what}"
+    if e.filename is None:
+        return f"{type(e).__name__}: {what}"
+    return f"{quote(os.fspath(e.filename), PATH_LIMIT)}: {what}"
 
 
 def run_command(body, *, traceback=False, failures=(), usage=(ValueError,), on_stop=None, stream=None):
