@@ -16,8 +16,7 @@ Steps of ``run_experiment`` (one function each):
      weights, with every run's point on each frame's plane (core.landscape.moving_landscape)
 
 What it returns: core.experiment.result (ExperimentResult, MovingLandscape); files: core.experiment.result; budgets and
-the server's work estimate: core.experiment.budget. ExperimentResult, MovingLandscape, load_result, check_budget,
-estimate_work and WORK_UNITS_PER_SECOND stay importable from here.
+the work estimate (the one cost model): core.experiment.budget.
 """
 from __future__ import annotations
 
@@ -26,22 +25,20 @@ import time
 import numpy as np
 
 from core.model import optimizers as _opt
-from core.experiment.budget import WORK_UNITS_PER_SECOND, check_budget, curvature_stride, estimate_work
+from core.experiment.budget import check_budget, curvature_stride
 from core.data.datasets import spec_dataset
 from core.landscape.planes import make_plane
 from core.landscape.moving_landscape import moving_surfaces
 from core.model.network import MLP
 from core.landscape.projection import loss_at, project
 from core.experiment.result import ExperimentResult, MovingLandscape
-from core.experiment.result import load_result
 from core.curvature.sharpness import trajectory_curvature
 from core.landscape.slices import visible_span
 from core.experiment.spec import ExperimentSpec
 from core.landscape.surfaces import surface
 from core.model.training import frame_index, train
 
-__all__ = ["run_experiment", "build_optimizer", "ExperimentResult", "MovingLandscape", "load_result",
-           "check_budget", "estimate_work", "WORK_UNITS_PER_SECOND"]
+__all__ = ["run_experiment", "build_optimizer"]
 
 
 def run_experiment(spec, progress=None, files=None):

@@ -27,7 +27,7 @@ import numpy as np
 
 import core
 from core.curvature import MAX_DENSE_PARAMS
-from core.experiment.run import WORK_UNITS_PER_SECOND
+from core.experiment.budget import WORK_UNITS_PER_SECOND
 from visualizer.errors import ColourUnavailable
 
 COLOURS = ("loss", "sharpness", "convexity")

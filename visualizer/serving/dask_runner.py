@@ -5,7 +5,7 @@
     runner.close()
 
 The same seam as runner.LocalRunner and runner.ProcessRunner: ``runner(spec, progress=None) ->
-ExperimentResult``. What stays in the web process: admission (``runner.admit``: the work cap, before anything
+ExperimentResult``. What stays in the web process: admission (``core.experiment.admission.admit``: the work cap, before anything
 is sent), the ResultCache, the JobRegistry (pages, progress, cancellation), the uploads and the data folder.
 What runs on a worker: one task per computation, ``core.run_experiment(spec, progress, files)`` with BLAS on
 one thread (as core.parallel.engine pins it), then the page's first view (``runner.prerender``), like a ProcessRunner
@@ -59,7 +59,8 @@ from core.parallel.engine import CONNECT_TIMEOUT, default_workers
 from core.errors import EngineError, SchedulerUnreachable, clip_message, quote
 
 from visualizer.serving.dask_task import run_task, warm_worker, worker_stats  # noqa: F401 (worker_stats: the tests)
-from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, TICK, admit
+from core.experiment.admission import admit
+from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, TICK
 
 log = logging.getLogger("visualizer")
 

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 import core
-from core.experiment.run import WORK_UNITS_PER_SECOND, estimate_work
+from core.experiment.budget import WORK_UNITS_PER_SECOND, estimate_work
 from tests.helpers import Stop, Tracker, _in_thread, _until, long_spec, small_spec_dict, spec_of
 from visualizer import figures
-from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, LocalRunner, ProcessRunner, admit, prerender
+from core.experiment.admission import admit
+from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, LocalRunner, ProcessRunner, prerender
 from visualizer.plotdata.view import ViewOptions
 
 
@@ -75,7 +76,7 @@ def test_when_the_pca_of_many_frames_dominates_the_message_names_record_every():
     d["curvature"]["enabled"] = False
     spec = core.ExperimentSpec.from_dict(d)
     est = estimate_work(spec)
-    assert est["other"] > est["train"] + est["surface"]          # measured: 73 s for an estimated 83 s
+    assert est["plane"] > est["train"] + est["surface"]          # measured: 73 s for an estimated 83 s
     with pytest.raises(ValueError, match=r"training.record_every >= (\d+) \(now 1\)") as e:
         admit(spec, DEFAULT_MAX_WORK)
     every = int(str(e.value).split("record_every >= ")[1].split(" ")[0])
