@@ -43,9 +43,8 @@ def test_above_the_dense_cap_the_plane_is_lanczos():
 
 
 def test_work_grows_with_the_rows():
-    small = estimate_work(spec_of(data__name="moons", data__n_samples=2000, model__hidden=[64], curvature__enabled=False))
-    large = estimate_work(spec_of(data__name="moons", data__n_samples=20000, model__hidden=[64],
-                                 curvature__enabled=False))
+    small, large = (estimate_work(spec_of(data__name="moons", data__n_samples=n, model__hidden=[64],
+                                          curvature__enabled=False)) for n in (2000, 20000))
     assert large["n_train"] == 10 * small["n_train"]
     for part in ("train", "surface"):
         assert large[part] > 5 * small[part]
