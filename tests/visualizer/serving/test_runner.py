@@ -34,7 +34,8 @@ def pool():
 # ----------------------------------------------------------------- the estimate and the cap
 def test_estimate_work_adds_up_and_grows_with_the_request():
     base = estimate_work(spec_of())
-    assert base["total"] == pytest.approx(base["train"] + base["surface"] + base["curvature"] + base["other"])
+    assert base["total"] == pytest.approx(base["train"] + base["surface"] + base["curvature"] + base["plane"]
+                                          + base["other"])
     assert base["curvature"] > 0 and estimate_work(spec_of(curvature__enabled=False))["curvature"] == 0
     assert (base["n_params"], base["n_train"], base["n_test"]) == (166, 500, 183)
     assert estimate_work(spec_of(training__steps=400))["train"] > 1.9 * base["train"] - 1e9
