@@ -40,6 +40,9 @@ AUTO_CURVATURE_WORK = 3e9          # curvature.stride null ("auto"): the stride 
 # estimate_work's coefficients (benchmarks/bench_work.py measures them against real runs):
 WORK_UNITS_PER_SECOND = 3e9        # work units one worker process does in about a second here
 _STEP_UNITS = 1.5e5                # fixed cost of one training step (~50 us of Python and NumPy calls)
+_ROW_UNIT_UNITS = 10               # a training step's elementwise work per row and hidden unit (activations, masks)
+_SPILL_BYTES = 1 << 20             # ... 3x when a step's activations (rows x units float64) outgrow the cache
+_SPILL_FACTOR = 3                  # (moons, 15,000 rows: 30-70 units a row and unit measured)
 _SWEEP_UNIT_ROW_UNITS = 45         # one-hidden-layer sweep: per alpha, row and hidden unit
 _SWEEP_POINT_ROW_UNITS = 30        # ... and per grid point and row (prefix sums and the loss)
 _REQUEST_UNITS = 3e8               # fixed cost of a run (data, plane, projections: ~0.1 s)
@@ -149,10 +152,18 @@ def slices_work(hidden, n_params, n_train):
     return _top_eigvecs_work(list(hidden), n_params, n_train) + _SLICE_POINTS * float(n_train) * n_params
 
 
+def step_work(rows, n_params, hidden):
+    """Work units of one training step on ``rows`` rows: rows x weights, the elementwise work per row and
+    hidden unit (3x once the activations outgrow the cache: large datasets), and a fixed cost."""
+    units = float(rows) * sum(hidden)
+    spill = _SPILL_FACTOR if 8 * units > _SPILL_BYTES else 1
+    return float(rows) * n_params + _ROW_UNIT_UNITS * spill * units + _STEP_UNITS
+
+
 def run_work(steps, rows, n_params, sharpness=False, hidden=(1,)):
     """Work units of one sweep run: ``steps`` training steps on ``rows`` rows a step, and (``sharpness``) two
     dense top eigenvalues (the first and the last weights)."""
-    units = float(steps) * (float(rows) * n_params + _STEP_UNITS)
+    units = float(steps) * step_work(rows, n_params, list(hidden))
     if sharpness:
         units += 2 * (_hessian_build_work(list(hidden), n_params, rows) + _EIGH_VALUES_UNITS * float(n_params) ** 3)
     return units
@@ -217,7 +228,7 @@ def estimate_work(spec, n_params=None, n_train=None, n_test=None, files=None):
     n_opt = len(spec.optimizers)
     batch = n_train if t.batch_size is None else min(t.batch_size, n_train)
     frames = len(record_plan(t.steps, t.record_every))
-    train = float(t.steps) * n_opt * (batch * n_params + _STEP_UNITS)
+    train = float(t.steps) * n_opt * step_work(batch, n_params, hidden)
     # each recorded frame: accuracy on every row (a forward pass), then its projection's loss (batched)
     train += float(frames) * n_opt * n_params * ((n_train + n_test) / 3 + n_train)
     surf = _surface_work(hidden, n_params, n_train, g.resolution) * (2 if g.accuracy else 1)

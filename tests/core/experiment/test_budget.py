@@ -52,7 +52,10 @@ def test_work_grows_with_the_rows():
 
 def test_slices_and_sweep_runs_in_the_same_units():
     assert slices_work([64], 705, 500) > budget._SLICE_POINTS * 500 * 705
-    assert run_work(100, 500, 151) == pytest.approx(100 * (500 * 151 + budget._STEP_UNITS))
+    assert run_work(100, 500, 151, hidden=[15]) == pytest.approx(100 * (500 * 151 + budget._ROW_UNIT_UNITS * 500 * 15
+                                                                     + budget._STEP_UNITS))
+    big = budget.step_work(15_000, 257, [64]) - 15_000 * 257 - budget._STEP_UNITS     # 7.7 MB of activations
+    assert big == pytest.approx(budget._SPILL_FACTOR * budget._ROW_UNIT_UNITS * 15_000 * 64)
     assert run_work(100, 500, 151, sharpness=True) > run_work(100, 500, 151)
     assert seconds(WORK_UNITS_PER_SECOND) == 1.0
 
