@@ -18,7 +18,7 @@ def test_the_hessian_plane_is_counted_and_refused_over_a_small_cap():
     spec = hessian_plane_spec([360])                      # 3,961 weights: a dense (P, P) Hessian and a full eigh
     est = estimate_work(spec)
     assert est["n_params"] == 3961 and est["n_params"] <= MAX_DENSE_PARAMS
-    assert est["plane"] > 4 * est["n_params"] ** 3        # the eigh with eigenvectors, at least
+    assert est["plane"] > est["n_params"] ** 3            # the eigh with eigenvectors, at least
     assert max(("train", "surface", "curvature", "plane", "other"), key=est.get) == "plane"
     pca = estimate_work(spec_of(model__hidden=[360], curvature__enabled=False))
     assert est["total"] > 10 * pca["total"]
