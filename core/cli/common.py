@@ -3,6 +3,7 @@
     ap = ArgParser(prog="python -m core", description=...)     # argparse; its own errors: one line, exit 2
     add_traceback_option(ap)                                   # --traceback
     args = ap.parse_args(argv)
+    n = parse_int("--workers", args.workers, Int(1, 256))     # option values: ValueError "--workers x: must be ..."
     return run_command(lambda: body(args), traceback=args.traceback, failures=(EngineError,))
 
 Exit statuses (docs/cli.md):
@@ -20,12 +21,14 @@ from __future__ import annotations
 
 import argparse
 import errno
+import math
 import os
 import sys
 import traceback as _tb
 
 from core.cli.progress import Terminated, terminate_as_interrupt
-from core.errors import PATH_LIMIT, clip_message, quote
+from core.constraints import Constraint
+from core.errors import PATH_LIMIT, QUOTE_LIMIT, clip_message, quote
 
 OK, FAILURE, USAGE, INTERRUPTED, TERMINATED = 0, 1, 2, 130, Terminated.exit_status
 
@@ -47,6 +50,39 @@ def fail(message):
 def add_traceback_option(ap):
     ap.add_argument("--traceback", action="store_true",
                     help="on an internal failure (exit status 1), print the whole traceback too")
+
+
+def shown(text):
+    """An option's value as typed, cut to a short prefix (core.errors.QUOTE_LIMIT characters)."""
+    text = str(text)
+    return text if len(text) <= QUOTE_LIMIT else text[:QUOTE_LIMIT] + f"... ({len(text):,} long)"
+
+
+def parse_int(option, text, allowed: Constraint | None = None, what=""):
+    """The integer an option's text gives, checked against ``allowed`` (a core.constraints.Int); ValueError
+    ``--option TEXT: must be ... (what)`` otherwise (exit status 2 through run_command)."""
+    try:
+        v = int(text)
+    except (TypeError, ValueError):
+        v = None
+    if v is None or (allowed is not None and not allowed.allows(v)):
+        must = allowed.must() if allowed is not None else "must be an integer"
+        raise ValueError(f"{option} {shown(text)}: {must}" + (f" ({what})" if what else ""))
+    return v
+
+
+def parse_number(option, text, allowed: Constraint | None = None, what=""):
+    """The finite number an option's text gives, checked against ``allowed`` (a core.constraints.Real);
+    ValueError ``--option TEXT: must be ...`` otherwise."""
+    try:
+        v = float(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{option} {shown(text)}: must be a number" + (f" ({what})" if what else "")) from None
+    if not math.isfinite(v):
+        raise ValueError(f"{option} {shown(text)}: must be a finite number" + (f" ({what})" if what else ""))
+    if allowed is not None and not allowed.allows(v):
+        raise ValueError(f"{option} {shown(text)}: {allowed.must()}" + (f" ({what})" if what else ""))
+    return v
 
 
 def one_line(text):

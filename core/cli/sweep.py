@@ -17,11 +17,11 @@ import os
 import sys
 import time
 
-from core.cli.common import INTERRUPTED, TERMINATED
+from core.cli.common import INTERRUPTED, TERMINATED, parse_int, parse_number
 from core.cli.progress import StageBar
 from core.errors import Terminated
 from core.fileio import check_writable
-from core.parallel.engine import CONNECT_TIMEOUT, quiet_dask_logs
+from core.parallel.engine import CONNECT_TIMEOUT, TIMEOUT, quiet_dask_logs
 from core.sweeps.result import load_sweep
 from core.sweeps.run import sweep
 from core.sweeps.summary import format_summary
@@ -48,25 +48,11 @@ def add_parser(sub):
     return s
 
 
-def _int_option(name, s):
-    if s is None:
-        return None
-    try:
-        return int(s)
-    except ValueError:
-        raise ValueError(f"{name} {s!r}: must be an integer") from None
-
-
 def _options(args):
     """(workers, chunk size, timeout) from the command line, checked."""
-    workers = _int_option("--workers", args.workers)
-    chunk = _int_option("--chunk-size", args.chunk_size)
-    try:
-        timeout = float(args.timeout)
-    except ValueError:
-        raise ValueError(f"--timeout {args.timeout!r}: must be a number of seconds") from None
-    if not 0 < timeout <= 3600:
-        raise ValueError(f"--timeout {args.timeout}: must be in (0, 3600] seconds")
+    workers = None if args.workers is None else parse_int("--workers", args.workers)
+    chunk = None if args.chunk_size is None else parse_int("--chunk-size", args.chunk_size)
+    timeout = parse_number("--timeout", args.timeout, TIMEOUT, "seconds")
     if workers is not None and (args.scheduler is not None or os.environ.get("DASK_SCHEDULER_ADDRESS")):
         where = "--scheduler" if args.scheduler is not None else "DASK_SCHEDULER_ADDRESS"
         raise ValueError(f"--workers {workers}: sets the size of the local cluster only; {where} names another")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import time
 
-import numpy as np
 
 from visualizer.plotdata.panels import PANELS
 from visualizer.errors import EncoderError, UsageError
@@ -17,7 +16,7 @@ from visualizer.export.inputs import check_optimizers, check_spec_panels, check_
 from visualizer.export.options import (EXPORT_CONSTRAINTS, FORMATS, MAX_SIZE, MIN_SIZE, ExportOptions, parse_panels,
                                          parse_size)
 from visualizer.export.run import export
-from core.cli.common import ArgParser, add_traceback_option, run_command
+from core.cli.common import ArgParser, add_traceback_option, parse_int, parse_number, run_command
 from core.fileio import check_writable
 from visualizer.export.sweep_png import export_sweep, is_sweep_input
 
@@ -57,23 +56,6 @@ def build_parser():
     return ap
 
 
-def _parse_int(option, s):
-    try:
-        return int(s)
-    except (TypeError, ValueError):
-        raise UsageError(option, s, "must be an integer") from None
-
-
-def _parse_num(option, s):
-    try:
-        v = float(s)
-    except (TypeError, ValueError):
-        raise UsageError(option, s, "must be a number") from None
-    if not np.isfinite(v):
-        raise UsageError(option, s, "must be a finite number")
-    return v
-
-
 def _optional(parse, option, s):
     return parse(option, s) if s is not None else None
 
@@ -81,13 +63,13 @@ def _optional(parse, option, s):
 def options_from_args(a):
     opts = ExportOptions(
         out=a.out, format=a.format.lower() if a.format else None,
-        frames=_parse_int("--frames", a.frames), fps=_parse_int("--fps", a.fps),
+        frames=parse_int("--frames", a.frames), fps=parse_int("--fps", a.fps),
         size=parse_size(a.size) if a.size is not None else None,
-        elev=_optional(_parse_num, "--elev", a.elev), azim=_optional(_parse_num, "--azim", a.azim),
-        rotate=_parse_num("--rotate", a.rotate), scale=a.scale, clip=_parse_num("--clip", a.clip),
-        exaggerate=_parse_num("--exaggerate", a.exaggerate), moving=a.moving,
+        elev=_optional(parse_number, "--elev", a.elev), azim=_optional(parse_number, "--azim", a.azim),
+        rotate=parse_number("--rotate", a.rotate), scale=a.scale, clip=parse_number("--clip", a.clip),
+        exaggerate=parse_number("--exaggerate", a.exaggerate), moving=a.moving,
         optimizers=[s.strip() for s in a.optimizers.split(",")] if a.optimizers is not None else None,
-        title=a.title, step=_optional(_parse_int, "--step", a.step), progress=not a.quiet,
+        title=a.title, step=_optional(parse_int, "--step", a.step), progress=not a.quiet,
         panels=parse_panels(a.panels), slice_optimizer=a.slice_optimizer)
     if a.format and opts.format not in FORMATS:
         raise UsageError("--format", a.format, f"allowed are {', '.join(FORMATS)}")

@@ -16,9 +16,11 @@ import os
 import signal
 import sys
 
-from core.cli.common import INTERRUPTED, TERMINATED, ArgParser, add_traceback_option, fail, run_command
+from core.cli.common import (INTERRUPTED, TERMINATED, ArgParser, add_traceback_option, parse_int, parse_number,
+                             run_command, shown)
+from core.constraints import Int, Real
 from core.errors import EngineError, Terminated
-from core.parallel.engine import CONNECT_TIMEOUT, quiet_dask_logs
+from core.parallel.engine import CONNECT_TIMEOUT, TIMEOUT, quiet_dask_logs
 from visualizer.app.factory import MAX_BODY_BYTES
 from visualizer.app.factory import create_app
 from visualizer.serving.dask_runner import LOCAL
@@ -68,68 +70,53 @@ def _serve_parser():
     return ap
 
 
-def _integer(name, text, lo, hi, what):
-    try:
-        v = int(text)
-    except ValueError:
-        v = None
-    if v is None or not lo <= v <= hi:
-        fail(f"--{name} {text}: must be an integer in [{lo}, {hi}] ({what})")
-    return v
-
-
 def _serve_args(argv):
     """The parsed and checked options: (args, port, workers, threads, max_work or None, scheduler, timeout);
-    one line and exit 2 else."""
-    args = _serve_parser().parse_args(argv)
+    ValueError naming the option (serve: one line, exit status 2) else."""
+    return _checked(_serve_parser().parse_args(argv))
+
+
+def _checked(args):
+    """(args, port, workers, threads, max_work or None, scheduler, timeout) of parsed options, checked."""
     if args.data_dir is not None and not os.path.isdir(args.data_dir):
-        fail(f"--data-dir {args.data_dir}: not a folder")
-    port = _integer("port", args.port, 1, 65535, "a TCP port")
-    workers = None if args.workers is None else _integer(
-        "workers", args.workers, 0, 64, "worker processes; 0 computes in the server's threads")
-    threads = _integer("threads", args.threads, 4, 1024, "HTTP threads")
-    max_work = _units("max-work", args.max_work, "3e10")
+        raise ValueError(f"--data-dir {args.data_dir}: not a folder")
+    port = parse_int("--port", args.port, Int(1, 65535), "a TCP port")
+    workers = None if args.workers is None else parse_int(
+        "--workers", args.workers, Int(0, 64), "worker processes; 0 computes in the server's threads")
+    threads = parse_int("--threads", args.threads, Int(4, 1024), "HTTP threads")
+    max_work = _units("--max-work", args.max_work, "3e10")
     # the Sweep tab's limits ride on args (build_app reads them): None is no limit
-    args.sweep_max_work = _units("max-sweep-work", args.max_sweep_work, "2e11")
-    args.sweeps_at_once = _integer("max-sweeps", args.max_sweeps, 1, 64, "sweeps running at once")
+    args.sweep_max_work = _units("--max-sweep-work", args.max_sweep_work, "2e11")
+    args.sweeps_at_once = parse_int("--max-sweeps", args.max_sweeps, Int(1, 64), "sweeps running at once")
     scheduler, timeout = _scheduler_args(args, workers)
     if scheduler is None and workers is None:
         workers = os.cpu_count() or 1
     return args, port, workers, threads, max_work, scheduler, timeout
 
 
-def _units(name, text, example):
+def _units(option, text, example):
     """A work limit: a finite number of units >= 0; 0 is no limit (None)."""
     try:
-        v = float(text)
+        return parse_number(option, text, Real(0.0)) or None
     except ValueError:
-        v = -1.0
-    if not (v >= 0 and v != float("inf")):
-        fail(f"--{name} {text}: must be a number of work units >= 0 (0: no limit), e.g. {example}")
-    return v or None
+        raise ValueError(f"{option} {shown(text)}: must be a number of work units >= 0 (0: no limit), "
+                         f"e.g. {example}") from None
 
 
 def _scheduler_args(args, workers):
     """(scheduler, timeout) of --scheduler / --timeout, checked; (None, None) without --scheduler."""
     if args.scheduler is None:
         if args.timeout is not None:
-            fail(f"--timeout {args.timeout}: applies to --scheduler only")
+            raise ValueError(f"--timeout {args.timeout}: applies to --scheduler only")
         return None, None
-    try:
-        scheduler = resolve_scheduler(args.scheduler)
-    except ValueError as e:
-        fail(str(e))
+    scheduler = resolve_scheduler(args.scheduler)
     if workers is not None and scheduler != LOCAL:
-        fail(f"--workers {workers}: sets the size of the server's own workers or of --scheduler local; "
-                 f"the cluster at {scheduler} has the workers it was given")
+        raise ValueError(f"--workers {workers}: sets the size of the server's own workers or of --scheduler local; "
+                         f"the cluster at {scheduler} has the workers it was given")
     if workers == 0:
-        fail("--workers 0: a local Dask cluster needs at least 1 worker process")
-    try:
-        timeout = CONNECT_TIMEOUT if args.timeout is None else float(args.timeout)
-    except ValueError:
-        timeout = -1.0
-    if not 0 < timeout <= 3600:
-        fail(f"--timeout {args.timeout}: must be a number of seconds in (0, 3600]")
+        raise ValueError("--workers 0: a local Dask cluster needs at least 1 worker process")
+    timeout = CONNECT_TIMEOUT if args.timeout is None else parse_number("--timeout", args.timeout, TIMEOUT,
+                                                                          "seconds")
     return scheduler, timeout
 
 
@@ -166,12 +153,12 @@ def build_app(args, workers, max_work, scheduler, timeout, warm=True):
 
 def serve(argv):
     """``python -m visualizer serve``: its exit status (0 once stopped by SIGTERM or Ctrl-C)."""
-    parsed = _serve_args(argv)
+    args = _serve_parser().parse_args(argv)
 
     def stopped(e):                                # while starting (the server itself stops with status 0)
         return ("terminated" if isinstance(e, Terminated) else "interrupted"), (
             TERMINATED if isinstance(e, Terminated) else INTERRUPTED)
-    return run_command(lambda: _serve(*parsed), traceback=parsed[0].traceback, failures=(EngineError,),
+    return run_command(lambda: _serve(*_checked(args)), traceback=args.traceback, failures=(EngineError,),
                        on_stop=stopped)
 
 

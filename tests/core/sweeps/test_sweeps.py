@@ -388,7 +388,7 @@ def test_cli_local_cluster_in_a_pipe_exits_clean(tmp_path):
     (["--scheduler", "tcp://127.0.0.1:{port}", "--timeout", "1"], "error: scheduler='tcp://127.0.0.1:{port}': no "
                                                                   "Dask scheduler answered within 1 s"),
     (["--scheduler", "inline", "--workers", "2"], "error: --workers 2: sets the size of the local cluster only"),
-    (["--workers", "two"], "error: --workers 'two': must be an integer"),
+    (["--workers", "two"], "error: --workers two: must be an integer"),
     (["--scheduler", "inline", "--out", "x.txt"], "must end in .npz"),
     (["--scheduler", "inline", "--resume", "missing.npz"], "error: sweep file 'missing.npz': no such file"),
     (["--scheduler", "inline", "--chunk-size", "0"], "error: chunk_size=0: must be an integer"),
