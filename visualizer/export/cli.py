@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import time
 
-
 from visualizer.plotdata.panels import PANELS
 from visualizer.errors import EncoderError, UsageError
 from visualizer.export.inputs import check_optimizers, check_spec_panels, check_slice_optimizer, read_input, spec_labels
