@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.landscape.batched_points import evaluate_points
+from core.constraints import Choice
 from core.parallel.chunking import THREADS
 from core.landscape.planes import Plane
 from core.errors import quote
@@ -37,8 +38,7 @@ def grid_axis(values, name):
 
 def check_inputs(net, X, y, plane, metric):
     """The metric's name, the plane's size and the data's shapes; returns X (n, d) and y (n,) as float64."""
-    if metric not in METRICS:
-        raise ValueError(f"metric={quote(metric)}: allowed are {', '.join(map(repr, METRICS))}")
+    Choice(METRICS).check("metric", metric)
     if not isinstance(plane, Plane):
         raise ValueError(f"plane={type(plane).__name__}: expected a core.landscape.planes.Plane")
     if plane.center.shape != (net.n_params,):
