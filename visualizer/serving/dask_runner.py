@@ -6,7 +6,8 @@
 
 The same seam as runner.LocalRunner and runner.ProcessRunner: ``runner(spec, progress=None) ->
 ExperimentResult``. What stays in the web process: admission (``core.experiment.admission.admit``: the work
-cap, before anything is sent), the ResultCache, the JobRegistry (pages, progress, cancellation), the uploads and the data folder.
+cap, before anything is sent), the ResultCache, the JobRegistry (pages, progress, cancellation), the uploads and
+the data folder.
 What runs on a worker: one task per computation, ``core.run_experiment(spec, progress, files)`` with BLAS on
 one thread (as core.parallel.engine pins it), then the page's first view (``runner.prerender``), like a ProcessRunner
 worker. Small requests (estimated <= ``small_work``) get a higher Dask priority, so they start before big
