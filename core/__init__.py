@@ -17,15 +17,15 @@ Subpackages: data, model (network, optimizers, schedules, training), landscape (
 slices, curvature maps), curvature (HVP, Hessian, Lanczos, sharpness), experiment (spec, budget, run, result
 files), sweeps, parallel (chunks, Dask), cli. Modules at the top: errors, constraints, rng, fileio, resources.
 """
-from core.curvature import (LanczosNotConverged, LanczosResult, TrajectoryCurvature, frames_curvature, hessian,
-                            hessian_eigs, hvp, lanczos, trajectory_curvature)
+from core.curvature import (LanczosResult, TrajectoryCurvature, frames_curvature, hessian, hessian_eigs, hvp, lanczos,
+                            trajectory_curvature)
 from core.data import Dataset, load_dataset
 from core.experiment import ExperimentResult, ExperimentSpec, MovingLandscape, load_result, run_experiment
 from core.landscape import (CurvatureMap, Plane, Projection, curvature_map, make_plane, project, random_direction,
                             renormalize, surface)
 from core.model import MLP, Trajectory, optimizers, schedules, train
 from core.model.optimizers import stability_threshold
-from core.parallel import EngineError, SchedulerUnreachable
+from core.errors import EngineError, LanczosNotConverged, SchedulerUnreachable
 from core.sweeps import SweepBlock, SweepResult, load_sweep, sweep
 import core.curvature as curvature
 

@@ -43,22 +43,25 @@ class Constraint:
 @dataclass(frozen=True)
 class Int(Constraint):
     lo: int
-    hi: int
+    hi: int | None = None                          # None: no upper bound
 
     def allows(self, v):
-        return not isinstance(v, bool) and isinstance(v, (int, np.integer)) and self.lo <= v <= self.hi
+        return (not isinstance(v, bool) and isinstance(v, (int, np.integer)) and self.lo <= v
+                and (self.hi is None or v <= self.hi))
 
     def describe(self):
+        if self.hi is None:
+            return {0: "a non-negative integer", 1: "a positive integer"}.get(self.lo, f"an integer >= {self.lo}")
         return f"an integer in [{self.lo}, {self.hi}]"
 
     def hint(self):
-        return f"{self.lo}..{self.hi}"
+        return f"{self.lo}.." if self.hi is None else f"{self.lo}..{self.hi}"
 
 
 @dataclass(frozen=True)
 class Real(Constraint):
     lo: float
-    hi: float
+    hi: float | None = None                        # None: no upper bound (finite values only)
     lo_open: bool = False
     hi_open: bool = False
 
@@ -71,16 +74,19 @@ class Real(Constraint):
             return False
         if not math.isfinite(x):
             return False
-        return (self.lo < x if self.lo_open else self.lo <= x) and (x < self.hi if self.hi_open else x <= self.hi)
+        above = self.lo < x if self.lo_open else self.lo <= x
+        return above and (self.hi is None or (x < self.hi if self.hi_open else x <= self.hi))
 
     def interval(self):
         return f"{'(' if self.lo_open else '['}{_fmt(self.lo)}, {_fmt(self.hi)}{')' if self.hi_open else ']'}"
 
     def describe(self):
+        if self.hi is None:
+            return f"a finite number {'>' if self.lo_open else '>='} {_fmt(self.lo)}"
         return f"a number in {self.interval()}"
 
     def hint(self):
-        return f"{_fmt(self.lo)}..{_fmt(self.hi)}"
+        return f"{_fmt(self.lo)}.." if self.hi is None else f"{_fmt(self.lo)}..{_fmt(self.hi)}"
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ of a plane centred on the initial weights was those weights' own direction. Now 
   init        initial weights of scheme "default" (the article's scheme keeps its own RandomState(seed))
   batches     mini-batch order
   directions  random plane directions (random planes, the second axis of interpolation and pca+random)
+  lanczos     Lanczos start vectors (core.curvature: hessian_eigs above the dense cap, curvature "lanczos")
 
-The order of PURPOSES is part of the result format: changing it changes every result (bump
+The order of PURPOSES is part of the result format: changing it changes every result (new purposes go at the
+end; bump
 core.experiment.result.VERSION). A Generator passed in is used as it is: its owner chose the stream, as with
 scikit-learn's ``check_random_state``.
 """
@@ -22,7 +24,7 @@ import numpy as np
 
 from core.errors import quote
 
-PURPOSES = ("data", "init", "batches", "directions")
+PURPOSES = ("data", "init", "batches", "directions", "lanczos")
 
 
 def rng_for(seed, purpose):

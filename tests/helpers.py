@@ -198,3 +198,43 @@ def _in_thread(fn, *args):
     t.start()
     return t, box
 
+
+# ------------------------------------------------------------ peers that are not Dask schedulers
+class Peer:
+    """A TCP server on 127.0.0.1 that accepts every connection and sends ``payload`` (nothing: a silent peer),
+    then keeps the connection open until closed."""
+
+    def __init__(self, payload=b"", close_after=False):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.payload, self.close_after, self.conns = payload, close_after, []
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            if self.payload:
+                c.sendall(self.payload)
+            if self.close_after:
+                c.close()
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+GARBAGE = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"

@@ -2,26 +2,22 @@
 | python -m core sweep SPEC|PRESET [--out sweep.npz] [--scheduler ADDR] [--workers N] [--resume FILE]
 (the sweep: core/cli/sweep.py)
 
-Prints a comparison table per optimizer. Bad input: one line on stderr, exit status 2.
+Prints a comparison table per optimizer. Errors and exit statuses: core.cli.common (docs/cli.md): bad input one
+line on stderr and exit status 2, an internal failure exit status 1 (``--traceback`` shows where).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import sys
 import time
 
-from core.cli.progress import StageBar, Terminated, terminate_as_interrupt
+from core.cli import sweep as sweepcli
+from core.cli.common import ArgParser, add_traceback_option, run_command
+from core.cli.progress import StageBar
+from core.errors import EngineError
 from core.experiment.run import run_experiment
 from core.experiment.spec import ExperimentSpec
-from core.cli import sweep as sweepcli
-
-
-class _ArgParser(argparse.ArgumentParser):
-    def error(self, message):                 # one line, exit 2 (argparse's own convention)
-        sys.stderr.write(f"error: {message}\n")
-        sys.exit(2)
+from core.fileio import check_writable
 
 
 def load_spec(arg):
@@ -70,13 +66,9 @@ def format_table(rows):
 
 
 def cmd_run(args):
+    if args.out is not None:                    # before anything is computed
+        check_writable("--out", args.out, ".npz", "run file")
     spec = load_spec(args.spec)
-    if args.out is not None:
-        folder = os.path.dirname(os.path.abspath(args.out))
-        if not os.path.isdir(folder):
-            raise ValueError(f"--out {args.out!r}: folder {folder!r} does not exist")
-        if not args.out.endswith(".npz"):
-            raise ValueError(f"--out {args.out!r}: the run file must end in .npz")
     t0 = time.perf_counter()
     with StageBar(enabled=not args.quiet, min_total=20000) as bar:   # long runs only; silent off a terminal
         result = run_experiment(spec, progress=bar)
@@ -84,9 +76,8 @@ def cmd_run(args):
     print(f"{spec.name}  (seed {spec.seed}, {result.info['dataset']}: {result.info['n_train']} train / "
           f"{result.info['n_test']} test, network {result.layer_sizes}, {result.info['n_params']} weights)")
     ev = result.plane.explained_variance
-    print(f"plane: {result.plane.method}"
-          + (f", explained variance {ev[0]:.3f} + {ev[1]:.3f}" if ev is not None else "")
-          + f"; target loss {spec.training.target_loss}")
+    explained = f", explained variance {ev[0]:.3f} + {ev[1]:.3f}" if ev is not None else ""
+    print(f"plane: {result.plane.method}{explained}; target loss {spec.training.target_loss}")
     print(format_table(rows))
     if args.json:
         print(json.dumps(rows))
@@ -105,29 +96,17 @@ def cmd_presets(args):
 
 
 def main(argv=None):
-    ap = _ArgParser(prog="python -m core", description="Train optimizers, build loss landscapes, compare.")
+    ap = ArgParser(prog="python -m core", description="Train optimizers, build loss landscapes, compare.")
     sub = ap.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="run a spec (a preset name or a .json file) and print the comparison table")
-    r.error = ap.error
     r.add_argument("spec", help="preset name (see `python -m core presets`) or path to a JSON spec")
     r.add_argument("--out", help="save the result to this .npz file")
     r.add_argument("--json", action="store_true", help="also print the table's rows as JSON")
     r.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_traceback_option(r)
     p = sub.add_parser("presets", help="list the bundled presets")
-    p.error = ap.error
-    sweepcli.add_parser(sub, ap.error)
+    add_traceback_option(p)
+    add_traceback_option(sweepcli.add_parser(sub))
     args = ap.parse_args(argv)
-    try:
-        with terminate_as_interrupt():
-            return {"run": cmd_run, "presets": cmd_presets,
-                    "sweep": lambda a: sweepcli.cmd_sweep(a, load_spec)}[args.cmd](args)
-    except ValueError as e:
-        sys.stderr.write(f"error: {e}\n")
-        return 2
-    except Terminated:
-        sys.stderr.write("terminated; no file written\n")
-        return Terminated.exit_status
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted; no file written\n")
-        return 130
-
+    commands = {"run": cmd_run, "presets": cmd_presets, "sweep": lambda a: sweepcli.cmd_sweep(a, load_spec)}
+    return run_command(lambda: commands[args.cmd](args), traceback=args.traceback, failures=(EngineError,))

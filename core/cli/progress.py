@@ -16,10 +16,7 @@ import signal
 import sys
 import threading
 
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived; handled like Ctrl-C (exit status 128 + 15)."""
-    exit_status = 143
+from core.errors import Terminated
 
 
 def _is_terminal(stream):

@@ -8,7 +8,8 @@ reference (it marks where the first steps stop decreasing monotonically, not whe
 --out FILE is written atomically as runs finish (a partial sweep, at most every 2 s), so an interrupted
 sweep (Ctrl-C, SIGTERM) keeps what is done; ``--resume FILE`` computes only the missing runs (the spec comes
 from the file; a SPEC given too must be the same) and writes to --out, or back to FILE without one.
-Bad input, an unreachable scheduler: one line on stderr, exit status 2; a cluster failure: exit status 1.
+Bad input, an unreachable scheduler or a peer that is not one: one line on stderr, exit status 2; a cluster
+failure: exit status 1 (core.cli.common, docs/cli.md).
 """
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ import os
 import sys
 import time
 
-from core.cli.progress import StageBar, Terminated
+from core.cli.common import INTERRUPTED, TERMINATED, parse_int, parse_number
+from core.cli.progress import StageBar
+from core.errors import Terminated
+from core.fileio import check_writable
+from core.parallel.engine import CONNECT_TIMEOUT, TIMEOUT, quiet_dask_logs
 from core.model.failure import NONMONOTONE_STEPS
-from core.parallel.cluster import SchedulerUnreachable
-from core.parallel.engine import CONNECT_TIMEOUT, EngineError, quiet_dask_logs
 from core.sweeps.result import load_sweep
 from core.sweeps.run import sweep
 from core.sweeps.summary import EOS_RATIO, format_summary
@@ -36,10 +39,9 @@ EDGE_NOTE = ("converges: every seed below the target loss; non-monotone from: th
              "momentum (2 + 2 beta) / lambda0); fails / edge = fails from / that edge")
 
 
-def add_parser(sub, error):
+def add_parser(sub):
     s = sub.add_parser("sweep", help="sweep hyper-parameters over seeds (a spec with a \"sweep\" section, e.g. "
                                      "the lr_sweep preset) and print the stability table")
-    s.error = error
     s.add_argument("spec", nargs="?", help="preset name or JSON spec with a sweep section (optional with --resume)")
     s.add_argument("--out", help="save the sweep to this .npz file (written as runs finish)")
     s.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:8786), or \"inline\" to run in this "
@@ -54,33 +56,11 @@ def add_parser(sub, error):
     return s
 
 
-def _int_option(name, s):
-    if s is None:
-        return None
-    try:
-        return int(s)
-    except ValueError:
-        raise ValueError(f"{name} {s!r}: must be an integer") from None
-
-
-def _check_out(option, path):
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise ValueError(f"{option} {path!r}: folder {folder!r} does not exist")
-    if not path.endswith(".npz"):
-        raise ValueError(f"{option} {path!r}: the sweep file must end in .npz")
-
-
 def _options(args):
     """(workers, chunk size, timeout) from the command line, checked."""
-    workers = _int_option("--workers", args.workers)
-    chunk = _int_option("--chunk-size", args.chunk_size)
-    try:
-        timeout = float(args.timeout)
-    except ValueError:
-        raise ValueError(f"--timeout {args.timeout!r}: must be a number of seconds") from None
-    if not 0 < timeout <= 3600:
-        raise ValueError(f"--timeout {args.timeout}: must be in (0, 3600] seconds")
+    workers = None if args.workers is None else parse_int("--workers", args.workers)
+    chunk = None if args.chunk_size is None else parse_int("--chunk-size", args.chunk_size)
+    timeout = parse_number("--timeout", args.timeout, TIMEOUT, "seconds")
     if workers is not None and (args.scheduler is not None or os.environ.get("DASK_SCHEDULER_ADDRESS")):
         where = "--scheduler" if args.scheduler is not None else "DASK_SCHEDULER_ADDRESS"
         raise ValueError(f"--workers {workers}: sets the size of the local cluster only; {where} names another")
@@ -91,8 +71,10 @@ def _spec_and_partial(args, load_spec):
     """(the sweep spec, the partial result to resume or None): from SPEC, --resume FILE, or both if they agree."""
     if args.spec is None and args.resume is None:
         raise ValueError("SPEC: give a preset name or a JSON spec with a sweep section (or --resume FILE)")
-    if args.out is not None:
-        _check_out("--out", args.out)
+    if args.out is not None:                         # before anything is computed
+        check_writable("--out", args.out, ".npz", "sweep file")
+    elif args.resume is not None:                    # written back to the file resumed
+        check_writable("--resume", args.resume, ".npz", "sweep file")
     partial = load_sweep(args.resume) if args.resume is not None else None
     spec = load_spec(args.spec) if args.spec is not None else partial.spec
     if partial is not None and args.spec is not None and spec.to_dict() != partial.spec.to_dict():
@@ -113,7 +95,7 @@ def _stopped(e, last, out):
     else:
         msg = f"{what}; no file written"
     sys.stderr.write(msg + "\n")
-    return Terminated.exit_status if isinstance(e, Terminated) else 130
+    return TERMINATED if isinstance(e, Terminated) else INTERRUPTED
 
 
 def _report(args, spec, result, out, new_runs, seconds):
@@ -154,12 +136,6 @@ def cmd_sweep(args, load_spec):
                            resume=partial, checkpoint=out, timeout=timeout)
     except KeyboardInterrupt as e:
         return _stopped(e, last[0], out)
-    except SchedulerUnreachable as e:
-        sys.stderr.write(f"error: {e}\n")
-        return 2
-    except EngineError as e:
-        sys.stderr.write(f"error: {e}\n")
-        return 1
     done0 = partial.n_done if partial is not None else 0
     _report(args, spec, result, out, result.n_done - done0, time.perf_counter() - t0)
     return 0

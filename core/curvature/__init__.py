@@ -15,9 +15,9 @@ Stability thresholds and preconditioners live in core.model.optimizers.
 """
 from __future__ import annotations
 
-from core.curvature.eigensolver import MAX_LANCZOS_FLOATS, WHICH, LanczosNotConverged, LanczosResult, lanczos
+from core.curvature.eigensolver import MAX_LANCZOS_FLOATS, WHICH, LanczosResult, lanczos
 from core.curvature.second_order import MAX_DENSE_PARAMS, METHODS, hessian, hessian_eigs, hvp
 from core.curvature.sharpness import TrajectoryCurvature, frames_curvature, trajectory_curvature
 
-__all__ = ["hvp", "hessian", "hessian_eigs", "lanczos", "LanczosResult", "LanczosNotConverged",
+__all__ = ["hvp", "hessian", "hessian_eigs", "lanczos", "LanczosResult",
            "trajectory_curvature", "frames_curvature", "TrajectoryCurvature", "MAX_DENSE_PARAMS", "MAX_LANCZOS_FLOATS", "METHODS", "WHICH"]

@@ -10,16 +10,18 @@ is any symmetric (n,) -> (n,) map. Also home of the argument checks the curvatur
 """
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import numpy as np
+
+from core.constraints import Choice, Int, Real
+from core.rng import rng_for
 
 WHICH = ("largest", "smallest")
 _RES_FLOOR = 1e-13   # residuals below this times max |Ritz value| count as converged (rounding floor)
 MAX_LANCZOS_FLOATS = 2 ** 26   # the Lanczos basis (min(max_iter, n), n) is refused above this (512 MB)
 
-__all__ = ["lanczos", "LanczosResult", "LanczosNotConverged", "WHICH", "MAX_LANCZOS_FLOATS"]
+__all__ = ["lanczos", "LanczosResult", "WHICH", "MAX_LANCZOS_FLOATS"]
 
 
 def fix_sign(v):
@@ -36,37 +38,26 @@ class LanczosResult(NamedTuple):
     residuals: np.ndarray     # (k,) ||A u - theta u|| of each returned pair
 
 
-class LanczosNotConverged(RuntimeWarning):
-    """hessian_eigs / trajectory_curvature: Lanczos stopped at max_iter before the residual test passed."""
+# ------------------------------------------------------------------ argument checks (core.constraints)
+TOL = Real(0.0, 1.0, lo_open=True, hi_open=True)   # the relative residual to reach
 
 
-# ------------------------------------------------------------------ argument checks
 def check_int(name, v, lo, hi=None):
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < lo or (hi is not None and v > hi):
-        rng = f"[{lo}, {hi}]" if hi is not None else f">= {lo}"
-        raise ValueError(f"{name}={v!r}: must be an integer {rng}")
-    return int(v)
+    """``int(v)`` when it is an integer in [lo, hi] (hi None: >= lo), else ValueError naming ``name``."""
+    return int(Int(lo, hi).check(name, v))
 
 
 def check_which(which):
-    if which not in WHICH:
-        raise ValueError(f"which={which!r}: allowed are {', '.join(repr(w) for w in WHICH)} "
-                         "(algebraic: largest = most positive, smallest = most negative)")
+    Choice(WHICH).check("which", which)
 
 
 def check_tol(tol):
-    if isinstance(tol, bool) or not isinstance(tol, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(tol) or not 0 < tol < 1:
-        raise ValueError(f"tol={tol!r}: must be a number in (0, 1), the relative residual to reach")
-    return float(tol)
+    return float(TOL.check("tol", tol))
 
 
 def check_seed(seed):
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is None or isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed={seed!r}: must be a non-negative integer or a numpy.random.Generator")
-    return np.random.default_rng(seed)
+    """The Generator of the Lanczos start vectors: core.rng.rng_for(seed, "lanczos") (a Generator as it is)."""
+    return rng_for(seed, "lanczos")
 
 
 def fix_signs(V):
@@ -157,7 +148,7 @@ def lanczos(matvec, n, *, k=1, which="largest", tol=1e-10, max_iter=300, seed=0,
     """k extreme eigenpairs of a symmetric operator by Lanczos with full reorthogonalization.
 
     matvec: (n,) -> (n,), symmetric. Start vector: v0 (warm start) or a standard normal vector from
-    ``numpy.random.default_rng(seed)``. Steps: q_1 = start / |start|; for j = 1, 2, ...:
+    ``core.rng.rng_for(seed, "lanczos")``. Steps: q_1 = start / |start|; for j = 1, 2, ...:
       w = A q_j;  alpha_j = q_j . w;  w -= Q_j (Q_j^T w) twice (full reorthogonalization, which also
       removes the alpha_j q_j and beta_{j-1} q_{j-1} terms);  beta_j = |w|;  q_{j+1} = w / beta_j;
       T_j = tridiag(beta, alpha, beta) = S diag(theta) S^T;  residual of Ritz pair i = beta_j |S[j, i]|.

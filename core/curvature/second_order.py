@@ -24,8 +24,10 @@ import warnings
 
 import numpy as np
 
+from core.constraints import Choice
 from core.parallel.chunking import blas_limit
-from core.curvature.eigensolver import LanczosNotConverged, check_int, check_seed, check_tol, check_which, fix_signs, lanczos, wanted
+from core.errors import LanczosNotConverged
+from core.curvature.eigensolver import check_int, check_seed, check_tol, check_which, fix_signs, lanczos, wanted
 from core.model.network import MLP, sigmoid
 
 MAX_DENSE_PARAMS = 4000        # dense (P, P) Hessians and eigh above this (128 MB, eigh takes seconds): use Lanczos
@@ -285,8 +287,7 @@ def hessian_eigs(net, params, X, y, k=2, which="largest", method="auto", tol=1e-
     P = net.n_params
     k = check_int("k", k, 1, P)
     check_which(which)
-    if method not in METHODS:
-        raise ValueError(f"method={method!r}: allowed are {', '.join(repr(m) for m in METHODS)}")
+    Choice(METHODS).check("method", method)
     tol = check_tol(tol)
     max_iter = check_int("max_iter", max_iter, k)
     check_seed(seed)

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.parallel.chunking import blas_limit, resolve_threads, run_chunks
-from core.curvature.eigensolver import LanczosNotConverged, check_int, check_tol, lanczos
+from core.curvature.eigensolver import check_int, check_seed, check_tol, lanczos
+from core.errors import LanczosNotConverged
 from core.model.network import MLP
 from core.model.optimizers import OPTIMIZERS, is_preconditioned, stability_threshold
 from core.curvature.second_order import (MAX_DENSE_PARAMS, METHODS, check_data, check_dense, check_net, hessian_one_hidden,
@@ -212,7 +213,7 @@ def _live_unit_chunks(net, Ps, X, idx, B):
 def _trajectory_lanczos(net, X, y, Ps, D, idx, top, bot, tol, max_iter, seed):
     """Per frame Lanczos on hvp (scaled by D when preconditioned), warm-started from the previous frame's
     eigenvectors plus a little seeded noise (so a start vector is never exactly an eigenvector)."""
-    rng = np.random.default_rng(seed)
+    rng = check_seed(seed)                              # core.rng.rng_for(seed, "lanczos")
     P = net.n_params
     v_top = v_bot = None
     misses = 0

@@ -22,7 +22,7 @@ import numpy as np
 from core.errors import clip_message, quote
 from core.experiment.result_check import MAX_INPUTS, MAX_RESULT_BYTES, check_result, read_npz
 from core.experiment.spec import ExperimentSpec
-from core.fileio import save_npz
+from core.fileio import loads_json, save_npz
 from core.landscape.planes import Plane
 from core.landscape.plane_curvature import MAX_PLANE_CURVATURE_PARAMS, plane_curvature
 from core.landscape.projection import Projection, in_plane
@@ -240,7 +240,7 @@ def _meta(a):
     """The ``meta`` dict of a result file, after checking its format name and version."""
     if "meta" not in a:
         raise ValueError(f"no 'meta' entry, so this is not a {FORMAT} file")
-    meta = json.loads(str(a["meta"]))
+    meta = loads_json(str(a["meta"]), "meta")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"format {quote(meta.get('format') if isinstance(meta, dict) else None)}; expected {quote(FORMAT)}")
     if meta.get("version") not in READS:

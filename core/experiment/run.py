@@ -17,8 +17,7 @@ Steps of ``run_experiment`` (one function each):
      weights, with every run's point on each frame's plane (core.landscape.moving_landscape)
 
 What it returns: core.experiment.result (ExperimentResult, MovingLandscape); files: core.experiment.result; budgets and
-the server's work estimate: core.experiment.budget. ExperimentResult, MovingLandscape, load_result, check_budget,
-estimate_work and WORK_UNITS_PER_SECOND stay importable from here.
+the work estimate (the one cost model): core.experiment.budget.
 """
 from __future__ import annotations
 
@@ -28,14 +27,13 @@ import time
 import numpy as np
 
 from core.model import optimizers as _opt
-from core.experiment.budget import WORK_UNITS_PER_SECOND, check_budget, curvature_stride, estimate_work
+from core.experiment.budget import check_budget, curvature_stride
 from core.data.datasets import spec_dataset
 from core.landscape.planes import make_plane
 from core.landscape.moving_landscape import moving_surfaces
 from core.model.network import MLP
 from core.landscape.projection import loss_at, project
 from core.experiment.result import ExperimentResult, MovingLandscape
-from core.experiment.result import load_result
 from core.curvature.sharpness import trajectory_curvature
 from core.experiment.grid import plane_grid
 from core.experiment.per_run import per_run_landscapes
@@ -43,8 +41,7 @@ from core.experiment.spec import ExperimentSpec
 from core.landscape.surfaces import surface
 from core.model.training import frame_index, train
 
-__all__ = ["run_experiment", "train_runs", "build_optimizer", "ExperimentResult", "MovingLandscape", "load_result",
-           "check_budget", "estimate_work", "WORK_UNITS_PER_SECOND"]
+__all__ = ["run_experiment", "train_runs", "build_optimizer"]
 
 
 def run_experiment(spec, progress=None, files=None, *, trained=None):

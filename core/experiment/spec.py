@@ -20,6 +20,7 @@ from core.data import datasets as _data
 from core.model import optimizers as _opt
 from core.constraints import Bool, Choice, Int, ListOf, Optional, Real, Text, check_table, within
 from core.errors import quote
+from core.fileio import loads_json
 from core.resources import bundled_names, resource_path
 from core.model.network import INIT_SCHEMES, MAX_HIDDEN_LAYERS, MAX_UNITS
 from core.curvature import METHODS as CURVATURE_METHODS
@@ -228,11 +229,7 @@ class ExperimentSpec:
 
     @classmethod
     def from_json(cls, text):
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValueError(f"spec: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
-        return cls.from_dict(d)
+        return cls.from_dict(loads_json(text, "spec"))     # nesting deeper than MAX_JSON_DEPTH: a named error
 
     @classmethod
     def load(cls, path):

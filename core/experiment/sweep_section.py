@@ -41,7 +41,8 @@ MAX_AXIS_VALUES = 1000
 MAX_AXES = 4
 MAX_SEEDS = 100
 MAX_SWEEP_OPTIMIZERS = 8
-MAX_SWEEP_WORK = 1e13      # runs x steps x rows a step x weights: about 3 CPU-hours here (1.1 ns per unit)
+MAX_SWEEP_WORK = 1e13      # runs x steps x rows a step x weights, in core.experiment.budget's work units (its
+                           # WORK_UNITS_PER_SECOND: about an hour of one CPU here, more with each step's fixed cost)
 RANGES = ("log", "linear")
 TRAINING_AXES = ("batch_size",)
 SEED = Int(0, 2**32 - 1)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import numpy as np
 
 from core.landscape.batched_points import evaluate_points
+from core.constraints import Choice
+from core.parallel.chunking import THREADS
 from core.landscape.planes import Plane
 from core.errors import quote
 from core.landscape.metrics import METRICS, nan_nonfinite
@@ -36,8 +38,7 @@ def grid_axis(values, name):
 
 def check_inputs(net, X, y, plane, metric):
     """The metric's name, the plane's size and the data's shapes; returns X (n, d) and y (n,) as float64."""
-    if metric not in METRICS:
-        raise ValueError(f"metric={quote(metric)}: allowed are {', '.join(map(repr, METRICS))}")
+    Choice(METRICS).check("metric", metric)
     if not isinstance(plane, Plane):
         raise ValueError(f"plane={type(plane).__name__}: expected a core.landscape.planes.Plane")
     if plane.center.shape != (net.n_params,):
@@ -66,8 +67,7 @@ def surface(net, X, y, plane, alphas, betas, metric="loss", chunk_size=None, thr
     X, y = check_inputs(net, X, y, plane, metric)
     alphas = grid_axis(alphas, "alphas")
     betas = grid_axis(betas, "betas")
-    if threads is not None and int(threads) < 1:
-        raise ValueError(f"threads={threads}: must be a positive integer (or None for automatic)")
+    THREADS.check("threads", threads)
     finite_plane = all(np.all(np.isfinite(v)) for v in (plane.center, plane.d1, plane.d2)) and \
         bool(np.all(np.isfinite(X)))
     if len(net.layer_sizes) == 3 and finite_plane:

@@ -87,6 +87,7 @@ def _no_preconditioner(grad, state, step):
 
 # optimizers whose step is divided by a diagonal preconditioner P (Adam: sqrt(v_hat) + eps)
 PRECONDITIONED = ("adam", "rmsprop")
+LR_AT_STEP = Real(0.0)                  # a step's learning rate (0 at the end of a schedule): a finite number >= 0
 
 
 def is_preconditioned(name):
@@ -113,8 +114,7 @@ def stability_threshold(name, hparams=None, lr=None):
     check_hparams(name, hparams or {}, where="hparams")
     hp = dict(DEFAULTS[name]); hp.update(hparams or {})
     lr = hp["lr"] if lr is None else lr
-    if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) or not _finite(lr) or lr < 0:
-        raise ValueError(f"lr={lr!r}: must be a finite number >= 0")
+    LR_AT_STEP.check("lr", lr)
     if lr == 0:
         return math.inf
     lr = float(lr)
@@ -125,13 +125,6 @@ def stability_threshold(name, hparams=None, lr=None):
         b1 = float(hp["beta1"])
         return (2 + 2 * b1) / ((1 - b1) * lr)
     return 2.0 / lr
-
-
-def _finite(v):
-    try:
-        return math.isfinite(float(v))
-    except OverflowError:                          # an int too large for a float
-        return False
 
 
 def allowed_hparams(name):

@@ -4,7 +4,6 @@ chunking: memory-sized chunks on a few Python threads with BLAS pinned; engine: 
 for sweeps and curvature maps; cluster: how we reach Dask (connect, wait for workers, close quietly);
 worker_setup: the Dask preload of local workers. Dask is imported only when a cluster is used.
 """
-from core.parallel.cluster import SchedulerUnreachable
-from core.parallel.engine import Engine, EngineError
+from core.parallel.engine import Engine
 
-__all__ = ["Engine", "EngineError", "SchedulerUnreachable"]
+__all__ = ["Engine"]

@@ -27,8 +27,12 @@ from contextlib import nullcontext
 
 import numpy as np
 
+from core.constraints import Int, Optional
+
 CHUNK_BYTES = 48 * 2 ** 20          # working-memory budget of one chunk (one worker)
 MAX_THREADS = 2
+THREADS = Optional(Int(1), "automatic")        # threads=0: must be a positive integer, or null (automatic)
+CHUNK_SIZE = Optional(Int(1), "automatic")
 
 try:                                  # optional: keep BLAS to one thread inside worker threads
     from threadpoolctl import threadpool_limits as _threadpool_limits
@@ -48,9 +52,7 @@ def resolve_threads(threads, n_chunks):
     """Worker threads for n_chunks chunks: ``threads`` (None: up to MAX_THREADS), at most one a chunk."""
     if threads is None:
         threads = min(MAX_THREADS, os.cpu_count() or 1)
-    threads = int(threads)
-    if threads < 1:
-        raise ValueError(f"threads={threads}: must be a positive integer (or None for automatic)")
+    threads = int(THREADS.check("threads", threads))
     return max(1, min(threads, n_chunks))
 
 
@@ -59,9 +61,7 @@ def chunk_slices(n, bytes_per_item, chunk_size=None, budget=CHUNK_BYTES):
     ``budget`` bytes, at least one); the last may be shorter."""
     if chunk_size is None:
         chunk_size = max(1, int(budget // bytes_per_item))
-    chunk_size = int(chunk_size)
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size={chunk_size}: must be a positive integer (or None for automatic)")
+    chunk_size = int(CHUNK_SIZE.check("chunk_size", chunk_size))
     return [slice(i, min(i + chunk_size, n)) for i in range(0, n, chunk_size)]
 
 

@@ -7,13 +7,19 @@ Used by core.parallel.engine.Engine (sweeps, curvature maps) and visualizer.serv
 it, so this module imports without Dask.
 
     local = LocalDask(n_workers, timeout)           # local.client, local.cluster; local.close(timeout)
-    client = connect("tcp://host:8786", timeout, "scheduler")         # ValueError, SchedulerUnreachable
+    client = connect("tcp://host:8786", timeout, "scheduler")   # ValueError, NotAScheduler, SchedulerUnreachable
     wait_for_workers(client, timeout, "scheduler", "tcp://host:8786")  # SchedulerUnreachable
     close_client(client, timeout)
 
 Messages name the caller's setting, ``field``: a keyword argument ("scheduler": ``scheduler='tcp://h:8786'``)
 or a command-line option ("--scheduler": ``--scheduler tcp://h:8786``), and with ``timeout_hint`` the option
 that sets the timeout ("--timeout").
+
+The timeout bounds the whole greeting, not only the TCP connect: before Dask's Client is made, a plain socket
+(probe_scheduler) connects and waits for the first bytes a Dask scheduler sends on every new connection (its
+handshake, framed as Dask's TCP messages are: a uint64 length, a uint64 frame count, the frame lengths). A peer
+that accepts and stays silent is SchedulerUnreachable after ``timeout`` seconds; one that answers other bytes (a
+web server, garbage) is NotAScheduler, before Dask would read its bytes as a length ("Unable to allocate 3 EiB").
 """
 from __future__ import annotations
 
@@ -22,17 +28,18 @@ import copy
 import dataclasses
 import logging
 import os
+import socket
+import struct
+import time
 
 import numpy as np
 
-from core.errors import clip_message, quote
+from core.errors import NotAScheduler, SchedulerUnreachable, clip_message, quote
 
 TRANSPORTS = ("tcp", "tls", "ws", "wss", "ucx")     # the schemes of a scheduler reached over a network
 OWN_DEPTH = 20                                      # own_arrays follows this many levels of nesting
-
-
-class SchedulerUnreachable(ConnectionError):
-    """No Dask scheduler answered at the address within the timeout (or it has no workers)."""
+MAX_HANDSHAKE_BYTES = 1 << 24                       # a Dask handshake is a few hundred bytes; more is not one
+MAX_HANDSHAKE_FRAMES = 1024
 
 
 # ----------------------------------------------------------------- a cluster started here
@@ -114,18 +121,71 @@ def connect(address, timeout, field, timeout_hint=None, set_as_default=True):
     from distributed import Client
     check_address(address, field)
     try:
+        probe_scheduler(address, timeout, field)
         return Client(address, timeout=timeout, set_as_default=set_as_default)
     except (OSError, TimeoutError) as e:
-        # why it failed: Dask's reason, or the option that sets the timeout (and the reason unless it is
-        # Dask's "Timed out ...", which says the same)
-        why = clip_message(e, 200)
-        if timeout_hint is not None:
-            why = timeout_hint + ("" if "Timed out" in str(e) else f"; {dask_message(e)[:160]}")
-        raise SchedulerUnreachable(f"{_named(field, address)}: no Dask scheduler answered within {timeout:g} s "
-                                   f"({why}); start one with `dask scheduler` and workers with "
-                                   "`dask worker ADDRESS`") from None
+        raise _unreachable(address, timeout, field, timeout_hint, e) from None
+    except NotAScheduler:
+        raise
     except ValueError as e:                             # an address Dask still cannot use
         raise ValueError(_not_an_address(field, address, e)) from None
+
+
+def _unreachable(address, timeout, field, timeout_hint, e):
+    # why it failed: Dask's reason (or the probe's), or the option that sets the timeout (and the reason unless
+    # it is a "Timed out ...", which says the same)
+    why = clip_message(e, 200)
+    if timeout_hint is not None:
+        why = timeout_hint + ("" if "Timed out" in str(e) else f"; {dask_message(e)[:160]}")
+    return SchedulerUnreachable(f"{_named(field, address)}: no Dask scheduler answered within {timeout:g} s "
+                                f"({why}); start one with `dask scheduler` and workers with "
+                                "`dask worker ADDRESS`")
+
+
+def probe_scheduler(address, timeout, field):
+    """Connect to a tcp:// ``address`` with a plain socket and read the first 16 bytes of Dask's handshake,
+    all within ``timeout`` seconds. TimeoutError (a silent peer) or OSError (nothing listening) when no
+    handshake came; NotAScheduler when the peer answered something else. Other transports (tls, ws, ucx) are
+    left to Dask."""
+    from distributed.comm.addressing import parse_address, parse_host_port
+    scheme, loc = parse_address(address, strict=False)
+    if scheme != "tcp":
+        return
+    host, port = parse_host_port(loc)
+    deadline = time.monotonic() + timeout
+    head = b""
+    with socket.create_connection((host, port), timeout=timeout) as sock:
+        while len(head) < 16:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            sock.settimeout(left)
+            try:
+                chunk = sock.recv(16 - len(head))
+            except (socket.timeout, TimeoutError):
+                break
+            if not chunk:
+                break
+            head += chunk
+    if head and not _looks_like_handshake(head):
+        raise NotAScheduler(f"{_named(field, address)}: the peer answered {quote(head[:16], 40)}, which is not "
+                            "Dask's handshake; is this a Dask scheduler's address (e.g. tcp://host:8786)?")
+    if len(head) < 16 and time.monotonic() >= deadline:
+        raise TimeoutError(f"Timed out: the peer accepted the connection but sent no Dask handshake within "
+                           f"{timeout:g} s")
+    if not head:
+        raise NotAScheduler(f"{_named(field, address)}: the peer closed the connection without Dask's "
+                            "handshake; is this a Dask scheduler's address (e.g. tcp://host:8786)?")
+
+
+def _looks_like_handshake(head):
+    """Whether the first bytes of an answer can begin a Dask TCP message: a uint64 total length, then a uint64
+    frame count and that many uint64 frame lengths (distributed.comm.tcp); fewer than 16 bytes: a stalled
+    peer, judged on what came."""
+    if len(head) < 16:
+        return len(head) >= 8 and 16 <= struct.unpack("<Q", head[:8])[0] <= MAX_HANDSHAKE_BYTES
+    total, frames = struct.unpack("<QQ", head)
+    return 1 <= frames <= MAX_HANDSHAKE_FRAMES and 8 + 8 * frames <= total <= MAX_HANDSHAKE_BYTES
 
 
 def wait_for_workers(client, timeout, field, address=None, timeout_hint=None):

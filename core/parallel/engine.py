@@ -34,19 +34,16 @@ import threading
 import numpy as np
 
 from core.parallel.cluster import LocalDask, close_client, connect, dask_message, own_arrays, wait_for_workers
-from core.constraints import Int, Text
-from core.errors import clip_message, quote
+from core.constraints import Int, Real, Text
+from core.errors import EngineError, clip_message, quote
 
 CONNECT_TIMEOUT = 10.0         # seconds to reach a scheduler (and for it to have a worker) before giving up
 MAX_WORKERS = 256
 MAX_RESUBMITS = 3
 WORKERS = Int(1, MAX_WORKERS)
 ADDRESS = Text(300, non_empty=True)
+TIMEOUT = Real(0.0, 3600.0, lo_open=True)   # seconds to reach a scheduler (its handshake) and for it to have workers
 _DASK_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
-
-
-class EngineError(RuntimeError):
-    """The cluster failed a task for a reason of its own (a worker killed too often, a lost scheduler)."""
 
 
 def quiet_dask_logs(level=logging.ERROR):
@@ -87,8 +84,7 @@ def check_engine_args(scheduler, workers, timeout):
         if not (scheduler is None and not os.environ.get("DASK_SCHEDULER_ADDRESS")):
             raise ValueError(f"workers={workers}: sets the size of the local cluster only; a running cluster has "
                              "the workers it was given, and \"inline\" runs in this process")
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= 3600:
-        raise ValueError(f"timeout={quote(timeout)}: must be a number of seconds in (0, 3600]")
+    TIMEOUT.check("timeout", timeout)
 
 
 def _is_client(obj):

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.errors import clip_message, quote
-from core.fileio import save_npz
+from core.fileio import loads_json, save_npz
 from core.experiment.result_check import MAX_RESULT_BYTES, check_npz, read_npz
 from core.experiment.spec import ExperimentSpec
 from core.sweeps.summary import summary_row
@@ -183,7 +183,7 @@ def is_sweep_file(path):
     try:
         check_npz(path, MAX_RESULT_BYTES)
         with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
+            meta = loads_json(str(z["meta"]), "meta")
         return isinstance(meta, dict) and meta.get("format") == FORMAT
     except Exception:
         return False
@@ -196,7 +196,7 @@ _INFO_KEYS = {"dataset": str, "n_train": int, "n_test": int, "n_params": int, "e
 def _from_arrays(a):
     if "meta" not in a:
         raise ValueError(f"no 'meta' entry, so this is not a {FORMAT} file")
-    meta = json.loads(str(a["meta"]))
+    meta = loads_json(str(a["meta"]), "meta")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"format {quote(meta.get('format') if isinstance(meta, dict) else None)}; expected "
                          f"{quote(FORMAT)}")

@@ -29,7 +29,8 @@ preconditioner of that step (Trajectory.precond), the matrix their threshold app
 they are of H itself (exact, core.curvature). With ``sweep.sharpness = false`` they are nan.
 
 Engines (core.parallel.engine): "inline", a LocalCluster (scheduler=None), an address, or a distributed.Client. Runs go
-out in chunks of ``chunk_size`` runs (default: about 2 s of work, at least 4 chunks a worker); the data and the
+out in chunks of ``chunk_size`` runs (default: about 2 s of work by core.experiment.budget.run_work, at least 4
+chunks a worker); the data and the
 initial weights are scattered once. Each run is a pure function of its cell and seed with BLAS on one thread,
 so the result is bit-identical whatever the engine, the number of workers and the chunk size.
 
@@ -59,13 +60,13 @@ from core.model.network import MLP
 from core.model.optimizers import hparams_for, is_preconditioned, make, stability_threshold
 from core.experiment.spec import ExperimentSpec
 from core.sweeps.result import FORMAT, METRICS, VERSION, SweepBlock, SweepResult, is_sweep_file, load_sweep  # noqa: F401
+from core.experiment.budget import run_work, seconds
 from core.experiment.sweep_section import MAX_RUNS, check_sweep_budget
 from core.model.training import train
 from core.parallel.engine import pinned_call
 
-CHUNK_SECONDS = 2.0            # default chunk: about this much work
+CHUNK_SECONDS = 2.0            # default chunk: about this much work (core.experiment.budget's cost model)
 CHUNK_SIZE = Int(1, MAX_RUNS)
-_SECONDS_PER_UNIT = 1.2e-9     # one training step costs about this x rows x weights here
 
 
 # ------------------------------------------------------------------ running
@@ -152,8 +153,8 @@ def _as_spec(spec):
     return spec
 
 
-def _auto_chunk(n_runs, n_workers, steps, rows, n_params, sharpness):
-    per_run = steps * rows * n_params * _SECONDS_PER_UNIT + (3e-3 if sharpness else 0.0)
+def _auto_chunk(n_runs, n_workers, steps, rows, n_params, sharpness, hidden):
+    per_run = seconds(run_work(steps, rows, n_params, sharpness, hidden))
     by_time = max(1, int(CHUNK_SECONDS / per_run))
     spread = max(1, math.ceil(n_runs / (4 * n_workers)))       # at least 4 chunks a worker
     return max(1, min(by_time, spread))
@@ -188,7 +189,8 @@ def sweep(spec, scheduler=None, workers=None, progress=None, *, chunk_size=None,
     with Engine(scheduler, workers, timeout) as eng:
         t = spec.training
         rows = len(ds.y_train) if t.batch_size is None else min(t.batch_size, len(ds.y_train))
-        size = chunk_size or _auto_chunk(len(runs), eng.n_workers, t.steps, rows, net.n_params, spec.sweep.sharpness)
+        size = chunk_size or _auto_chunk(len(runs), eng.n_workers, t.steps, rows, net.n_params, spec.sweep.sharpness,
+                                         spec.model.hidden)
         result.info.update(engine=eng.description, workers=int(eng.n_workers), chunk_size=int(size))
         chunks = [runs[i:i + size] for i in range(0, len(runs), size)]
         _gather(eng.run(run_chunk, chunks, shared), result, progress, checkpoint, checkpoint_every)

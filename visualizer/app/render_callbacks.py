@@ -36,6 +36,7 @@ from visualizer.app import step_state
 from visualizer.plotdata.view import DEFAULT_SCALE
 from visualizer.serving.tasks import n_weights, view_key
 from visualizer.plotdata.view import ViewOptions
+from visualizer.errors import ColourUnavailable
 
 log = logging.getLogger("visualizer")
 
@@ -185,7 +186,7 @@ def surface_colour(result, store, colour, maps, jobs=None, session=None):
     if colour not in _colour.COLOURS:
         raise ValueError(f"surface colour={quote(colour)}: allowed are {', '.join(_colour.COLOURS)}")
     if result.moving is not None:
-        raise _colour.ColourUnavailable("surface colour: a curvature colour needs a static landscape; this run's "
+        raise ColourUnavailable("surface colour: a curvature colour needs a static landscape; this run's "
                                         "surface moves with the weights (untick moving landscape)")
     _colour.check_colourable(result)
     key = ("curvature-map", store_key(store), _colour.MAX_MAP_RES)

@@ -41,7 +41,7 @@ from core.model import optimizers as _opt
 from visualizer.serving.tasks import n_weights
 from visualizer.app.controls import (CSV_PREFIX, DEFAULT_PRESET, N_ROWS, controls_from_spec, dataset_options,
                        default_target, spec_from_controls)
-from visualizer.serving.jobs import Cancelled
+from visualizer.errors import Cancelled
 from visualizer.serving.uploads import UploadStore
 
 log = logging.getLogger("visualizer")

@@ -1,29 +1,27 @@
 """python -m visualizer export: the command line (parse, check early, export, one line out).
 
 Bad input prints one line (``error: --size 100x100: must be WxH pixels ...``) and exits with status 2;
-a missing or failing encoder exits with 1; Ctrl-C 130, SIGTERM its own status; nothing is left behind.
+a missing or failing encoder exits with 1; Ctrl-C 130, SIGTERM 143; nothing is left behind
+(core.cli.common, docs/cli.md). ``--out`` is checked for writing before anything is computed.
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
-import numpy as np
-
 from visualizer.plotdata.panels import PANELS
-from visualizer.errors import UsageError
+from visualizer.errors import EncoderError, UsageError
 from visualizer.export.inputs import check_optimizers, check_spec_panels, check_slice_optimizer, read_input, spec_labels
-from visualizer.export.mp4 import EncoderError
 from visualizer.export.options import (EXPORT_CONSTRAINTS, FORMATS, MAX_SIZE, MIN_SIZE, ExportOptions, parse_panels,
                                          parse_size)
 from visualizer.export.run import export
-from core.cli.progress import Terminated, terminate_as_interrupt
+from core.cli.common import ArgParser, add_traceback_option, parse_int, parse_number, run_command
+from core.fileio import check_writable
 from visualizer.export.sweep_png import export_sweep, is_sweep_input
 
 
 def build_parser():
-    ap = argparse.ArgumentParser(
+    ap = ArgParser(
         prog="python -m visualizer export",
         description="Export a loss-landscape animation (GIF, MP4, HTML) or a still (PNG).",
         epilog="Example: python -m visualizer export four_optimizers --format gif --out four.gif "
@@ -53,24 +51,8 @@ def build_parser():
                                                           "(default landscape)")
     ap.add_argument("--slice-optimizer", help="the slices panel's run (default: the first shown)")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_traceback_option(ap)
     return ap
-
-
-def _parse_int(option, s):
-    try:
-        return int(s)
-    except (TypeError, ValueError):
-        raise UsageError(option, s, "must be an integer") from None
-
-
-def _parse_num(option, s):
-    try:
-        v = float(s)
-    except (TypeError, ValueError):
-        raise UsageError(option, s, "must be a number") from None
-    if not np.isfinite(v):
-        raise UsageError(option, s, "must be a finite number")
-    return v
 
 
 def _optional(parse, option, s):
@@ -80,13 +62,13 @@ def _optional(parse, option, s):
 def options_from_args(a):
     opts = ExportOptions(
         out=a.out, format=a.format.lower() if a.format else None,
-        frames=_parse_int("--frames", a.frames), fps=_parse_int("--fps", a.fps),
+        frames=parse_int("--frames", a.frames), fps=parse_int("--fps", a.fps),
         size=parse_size(a.size) if a.size is not None else None,
-        elev=_optional(_parse_num, "--elev", a.elev), azim=_optional(_parse_num, "--azim", a.azim),
-        rotate=_parse_num("--rotate", a.rotate), scale=a.scale, clip=_parse_num("--clip", a.clip),
-        exaggerate=_parse_num("--exaggerate", a.exaggerate), moving=a.moving,
+        elev=_optional(parse_number, "--elev", a.elev), azim=_optional(parse_number, "--azim", a.azim),
+        rotate=parse_number("--rotate", a.rotate), scale=a.scale, clip=parse_number("--clip", a.clip),
+        exaggerate=parse_number("--exaggerate", a.exaggerate), moving=a.moving,
         optimizers=[s.strip() for s in a.optimizers.split(",")] if a.optimizers is not None else None,
-        title=a.title, step=_optional(_parse_int, "--step", a.step), progress=not a.quiet,
+        title=a.title, step=_optional(parse_int, "--step", a.step), progress=not a.quiet,
         panels=parse_panels(a.panels), slice_optimizer=a.slice_optimizer)
     if a.format and opts.format not in FORMATS:
         raise UsageError("--format", a.format, f"allowed are {', '.join(FORMATS)}")
@@ -98,6 +80,7 @@ def _run(a, t0):
         if is_sweep_input(a.spec):
             return export_sweep(a, t0)
     opts = options_from_args(a)
+    check_writable("--out", opts.out)         # a read-only or full folder: before anything is computed
     labels = spec_labels(a.spec)              # early checks: before a possibly long run
     if labels is not None:
         check_optimizers(opts.optimizers, labels)
@@ -109,25 +92,17 @@ def _run(a, t0):
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
-    a = build_parser().parse_args(argv)       # argparse's own errors: usage line, exit 2
+    a = build_parser().parse_args(argv)       # argparse's own errors: one line, exit 2
     t0 = time.perf_counter()
-    try:
-        with terminate_as_interrupt():        # SIGTERM cleans up like Ctrl-C: export() removes its .part file
-            summary = _run(a, t0)
-    except UsageError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except EncoderError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
-    except Terminated:
-        print("error: terminated; no file written", file=sys.stderr)
-        return Terminated.exit_status
-    except KeyboardInterrupt:
-        print("error: interrupted; no file written", file=sys.stderr)
-        return 130
-    print(summary.line(), flush=True)
-    return 0
+    summary = []
+
+    def body():
+        summary.append(_run(a, t0))           # SIGTERM cleans up like Ctrl-C: export() removes its .part file
+
+    status = run_command(body, traceback=a.traceback, failures=(EncoderError,))
+    if status == 0:
+        print(summary[0].line(), flush=True)
+    return status
 
 
 if __name__ == "__main__":

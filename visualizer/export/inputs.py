@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 
 from visualizer.plotdata import panels as panel_data
-from visualizer.errors import UsageError
+from visualizer.errors import PanelUnavailable, UsageError
 from core.cli.progress import StageBar
 import core
 
@@ -105,6 +105,6 @@ def check_result_panels(result, opts):
     check_slice_optimizer(opts.slice_optimizer, opts.optimizers or labels)
     try:
         panel_data.check_panels(result, opts.panels, opts.optimizers)
-    except panel_data.PanelUnavailable as e:
+    except PanelUnavailable as e:
         raise UsageError("--panels", ",".join(opts.panels), f"the {e.panel} panel cannot be drawn: {e.reason}") \
             from None

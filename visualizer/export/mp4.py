@@ -5,9 +5,7 @@ import os
 
 import numpy as np
 
-
-class EncoderError(RuntimeError):
-    """The encoder (ffmpeg) is missing or failed."""
+from visualizer.errors import EncoderError
 
 
 def ffmpeg_exe():

@@ -25,7 +25,7 @@ from visualizer.plotdata.sweep_map import EDGE_NAME
 from visualizer.plotdata.sweep_map import edges as _edges
 from visualizer.plotdata.sweep_map import map_data  # noqa: F401  (re-exported: the data both the PNG and the app's map draw)
 from core.cli.progress import check_interrupted
-from core.fileio import atomic_path
+from core.fileio import atomic_path, check_writable
 from visualizer.errors import UsageError
 from visualizer.export.options import EXPORT_CONSTRAINTS
 from visualizer.export.options import SIZE_RULE
@@ -133,6 +133,7 @@ def export_sweep(a, t0=None):
     folder = os.path.dirname(os.path.abspath(a.out))
     if not os.path.isdir(folder):
         raise UsageError("--out", a.out, f"folder {folder!r} does not exist")
+    check_writable("--out", a.out)                   # a read-only or full folder: before reading the sweep
     try:
         result = core.load_sweep(a.spec)
     except ValueError as e:

@@ -4,7 +4,7 @@
     fig = slices_figure(result, ViewOptions(), step=500, label="large LR")   # three 1-D slices with quadratics
 
 Both draw their panel's data module (visualizer.plotdata.panels, visualizer.plotdata.slices), as the exporter's
-matplotlib panels do. Raises panel_data.PanelUnavailable (a ValueError saying why) for a result without
+matplotlib panels do. Raises visualizer.errors.PanelUnavailable (a ValueError saying why) for a result without
 curvature (sharpness) or without its training data (slices).
 
 Trace layout of ``sharpness_figure`` (figures.marker_patch and ``min_eig_patch`` are the only other code

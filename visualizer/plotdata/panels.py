@@ -24,6 +24,7 @@ from core.model import optimizers as _opt
 from core.model.training import frame_index
 
 from visualizer.plotdata import view as V
+from visualizer.errors import PanelUnavailable
 
 ABOVE = "above its stability threshold: the step overshoots along the sharpest direction"
 PRECONDITIONED = "preconditioned"
@@ -32,14 +33,6 @@ THRESHOLD_RULES = {"momentum": "(2 + 2μ) / lr", "nesterov": "(2 + 2μ) / ((1 + 
                    "adam": "(2 + 2β₁) / ((1 − β₁) lr)"}
 PANELS = ("landscape", "sharpness", "curves", "slices")
 PANEL_WIDTH = {"landscape": 640, "sharpness": 480, "curves": 480, "slices": 480}   # exports: default pixels a panel
-
-
-class PanelUnavailable(ValueError):
-    """A panel this result cannot draw (no curvature, no training data): ``str(e)`` says why and what to do."""
-
-    def __init__(self, panel, reason):
-        self.panel, self.reason = panel, reason
-        super().__init__(reason)
 
 
 def _labels(result, labels):

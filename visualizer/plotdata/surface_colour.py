@@ -27,7 +27,8 @@ import numpy as np
 
 import core
 from core.curvature import MAX_DENSE_PARAMS
-from core.experiment.run import WORK_UNITS_PER_SECOND
+from core.experiment.budget import WORK_UNITS_PER_SECOND
+from visualizer.errors import ColourUnavailable
 
 COLOURS = ("loss", "sharpness", "convexity")
 COLOUR_LABELS = {"loss": "loss", "sharpness": "sharpness (top eigenvalue)",
@@ -36,10 +37,6 @@ MAX_MAP_RES = 31                 # computed points per axis, at most
 MIN_MAP_RES = 5
 MAX_MAP_WORK = 1.5e10            # work units (about 5 s of one CPU here: core.experiment.budget's coefficients)
 LANCZOS_ITER = 300               # core.curvature's default max_iter
-
-
-class ColourUnavailable(ValueError):
-    """This result cannot be coloured by curvature: ``str(e)`` says why and what to do."""
 
 
 @dataclass

@@ -5,8 +5,9 @@
     runner.close()
 
 The same seam as runner.LocalRunner and runner.ProcessRunner: ``runner(spec, progress=None) ->
-ExperimentResult``. What stays in the web process: admission (``runner.admit``: the work cap, before anything
-is sent), the ResultCache, the JobRegistry (pages, progress, cancellation), the uploads and the data folder.
+ExperimentResult``. What stays in the web process: admission (``core.experiment.admission.admit``: the work
+cap, before anything is sent), the ResultCache, the JobRegistry (pages, progress, cancellation), the uploads and
+the data folder.
 What runs on a worker: one task per computation, ``core.run_experiment(spec, progress, files)`` with BLAS on
 one thread (as core.parallel.engine pins it), then the page's first view (``tasks.prerender``), like a
 ProcessRunner worker; it returns tasks.Computed(result, figures). The app's other heavy tasks (slices,
@@ -55,14 +56,14 @@ import time
 import uuid
 
 import core
-from core.parallel.cluster import (LocalDask, SchedulerUnreachable, close_client, connect, dask_message, own_arrays,
-                          wait_for_workers)
+from core.parallel.cluster import LocalDask, close_client, connect, dask_message, own_arrays, wait_for_workers
 from core.data.csvfile import DataFiles, read_bytes
-from core.parallel.engine import CONNECT_TIMEOUT, EngineError, default_workers
-from core.errors import clip_message, quote
+from core.parallel.engine import CONNECT_TIMEOUT, default_workers
+from core.errors import EngineError, SchedulerUnreachable, clip_message, quote
 
 from visualizer.serving.dask_task import run_task, warm_worker, worker_stats  # noqa: F401 (worker_stats: the tests)
-from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, TICK, admit, admit_task
+from core.experiment.admission import admit
+from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, TICK, admit_task
 from visualizer.serving.tasks import run_named
 
 log = logging.getLogger("visualizer")

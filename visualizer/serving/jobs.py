@@ -45,16 +45,13 @@ from collections import OrderedDict
 from core.errors import quote
 
 from visualizer.serving.cache import spec_key
+from visualizer.errors import Cancelled
 
 log = logging.getLogger("visualizer")
 MAX_SESSIONS = 10_000          # per-session bookkeeping kept (oldest idle sessions forgotten first)
 EXPERIMENT = "experiment"      # the main callback's kind; ``poll`` shows its progress
 KINDS = (EXPERIMENT, "slices", "curvature-map", "render", "markers", "min-eig", "download")
 MAX_JOBS = 16                  # distinct jobs in flight on the server (serve: half its HTTP threads)
-
-
-class Cancelled(Exception):
-    """The computation was superseded: no session wants its result any more."""
 
 
 class Job:

@@ -18,8 +18,8 @@ one); ``ResultCache(runner=...)`` calls it on a cache miss. Two are here, a thir
   gets a spec (a dict) and sends back progress messages and then the result (pickled over a pipe: the
   two ends are this program, nothing from outside is unpickled).
 
-Admission (both runners): ``admit(spec, max_work)`` checks core.check_budget and refuses a spec whose
-``core.estimate_work`` is over ``max_work`` with a message naming what to reduce and to what
+Admission (both runners): ``core.experiment.admission.admit(spec, max_work)`` checks core.check_budget and refuses
+a spec whose ``core.estimate_work`` is over ``max_work`` with a message naming what to reduce and to what
 (``serve --max-work``; the default keeps one request to about 10 s here).
 
 Fair queue (ProcessRunner): ``workers`` processes take any request, first come first served, and
@@ -40,7 +40,6 @@ CPU work at once whatever it is doing (training, surface, plane), and a fresh wo
 """
 from __future__ import annotations
 
-import copy
 import logging
 import multiprocessing as mp
 import os
@@ -49,8 +48,8 @@ import threading
 
 import core
 from core.data.csvfile import DataFiles
-from core.experiment.budget import curvature_stride
-from core.experiment.run import WORK_UNITS_PER_SECOND, check_budget, estimate_work
+from core.experiment.admission import admit
+from core.experiment.budget import WORK_UNITS_PER_SECOND, estimate_work
 
 from visualizer.serving.tasks import PRERENDER_VIEW, Computed, prerender, run_named, task_work, view_key  # noqa: F401
 
@@ -72,70 +71,6 @@ def _rss(pid):
     except (OSError, ValueError, IndexError):
         pass
     return 0
-
-
-# ----------------------------------------------------------------- admission
-def _best(spec_dict, section, key, lo, hi, fits, largest=True):
-    """The largest (or smallest) v in [lo, hi] for spec_dict[section][key] with fits(spec), by binary search
-    (the work is monotone in each such field), or None."""
-    def ok(v):
-        d = copy.deepcopy(spec_dict)
-        d[section][key] = v
-        return fits(core.ExperimentSpec.from_dict(d))
-    if hi < lo or not ok(lo if largest else hi):
-        return None
-    while lo < hi:
-        if largest:
-            mid = (lo + hi + 1) // 2
-            lo, hi = (mid, hi) if ok(mid) else (lo, mid - 1)
-        else:
-            mid = (lo + hi) // 2
-            lo, hi = (lo, mid) if ok(mid) else (mid + 1, hi)
-    return lo
-
-
-def admit(spec, max_work=None, files=None):
-    """The estimated work (units) of ``spec``; ValueError naming what to reduce when it is over a budget.
-    ``files``: the server's rule for CSV data (core.data.csvfile.DataFiles), to count a CSV's rows."""
-    est = estimate_work(spec, files=files)
-    n_params, n_train, n_test = est["n_params"], est["n_train"], est["n_test"]
-    check_budget(spec, n_params, n_train)
-    total = est["total"]
-    if max_work is None or total <= max_work:
-        return total
-
-    def fits(s):
-        return estimate_work(s, n_params, n_train, n_test)["total"] <= max_work
-    d = spec.to_dict()
-    t, g = spec.training, spec.grid
-    biggest = max(("train", "surface", "curvature", "other"), key=est.get)     # the part to cut first
-    training_heavy = biggest == "train"
-    if biggest == "train":
-        parts = [("training", "steps", 1, t.steps - 1, True)]
-    elif biggest == "surface":
-        parts = [("grid", "resolution", 3, g.resolution - 1, True)]
-        if g.moving:
-            parts.append(("grid", "moving_frames", 2, g.moving_frames - 1, True))
-    elif biggest == "curvature":
-        frames = len(core.model.training.record_plan(t.steps, t.record_every))
-        now = curvature_stride(spec, n_params, n_train)
-        parts = [("curvature", "stride", now + 1, max(frames, now + 1), False)]
-    else:                                       # the PCA of many recorded frames of a big model
-        parts = [("training", "record_every", t.record_every + 1, max(t.steps, t.record_every + 1), False)]
-    fixes = []
-    for section, key, lo, hi, largest in parts:
-        v = _best(d, section, key, lo, hi, fits, largest)
-        if v is not None:
-            fixes.append(f"{section}.{key} {'<=' if largest else '>='} {v:,} (now {d[section][key]:,})")
-    others = ["curvature.enabled false" if biggest == "curvature" else None,
-              "fewer optimizers" if len(spec.optimizers) > 1 else None,
-              f"a smaller model.hidden (now {list(spec.model.hidden)})",
-              ("a training.batch_size (mini-batches)" if t.batch_size is None else "a smaller training.batch_size")
-              if training_heavy else None]
-    advice = "use " + " or ".join(fixes + [o for o in others if o])
-    raise ValueError(
-        f"this experiment needs an estimated {total:.2g} work units (about {total / WORK_UNITS_PER_SECOND:.0f} s "
-        f"of computing here), over this server's limit of {max_work:.2g} (serve --max-work); {advice}")
 
 
 class LocalRunner:

@@ -6,7 +6,9 @@ python -m visualizer export SPEC|PRESET|RUN.npz --format gif|mp4|html|png --out 
 ``serve`` runs the app under waitress, a production WSGI server (one process: its threads answer HTTP,
 the computations run in worker processes, see visualizer/runner.py, or with ``--scheduler`` on a Dask cluster,
 see visualizer/dask_runner.py); ``--debug`` uses Dash's development server instead (reloader, error pages).
-SIGTERM and SIGINT stop it cleanly: workers killed (a local Dask cluster closed), exit status 0.
+SIGTERM and SIGINT stop it cleanly: workers killed (a local Dask cluster closed), exit status 0. Bad options, an
+unreachable scheduler: one line, exit status 2; a cluster that cannot run the app's tasks or an internal failure:
+exit status 1 (``--traceback`` shows where); core.cli.common and docs/cli.md.
 
 Under hostile load (docs/serving.md, "Under load"): waitress keeps a connection without a thread until its
 request is complete, so slow clients cost a socket, not a thread. Its defaults (100 connections, 120 s idle
@@ -18,16 +20,18 @@ to fit them (``raise_fd_limit``). At most half the HTTP threads wait for computa
 """
 from __future__ import annotations
 
-import argparse
 import atexit
 import logging
 import os
 import resource
 import signal
 import sys
-from core.parallel.cluster import SchedulerUnreachable
-from core.parallel.engine import CONNECT_TIMEOUT
-from core.parallel.engine import EngineError, quiet_dask_logs
+
+from core.cli.common import (INTERRUPTED, TERMINATED, ArgParser, add_traceback_option, parse_int, parse_number,
+                             run_command, shown)
+from core.constraints import Int, Real
+from core.errors import EngineError, Terminated
+from core.parallel.engine import CONNECT_TIMEOUT, TIMEOUT, quiet_dask_logs
 from visualizer.app.factory import MAX_BODY_BYTES
 from visualizer.app.factory import create_app
 from visualizer.serving.dask_runner import LOCAL
@@ -45,12 +49,6 @@ CHANNEL_TIMEOUT = 15        # s a connection may stay silent (idle keep-alive, a
 FD_RESERVE = 256            # file descriptors kept for everything but the connections (workers, pipes, files)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):                      # one line, exit status 2 (like the core CLI)
-        print(f"error: {message}", file=sys.stderr)
-        sys.exit(2)
-
-
 def _stopper(app):
     """The SIGTERM / SIGINT handler: kill the workers first (the HTTP threads waiting for them end at once),
     then stop waitress (whose shutdown waits up to 5 s for busy threads)."""
@@ -64,7 +62,7 @@ def _stopper(app):
 
 def _serve_parser():
     cores = os.cpu_count() or 1
-    ap = _Parser(prog="python -m visualizer [serve]",
+    ap = ArgParser(prog="python -m visualizer [serve]",
                  description="Serve the Loss Landscape Navigator app (or: python -m visualizer export ...)")
     ap.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     ap.add_argument("--port", default="8050", help="port (default 8050)")
@@ -102,75 +100,60 @@ def _serve_parser():
     ap.add_argument("--debug", action="store_true", help="Dash's development server in debug mode (off by default)")
     ap.add_argument("--data-dir", help="a folder of CSV files that specs may name (paths relative to it); "
                                        "without it, CSV data comes only from uploads")
+    add_traceback_option(ap)
     return ap
-
-
-def _integer(ap, name, text, lo, hi, what):
-    try:
-        v = int(text)
-    except ValueError:
-        v = None
-    if v is None or not lo <= v <= hi:
-        ap.error(f"--{name} {text}: must be an integer in [{lo}, {hi}] ({what})")
-    return v
 
 
 def _serve_args(argv):
     """The parsed and checked options: (args, port, workers, threads, max_work or None, scheduler, timeout);
-    one line and exit 2 else."""
-    ap = _serve_parser()
-    args = ap.parse_args(argv)
+    ValueError naming the option (serve: one line, exit status 2) else."""
+    return _checked(_serve_parser().parse_args(argv))
+
+
+def _checked(args):
+    """(args, port, workers, threads, max_work or None, scheduler, timeout) of parsed options, checked."""
     if args.data_dir is not None and not os.path.isdir(args.data_dir):
-        ap.error(f"--data-dir {args.data_dir}: not a folder")
-    port = _integer(ap, "port", args.port, 1, 65535, "a TCP port")
-    workers = None if args.workers is None else _integer(
-        ap, "workers", args.workers, 0, 64, "worker processes; 0 computes in the server's threads")
-    threads = _integer(ap, "threads", args.threads, 4, 1024, "HTTP threads")
-    max_work = _units(ap, "max-work", args.max_work, "3e10")
+        raise ValueError(f"--data-dir {args.data_dir}: not a folder")
+    port = parse_int("--port", args.port, Int(1, 65535), "a TCP port")
+    workers = None if args.workers is None else parse_int(
+        "--workers", args.workers, Int(0, 64), "worker processes; 0 computes in the server's threads")
+    threads = parse_int("--threads", args.threads, Int(4, 1024), "HTTP threads")
+    max_work = _units("--max-work", args.max_work, "3e10")
     # the Sweep tab's limits ride on args (build_app reads them): None is no limit
-    args.sweep_max_work = _units(ap, "max-sweep-work", args.max_sweep_work, "2e11")
-    args.sweeps_at_once = _integer(ap, "max-sweeps", args.max_sweeps, 1, 64, "sweeps running at once")
-    args.connections = _integer(ap, "connection-limit", args.connection_limit, 10, 100_000, "open connections")
-    args.channel_seconds = _integer(ap, "channel-timeout", args.channel_timeout, 2, 3600, "seconds")
-    args.cache_bytes = _integer(ap, "cache-mb", args.cache_mb, 16, 1_000_000, "megabytes") * 2**20
-    scheduler, timeout = _scheduler_args(ap, args, workers)
+    args.sweep_max_work = _units("--max-sweep-work", args.max_sweep_work, "2e11")
+    args.sweeps_at_once = parse_int("--max-sweeps", args.max_sweeps, Int(1, 64), "sweeps running at once")
+    args.connections = parse_int("--connection-limit", args.connection_limit, Int(10, 100_000), "open connections")
+    args.channel_seconds = parse_int("--channel-timeout", args.channel_timeout, Int(2, 3600), "seconds")
+    args.cache_bytes = parse_int("--cache-mb", args.cache_mb, Int(16, 1_000_000), "megabytes") * 2**20
+    scheduler, timeout = _scheduler_args(args, workers)
     if scheduler is None and workers is None:
         workers = os.cpu_count() or 1
     return args, port, workers, threads, max_work, scheduler, timeout
 
 
-def _units(ap, name, text, example):
+def _units(option, text, example):
     """A work limit: a finite number of units >= 0; 0 is no limit (None)."""
     try:
-        v = float(text)
+        return parse_number(option, text, Real(0.0)) or None
     except ValueError:
-        v = -1.0
-    if not (v >= 0 and v != float("inf")):
-        ap.error(f"--{name} {text}: must be a number of work units >= 0 (0: no limit), e.g. {example}")
-    return v or None
+        raise ValueError(f"{option} {shown(text)}: must be a number of work units >= 0 (0: no limit), "
+                         f"e.g. {example}") from None
 
 
-def _scheduler_args(ap, args, workers):
+def _scheduler_args(args, workers):
     """(scheduler, timeout) of --scheduler / --timeout, checked; (None, None) without --scheduler."""
     if args.scheduler is None:
         if args.timeout is not None:
-            ap.error(f"--timeout {args.timeout}: applies to --scheduler only")
+            raise ValueError(f"--timeout {args.timeout}: applies to --scheduler only")
         return None, None
-    try:
-        scheduler = resolve_scheduler(args.scheduler)
-    except ValueError as e:
-        ap.error(str(e))
+    scheduler = resolve_scheduler(args.scheduler)
     if workers is not None and scheduler != LOCAL:
-        ap.error(f"--workers {workers}: sets the size of the server's own workers or of --scheduler local; "
-                 f"the cluster at {scheduler} has the workers it was given")
+        raise ValueError(f"--workers {workers}: sets the size of the server's own workers or of --scheduler local; "
+                         f"the cluster at {scheduler} has the workers it was given")
     if workers == 0:
-        ap.error("--workers 0: a local Dask cluster needs at least 1 worker process")
-    try:
-        timeout = CONNECT_TIMEOUT if args.timeout is None else float(args.timeout)
-    except ValueError:
-        timeout = -1.0
-    if not 0 < timeout <= 3600:
-        ap.error(f"--timeout {args.timeout}: must be a number of seconds in (0, 3600]")
+        raise ValueError("--workers 0: a local Dask cluster needs at least 1 worker process")
+    timeout = CONNECT_TIMEOUT if args.timeout is None else parse_number("--timeout", args.timeout, TIMEOUT,
+                                                                          "seconds")
     return scheduler, timeout
 
 
@@ -208,7 +191,17 @@ def build_app(args, workers, max_work, scheduler, timeout, warm=True):
 
 
 def serve(argv):
-    args, port, workers, threads, max_work, scheduler, timeout = _serve_args(argv)
+    """``python -m visualizer serve``: its exit status (0 once stopped by SIGTERM or Ctrl-C)."""
+    args = _serve_parser().parse_args(argv)
+
+    def stopped(e):                                # while starting (the server itself stops with status 0)
+        return ("terminated" if isinstance(e, Terminated) else "interrupted"), (
+            TERMINATED if isinstance(e, Terminated) else INTERRUPTED)
+    return run_command(lambda: _serve(*_checked(args)), traceback=args.traceback, failures=(EngineError,),
+                       on_stop=stopped)
+
+
+def _serve(args, port, workers, threads, max_work, scheduler, timeout):
     app, where = build_app(args, workers, max_work, scheduler, timeout)
     if args.debug:
         print(f"Loss Landscape Navigator on http://{args.host}:{port} (Dash development server, debug mode)",
@@ -294,15 +287,8 @@ def _exit_now(code):
 
 
 def _dask_runner(scheduler, workers, max_work, files, timeout):
-    """A DaskRunner for ``serve --scheduler``; one line on stderr and exit status 2 (1: a cluster that cannot
-    run the app's tasks) when it cannot start."""
+    """A DaskRunner for ``serve --scheduler``; SchedulerUnreachable or ValueError (serve: one line, exit status
+    2), EngineError (a cluster that cannot run the app's tasks: exit status 1) when it cannot start."""
     quiet_dask_logs()
-    try:
-        return DaskRunner(scheduler, workers=workers if scheduler == LOCAL else None, max_work=max_work,
-                          files=files, timeout=timeout)
-    except (SchedulerUnreachable, ValueError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(2)
-    except EngineError as e:
-        print(f"error: {e}", file=sys.stderr)
-        sys.exit(1)
+    return DaskRunner(scheduler, workers=workers if scheduler == LOCAL else None, max_work=max_work,
+                      files=files, timeout=timeout)

@@ -47,6 +47,7 @@ import core
 from core.parallel.engine import CONNECT_TIMEOUT, Engine
 from core.errors import clip_message, quote
 from core.experiment.sweep_section import check_sweep_budget
+from visualizer.errors import SweepStopped
 
 from visualizer.serving.cache import spec_key
 
@@ -58,10 +59,6 @@ HEARTBEAT = 15.0                # s without a poll before a page's sweep is canc
 MAX_SESSIONS = 64               # pages whose last sweep (and its result) is kept
 MAX_CHUNK = 64                  # runs a task, at most
 MAX_FINISHED = 8                # finished sweeps kept for a repeated request (by spec key)
-
-
-class SweepStopped(Exception):
-    """Raised from core.sweep's progress callback to stop a sweep (its unfinished tasks are cancelled)."""
 
 
 def sweep_work(spec, files=None):

@@ -220,3 +220,126 @@ def test_output_files_get_the_usual_permissions(tmp_path):
     for name in ("r.npz", "s.png"):
         assert (tmp_path / name).stat().st_mode & 0o777 == 0o644
     assert not [p for p in os.listdir(tmp_path) if ".part" in p]
+
+
+# ------------------------------------------------------------ OS errors, deep JSON, internal failures (issue 17)
+def _unwritable_folder():
+    """A folder where even root cannot create a file (sysfs refuses; /proc has no room for files), or None."""
+    import tempfile
+    for folder in ("/sys", "/proc"):
+        try:
+            fd, tmp = tempfile.mkstemp(dir=folder)
+        except OSError:
+            return folder
+        os.close(fd)
+        os.remove(tmp)
+    return None
+
+
+UNWRITABLE = _unwritable_folder()
+
+
+@pytest.mark.skipif(UNWRITABLE is None, reason="no folder here refuses new files to this user")
+@pytest.mark.parametrize("args", [
+    ["-m", "core", "run", "four_optimizers", "--out", f"{UNWRITABLE}/run.npz"],
+    ["-m", "core", "sweep", "lr_sweep", "--scheduler", "inline", "--out", f"{UNWRITABLE}/sweep.npz"],
+    ["-m", "visualizer", "export", "four_optimizers", "--out", f"{UNWRITABLE}/four.gif"],
+])
+def test_unwritable_out_is_one_line_exit_2_before_computing(args):
+    r = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.startswith(f"error: --out '{args[-1]}': cannot write in folder '{UNWRITABLE}' ("), r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert r.stdout == ""                              # nothing was computed: no table, no summary
+
+
+def test_a_file_in_place_of_the_folder_is_one_line_exit_2(tmp_path):
+    (tmp_path / "plain").write_text("x")
+    r = run_cli("run", "four_optimizers", "--out", str(tmp_path / "plain" / "run.npz"))
+    assert r.returncode == 2 and "does not exist" in r.stderr and r.stderr.count("\n") == 1, r.stderr
+
+
+def test_a_full_disk_while_saving_is_one_line_exit_2(tmp_path, capsys, monkeypatch):
+    import errno
+    import numpy as np
+
+    def full(*a, **k):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "run.npz"))
+    monkeypatch.setattr(np, "savez_compressed", full)
+    assert main(["run", small_spec_file(tmp_path), "--out", str(tmp_path / "run.npz"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == f"error: '{tmp_path / 'run.npz'}': No space left on device (the disk is full)\n"
+    assert sorted(os.listdir(tmp_path)) == ["spec.json"]          # the half-written file was removed
+
+
+def _nested(depth):
+    return "[" * depth + "]" * depth
+
+
+@pytest.mark.parametrize("cmd", [["-m", "core", "run"], ["-m", "core", "sweep", "--scheduler", "inline"],
+                                 ["-m", "visualizer", "export", "--out", "OUT"]])
+def test_a_deeply_nested_spec_is_one_line_exit_2(tmp_path, cmd):
+    spec = tmp_path / "deep.json"
+    spec.write_text('{"name": "deep", "optimizers": ' + _nested(100_000) + "}")
+    rest = [str(tmp_path / "x.gif") if a == "OUT" else a for a in cmd[3:]]
+    r = subprocess.run([sys.executable, *cmd[:3], str(spec), *rest], cwd=ROOT, capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "spec: nested deeper than 32 levels of lists and objects" in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr and "RecursionError" not in r.stderr
+
+
+def test_a_run_file_with_a_deep_meta_is_named(tmp_path):
+    import numpy as np
+    import core
+    bad = tmp_path / "deep.npz"
+    np.savez_compressed(bad, meta=np.array('{"format": ' + _nested(50_000) + "}"))
+    with pytest.raises(ValueError, match=r"run file .*: not a valid result \(meta: nested deeper than 32 levels"):
+        core.load_result(str(bad))
+    r = subprocess.run([sys.executable, "-m", "visualizer", "export", str(bad), "--out", str(tmp_path / "x.gif")],
+                       cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "meta: nested deeper than 32 levels" in r.stderr and r.stderr.count("\n") == 1, \
+        r.stderr
+
+
+def test_json_nesting_limit_counts_brackets_outside_strings():
+    from core.fileio import MAX_JSON_DEPTH, json_depth, loads_json
+    assert json_depth('{"a": [1, {"b": "[[[[{{"}], "c": "\\"]"}') == 3
+    assert loads_json(_nested(MAX_JSON_DEPTH), "x") == eval(_nested(MAX_JSON_DEPTH))
+    with pytest.raises(ValueError, match="x: nested deeper than 32 levels"):
+        loads_json(_nested(MAX_JSON_DEPTH + 1), "x")
+    with pytest.raises(ValueError, match=r"x: not valid JSON \(Expecting value at line 1, column 2\)"):
+        loads_json("[", "x")
+
+
+def test_an_internal_failure_is_one_line_exit_1_and_traceback_shows_it(capsys, monkeypatch):
+    import core.cli.main as cli_main
+
+    def broken(spec, progress=None):
+        raise KeyError("boom")
+    monkeypatch.setattr(cli_main, "run_experiment", broken)
+    assert main(["run", "four_optimizers", "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert err == "error: internal failure: KeyError: 'boom' (run again with --traceback to see where)\n"
+    assert main(["run", "four_optimizers", "--quiet", "--traceback"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):") and "in broken" in err
+    assert err.splitlines()[-1] == "error: internal failure: KeyError: 'boom'"
+
+
+@pytest.mark.parametrize("exc,status,text", [
+    (RecursionError("maximum recursion depth exceeded"), 2, "nested too deeply"),
+    (MemoryError(), 2, "not enough memory"),
+    (PermissionError(13, "Permission denied", "/x/run.npz"), 2, "'/x/run.npz': Permission denied"),
+    (ValueError("seed=-1: must be ..."), 2, "seed=-1: must be ..."),
+    (ZeroDivisionError("division by zero"), 1, "internal failure: ZeroDivisionError: division by zero"),
+])
+def test_every_error_maps_to_one_line_and_a_status(exc, status, text):
+    import io
+    from core.cli.common import run_command
+
+    def body():
+        raise exc
+    err = io.StringIO()
+    assert run_command(body, stream=err) == status
+    assert text in err.getvalue() and err.getvalue().count("\n") == 1

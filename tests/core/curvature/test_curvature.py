@@ -195,7 +195,7 @@ def test_lanczos_known_spectrum_seeded_and_flagged():
 
 def test_hessian_eigs_warns_when_lanczos_stops_early(wis, trained):
     net, p = trained
-    with pytest.warns(cv.LanczosNotConverged):
+    with pytest.warns(core.LanczosNotConverged):
         cv.hessian_eigs(net, p, wis.X_train, wis.y_train, k=1, method="lanczos", max_iter=2)
 
 

@@ -203,7 +203,7 @@ def test_budget_caps_refuse_runs_that_would_exhaust_memory_or_hang(change, match
 
 
 def test_largest_article_sized_runs_fit_the_budget():
-    from core.experiment.run import check_budget
+    from core.experiment.budget import check_budget
     d = small_spec().to_dict()
     d["training"].update(steps=200000, record_every=201)
     d["optimizers"] = [{"name": "sgd", "label": f"s{i}"} for i in range(8)]

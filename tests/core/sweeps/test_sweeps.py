@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import core
-from core.parallel.cluster import SchedulerUnreachable
+from core.errors import SchedulerUnreachable
 from core.parallel.engine import Engine
 from core.sweeps.run import METRICS, load_sweep, run_one
 from core.experiment.sweep_section import MAX_RUNS
@@ -392,7 +392,7 @@ def test_cli_local_cluster_in_a_pipe_exits_clean(tmp_path):
     (["--scheduler", "tcp://127.0.0.1:{port}", "--timeout", "1"], "error: scheduler='tcp://127.0.0.1:{port}': no "
                                                                   "Dask scheduler answered within 1 s"),
     (["--scheduler", "inline", "--workers", "2"], "error: --workers 2: sets the size of the local cluster only"),
-    (["--workers", "two"], "error: --workers 'two': must be an integer"),
+    (["--workers", "two"], "error: --workers two: must be an integer"),
     (["--scheduler", "inline", "--out", "x.txt"], "must end in .npz"),
     (["--scheduler", "inline", "--resume", "missing.npz"], "error: sweep file 'missing.npz': no such file"),
     (["--scheduler", "inline", "--chunk-size", "0"], "error: chunk_size=0: must be an integer"),

@@ -20,6 +20,7 @@ from visualizer.app import spec_callbacks as cb
 from visualizer.app import download_callbacks as dcb
 from visualizer import figures
 from visualizer.app import render_callbacks as rcb
+from visualizer.errors import ColourUnavailable
 from visualizer.plotdata import surface_colour as SCOL
 from visualizer.app import sweep_callbacks as SC
 from visualizer.plotdata import sweep_map as D
@@ -490,7 +491,7 @@ def test_the_map_resolution_fits_the_budget():
     assert SCOL.map_resolution(166, 500) == 31
     n = SCOL.map_resolution(1101, 500)                                       # 100 hidden units: fewer points
     assert 5 <= n < 31 and n * n * SCOL.point_work(1101, 500) <= SCOL.MAX_MAP_WORK
-    with pytest.raises(SCOL.ColourUnavailable, match="use a smaller model.hidden"):
+    with pytest.raises(ColourUnavailable, match="use a smaller model.hidden"):
         SCOL.map_resolution(200_000, 500)
 
 

@@ -12,6 +12,7 @@ from visualizer.figures import landscape as figures_landscape
 from visualizer.plotdata import frames
 from visualizer.plotdata import view
 from visualizer.plotdata.view import ViewOptions
+from visualizer.errors import PanelUnavailable
 
 
 def _validated(fig):
@@ -271,7 +272,7 @@ def test_min_eig_patch_shows_the_dotted_traces(small_result):
 
 
 def test_sharpness_of_a_run_without_curvature_is_a_named_error(small_result):
-    with pytest.raises(panel_data.PanelUnavailable, match="no curvature.*curvature.enabled true"):
+    with pytest.raises(PanelUnavailable, match="no curvature.*curvature.enabled true"):
         figures.sharpness_figure(_no_curvature(small_result), ViewOptions())
 
 
@@ -301,7 +302,7 @@ def test_slices_figure_three_slices_each_beside_its_dashed_quadratic(small_resul
 def test_slices_of_a_run_without_data_is_a_named_error(small_result):
     import dataclasses
     old = dataclasses.replace(small_result, X_train=None, y_train=None)
-    with pytest.raises(panel_data.PanelUnavailable, match="no training data"):
+    with pytest.raises(PanelUnavailable, match="no training data"):
         figures.slices_figure(old, ViewOptions(), step=10)
 
 

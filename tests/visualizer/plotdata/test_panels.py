@@ -6,6 +6,7 @@ import pytest
 
 import core
 from core.landscape import slices as core_slices
+from visualizer.errors import PanelUnavailable
 from visualizer.plotdata import panels as P
 from visualizer.plotdata import slices as S
 
@@ -41,7 +42,7 @@ def test_preconditioned_runs(small_adam_result):
 def test_check_panels_names_why(small_result):
     P.check_panels(small_result, P.PANELS)
     no_data = dataclasses.replace(small_result, X_train=None, y_train=None)
-    with pytest.raises(P.PanelUnavailable) as e:
+    with pytest.raises(PanelUnavailable) as e:
         P.check_panels(no_data, ["landscape", "slices"])
     assert e.value.panel == "slices" and "no training data" in str(e.value)
 

@@ -10,7 +10,8 @@ from tests.helpers import small_spec_dict
 from visualizer.app import spec_callbacks as cb
 from visualizer.app import progress_callbacks as pcb
 from visualizer.serving.cache import ResultCache, spec_key
-from visualizer.serving.jobs import Cancelled, JobRegistry
+from visualizer.errors import Cancelled
+from visualizer.serving.jobs import JobRegistry
 
 
 def _spec(seed=0, **training):

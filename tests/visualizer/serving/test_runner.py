@@ -7,10 +7,11 @@ import pytest
 from dash import no_update
 
 import core
-from core.experiment.run import WORK_UNITS_PER_SECOND, estimate_work
+from core.experiment.budget import WORK_UNITS_PER_SECOND, estimate_work
 from tests.helpers import Stop, Tracker, _in_thread, _until, long_spec, small_spec_dict, spec_of
 from visualizer import figures
-from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, LocalRunner, ProcessRunner, admit, prerender
+from core.experiment.admission import admit
+from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, LocalRunner, ProcessRunner, prerender
 from visualizer.plotdata.view import ViewOptions
 from visualizer.plotdata import slices as S
 from visualizer.app.curvature_callbacks import SliceCache, slices
@@ -38,7 +39,8 @@ def pool():
 # ----------------------------------------------------------------- the estimate and the cap
 def test_estimate_work_adds_up_and_grows_with_the_request():
     base = estimate_work(spec_of())
-    assert base["total"] == pytest.approx(base["train"] + base["surface"] + base["curvature"] + base["other"])
+    assert base["total"] == pytest.approx(base["train"] + base["surface"] + base["curvature"] + base["plane"]
+                                          + base["other"])
     assert base["curvature"] > 0 and estimate_work(spec_of(curvature__enabled=False))["curvature"] == 0
     assert (base["n_params"], base["n_train"], base["n_test"]) == (166, 500, 183)
     assert estimate_work(spec_of(training__steps=400))["train"] > 1.9 * base["train"] - 1e9
@@ -80,7 +82,7 @@ def test_when_the_pca_of_many_frames_dominates_the_message_names_record_every():
     d["curvature"]["enabled"] = False
     spec = core.ExperimentSpec.from_dict(d)
     est = estimate_work(spec)
-    assert est["other"] > est["train"] + est["surface"]          # measured: 73 s for an estimated 83 s
+    assert est["plane"] > est["train"] + est["surface"]          # measured: 73 s for an estimated 83 s
     with pytest.raises(ValueError, match=r"training.record_every >= (\d+) \(now 1\)") as e:
         admit(spec, DEFAULT_MAX_WORK)
     every = int(str(e.value).split("record_every >= ")[1].split(" ")[0])

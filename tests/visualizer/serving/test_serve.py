@@ -18,7 +18,7 @@ import pytest
 from visualizer.app.factory import MAX_BODY_BYTES, create_app
 from visualizer.serving.cache import ResultCache
 from visualizer.app.spec_callbacks import MAX_UPLOAD_BYTES
-from tests.helpers import _until, foreground, free_port, stop, wait_http
+from tests.helpers import GARBAGE, Peer, _until, foreground, free_port, stop, wait_http
 
 from tests.helpers import ROOT
 
@@ -95,6 +95,18 @@ def test_bad_serve_options_one_line_exit_2(args, match):
                        text=True, timeout=60)
     assert r.returncode == 2 and match in r.stderr
     assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("payload,match", [(b"", "no Dask scheduler answered within 3 s"),
+                                           (GARBAGE, "which is not Dask's handshake")])
+def test_serve_scheduler_that_is_not_dask_one_line_exit_2(payload, match):
+    """--timeout bounds the scheduler's greeting: a silent peer fails after it, a web server at once."""
+    with Peer(payload) as peer:
+        r = subprocess.run([sys.executable, "-m", "visualizer", "serve", "--scheduler", peer.address, "--timeout", "3"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stderr.startswith(f"error: --scheduler {peer.address}: ") and match in r.stderr, \
+        r.stderr
+    assert "Traceback" not in r.stderr and r.stderr.count("\n") == 1
 
 
 def test_serve_help():
