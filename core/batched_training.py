@@ -1,0 +1,462 @@
+"""Many training runs of one network on one dataset, advanced together as one computation.
+
+    trajs = train_batch(net, p0s, ds, opts, steps=500, record_every=500, seeds=[0, 1, 2])   # [Trajectory]
+
+Every run keeps its own initial weights, optimizer (hyper-parameters, schedule), mini-batch order (the
+"batches" stream of its seed), divergence test and frames; ``train_batch(...)[r]`` has the same bits as
+``core.train(net, p0s[r], ds, opts[r], ..., seed=seeds[r])``, which is this with one run.
+
+How: the R runs' parameters are stacked (R, P) and each step is a few NumPy calls over all of them, in the
+column layout of MLP.loss_and_grad (A_0 = X^T (d, n), Z_l = W_l A_{l-1} + b_l (h_l, n)). Every product is
+``np.matmul`` over the run axis, so NumPy makes, for each run, the very BLAS call a single run makes (one
+(R*h, d) @ (d, n) product is a little faster but its last bits differ, so it is not used); everything else
+is elementwise or a reduction along a contiguous row, the same numbers in any batch. Optimizer states are
+stacked too, each run with its own rates; optimizers this module does not know (not built by
+core.optimizers.make) step one run at a time through their own update. A run that diverges stops at that
+step as in core.training; the others go on without it (its rows are dropped). Per run the loss of every
+step and the frames come back as a Trajectory.
+
+Shapes: R runs, P weights, n rows a step, h_l units of hidden layer l, d inputs.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import optimizers as _opt
+from .constraints import Int
+from .errors import quote
+from .rng import rng_for
+from .schedules import constant
+from .training import BATCH_SIZE, DIVERGE_FACTOR, _batches, _Frames, check_plan
+
+__all__ = ["train_batch", "MAX_BATCH_BYTES"]
+
+MAX_BATCH_BYTES = 4 * 2 ** 20     # working buffers of the runs advanced together (more runs go in turns)
+SEED = Int(0, 2 ** 63 - 1)
+
+
+# ------------------------------------------------------------------ optimizers, stacked
+# the code of each update closure core.optimizers.make builds; an Optimizer is stacked only when its update is
+# one of these, and its numbers (rates, schedule) are read from that closure, so the stacked step is its step
+_CODES = {getattr(_opt.make(n).update, "__code__", None): n for n in ("sgd", "momentum", "adam", "rmsprop")}
+_CONSTANT = constant(1.0).__code__
+
+
+def _closure(opt):
+    """The free variables of ``opt.update`` by name (lr: the schedule, mu, nesterov, b1, b2, eps, a)."""
+    u = opt.update
+    return dict(zip(u.__code__.co_freevars, (c.cell_contents for c in u.__closure__ or ())))
+
+
+def _family(opt):
+    """The stacked update that computes exactly ``opt.update``: sgd, momentum, nesterov, adam, rmsprop; or
+    "one" (its own update, one run at a time)."""
+    f = _CODES.get(getattr(opt.update, "__code__", None), "one")
+    if f == "momentum" and _closure(opt)["nesterov"]:
+        return "nesterov"
+    return f
+
+
+def _col(values):
+    return np.array(values, dtype=np.float64)[:, None]          # (R, 1)
+
+
+class _Stacked:
+    """The update of R runs of one family (sgd, momentum, nesterov, adam, rmsprop), the arithmetic of
+    core.optimizers term by term, into preallocated buffers. States are double-buffered (the previous one
+    is kept for a run that diverges: its last frame's preconditioner)."""
+
+    N_STATE = {"sgd": 0, "momentum": 1, "nesterov": 1, "adam": 2, "rmsprop": 1}
+
+    def __init__(self, family, opts, n_params):
+        self.family, self.opts = family, list(opts)
+        cl = [_closure(o) for o in self.opts]
+        R = len(cl)
+        self.sched = [c["lr"] for c in cl]                                      # step -> learning rate, each run
+        self.const = all(getattr(s, "__code__", None) is _CONSTANT for s in self.sched)
+        self.neglr = _col([-s(0) for s in self.sched]) if self.const else np.empty((R, 1))   # (R, 1) -lr
+        if family in ("momentum", "nesterov"):
+            self.mu = _col([c["mu"] for c in cl])
+        elif family == "adam":
+            self.b1s, self.b2s = [c["b1"] for c in cl], [c["b2"] for c in cl]     # Python numbers, for b ** t
+            self.b1, self.b2, self.eps = _col(self.b1s), _col(self.b2s), _col([c["eps"] for c in cl])
+            self.omb1, self.omb2 = 1 - self.b1, 1 - self.b2                     # (R, 1): 1 - beta, as Python does
+            self.c1, self.c2 = np.empty((R, 1)), np.empty((R, 1))
+        elif family == "rmsprop":
+            self.a, self.eps = _col([c["a"] for c in cl]), _col([c["eps"] for c in cl])
+            self.oma = 1 - self.a
+        k = self.N_STATE[family]
+        self.cur = tuple(np.zeros((R, n_params)) for _ in range(k))             # state of this step, (R, P) each
+        self.prev = tuple(np.zeros((R, n_params)) for _ in range(k))            # of the step before
+        self.tmp = np.empty((R, n_params)) if family in ("adam", "rmsprop") else None
+        self.tmp2 = np.empty((R, n_params)) if family == "adam" else None
+
+    def state(self, i, prev=False):
+        """Run i's state in core.optimizers' form (a tuple of (P,) arrays)."""
+        return tuple(s[i] for s in (self.prev if prev else self.cur))
+
+    def keep(self, idx):
+        """Only the runs at local indices ``idx`` from now on."""
+        out = object.__new__(_Stacked)
+        out.__dict__.update(self.__dict__)
+        for k, v in self.__dict__.items():
+            if isinstance(v, np.ndarray):
+                setattr(out, k, v[idx])
+            elif isinstance(v, tuple):
+                setattr(out, k, tuple(a[idx] for a in v))
+            elif isinstance(v, list):
+                setattr(out, k, [v[i] for i in idx])
+        return out
+
+    def update(self, t, p, g, p_next, d):
+        """p_next = p + delta of step t; p, g, p_next, d (R, P), d a scratch buffer."""
+        if not self.const:
+            self.neglr[:, 0] = [-s(t) for s in self.sched]
+        neglr, f = self.neglr, self.family
+        if f == "sgd":                                   # delta = -lr g
+            np.multiply(neglr, g, out=d)
+        elif f in ("momentum", "nesterov"):              # v = mu v + g;  delta = -lr v  or  -lr (g + mu v)
+            v, = self.prev
+            np.multiply(self.mu, self.cur[0], out=v)
+            np.add(v, g, out=v)
+            if f == "nesterov":
+                np.multiply(self.mu, v, out=d)
+                np.add(g, d, out=d)
+                np.multiply(neglr, d, out=d)
+            else:
+                np.multiply(neglr, v, out=d)
+        elif f == "adam":                                # m = b1 m + (1-b1) g;  s = b2 s + (1-b2) g g
+            m, s = self.prev
+            tmp, den = self.tmp, self.tmp2
+            np.multiply(self.b1, self.cur[0], out=m)
+            np.multiply(self.omb1, g, out=tmp)
+            np.add(m, tmp, out=m)
+            np.multiply(self.b2, self.cur[1], out=s)
+            np.multiply(self.omb2, g, out=tmp)
+            np.multiply(tmp, g, out=tmp)
+            np.add(s, tmp, out=s)
+            t1 = t + 1                                   # -lr (m / (1-b1^t)) / (sqrt(s / (1-b2^t)) + eps)
+            self.c1[:, 0] = [1 - b ** t1 for b in self.b1s]
+            self.c2[:, 0] = [1 - b ** t1 for b in self.b2s]
+            np.divide(m, self.c1, out=tmp)
+            np.divide(s, self.c2, out=den)
+            np.sqrt(den, out=den)
+            np.add(den, self.eps, out=den)
+            np.multiply(neglr, tmp, out=tmp)
+            np.divide(tmp, den, out=d)
+        else:                                            # rmsprop: s = a s + (1-a) g g;  -lr g / (sqrt(s) + eps)
+            s, = self.prev
+            tmp = self.tmp
+            np.multiply(self.a, self.cur[0], out=s)
+            np.multiply(self.oma, g, out=tmp)
+            np.multiply(tmp, g, out=tmp)
+            np.add(s, tmp, out=s)
+            np.sqrt(s, out=tmp)
+            np.add(tmp, self.eps, out=tmp)
+            np.multiply(neglr, g, out=d)
+            np.divide(d, tmp, out=d)
+        np.add(p, d, out=p_next)
+        self.cur, self.prev = self.prev, self.cur
+
+
+class _OneByOne:
+    """Optimizers this module cannot stack: each run's own ``update`` (pure functions), one run at a time."""
+
+    def __init__(self, opts, n_params):
+        self.opts = list(opts)
+        self.cur = [o.init(np.zeros(n_params)) for o in self.opts]
+        self.prev = list(self.cur)
+
+    def state(self, i, prev=False):
+        return (self.prev if prev else self.cur)[i]
+
+    def keep(self, idx):
+        out = object.__new__(_OneByOne)
+        out.opts = [self.opts[i] for i in idx]
+        out.cur, out.prev = [self.cur[i] for i in idx], [self.prev[i] for i in idx]
+        return out
+
+    def update(self, t, p, g, p_next, d):
+        self.prev = list(self.cur)
+        for i, o in enumerate(self.opts):
+            delta, self.cur[i] = o.update(g[i], self.cur[i], t)
+            np.add(p[i], delta, out=p_next[i])
+
+
+# ------------------------------------------------------------------ the forward and backward pass
+class _Kernel:
+    """Loss and gradient of R runs on ``rows`` samples a step, into preallocated buffers: MLP.loss_and_grad's
+    operations in its order, over a leading run axis."""
+
+    def __init__(self, net, R, rows):
+        self.net, self.R, self.rows = net, R, rows
+        hidden = net.layer_sizes[1:-1]
+        self.Z = [np.empty((R, h, rows)) for h in hidden]       # pre-activations Z_l (R, h_l, rows)
+        self.A = [np.empty((R, h, rows)) for h in hidden]       # relu(Z_l)
+        self.S = [np.empty((R, h, rows)) for h in hidden]       # 1.0 where Z_l > 0, else 0.0
+        self.T = [np.empty((R, h, rows)) for h in hidden]       # dL/dZ_l
+        self.z = np.empty((R, 1, rows))                          # output logits
+        self.e, self.u, self.v, self.s = (np.empty((R, 1, rows)) for _ in range(4))
+        self.ge = np.empty((R, 1, rows), dtype=bool)
+        self.dz2 = np.zeros((R, 2, rows))                        # row 0: dL/dz (R, 1, rows); row 1 stays 0
+        self.dz = self.dz2[:, :1]
+        # a width-1 layer's outer product W^T dZ as (R, h, 2) @ (R, 2, rows) with zeros in the second
+        # column and row: BLAS forms each product w dz exactly once, as the broadcast w[:, None] * dz does
+        self.w2 = {li: np.zeros((R, net.layer_sizes[li], 2)) for li in range(1, len(net.layout))
+                   if net.layer_sizes[li + 1] == 1}
+        self.lsum = np.empty((R, 1))
+
+    def views(self, flat):
+        """[(W (R, out, in), b (R, out)), ...] views into a stacked (R, P) array."""
+        return [(flat[:, w].reshape(self.R, *shape), flat[:, b]) for w, shape, b in self.net.layout]
+
+    def loss_and_grad(self, wb, gv, A0, X0, y):
+        """Mean BCE of each run (R, 1) into self.lsum / rows; the gradient into the views ``gv`` of G (R, P).
+
+        wb, gv: views() of the parameters and of the gradient; A0: X^T (d, rows) or (R, d, rows); X0: X
+        (rows, d) or (R, rows, d); y (rows,) or (R, 1, rows)."""
+        L = len(wb)
+        A = A0
+        for l in range(L - 1):                                   # Z = W A + b;  A = relu(Z)
+            W, b = wb[l]
+            Z = self.Z[l]
+            np.matmul(W, A, out=Z)
+            np.add(Z, b[:, :, None], out=Z)
+            np.maximum(Z, 0.0, out=self.A[l])
+            np.greater(Z, 0.0, out=self.S[l])
+            A = self.A[l]
+        W, b = wb[-1]
+        z, e, u, v, s = self.z, self.e, self.u, self.v, self.s
+        np.matmul(W, A, out=z)                                   # (R, 1, rows)
+        np.add(z, b[:, :, None], out=z)
+        np.abs(z, out=e)                                         # e = exp(-|z|) serves the loss and the sigmoid
+        np.negative(e, out=e)
+        np.exp(e, out=e)
+        np.maximum(z, 0.0, out=u)                                # softplus(z) - y z
+        np.log1p(e, out=v)
+        np.add(u, v, out=u)
+        np.multiply(y, z, out=v)
+        np.subtract(u, v, out=u)
+        np.add.reduce(u, axis=2, out=self.lsum)
+        np.greater_equal(z, 0.0, out=self.ge)                   # sigmoid(z) = where(z >= 0, 1, e) / (1 + e)
+        np.copyto(s, e)
+        np.copyto(s, 1.0, where=self.ge)
+        np.add(e, 1.0, out=v)
+        np.divide(s, v, out=s)
+        dZ = self.dz
+        np.subtract(s, y, out=dZ)                                # dz = (sigmoid(z) - y) / rows
+        np.divide(dZ, self.rows, out=dZ)
+        for li in range(L - 1, -1, -1):
+            Ain = X0 if li == 0 else self.A[li - 1].transpose(0, 2, 1)
+            GW, Gb = gv[li]
+            np.matmul(dZ, Ain, out=GW)                           # dW = dZ A^T
+            np.add.reduce(dZ, axis=2, out=Gb)                    # db = sum over rows of dZ
+            if li == 0:
+                break
+            W = wb[li][0]
+            T = self.T[li - 1]
+            if li in self.w2:                                    # dA = W^T dZ, an outer product
+                w2 = self.w2[li]
+                np.copyto(w2[:, :, 0], W[:, 0, :])
+                np.matmul(w2, self.dz2 if dZ is self.dz else _pad(dZ), out=T)
+            else:
+                np.matmul(W.transpose(0, 2, 1), dZ, out=T)
+            np.multiply(T, self.S[li - 1], out=T)                # dZ = dA * [Z > 0]
+            dZ = T
+
+
+def _pad(dZ):
+    """(R, 1, rows) -> (R, 2, rows) with a zero second row (a width-1 hidden layer; rare)."""
+    return np.concatenate([dZ, np.zeros_like(dZ)], axis=1)
+
+
+# ------------------------------------------------------------------ the runs of one turn
+class _Runs:
+    """The stacked state of the runs advancing together: parameters and gradients (R, P), each double-buffered
+    (this step's and the one before, for a run that diverges), optimizer groups (contiguous rows of one family),
+    the kernel's buffers and, with mini-batches, each run's rows of the step."""
+
+    def __init__(self, net, p, opts, rows, mini_batch):
+        R, P = p.shape
+        self.net, self.R, self.rows, self.opts = net, R, rows, list(opts)
+        self.p, self.p_before = p, np.empty_like(p)            # (R, P) this step's weights, the step before's
+        self.g, self.g_before = np.empty((R, P)), np.empty((R, P))
+        self.d = np.empty((R, P))                              # scratch: the update
+        fams = [_family(o) for o in opts]
+        self.groups = []                                      # (lo, hi, updater) over contiguous rows
+        lo = 0
+        for hi in range(1, R + 1):
+            if hi == R or fams[hi] != fams[lo]:
+                sub = opts[lo:hi]
+                self.groups.append((lo, hi, _OneByOne(sub, P) if fams[lo] == "one" else _Stacked(fams[lo], sub, P)))
+                lo = hi
+        self._buffers(mini_batch)
+
+    def _buffers(self, mini_batch):
+        self.kernel = _Kernel(self.net, self.R, self.rows)
+        d = self.net.layer_sizes[0]
+        self.Xb = np.empty((self.R, self.rows, d)) if mini_batch else None     # (R, rows, d) this step's rows
+        self.yb = np.empty((self.R, self.rows)) if mini_batch else None
+        self.loss = np.empty(self.R)
+        self._views()
+
+    def _views(self):
+        k = self.kernel
+        self.pv, self.pv_before = k.views(self.p), k.views(self.p_before)
+        self.gv, self.gv_before = k.views(self.g), k.views(self.g_before)
+
+    def keep(self, mask):
+        """The runs where ``mask`` (R,) is True, from now on."""
+        idx = np.flatnonzero(mask)
+        out = object.__new__(_Runs)
+        out.__dict__.update(self.__dict__)
+        out.R = len(idx)
+        out.opts = [self.opts[i] for i in idx]
+        for k in ("p", "p_before", "g", "g_before", "d"):
+            setattr(out, k, getattr(self, k)[idx])
+        out.groups = []
+        lo = 0
+        for glo, ghi, up in self.groups:
+            local = idx[(idx >= glo) & (idx < ghi)] - glo
+            if len(local):
+                out.groups.append((lo, lo + len(local), up.keep(local)))
+                lo += len(local)
+        out._buffers(self.Xb is not None)
+        return out
+
+    def group_of(self, i):
+        for lo, hi, up in self.groups:
+            if lo <= i < hi:
+                return up, i - lo
+
+    def loss_and_grad(self, X, y, batch_rows):
+        """Each run's loss (R,) on this step's rows, its gradient into self.g. batch_rows: (R, rows) row indices
+        of each run's mini-batch, or None (full batch)."""
+        if batch_rows is None:
+            A0, X0, yk = X.T, X, y
+        else:
+            np.take(X, batch_rows, axis=0, out=self.Xb)
+            np.take(y, batch_rows, out=self.yb)
+            A0, X0, yk = self.Xb.transpose(0, 2, 1), self.Xb, self.yb[:, None, :]
+        self.kernel.loss_and_grad(self.pv, self.gv, A0, X0, yk)
+        return np.divide(self.kernel.lsum[:, 0], self.rows, out=self.loss)
+
+    def update(self, t):
+        """Step t's update of every run, then this step becomes the one before."""
+        for lo, hi, up in self.groups:
+            up.update(t, self.p[lo:hi], self.g[lo:hi], self.p_before[lo:hi], self.d[lo:hi])
+        self.p, self.p_before = self.p_before, self.p
+        self.g, self.g_before = self.g_before, self.g
+        self.pv, self.pv_before = self.pv_before, self.pv
+        self.gv, self.gv_before = self.gv_before, self.gv
+
+
+def _bytes_per_run(net, rows, mini_batch):
+    hidden = sum(net.layer_sizes[1:-1])
+    return 8 * (4 * hidden * rows + 9 * rows + 7 * net.n_params + (rows * net.layer_sizes[0] if mini_batch else 0))
+
+
+def _descend(net, ds, p0, opts, seeds, steps, record_set, batch_size, diverge_factor, frames, tick):
+    """One turn: the runs p0 (R, P) from step 0 to ``steps`` together, recording into ``frames`` (one _Frames a
+    run). Returns each run's loss at every step ((steps + 1,), shorter when it diverged) and the step it
+    diverged at (or None). tick(t, R): progress, every 1000 steps."""
+    X = np.asarray(ds.X_train, dtype=np.float64)
+    y = np.asarray(ds.y_train, dtype=np.float64)
+    n, R0 = len(y), len(p0)
+    mini = batch_size is not None and batch_size < n
+    runs = _Runs(net, np.array(p0, dtype=np.float64), opts, batch_size if mini else n, mini)
+    batches = [_batches(n, batch_size, rng_for(s, "batches")) for s in seeds] if mini else None
+    ids = np.arange(R0)                                        # (R,) which run each row is
+    hist = np.empty((steps + 1, R0))                           # loss of every step of every run
+    ends, diverged = [steps + 1] * R0, [None] * R0
+    thr = None
+    for t in range(steps + 1):
+        rows = np.stack([next(batches[r]) for r in ids]) if mini else None
+        loss = runs.loss_and_grad(X, y, rows)                 # (R,)
+        if len(ids) == R0:
+            hist[t] = loss
+        else:
+            hist[t, ids] = loss
+        if t == 0:                                             # as core.training: a factor over the first loss
+            thr = np.array([diverge_factor * max(float(v), np.log(2.0)) if np.isfinite(v) else -np.inf
+                            for v in loss])
+        bad = ~(loss <= thr)                                   # also catches nan and inf
+        if bad.any():
+            for i in np.flatnonzero(bad):
+                r = ids[i]
+                diverged[r], ends[r] = t, t + 1
+                f = frames[r]
+                if (not f.steps or f.steps[-1] != t - 1) and t - 1 >= 0:   # the last finite weights end the path
+                    up, j = runs.group_of(i)
+                    last = runs.p_before[i]
+                    f.record(t - 1, last, net.loss(last, X, y), runs.g_before[i], up.state(j, prev=True))
+            if bad.all():
+                break
+            keep = ~bad
+            runs, ids, thr = runs.keep(keep), ids[keep], thr[keep]
+            loss = loss[keep]
+        if t in record_set:
+            for i, r in enumerate(ids):
+                up, j = runs.group_of(i)
+                p = runs.p[i]
+                f_loss = loss[i] if not mini else net.loss(p, X, y)
+                frames[r].record(t, p, f_loss, runs.g[i], up.state(j))
+        if tick is not None and t % 1000 == 0 and t:
+            tick(t, len(ids))
+        if t == steps:
+            break
+        runs.update(t)
+    return [hist[:ends[r], r].copy() for r in range(R0)], diverged
+
+
+def _as_list(name, value, R, check=None):
+    vals = list(value) if isinstance(value, (list, tuple)) else [value] * R
+    if len(vals) != R:
+        raise ValueError(f"{name}: {len(vals)} given for {R} runs; give one per run, or one for all")
+    if check is not None:
+        for i, v in enumerate(vals):
+            check(f"{name}[{i}]", v)
+    return vals
+
+
+def train_batch(net, p0s, ds, opts, *, steps=2000, batch_size=None, record_every=10, seeds=0,
+                diverge_factor=DIVERGE_FACTOR, labels=None, progress=None):
+    """Train R runs of ``net`` on ``ds`` together; return their Trajectories (in the order given).
+
+    p0s (R, P): each run's initial weights. opts: one Optimizer a run (or one for all); seeds: each run's
+    mini-batch order (an int for all, or one a run); labels: each run's label (default its optimizer's name).
+    steps, batch_size, record_every, diverge_factor: as core.train, the same for every run. Runs go in turns
+    of at most MAX_BATCH_BYTES of buffers. progress(done): every 1000 steps and at the end, ``done`` counting
+    the steps of all runs (a run that diverged counts as finished)."""
+    plan = check_plan(steps, record_every)
+    BATCH_SIZE.check("batch_size", batch_size)
+    P0 = np.asarray(p0s, dtype=np.float64)
+    if P0.ndim != 2 or P0.shape[1] != net.n_params or not len(P0):
+        raise ValueError(f"p0s shape {P0.shape}: expected (runs, {net.n_params}), one row of initial weights a run "
+                         f"for {quote(net)}")
+    R = len(P0)
+    opts = _as_list("opts", opts, R)
+    for i, o in enumerate(opts):
+        if not isinstance(o, _opt.Optimizer):
+            raise TypeError(f"opts[{i}]={type(o).__name__}: expected a core.optimizers.Optimizer "
+                            "(core.optimizers.make)")
+    seeds = _as_list("seeds", seeds, R, SEED.check)
+    labels = _as_list("labels", labels, R) if labels is not None else [""] * R
+    n = len(ds.y_train)
+    mini = batch_size is not None and batch_size < n
+    frames = [_Frames(net, ds, o) for o in opts]
+    order = sorted(range(R), key=lambda r: _family(opts[r]))  # runs of one family on contiguous rows
+    per_turn = max(1, MAX_BATCH_BYTES // _bytes_per_run(net, batch_size if mini else n, mini))
+    hist, div = [None] * R, [None] * R
+    done = 0
+    for lo in range(0, R, per_turn):
+        turn = order[lo:lo + per_turn]
+        tick = (lambda t, live, base=done, k=len(turn): progress(base + t * k)) if progress is not None else None
+        h, dv = _descend(net, ds, P0[turn], [opts[r] for r in turn], [seeds[r] for r in turn], steps, set(plan),
+                         batch_size, diverge_factor, [frames[r] for r in turn], tick)
+        for r, hr, dr in zip(turn, h, dv):
+            hist[r], div[r] = hr, dr
+        done += len(turn) * steps
+    if progress is not None:
+        progress(done)
+    return [frames[r].trajectory(hist[r], div[r], labels[r], net.n_params) for r in range(R)]
