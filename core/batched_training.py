@@ -186,18 +186,24 @@ class _OneByOne:
 # ------------------------------------------------------------------ the forward and backward pass
 class _Kernel:
     """Loss and gradient of R runs on ``rows`` samples a step, into preallocated buffers: MLP.loss_and_grad's
-    operations in its order, over a leading run axis."""
+    operations in its order, over a leading run axis. Every view is made once; elementwise work goes through
+    flat views (fewer iterator steps, the same numbers)."""
 
     def __init__(self, net, R, rows):
         self.net, self.R, self.rows = net, R, rows
         hidden = net.layer_sizes[1:-1]
         self.Z = [np.empty((R, h, rows)) for h in hidden]       # pre-activations Z_l (R, h_l, rows)
-        self.A = [np.empty((R, h, rows)) for h in hidden]       # relu(Z_l)
+        self.A = [np.empty((R, h, rows)) for h in hidden]       # relu(Z_l) = Z_l * S_l
         self.S = [np.empty((R, h, rows)) for h in hidden]       # 1.0 where Z_l > 0, else 0.0
         self.T = [np.empty((R, h, rows)) for h in hidden]       # dL/dZ_l
+        self.flat = [(Z.reshape(-1), A.reshape(-1), S.reshape(-1), T.reshape(-1))
+                     for Z, A, S, T in zip(self.Z, self.A, self.S, self.T)]
+        self.AT = [A.transpose(0, 2, 1) for A in self.A]         # (R, rows, h_l)
         self.z = np.empty((R, 1, rows))                          # output logits
-        self.e, self.u, self.v, self.s = (np.empty((R, 1, rows)) for _ in range(4))
-        self.ge = np.empty((R, 1, rows), dtype=bool)
+        self.zf = self.z.reshape(-1)
+        self.e, self.u, self.v, self.s = (np.empty(R * rows) for _ in range(4))     # (R rows,) scratch
+        self.u3, self.s3 = self.u.reshape(R, 1, rows), self.s.reshape(R, 1, rows)
+        self.ge = np.empty(R * rows, dtype=bool)
         self.dz2 = np.zeros((R, 2, rows))                        # row 0: dL/dz (R, 1, rows); row 1 stays 0
         self.dz = self.dz2[:, :1]
         # a width-1 layer's outer product W^T dZ as (R, h, 2) @ (R, 2, rows) with zeros in the second
@@ -207,61 +213,63 @@ class _Kernel:
         self.lsum = np.empty((R, 1))
 
     def views(self, flat):
-        """[(W (R, out, in), b (R, out)), ...] views into a stacked (R, P) array."""
-        return [(flat[:, w].reshape(self.R, *shape), flat[:, b]) for w, shape, b in self.net.layout]
+        """[(W (R, out, in), b (R, out, 1), W^T (R, in, out), b (R, out)), ...] views into a stacked (R, P)
+        array, made once a buffer."""
+        out = []
+        for w, shape, b in self.net.layout:
+            W = flat[:, w].reshape(self.R, *shape)
+            out.append((W, flat[:, b][:, :, None], W.transpose(0, 2, 1), flat[:, b]))
+        return out
 
-    def loss_and_grad(self, wb, gv, A0, X0, y):
-        """Mean BCE of each run (R, 1) into self.lsum / rows; the gradient into the views ``gv`` of G (R, P).
+    def loss_and_grad(self, wb, gv, A0, X0, ym, ym3):
+        """Summed BCE of each run into self.lsum (R, 1); the gradient into the views ``gv`` of G (R, P).
 
         wb, gv: views() of the parameters and of the gradient; A0: X^T (d, rows) or (R, d, rows); X0: X
-        (rows, d) or (R, rows, d); y (rows,) or (R, 1, rows)."""
+        (rows, d) or (R, rows, d); ym (R rows,) each run's labels, ym3 the same as (R, 1, rows)."""
         L = len(wb)
         A = A0
         for l in range(L - 1):                                   # Z = W A + b;  A = relu(Z)
-            W, b = wb[l]
             Z = self.Z[l]
-            np.matmul(W, A, out=Z)
-            np.add(Z, b[:, :, None], out=Z)
-            np.maximum(Z, 0.0, out=self.A[l])
-            np.greater(Z, 0.0, out=self.S[l])
+            Zf, Af, Sf, _ = self.flat[l]
+            np.matmul(wb[l][0], A, out=Z)
+            np.add(Z, wb[l][1], out=Z)
+            np.greater(Zf, 0.0, out=Sf)
+            np.multiply(Zf, Sf, out=Af)       # Z * [Z > 0] = max(Z, 0) up to the sign of a zero (module notes)
             A = self.A[l]
-        W, b = wb[-1]
-        z, e, u, v, s = self.z, self.e, self.u, self.v, self.s
-        np.matmul(W, A, out=z)                                   # (R, 1, rows)
-        np.add(z, b[:, :, None], out=z)
-        np.abs(z, out=e)                                         # e = exp(-|z|) serves the loss and the sigmoid
-        np.negative(e, out=e)
+        z, zf, e, u, v, s = self.z, self.zf, self.e, self.u, self.v, self.s
+        np.matmul(wb[-1][0], A, out=z)                           # (R, 1, rows)
+        np.add(z, wb[-1][1], out=z)
+        np.copysign(zf, -1.0, out=e)                             # e = exp(-|z|) serves the loss and the sigmoid
         np.exp(e, out=e)
-        np.maximum(z, 0.0, out=u)                                # softplus(z) - y z
+        np.maximum(zf, 0.0, out=u)                               # softplus(z) - y z
         np.log1p(e, out=v)
         np.add(u, v, out=u)
-        np.multiply(y, z, out=v)
+        np.multiply(ym, zf, out=v)
         np.subtract(u, v, out=u)
-        np.add.reduce(u, axis=2, out=self.lsum)
-        np.greater_equal(z, 0.0, out=self.ge)                   # sigmoid(z) = where(z >= 0, 1, e) / (1 + e)
+        np.add.reduce(self.u3, axis=2, out=self.lsum)
+        np.greater_equal(zf, 0.0, out=self.ge)                  # sigmoid(z) = where(z >= 0, 1, e) / (1 + e)
         np.copyto(s, e)
         np.copyto(s, 1.0, where=self.ge)
         np.add(e, 1.0, out=v)
         np.divide(s, v, out=s)
         dZ = self.dz
-        np.subtract(s, y, out=dZ)                                # dz = (sigmoid(z) - y) / rows
+        np.subtract(self.s3, ym3, out=dZ)                        # dz = (sigmoid(z) - y) / rows
         np.divide(dZ, self.rows, out=dZ)
         for li in range(L - 1, -1, -1):
-            Ain = X0 if li == 0 else self.A[li - 1].transpose(0, 2, 1)
-            GW, Gb = gv[li]
-            np.matmul(dZ, Ain, out=GW)                           # dW = dZ A^T
+            GW, _, _, Gb = gv[li]
+            np.matmul(dZ, X0 if li == 0 else self.AT[li - 1], out=GW)   # dW = dZ A^T
             np.add.reduce(dZ, axis=2, out=Gb)                    # db = sum over rows of dZ
             if li == 0:
                 break
-            W = wb[li][0]
             T = self.T[li - 1]
             if li in self.w2:                                    # dA = W^T dZ, an outer product
                 w2 = self.w2[li]
-                np.copyto(w2[:, :, 0], W[:, 0, :])
+                np.copyto(w2[:, :, 0], wb[li][0][:, 0, :])
                 np.matmul(w2, self.dz2 if dZ is self.dz else _pad(dZ), out=T)
             else:
-                np.matmul(W.transpose(0, 2, 1), dZ, out=T)
-            np.multiply(T, self.S[li - 1], out=T)                # dZ = dA * [Z > 0]
+                np.matmul(wb[li][2], dZ, out=T)
+            Tf = self.flat[li - 1][3]
+            np.multiply(Tf, self.flat[li - 1][2], out=Tf)        # dZ = dA * [Z > 0]
             dZ = T
 
 
@@ -297,6 +305,8 @@ class _Runs:
         d = self.net.layer_sizes[0]
         self.Xb = np.empty((self.R, self.rows, d)) if mini_batch else None     # (R, rows, d) this step's rows
         self.yb = np.empty((self.R, self.rows)) if mini_batch else None
+        if mini_batch:                                          # the kernel's A0, X0 and labels, as views
+            self.data = (self.Xb.transpose(0, 2, 1), self.Xb, self.yb.reshape(-1), self.yb[:, None, :])
         self.loss = np.empty(self.R)
         self._views()
 
@@ -333,12 +343,13 @@ class _Runs:
         """Each run's loss (R,) on this step's rows, its gradient into self.g. batch_rows: (R, rows) row indices
         of each run's mini-batch, or None (full batch)."""
         if batch_rows is None:
-            A0, X0, yk = X.T, X, y
+            if self.yb is None:
+                self.yb = np.repeat(y[None, :], self.R, axis=0)   # (R, rows) the labels, once a turn
+                self.data = (X.T, X, self.yb.reshape(-1), self.yb[:, None, :])
         else:
             np.take(X, batch_rows, axis=0, out=self.Xb)
             np.take(y, batch_rows, out=self.yb)
-            A0, X0, yk = self.Xb.transpose(0, 2, 1), self.Xb, self.yb[:, None, :]
-        self.kernel.loss_and_grad(self.pv, self.gv, A0, X0, yk)
+        self.kernel.loss_and_grad(self.pv, self.gv, *self.data)
         return np.divide(self.kernel.lsum[:, 0], self.rows, out=self.loss)
 
     def update(self, t):
