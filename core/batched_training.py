@@ -23,7 +23,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import optimizers as _opt
-from .constraints import Int
 from .errors import quote
 from .rng import rng_for
 from .schedules import constant
@@ -32,7 +31,6 @@ from .training import BATCH_SIZE, DIVERGE_FACTOR, _batches, _Frames, check_plan
 __all__ = ["train_batch", "MAX_BATCH_BYTES"]
 
 MAX_BATCH_BYTES = 4 * 2 ** 20     # working buffers of the runs advanced together (more runs go in turns)
-SEED = Int(0, 2 ** 63 - 1)
 
 
 # ------------------------------------------------------------------ optimizers, stacked
@@ -280,15 +278,15 @@ def _pad(dZ):
 
 # ------------------------------------------------------------------ the runs of one turn
 class _Runs:
-    """The stacked state of the runs advancing together: parameters and gradients (R, P), each double-buffered
-    (this step's and the one before, for a run that diverges), optimizer groups (contiguous rows of one family),
-    the kernel's buffers and, with mini-batches, each run's rows of the step."""
+    """The stacked state of the runs advancing together: parameters and gradients (R, P), each in two buffers
+    that swap every step (this step's and the one before, kept for a run that diverges), optimizer groups
+    (contiguous rows of one family), the kernel's buffers and, with mini-batches, each run's rows of the step.
+    Every view a step uses is made once, for both parities of the buffers."""
 
     def __init__(self, net, p, opts, rows, mini_batch):
         R, P = p.shape
-        self.net, self.R, self.rows, self.opts = net, R, rows, list(opts)
-        self.p, self.p_before = p, np.empty_like(p)            # (R, P) this step's weights, the step before's
-        self.g, self.g_before = np.empty((R, P)), np.empty((R, P))
+        self.net, self.R, self.rows = net, R, rows
+        self.pair_p, self.pair_g = (p, np.empty_like(p)), (np.empty((R, P)), np.empty((R, P)))
         self.d = np.empty((R, P))                              # scratch: the update
         fams = [_family(o) for o in opts]
         self.groups = []                                      # (lo, hi, updater) over contiguous rows
@@ -298,6 +296,7 @@ class _Runs:
                 sub = opts[lo:hi]
                 self.groups.append((lo, hi, _OneByOne(sub, P) if fams[lo] == "one" else _Stacked(fams[lo], sub, P)))
                 lo = hi
+        self.parity = 0
         self._buffers(mini_batch)
 
     def _buffers(self, mini_batch):
@@ -308,12 +307,29 @@ class _Runs:
         if mini_batch:                                          # the kernel's A0, X0 and labels, as views
             self.data = (self.Xb.transpose(0, 2, 1), self.Xb, self.yb.reshape(-1), self.yb[:, None, :])
         self.loss = np.empty(self.R)
-        self._views()
-
-    def _views(self):
         k = self.kernel
-        self.pv, self.pv_before = k.views(self.p), k.views(self.p_before)
-        self.gv, self.gv_before = k.views(self.g), k.views(self.g_before)
+        # for each parity: kernel views of the weights and the gradient; each group's rows of p, g, p_next, d
+        self.plan = []
+        for par in (0, 1):
+            p, p_next, g = self.pair_p[par], self.pair_p[1 - par], self.pair_g[par]
+            self.plan.append((k.views(p), k.views(g), [(up, p[lo:hi], g[lo:hi], p_next[lo:hi], self.d[lo:hi])
+                                                        for lo, hi, up in self.groups]))
+
+    @property
+    def p(self):
+        return self.pair_p[self.parity]                        # (R, P) this step's weights
+
+    @property
+    def p_before(self):
+        return self.pair_p[1 - self.parity]
+
+    @property
+    def g(self):
+        return self.pair_g[self.parity]
+
+    @property
+    def g_before(self):
+        return self.pair_g[1 - self.parity]
 
     def keep(self, mask):
         """The runs where ``mask`` (R,) is True, from now on."""
@@ -321,9 +337,9 @@ class _Runs:
         out = object.__new__(_Runs)
         out.__dict__.update(self.__dict__)
         out.R = len(idx)
-        out.opts = [self.opts[i] for i in idx]
-        for k in ("p", "p_before", "g", "g_before", "d"):
-            setattr(out, k, getattr(self, k)[idx])
+        out.pair_p = tuple(a[idx] for a in self.pair_p)
+        out.pair_g = tuple(a[idx] for a in self.pair_g)
+        out.d = self.d[idx]
         out.groups = []
         lo = 0
         for glo, ghi, up in self.groups:
@@ -349,17 +365,15 @@ class _Runs:
         else:
             np.take(X, batch_rows, axis=0, out=self.Xb)
             np.take(y, batch_rows, out=self.yb)
-        self.kernel.loss_and_grad(self.pv, self.gv, *self.data)
+        pv, gv, _ = self.plan[self.parity]
+        self.kernel.loss_and_grad(pv, gv, *self.data)
         return np.divide(self.kernel.lsum[:, 0], self.rows, out=self.loss)
 
     def update(self, t):
         """Step t's update of every run, then this step becomes the one before."""
-        for lo, hi, up in self.groups:
-            up.update(t, self.p[lo:hi], self.g[lo:hi], self.p_before[lo:hi], self.d[lo:hi])
-        self.p, self.p_before = self.p_before, self.p
-        self.g, self.g_before = self.g_before, self.g
-        self.pv, self.pv_before = self.pv_before, self.pv
-        self.gv, self.gv_before = self.gv_before, self.gv
+        for up, p, g, p_next, d in self.plan[self.parity][2]:
+            up.update(t, p, g, p_next, d)
+        self.parity = 1 - self.parity
 
 
 def _bytes_per_run(net, rows, mini_batch):
@@ -367,7 +381,7 @@ def _bytes_per_run(net, rows, mini_batch):
     return 8 * (4 * hidden * rows + 9 * rows + 7 * net.n_params + (rows * net.layer_sizes[0] if mini_batch else 0))
 
 
-def _descend(net, ds, p0, opts, seeds, steps, record_set, batch_size, diverge_factor, frames, tick):
+def _descend(net, ds, p0, opts, rngs, steps, record_set, batch_size, diverge_factor, frames, tick):
     """One turn: the runs p0 (R, P) from step 0 to ``steps`` together, recording into ``frames`` (one _Frames a
     run). Returns each run's loss at every step ((steps + 1,), shorter when it diverged) and the step it
     diverged at (or None). tick(t, R): progress, every 1000 steps."""
@@ -376,7 +390,7 @@ def _descend(net, ds, p0, opts, seeds, steps, record_set, batch_size, diverge_fa
     n, R0 = len(y), len(p0)
     mini = batch_size is not None and batch_size < n
     runs = _Runs(net, np.array(p0, dtype=np.float64), opts, batch_size if mini else n, mini)
-    batches = [_batches(n, batch_size, rng_for(s, "batches")) for s in seeds] if mini else None
+    batches = [_batches(n, batch_size, rng) for rng in rngs] if mini else None
     ids = np.arange(R0)                                        # (R,) which run each row is
     hist = np.empty((steps + 1, R0))                           # loss of every step of every run
     ends, diverged = [steps + 1] * R0, [None] * R0
@@ -391,8 +405,8 @@ def _descend(net, ds, p0, opts, seeds, steps, record_set, batch_size, diverge_fa
         if t == 0:                                             # as core.training: a factor over the first loss
             thr = np.array([diverge_factor * max(float(v), np.log(2.0)) if np.isfinite(v) else -np.inf
                             for v in loss])
-        bad = ~(loss <= thr)                                   # also catches nan and inf
-        if bad.any():
+        if not (loss[0] <= thr[0] if len(ids) == 1 else np.all(loss <= thr)):   # also catches nan and inf
+            bad = ~(loss <= thr)
             for i in np.flatnonzero(bad):
                 r = ids[i]
                 diverged[r], ends[r] = t, t + 1
@@ -435,7 +449,7 @@ def train_batch(net, p0s, ds, opts, *, steps=2000, batch_size=None, record_every
     """Train R runs of ``net`` on ``ds`` together; return their Trajectories (in the order given).
 
     p0s (R, P): each run's initial weights. opts: one Optimizer a run (or one for all); seeds: each run's
-    mini-batch order (an int for all, or one a run); labels: each run's label (default its optimizer's name).
+    mini-batch order (the "batches" stream of each seed, core.rng; one for all, or one a run); labels: each run's label (default its optimizer's name).
     steps, batch_size, record_every, diverge_factor: as core.train, the same for every run. Runs go in turns
     of at most MAX_BATCH_BYTES of buffers. progress(done): every 1000 steps and at the end, ``done`` counting
     the steps of all runs (a run that diverged counts as finished)."""
@@ -451,7 +465,7 @@ def train_batch(net, p0s, ds, opts, *, steps=2000, batch_size=None, record_every
         if not isinstance(o, _opt.Optimizer):
             raise TypeError(f"opts[{i}]={type(o).__name__}: expected a core.optimizers.Optimizer "
                             "(core.optimizers.make)")
-    seeds = _as_list("seeds", seeds, R, SEED.check)
+    rngs = [rng_for(s, "batches") for s in _as_list("seeds", seeds, R)]     # checks each seed
     labels = _as_list("labels", labels, R) if labels is not None else [""] * R
     n = len(ds.y_train)
     mini = batch_size is not None and batch_size < n
@@ -463,7 +477,7 @@ def train_batch(net, p0s, ds, opts, *, steps=2000, batch_size=None, record_every
     for lo in range(0, R, per_turn):
         turn = order[lo:lo + per_turn]
         tick = (lambda t, live, base=done, k=len(turn): progress(base + t * k)) if progress is not None else None
-        h, dv = _descend(net, ds, P0[turn], [opts[r] for r in turn], [seeds[r] for r in turn], steps, set(plan),
+        h, dv = _descend(net, ds, P0[turn], [opts[r] for r in turn], [rngs[r] for r in turn], steps, set(plan),
                          batch_size, diverge_factor, [frames[r] for r in turn], tick)
         for r, hr, dr in zip(turn, h, dv):
             hist[r], div[r] = hr, dr

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 import numpy as np
 from core.constraints import Int, Optional
 from core.model import failure
-from core.rng import rng_for
 
 MAX_STEPS = 200_000
 MAX_FRAMES = 1000
@@ -146,19 +145,14 @@ def train(net, p0, ds, opt, *, steps=2000, batch_size=None, record_every=10, see
     descent. Otherwise seeded mini-batches: each epoch a new permutation from
     the "batches" stream of ``seed`` (core.rng); the recorded loss is still the full-batch loss.
     progress: optional callable(steps_done) for progress bars, called every 1000 steps and at the end.
+
+    The steps run in core.batched_training (a batch of one run: preallocated buffers, no allocation a step);
+    the numbers are those of MLP.loss_and_grad and opt.update, step by step.
     """
-    plan = check_plan(steps, record_every)
-    BATCH_SIZE.check("batch_size", batch_size)
-    n = len(ds.y_train)
-    rng = rng_for(seed, "batches")
-    batches = None if batch_size is None or batch_size >= n else _batches(n, batch_size, rng)
-    frames = _Frames(net, ds, opt)
-    history, diverged = _descend(net, p0, ds, opt, steps, set(plan), batches, diverge_factor, frames, progress)
-    if progress is not None:
-        progress(steps)                                   # a diverged run counts as finished
-    traj = frames.trajectory(history, diverged, label, len(p0))
-    traj.failed_at = failure.failed_at(traj, failure.constant_loss(ds.y_train))
-    return traj
+    from core.batched_training import train_batch  # here, not at the top: batched_training builds on this module
+    return train_batch(net, np.asarray(p0, dtype=np.float64)[None], ds, [opt], steps=steps, batch_size=batch_size,
+                       record_every=record_every, seeds=[seed], diverge_factor=diverge_factor, labels=[label],
+                       progress=progress)[0]
 
 
 class _Frames:
@@ -202,40 +196,3 @@ def _batches(n, batch_size, rng):
             perm, pos = rng.permutation(n), 0
         yield perm[pos:pos + batch_size]
         pos += batch_size
-
-
-def _descend(net, p0, ds, opt, steps, record_set, batches, diverge_factor, frames, progress):
-    """The update loop from p0, recording into ``frames`` at the steps of record_set; returns the loss at
-    every step (steps + 1,) (up to the divergence) and the step it diverged at, or None. batches: the
-    mini-batch generator, or None for full batch."""
-    X, y = ds.X_train, ds.y_train
-    p = np.array(p0, dtype=np.float64, copy=True)
-    state = opt.init(p)
-    history = np.empty(steps + 1)
-    last_good, last_grad, last_state = p.copy(), None, state
-    for t in range(steps + 1):
-        if batches is None:
-            loss, grad = net.loss_and_grad(p, X, y)
-            full_loss = loss
-        else:
-            b = next(batches)
-            loss, grad = net.loss_and_grad(p, X[b], y[b])
-            full_loss = net.loss(p, X, y) if t in record_set else loss
-        history[t] = loss
-        if t == 0:
-            diverge_loss = diverge_factor * max(float(loss), np.log(2.0)) if np.isfinite(loss) else -np.inf
-        if not loss <= diverge_loss:                       # also catches nan and inf (next step after a bad grad)
-            # keep the recorded part; the last finite parameters before divergence end the path
-            if (not frames.steps or frames.steps[-1] != t - 1) and t - 1 >= 0:
-                frames.record(t - 1, last_good, net.loss(last_good, X, y), last_grad, last_state)
-            return history[:t + 1], t
-        if t in record_set:
-            frames.record(t, p, full_loss, grad, state)
-        if progress is not None and t % 1000 == 0 and t:
-            progress(t)
-        if t == steps:
-            break
-        last_good, last_grad, last_state = p, grad, state     # references: nothing is mutated in place
-        delta, state = opt.update(grad, state, t)
-        p = p + delta
-    return history, None
