@@ -384,7 +384,7 @@ def _bytes_per_run(net, rows, mini_batch):
 def _descend(net, ds, p0, opts, rngs, steps, record_set, batch_size, diverge_factor, frames, tick):
     """One turn: the runs p0 (R, P) from step 0 to ``steps`` together, recording into ``frames`` (one _Frames a
     run). Returns each run's loss at every step ((steps + 1,), shorter when it diverged) and the step it
-    diverged at (or None). tick(t, R): progress, every 1000 steps."""
+    diverged at (or None). tick(t): progress, every 1000 // R steps (every 1000 steps for one run)."""
     X = np.asarray(ds.X_train, dtype=np.float64)
     y = np.asarray(ds.y_train, dtype=np.float64)
     n, R0 = len(y), len(p0)
@@ -395,6 +395,7 @@ def _descend(net, ds, p0, opts, rngs, steps, record_set, batch_size, diverge_fac
     hist = np.empty((steps + 1, R0))                           # loss of every step of every run
     ends, diverged = [steps + 1] * R0, [None] * R0
     thr = None
+    every = max(1, 1000 // R0)                                 # progress: every 1000 run-steps or so
     for t in range(steps + 1):
         rows = np.stack([next(batches[r]) for r in ids]) if mini else None
         loss = runs.loss_and_grad(X, y, rows)                 # (R,)
@@ -426,8 +427,8 @@ def _descend(net, ds, p0, opts, rngs, steps, record_set, batch_size, diverge_fac
                 p = runs.p[i]
                 f_loss = loss[i] if not mini else net.loss(p, X, y)
                 frames[r].record(t, p, f_loss, runs.g[i], up.state(j))
-        if tick is not None and t % 1000 == 0 and t:
-            tick(t, len(ids))
+        if tick is not None and t % every == 0 and t:
+            tick(t)
         if t == steps:
             break
         runs.update(t)
@@ -451,8 +452,9 @@ def train_batch(net, p0s, ds, opts, *, steps=2000, batch_size=None, record_every
     p0s (R, P): each run's initial weights. opts: one Optimizer a run (or one for all); seeds: each run's
     mini-batch order (the "batches" stream of each seed, core.rng; one for all, or one a run); labels: each run's label (default its optimizer's name).
     steps, batch_size, record_every, diverge_factor: as core.train, the same for every run. Runs go in turns
-    of at most MAX_BATCH_BYTES of buffers. progress(done): every 1000 steps and at the end, ``done`` counting
-    the steps of all runs (a run that diverged counts as finished)."""
+    of at most MAX_BATCH_BYTES of buffers. progress(done): about every 1000 steps of all runs together (every
+    1000 steps for one run) and at the end, ``done`` counting the steps of all runs (a run that diverged counts
+    as finished); raise from it to stop."""
     plan = check_plan(steps, record_every)
     BATCH_SIZE.check("batch_size", batch_size)
     P0 = np.asarray(p0s, dtype=np.float64)
@@ -476,7 +478,7 @@ def train_batch(net, p0s, ds, opts, *, steps=2000, batch_size=None, record_every
     done = 0
     for lo in range(0, R, per_turn):
         turn = order[lo:lo + per_turn]
-        tick = (lambda t, live, base=done, k=len(turn): progress(base + t * k)) if progress is not None else None
+        tick = (lambda t, base=done, k=len(turn): progress(base + t * k)) if progress is not None else None
         h, dv = _descend(net, ds, P0[turn], [opts[r] for r in turn], [rngs[r] for r in turn], steps, set(plan),
                          batch_size, diverge_factor, [frames[r] for r in turn], tick)
         for r, hr, dr in zip(turn, h, dv):

@@ -62,7 +62,7 @@ from core.experiment.spec import ExperimentSpec
 from core.sweeps.result import FORMAT, METRICS, VERSION, SweepBlock, SweepResult, is_sweep_file, load_sweep  # noqa: F401
 from core.experiment.budget import run_work, seconds
 from core.experiment.sweep_section import MAX_RUNS, check_sweep_budget
-from core.model.training import train
+from core.batched_training import train_batch
 from core.parallel.engine import pinned_call
 
 CHUNK_SECONDS = 2.0            # default chunk: about this much work (core.experiment.budget's cost model)
@@ -100,11 +100,30 @@ def _cell_setup(sh, b, c):
 
 def run_one(sh, b, c, s):
     """Metrics (a float64 vector in METRICS order) of run (block b, flat cell c, seed index s)."""
+    return run_chunk(sh, [(b, c, s)])[0, 3:]
+
+
+def run_chunk(sh, runs):
+    """Rows (block, cell, seed index, *metrics) of a chunk of runs; the task sent to workers. The runs of one
+    block and batch size train together (core.batched_training: each run's numbers are those of core.train)."""
     net = MLP(sh.layer_sizes)
-    name, hp, batch = _cell_setup(sh, b, c)
-    opt = make(name, **hparams_for(name, hp, sh.steps))
-    tr = train(net, sh.p0[s], sh.ds, opt, steps=sh.steps, batch_size=batch, record_every=sh.steps,
-               seed=sh.seeds[s])
+    setups = [_cell_setup(sh, b, c) for b, c, _ in runs]
+    groups = {}
+    for i, ((b, _, _), (_, _, batch)) in enumerate(zip(runs, setups)):
+        groups.setdefault((b, batch), []).append(i)
+    out = np.empty((len(runs), 3 + len(METRICS)))
+    for (_, batch), idx in groups.items():
+        opts = [make(setups[i][0], **hparams_for(setups[i][0], setups[i][1], sh.steps)) for i in idx]
+        trs = train_batch(net, sh.p0[[runs[i][2] for i in idx]], sh.ds, opts, steps=sh.steps, batch_size=batch,
+                          record_every=sh.steps, seeds=[sh.seeds[runs[i][2]] for i in idx])
+        for i, opt, tr in zip(idx, opts, trs):
+            out[i, :3] = runs[i]
+            out[i, 3:] = _metrics(sh, net, setups[i][0], setups[i][1], opt, tr, runs[i][2])
+    return out
+
+
+def _metrics(sh, net, name, hp, opt, tr, s):
+    """METRICS of one finished run ``tr`` (seed index s) as a float64 vector."""
     out = dict.fromkeys(METRICS, np.nan)
     out.update(steps_to_target=-1, diverged_at=-1 if tr.diverged_at is None else tr.diverged_at,
                failed=float(tr.failed), spiked=float(tr.spiked), nonmonotone=float(bool(tr.nonmonotone)),
@@ -128,11 +147,6 @@ def run_one(sh, b, c, s):
                 cv = frames_curvature(net, X, y, tr.params[-1:], tr.lr[-1:], name, hparams=hp, precond=None, threads=1)
                 out["sharpness"] = cv.sharpness[0]
     return np.array([float(out[k]) for k in METRICS])
-
-
-def run_chunk(sh, runs):
-    """Rows (block, cell, seed index, *metrics) of a chunk of runs; the task sent to workers."""
-    return np.array([np.concatenate([[b, c, s], run_one(sh, b, c, s)]) for b, c, s in runs], dtype=np.float64)
 
 
 def _initial_sharpness(net, X, y, p0):
