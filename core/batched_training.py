@@ -33,6 +33,12 @@ __all__ = ["train_batch", "MAX_BATCH_BYTES"]
 MAX_BATCH_BYTES = 4 * 2 ** 20     # working buffers of the runs advanced together (more runs go in turns)
 
 
+# NumPy's functions bound once, constants as 0-d arrays (a Python float is converted at every call)
+_mm, _add, _sub, _mul, _div = np.matmul, np.add, np.subtract, np.multiply, np.divide
+_gt, _ge, _exp, _log1p, _copysign, _sum = np.greater, np.greater_equal, np.exp, np.log1p, np.copysign, np.add.reduce
+_ZERO, _ONE, _MINUS_ONE = np.array(0.0), np.array(1.0), np.array(-1.0)
+
+
 # ------------------------------------------------------------------ optimizers, stacked
 # the code of each update closure core.optimizers.make builds; an Optimizer is stacked only when its update is
 # one of these, and its numbers (rates, schedule) are read from that closure, so the stacked step is its step
@@ -112,48 +118,48 @@ class _Stacked:
             self.neglr[:, 0] = [-s(t) for s in self.sched]
         neglr, f = self.neglr, self.family
         if f == "sgd":                                   # delta = -lr g
-            np.multiply(neglr, g, out=d)
+            _mul(neglr, g, d)
         elif f in ("momentum", "nesterov"):              # v = mu v + g;  delta = -lr v  or  -lr (g + mu v)
             v, = self.prev
-            np.multiply(self.mu, self.cur[0], out=v)
-            np.add(v, g, out=v)
+            _mul(self.mu, self.cur[0], v)
+            _add(v, g, v)
             if f == "nesterov":
-                np.multiply(self.mu, v, out=d)
-                np.add(g, d, out=d)
-                np.multiply(neglr, d, out=d)
+                _mul(self.mu, v, d)
+                _add(g, d, d)
+                _mul(neglr, d, d)
             else:
-                np.multiply(neglr, v, out=d)
+                _mul(neglr, v, d)
         elif f == "adam":                                # m = b1 m + (1-b1) g;  s = b2 s + (1-b2) g g
             m, s = self.prev
             tmp, den = self.tmp, self.tmp2
-            np.multiply(self.b1, self.cur[0], out=m)
-            np.multiply(self.omb1, g, out=tmp)
-            np.add(m, tmp, out=m)
-            np.multiply(self.b2, self.cur[1], out=s)
-            np.multiply(self.omb2, g, out=tmp)
-            np.multiply(tmp, g, out=tmp)
-            np.add(s, tmp, out=s)
+            _mul(self.b1, self.cur[0], m)
+            _mul(self.omb1, g, tmp)
+            _add(m, tmp, m)
+            _mul(self.b2, self.cur[1], s)
+            _mul(self.omb2, g, tmp)
+            _mul(tmp, g, tmp)
+            _add(s, tmp, s)
             t1 = t + 1                                   # -lr (m / (1-b1^t)) / (sqrt(s / (1-b2^t)) + eps)
             self.c1[:, 0] = [1 - b ** t1 for b in self.b1s]
             self.c2[:, 0] = [1 - b ** t1 for b in self.b2s]
-            np.divide(m, self.c1, out=tmp)
-            np.divide(s, self.c2, out=den)
-            np.sqrt(den, out=den)
-            np.add(den, self.eps, out=den)
-            np.multiply(neglr, tmp, out=tmp)
-            np.divide(tmp, den, out=d)
+            _div(m, self.c1, tmp)
+            _div(s, self.c2, den)
+            np.sqrt(den, den)
+            _add(den, self.eps, den)
+            _mul(neglr, tmp, tmp)
+            _div(tmp, den, d)
         else:                                            # rmsprop: s = a s + (1-a) g g;  -lr g / (sqrt(s) + eps)
             s, = self.prev
             tmp = self.tmp
-            np.multiply(self.a, self.cur[0], out=s)
-            np.multiply(self.oma, g, out=tmp)
-            np.multiply(tmp, g, out=tmp)
-            np.add(s, tmp, out=s)
-            np.sqrt(s, out=tmp)
-            np.add(tmp, self.eps, out=tmp)
-            np.multiply(neglr, g, out=d)
-            np.divide(d, tmp, out=d)
-        np.add(p, d, out=p_next)
+            _mul(self.a, self.cur[0], s)
+            _mul(self.oma, g, tmp)
+            _mul(tmp, g, tmp)
+            _add(s, tmp, s)
+            np.sqrt(s, tmp)
+            _add(tmp, self.eps, tmp)
+            _mul(neglr, g, d)
+            _div(d, tmp, d)
+        _add(p, d, p_next)
         self.cur, self.prev = self.prev, self.cur
 
 
@@ -200,74 +206,81 @@ class _Kernel:
         self.z = np.empty((R, 1, rows))                          # output logits
         self.zf = self.z.reshape(-1)
         self.e, self.u, self.v, self.s = (np.empty(R * rows) for _ in range(4))     # (R rows,) scratch
-        self.u3, self.s3 = self.u.reshape(R, 1, rows), self.s.reshape(R, 1, rows)
-        self.ge = np.empty(R * rows, dtype=bool)
-        self.dz2 = np.zeros((R, 2, rows))                        # row 0: dL/dz (R, 1, rows); row 1 stays 0
-        self.dz = self.dz2[:, :1]
+        self.u3 = self.u.reshape(R, 1, rows)
+        # dL/dz of each run (R, 1, rows) is row 0 of the (2, rows) blocks dz2 (R, 2, rows), whose row 1 stays 0;
+        # allocated (2, R, rows), so that dL/dz is one contiguous (R rows,) array
+        dz2 = np.zeros((2, R, rows))
+        self.dz2, self.dz, self.dzf = dz2.transpose(1, 0, 2), dz2[0][:, None, :], dz2[0].reshape(-1)
         # a width-1 layer's outer product W^T dZ as (R, h, 2) @ (R, 2, rows) with zeros in the second
         # column and row: BLAS forms each product w dz exactly once, as the broadcast w[:, None] * dz does
-        self.w2 = {li: np.zeros((R, net.layer_sizes[li], 2)) for li in range(1, len(net.layout))
-                   if net.layer_sizes[li + 1] == 1}
-        self.lsum = np.empty((R, 1))
+        self.w2 = {}                                             # layer -> ((R, h, 2) buffer, its column 0)
+        for li in range(1, len(net.layout)):
+            if net.layer_sizes[li + 1] == 1:
+                w2 = np.zeros((R, net.layer_sizes[li], 2))
+                self.w2[li] = (w2, w2[:, :, 0])
+        self.lsum, self.loss = np.empty((R, 1)), np.empty(R)   # summed and mean loss of each run
+        self.n = np.array(float(rows))
 
     def views(self, flat):
-        """[(W (R, out, in), b (R, out, 1), W^T (R, in, out), b (R, out)), ...] views into a stacked (R, P)
-        array, made once a buffer."""
+        """[(W (R, out, in), b (R, out, 1), W^T (R, in, out), b (R, out), W[:, 0] (R, in)), ...] views into a
+        stacked (R, P) array, made once a buffer."""
         out = []
         for w, shape, b in self.net.layout:
             W = flat[:, w].reshape(self.R, *shape)
-            out.append((W, flat[:, b][:, :, None], W.transpose(0, 2, 1), flat[:, b]))
+            out.append((W, flat[:, b][:, :, None], W.transpose(0, 2, 1), flat[:, b], W[:, 0, :]))
         return out
 
-    def loss_and_grad(self, wb, gv, A0, X0, ym, ym3):
-        """Summed BCE of each run into self.lsum (R, 1); the gradient into the views ``gv`` of G (R, P).
+    def loss_and_grad(self, wb, gv, A0, X0, ym):
+        """Each run's mean BCE into self.loss (R,); the gradient into the views ``gv`` of G (R, P).
 
         wb, gv: views() of the parameters and of the gradient; A0: X^T (d, rows) or (R, d, rows); X0: X
-        (rows, d) or (R, rows, d); ym (R rows,) each run's labels, ym3 the same as (R, 1, rows)."""
+        (rows, d) or (R, rows, d); ym (R rows,) each run's labels. (Outputs are passed positionally and
+        constants as 0-d arrays: at these sizes NumPy's argument handling is a good part of the time.)"""
         L = len(wb)
         A = A0
         for l in range(L - 1):                                   # Z = W A + b;  A = relu(Z)
             Z = self.Z[l]
             Zf, Af, Sf, _ = self.flat[l]
-            np.matmul(wb[l][0], A, out=Z)
-            np.add(Z, wb[l][1], out=Z)
-            np.greater(Zf, 0.0, out=Sf)
-            np.multiply(Zf, Sf, out=Af)       # Z * [Z > 0] = max(Z, 0) up to the sign of a zero (module notes)
+            _mm(wb[l][0], A, Z)
+            _add(Z, wb[l][1], Z)
+            _gt(Zf, _ZERO, Sf)
+            _mul(Zf, Sf, Af)                  # Z * [Z > 0] = max(Z, 0) up to the sign of a zero (module notes)
             A = self.A[l]
         z, zf, e, u, v, s = self.z, self.zf, self.e, self.u, self.v, self.s
-        np.matmul(wb[-1][0], A, out=z)                           # (R, 1, rows)
-        np.add(z, wb[-1][1], out=z)
-        np.copysign(zf, -1.0, out=e)                             # e = exp(-|z|) serves the loss and the sigmoid
-        np.exp(e, out=e)
-        np.maximum(zf, 0.0, out=u)                               # softplus(z) - y z
-        np.log1p(e, out=v)
-        np.add(u, v, out=u)
-        np.multiply(ym, zf, out=v)
-        np.subtract(u, v, out=u)
-        np.add.reduce(self.u3, axis=2, out=self.lsum)
-        np.greater_equal(zf, 0.0, out=self.ge)                  # sigmoid(z) = where(z >= 0, 1, e) / (1 + e)
-        np.copyto(s, e)
-        np.copyto(s, 1.0, where=self.ge)
-        np.add(e, 1.0, out=v)
-        np.divide(s, v, out=s)
+        _mm(wb[-1][0], A, z)                                     # (R, 1, rows)
+        _add(z, wb[-1][1], z)
+        _copysign(zf, _MINUS_ONE, e)                             # e = exp(-|z|) serves the loss and the sigmoid
+        _exp(e, e)
+        np.maximum(zf, _ZERO, out=u)                             # softplus(z) - y z
+        _log1p(e, v)
+        _add(u, v, u)
+        _mul(ym, zf, v)
+        _sub(u, v, u)
+        _sum(self.u3, 2, None, self.lsum)
+        _div(self.lsum[:, 0], self.n, self.loss)
+        # sigmoid(z) = where(z >= 0, 1, e) / (1 + e); max([z >= 0], e) is that numerator (0 <= e <= 1, nan kept)
+        _ge(zf, _ZERO, s)
+        np.maximum(s, e, out=s)
+        _add(e, _ONE, v)
+        _div(s, v, s)
+        _sub(s, ym, self.dzf)                                    # dz = (sigmoid(z) - y) / rows
+        _div(self.dzf, self.n, self.dzf)
         dZ = self.dz
-        np.subtract(self.s3, ym3, out=dZ)                        # dz = (sigmoid(z) - y) / rows
-        np.divide(dZ, self.rows, out=dZ)
         for li in range(L - 1, -1, -1):
-            GW, _, _, Gb = gv[li]
-            np.matmul(dZ, X0 if li == 0 else self.AT[li - 1], out=GW)   # dW = dZ A^T
-            np.add.reduce(dZ, axis=2, out=Gb)                    # db = sum over rows of dZ
+            GW, _, _, Gb, Wrow = gv[li]
+            _mm(dZ, X0 if li == 0 else self.AT[li - 1], GW)      # dW = dZ A^T
+            _sum(dZ, 2, None, Gb)                                # db = sum over rows of dZ
             if li == 0:
                 break
             T = self.T[li - 1]
             if li in self.w2:                                    # dA = W^T dZ, an outer product
-                w2 = self.w2[li]
-                np.copyto(w2[:, :, 0], wb[li][0][:, 0, :])
-                np.matmul(w2, self.dz2 if dZ is self.dz else _pad(dZ), out=T)
+                w2, col = self.w2[li]
+                np.copyto(col, wb[li][4])
+                _mm(w2, self.dz2 if dZ is self.dz else _pad(dZ), T)
             else:
-                np.matmul(wb[li][2], dZ, out=T)
+                _mm(wb[li][2], dZ, T)
             Tf = self.flat[li - 1][3]
-            np.multiply(Tf, self.flat[li - 1][2], out=Tf)        # dZ = dA * [Z > 0]
+            _mul(Tf, self.flat[li - 1][2], Tf)                   # dZ = dA * [Z > 0]
             dZ = T
 
 
@@ -305,8 +318,7 @@ class _Runs:
         self.Xb = np.empty((self.R, self.rows, d)) if mini_batch else None     # (R, rows, d) this step's rows
         self.yb = np.empty((self.R, self.rows)) if mini_batch else None
         if mini_batch:                                          # the kernel's A0, X0 and labels, as views
-            self.data = (self.Xb.transpose(0, 2, 1), self.Xb, self.yb.reshape(-1), self.yb[:, None, :])
-        self.loss = np.empty(self.R)
+            self.data = (self.Xb.transpose(0, 2, 1), self.Xb, self.yb.reshape(-1))
         k = self.kernel
         # for each parity: kernel views of the weights and the gradient; each group's rows of p, g, p_next, d
         self.plan = []
@@ -361,13 +373,13 @@ class _Runs:
         if batch_rows is None:
             if self.yb is None:
                 self.yb = np.repeat(y[None, :], self.R, axis=0)   # (R, rows) the labels, once a turn
-                self.data = (X.T, X, self.yb.reshape(-1), self.yb[:, None, :])
+                self.data = (X.T, X, self.yb.reshape(-1))
         else:
             np.take(X, batch_rows, axis=0, out=self.Xb)
             np.take(y, batch_rows, out=self.yb)
         pv, gv, _ = self.plan[self.parity]
         self.kernel.loss_and_grad(pv, gv, *self.data)
-        return np.divide(self.kernel.lsum[:, 0], self.rows, out=self.loss)
+        return self.kernel.loss
 
     def update(self, t):
         """Step t's update of every run, then this step becomes the one before."""
