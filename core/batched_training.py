@@ -166,9 +166,9 @@ class _Stacked:
 class _OneByOne:
     """Optimizers this module cannot stack: each run's own ``update`` (pure functions), one run at a time."""
 
-    def __init__(self, opts, n_params):
+    def __init__(self, opts, p0):
         self.opts = list(opts)
-        self.cur = [o.init(np.zeros(n_params)) for o in self.opts]
+        self.cur = [o.init(p.copy()) for o, p in zip(self.opts, p0)]           # as core.train: init(p0)
         self.prev = list(self.cur)
 
     def state(self, i, prev=False):
@@ -307,7 +307,7 @@ class _Runs:
         for hi in range(1, R + 1):
             if hi == R or fams[hi] != fams[lo]:
                 sub = opts[lo:hi]
-                self.groups.append((lo, hi, _OneByOne(sub, P) if fams[lo] == "one" else _Stacked(fams[lo], sub, P)))
+                self.groups.append((lo, hi, _OneByOne(sub, p[lo:hi]) if fams[lo] == "one" else _Stacked(fams[lo], sub, P)))
                 lo = hi
         self.parity = 0
         self._buffers(mini_batch)
