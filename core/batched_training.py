@@ -16,6 +16,14 @@ core.optimizers.make) step one run at a time through their own update. A run tha
 step as in core.training; the others go on without it (its rows are dropped). Per run the loss of every
 step and the frames come back as a Trajectory.
 
+Same numbers, not only close: relu is formed as Z * [Z > 0], which equals max(Z, 0) except that a negative Z
+gives -0.0 for 0.0; a zero's sign only reaches an exact-zero sum, which then meets a bias that is never -0.0,
+so weights, losses and frames match MLP.loss_and_grad's byte for byte (tests/test_batched_training.py
+compares with a plain reference loop; the layout checksum of a run file is unchanged). The outer product of
+a width-1 layer, w[:, None] * dz, is a (h, 2) @ (2, n) product with zero second column and row: BLAS forms
+each product once, exactly. Where it pays: the runs of a sweep chunk or of an experiment share every NumPy
+call, so the per-call cost (most of a step at these sizes) is paid once a step, not once a run.
+
 Shapes: R runs, P weights, n rows a step, h_l units of hidden layer l, d inputs.
 """
 from __future__ import annotations
