@@ -4,7 +4,7 @@
 
 Prints, each with the naive loop's time for the same work measured here and the ratio (ours / naive):
   1. one run, per full-batch step: core.train on [9, 15, 1], 500 rows (gradient descent, lr 0.07);
-  2. 120 runs (SGD, 40 learning rates x 3 seeds x 500 steps): core.batched_training.train_batch, and the same
+  2. 120 runs (SGD, 40 learning rates x 3 seeds x 500 steps): core.model.training.train_batch, and the same
      grid as a sweep through core.sweep(scheduler="inline") (sharpness off, then on);
   3. the presets four_optimizers and article through core.run_experiment, split into their stages;
   4. the achieved GFLOP/s of the training step (its matrix products: 4 h d n + 4 h n a step) against a large
@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import core  # noqa: E402
-from core.batched_training import train_batch  # noqa: E402
+from core.model.training import train_batch  # noqa: E402
 
 
 class ArticleNet:

@@ -39,8 +39,7 @@ from core.experiment.grid import plane_grid
 from core.experiment.per_run import per_run_landscapes
 from core.experiment.spec import ExperimentSpec
 from core.landscape.surfaces import surface
-from core.model.training import frame_index
-from core.batched_training import train_batch
+from core.model.training import frame_index, train_batch
 
 __all__ = ["run_experiment", "train_runs", "build_optimizer"]
 
@@ -117,7 +116,7 @@ def _reused(spec, net, trained):
 
 def _train_all(spec, net, ds, progress):
     """label -> Trajectory of every optimizer, all from ``net.init(spec.seed)``, trained together
-    (core.batched_training: each run's numbers are those of core.train)."""
+    (core.model.training.train_batch: each run's numbers are those of core.train)."""
     p0 = net.init(spec.seed, scheme=spec.model.init)
     t = spec.training
     labels = spec.labels()

@@ -62,7 +62,7 @@ from core.experiment.spec import ExperimentSpec
 from core.sweeps.result import FORMAT, METRICS, VERSION, SweepBlock, SweepResult, is_sweep_file, load_sweep  # noqa: F401
 from core.experiment.budget import run_work, seconds
 from core.experiment.sweep_section import MAX_RUNS, check_sweep_budget
-from core.batched_training import train_batch
+from core.model.training import train_batch
 from core.parallel.engine import pinned_call
 
 CHUNK_SECONDS = 2.0            # default chunk: about this much work (core.experiment.budget's cost model)
@@ -105,7 +105,7 @@ def run_one(sh, b, c, s):
 
 def run_chunk(sh, runs):
     """Rows (block, cell, seed index, *metrics) of a chunk of runs; the task sent to workers. The runs of one
-    block and batch size train together (core.batched_training: each run's numbers are those of core.train),
+    block and batch size train together (core.model.training.train_batch: each run's numbers are those of core.train),
     and their sharpness is computed in one call (a stack of frames; each frame's value as if alone)."""
     net = MLP(sh.layer_sizes)
     setups = [_cell_setup(sh, b, c) for b, c, _ in runs]

@@ -1,10 +1,14 @@
-"""Many training runs of one network on one dataset, advanced together as one computation.
+"""Many training runs of one network on one dataset, advanced together as one computation: the engine under
+core.model.training's ``train`` (one run) and ``train_batch`` (many), which check the arguments, record the
+frames and return Trajectories.
 
-    trajs = train_batch(net, p0s, ds, opts, steps=500, record_every=500, seeds=[0, 1, 2])   # [Trajectory]
+    trajs = train_batch(net, p0s, ds, opts, steps=500, record_every=500, seeds=[0, 1, 2])   # core.model.training
+    hist, diverged = descend(net, X, y, p0s, opts=opts, steps=500, record_set={0, 500}, batches=None,
+                             diverge_factor=100.0, frames=frames, tick=None)               # one turn, here
 
-Every run keeps its own initial weights, optimizer (hyper-parameters, schedule), mini-batch order (the
-"batches" stream of its seed), divergence test and frames; ``train_batch(...)[r]`` has the same bits as
-``core.train(net, p0s[r], ds, opts[r], ..., seed=seeds[r])``, which is this with one run.
+Every run keeps its own initial weights, optimizer (hyper-parameters, schedule), mini-batch order, divergence
+test and frames; ``train_batch(...)[r]`` has the same bits as ``train(net, p0s[r], ds, opts[r], ...,
+seed=seeds[r])``, which is train_batch with one run.
 
 How: the R runs' parameters are stacked (R, P) and each step is a few NumPy calls over all of them, in the
 column layout of MLP.loss_and_grad (A_0 = X^T (d, n), Z_l = W_l A_{l-1} + b_l (h_l, n)). Every product is
@@ -30,13 +34,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import optimizers as _opt
-from .errors import quote
-from .rng import rng_for
-from .schedules import constant
-from .training import BATCH_SIZE, DIVERGE_FACTOR, _batches, _Frames, check_plan
+from core.model import optimizers as _opt
+from core.model.schedules import constant
 
-__all__ = ["train_batch", "MAX_BATCH_BYTES"]
+__all__ = ["descend", "by_family", "runs_per_turn", "MAX_BATCH_BYTES"]
 
 MAX_BATCH_BYTES = 4 * 2 ** 20     # working buffers of the runs advanced together (more runs go in turns)
 
@@ -401,16 +402,29 @@ def _bytes_per_run(net, rows, mini_batch):
     return 8 * (4 * hidden * rows + 9 * rows + 7 * net.n_params + (rows * net.layer_sizes[0] if mini_batch else 0))
 
 
-def _descend(net, ds, p0, opts, rngs, steps, record_set, batch_size, diverge_factor, frames, tick):
-    """One turn: the runs p0 (R, P) from step 0 to ``steps`` together, recording into ``frames`` (one _Frames a
-    run). Returns each run's loss at every step ((steps + 1,), shorter when it diverged) and the step it
-    diverged at (or None). tick(t): progress, every 1000 // R steps (every 1000 steps for one run)."""
-    X = np.asarray(ds.X_train, dtype=np.float64)
-    y = np.asarray(ds.y_train, dtype=np.float64)
+def runs_per_turn(net, rows, mini_batch):
+    """How many runs advance together: their buffers within MAX_BATCH_BYTES (at least one)."""
+    return max(1, MAX_BATCH_BYTES // _bytes_per_run(net, rows, mini_batch))
+
+
+def by_family(opts):
+    """Indices of ``opts`` with the runs of one stacked update next to each other (a turn's contiguous groups)."""
+    return sorted(range(len(opts)), key=lambda r: _family(opts[r]))
+
+
+def descend(net, X, y, p0, *, opts, steps, record_set, batches, diverge_factor, frames, tick):
+    """One turn: the runs p0 (R, P) from step 0 to ``steps`` together on the training data X (n, d), y (n,)
+    (float64, C order).
+
+    opts: an Optimizer a run; batches: (batch size, [a generator of each step's row indices (batch size,) a
+    run]), or None (full batch); frames: a recorder a run, ``record(t, params, full-batch loss, grad, state)`` with a list
+    ``steps`` (core.model.training's); record_set: the steps to record; diverge_factor: as core.model.training;
+    tick(t): progress, every 1000 // R steps (every 1000 steps for one run). Returns each run's loss at every
+    step ((steps + 1,), shorter when it diverged) and the step it diverged at (or None)."""
     n, R0 = len(y), len(p0)
-    mini = batch_size is not None and batch_size < n
-    runs = _Runs(net, np.array(p0, dtype=np.float64), opts, batch_size if mini else n, mini)
-    batches = [_batches(n, batch_size, rng) for rng in rngs] if mini else None
+    mini = batches is not None
+    batch_size, batches = batches if mini else (n, None)
+    runs = _Runs(net, np.array(p0, dtype=np.float64), opts, batch_size, mini)
     ids = np.arange(R0)                                        # (R,) which run each row is
     hist = np.empty((steps + 1, R0))                           # loss of every step of every run
     ends, diverged = [steps + 1] * R0, [None] * R0
@@ -423,7 +437,7 @@ def _descend(net, ds, p0, opts, rngs, steps, record_set, batch_size, diverge_fac
             hist[t] = loss
         else:
             hist[t, ids] = loss
-        if t == 0:                                             # as core.training: a factor over the first loss
+        if t == 0:                                             # a factor over the first loss
             thr = np.array([diverge_factor * max(float(v), np.log(2.0)) if np.isfinite(v) else -np.inf
                             for v in loss])
         if not (loss[0] <= thr[0] if len(ids) == 1 else np.all(loss <= thr)):   # also catches nan and inf
@@ -453,57 +467,3 @@ def _descend(net, ds, p0, opts, rngs, steps, record_set, batch_size, diverge_fac
             break
         runs.update(t)
     return [hist[:ends[r], r].copy() for r in range(R0)], diverged
-
-
-def _as_list(name, value, R, check=None):
-    vals = list(value) if isinstance(value, (list, tuple)) else [value] * R
-    if len(vals) != R:
-        raise ValueError(f"{name}: {len(vals)} given for {R} runs; give one per run, or one for all")
-    if check is not None:
-        for i, v in enumerate(vals):
-            check(f"{name}[{i}]", v)
-    return vals
-
-
-def train_batch(net, p0s, ds, opts, *, steps=2000, batch_size=None, record_every=10, seeds=0,
-                diverge_factor=DIVERGE_FACTOR, labels=None, progress=None):
-    """Train R runs of ``net`` on ``ds`` together; return their Trajectories (in the order given).
-
-    p0s (R, P): each run's initial weights. opts: one Optimizer a run (or one for all); seeds: each run's
-    mini-batch order (the "batches" stream of each seed, core.rng; one for all, or one a run); labels: each run's label (default its optimizer's name).
-    steps, batch_size, record_every, diverge_factor: as core.train, the same for every run. Runs go in turns
-    of at most MAX_BATCH_BYTES of buffers. progress(done): about every 1000 steps of all runs together (every
-    1000 steps for one run) and at the end, ``done`` counting the steps of all runs (a run that diverged counts
-    as finished); raise from it to stop."""
-    plan = check_plan(steps, record_every)
-    BATCH_SIZE.check("batch_size", batch_size)
-    P0 = np.asarray(p0s, dtype=np.float64)
-    if P0.ndim != 2 or P0.shape[1] != net.n_params or not len(P0):
-        raise ValueError(f"p0s shape {P0.shape}: expected (runs, {net.n_params}), one row of initial weights a run "
-                         f"for {quote(net)}")
-    R = len(P0)
-    opts = _as_list("opts", opts, R)
-    for i, o in enumerate(opts):
-        if not isinstance(o, _opt.Optimizer):
-            raise TypeError(f"opts[{i}]={type(o).__name__}: expected a core.optimizers.Optimizer "
-                            "(core.optimizers.make)")
-    rngs = [rng_for(s, "batches") for s in _as_list("seeds", seeds, R)]     # checks each seed
-    labels = _as_list("labels", labels, R) if labels is not None else [""] * R
-    n = len(ds.y_train)
-    mini = batch_size is not None and batch_size < n
-    frames = [_Frames(net, ds, o) for o in opts]
-    order = sorted(range(R), key=lambda r: _family(opts[r]))  # runs of one family on contiguous rows
-    per_turn = max(1, MAX_BATCH_BYTES // _bytes_per_run(net, batch_size if mini else n, mini))
-    hist, div = [None] * R, [None] * R
-    done = 0
-    for lo in range(0, R, per_turn):
-        turn = order[lo:lo + per_turn]
-        tick = (lambda t, base=done, k=len(turn): progress(base + t * k)) if progress is not None else None
-        h, dv = _descend(net, ds, P0[turn], [opts[r] for r in turn], [rngs[r] for r in turn], steps, set(plan),
-                         batch_size, diverge_factor, [frames[r] for r in turn], tick)
-        for r, hr, dr in zip(turn, h, dv):
-            hist[r], div[r] = hr, dr
-        done += len(turn) * steps
-    if progress is not None:
-        progress(done)
-    return [frames[r].trajectory(hist[r], div[r], labels[r], net.n_params) for r in range(R)]

@@ -1,12 +1,12 @@
-"""core.batched_training: many runs advanced together give, run by run, the bits of core.train and of a plain
+"""core.model.batched_training (through core.model.training.train_batch): many runs advanced together give, run by run, the bits of core.train and of a plain
 reference loop (MLP.loss_and_grad + Optimizer.update, written out here)."""
 import numpy as np
 import pytest
 
 import core
-import core.batched_training as bt
-from core.batched_training import train_batch
-from core.optimizers import Optimizer, make
+import core.model.batched_training as bt
+from core.model.training import train_batch
+from core.model.optimizers import Optimizer, make
 
 FIELDS = ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history", "precond")
 
