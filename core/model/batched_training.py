@@ -17,13 +17,14 @@ column layout of MLP.loss_and_grad (A_0 = X^T (d, n), Z_l = W_l A_{l-1} + b_l (h
 is elementwise or a reduction along a contiguous row, the same numbers in any batch. Optimizer states are
 stacked too, each run with its own rates; optimizers this module does not know (not built by
 core.optimizers.make) step one run at a time through their own update. A run that diverges stops at that
-step as in core.training; the others go on without it (its rows are dropped). Per run the loss of every
+step as in core.model.training; the others go on without it (its rows are dropped). Per run the loss of every
 step and the frames come back as a Trajectory.
 
 Same numbers, not only close: relu is formed as Z * [Z > 0], which equals max(Z, 0) except that a negative Z
 gives -0.0 for 0.0; a zero's sign only reaches an exact-zero sum, which then meets a bias that is never -0.0,
-so weights, losses and frames match MLP.loss_and_grad's byte for byte (tests/test_batched_training.py
-compares with a plain reference loop; the layout checksum of a run file is unchanged). The outer product of
+so weights, losses and frames match MLP.loss_and_grad's byte for byte
+(tests/core/model/test_batched_training.py compares with a plain reference loop; the run file's recorded
+checksum is unchanged). The outer product of
 a width-1 layer, w[:, None] * dz, is a (h, 2) @ (2, n) product with zero second column and row: BLAS forms
 each product once, exactly. Where it pays: the runs of a sweep chunk or of an experiment share every NumPy
 call, so the per-call cost (most of a step at these sizes) is paid once a step, not once a run.
