@@ -206,13 +206,12 @@ class _Kernel:
     def __init__(self, net, R, rows):
         self.net, self.R, self.rows = net, R, rows
         hidden = net.layer_sizes[1:-1]
-        self.Z = [np.empty((R, h, rows)) for h in hidden]       # pre-activations Z_l (R, h_l, rows)
-        self.A = [np.empty((R, h, rows)) for h in hidden]       # relu(Z_l) = Z_l * S_l
+        # one buffer a hidden layer holds Z_l, then A_l = relu(Z_l) = Z_l * S_l, then (once dW_{l+1} has read
+        # A_l) dL/dZ_l: fewer bytes through the caches
+        self.Z = [np.empty((R, h, rows)) for h in hidden]       # (R, h_l, rows)
         self.S = [np.empty((R, h, rows)) for h in hidden]       # 1.0 where Z_l > 0, else 0.0
-        self.T = [np.empty((R, h, rows)) for h in hidden]       # dL/dZ_l
-        self.flat = [(Z.reshape(-1), A.reshape(-1), S.reshape(-1), T.reshape(-1))
-                     for Z, A, S, T in zip(self.Z, self.A, self.S, self.T)]
-        self.AT = [A.transpose(0, 2, 1) for A in self.A]         # (R, rows, h_l)
+        self.flat = [(Z.reshape(-1), S.reshape(-1)) for Z, S in zip(self.Z, self.S)]
+        self.AT = [Z.transpose(0, 2, 1) for Z in self.Z]         # A_l^T (R, rows, h_l)
         self.z = np.empty((R, 1, rows))                          # output logits
         self.zf = self.z.reshape(-1)
         self.e, self.u, self.v, self.s = (np.empty(R * rows) for _ in range(4))     # (R rows,) scratch
@@ -250,12 +249,12 @@ class _Kernel:
         A = A0
         for l in range(L - 1):                                   # Z = W A + b;  A = relu(Z)
             Z = self.Z[l]
-            Zf, Af, Sf, _ = self.flat[l]
+            Zf, Sf = self.flat[l]
             _mm(wb[l][0], A, Z)
             _add(Z, wb[l][1], Z)
             _gt(Zf, _ZERO, Sf)
-            _mul(Zf, Sf, Af)                  # Z * [Z > 0] = max(Z, 0) up to the sign of a zero (module notes)
-            A = self.A[l]
+            _mul(Zf, Sf, Zf)                  # Z * [Z > 0] = max(Z, 0) up to the sign of a zero (module notes)
+            A = Z
         z, zf, e, u, v, s = self.z, self.zf, self.e, self.u, self.v, self.s
         _mm(wb[-1][0], A, z)                                     # (R, 1, rows)
         _add(z, wb[-1][1], z)
@@ -282,15 +281,15 @@ class _Kernel:
             _sum(dZ, 2, None, Gb)                                # db = sum over rows of dZ
             if li == 0:
                 break
-            T = self.T[li - 1]
+            T = self.Z[li - 1]                                   # A_{li-1} is read: its buffer takes dZ
             if li in self.w2:                                    # dA = W^T dZ, an outer product
                 w2, col = self.w2[li]
                 np.copyto(col, wb[li][4])
                 _mm(w2, self.dz2 if dZ is self.dz else _pad(dZ), T)
             else:
                 _mm(wb[li][2], dZ, T)
-            Tf = self.flat[li - 1][3]
-            _mul(Tf, self.flat[li - 1][2], Tf)                   # dZ = dA * [Z > 0]
+            Tf, Sf = self.flat[li - 1]
+            _mul(Tf, Sf, Tf)                                     # dZ = dA * [Z > 0]
             dZ = T
 
 
@@ -400,7 +399,7 @@ class _Runs:
 
 def _bytes_per_run(net, rows, mini_batch):
     hidden = sum(net.layer_sizes[1:-1])
-    return 8 * (4 * hidden * rows + 9 * rows + 7 * net.n_params + (rows * net.layer_sizes[0] if mini_batch else 0))
+    return 8 * (2 * hidden * rows + 9 * rows + 7 * net.n_params + (rows * net.layer_sizes[0] if mini_batch else 0))
 
 
 def runs_per_turn(net, rows, mini_batch):
