@@ -205,7 +205,11 @@ def train_batch(net, p0s, ds, opts, *, steps=2000, batch_size=None, record_every
         done += len(turn) * steps
     if progress is not None:
         progress(done)
-    return [frames[r].trajectory(hist[r], div[r], labels[r], net.n_params) for r in range(R)]
+    trajs = [frames[r].trajectory(hist[r], div[r], labels[r], net.n_params) for r in range(R)]
+    constant = failure.constant_loss(ds.y_train)
+    for tr in trajs:
+        tr.failed_at = failure.failed_at(tr, constant)
+    return trajs
 
 
 def _per_run(name, value, R):

@@ -8,7 +8,7 @@ import core.model.batched_training as bt
 from core.model.training import train_batch
 from core.model.optimizers import Optimizer, make
 
-FIELDS = ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history", "precond")
+FIELDS = ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history", "precond", "live_units")
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +23,8 @@ def assert_same_bits(a, b):
         assert (x is None) == (y is None), k
         if x is not None:
             assert x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes(), k
-    assert (a.diverged_at, a.label, a.optimizer, a.hparams) == (b.diverged_at, b.label, b.optimizer, b.hparams)
+    assert (a.diverged_at, a.failed_at, a.label, a.optimizer, a.hparams) == \
+        (b.diverged_at, b.failed_at, b.label, b.optimizer, b.hparams)
 
 
 def reference(net, p0, X, y, opt, steps, diverge_factor=100.0):
