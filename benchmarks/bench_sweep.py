@@ -1,6 +1,11 @@
 """The lr_sweep preset in this process against a LocalCluster of N workers (default 2), and the cost of a run.
 
-Run from the repo root:  python benchmarks/bench_sweep.py [--preset lr_sweep] [--workers 2]
+Run from the repo root:  python benchmarks/bench_sweep.py [--preset lr_sweep] [--workers 2] [--quick]
+
+Also, against the article-style loop of benchmarks/bench_train.py timed here: the time that loop would take
+for the sweep's run-steps (an estimate: its step time x the run-steps the sweep computed, diverged runs
+stopping early), and the GFLOP/s of the training steps' products against a large NumPy GEMM timed here.
+--quick: the preset's grid cut to 10 learning rates (and 4 momenta), one seed: under a minute.
 
 Prints, for the same sweep: the wall time inline (scheduler="inline", one process) and on a LocalCluster of
 ``--workers`` processes of one thread (its start-up and shut-down timed apart), the speed-up, whether both
@@ -23,6 +28,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import core  # noqa: E402
 from core.parallel.engine import Engine, quiet_dask_logs  # noqa: E402
+from bench_train import best, gemm_gflops, naive  # noqa: E402
 
 
 def _cpu():
@@ -39,9 +45,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="lr_sweep")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="a smaller grid: under a minute")
     a = ap.parse_args()
     quiet_dask_logs()
     spec = core.ExperimentSpec.preset(a.preset)
+    if a.quick:
+        for o in spec.sweep.optimizers:
+            for k, v in o.axes.items():
+                if isinstance(v, dict):
+                    kind, (lo, hi, m) = next(iter(v.items()))
+                    o.axes[k] = {kind: [lo, hi, min(m, 10 if k == "lr" else 4)]}
+        spec.sweep.seeds = spec.sweep.seeds[:1]
     n = spec.sweep.n_runs()
     print(f"{a.preset}: {n:,} runs of {spec.training.steps} steps (sharpness {'on' if spec.sweep.sharpness else 'off'}); "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
@@ -80,7 +94,28 @@ def main():
     for k in (1, 2, 8, 32, 128):
         print(f"  N = {k:4d}: {t_start + n * per / k:7.1f} s for this sweep; "
               f"{t_start + 20_000 * per / k:8.1f} s for 20,000 such runs (the cap)")
+    _against_naive(spec, inline, t_inline)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+
+
+def _against_naive(spec, res, seconds):
+    """The inline sweep against the article-style loop (timed here, one BLAS thread) for its run-steps."""
+    from threadpoolctl import threadpool_limits
+    ds = core.load_dataset(spec.data.name, seed=spec.seed)
+    net = core.MLP(res.layer_sizes)
+    steps = spec.training.steps
+    run_steps = sum(int(np.where(b.diverged_at >= 0, b.diverged_at, steps).sum()) for b in res.blocks.values())
+    with threadpool_limits(limits=1):
+        p0 = net.init(0)
+        t, _ = best(lambda: naive(net, p0, 0.07, ds.X_train.T, ds.y_train[None, :], 1000), 3)
+        peak = gemm_gflops()
+    per = t / 1000
+    h, d, n = res.layer_sizes[1], res.layer_sizes[0], len(ds.y_train)
+    flops = (4 * h * d * n + 4 * h * n) * run_steps
+    print(f"against the naive article-style loop ({per * 1e6:.1f} us a step here): {run_steps:,} run-steps would take "
+          f"{per * run_steps:.1f} s (an estimate); inline sweep / naive = {seconds / (per * run_steps):.2f}")
+    print(f"GFLOP/s of the training products, inline (sharpness time included): {flops / seconds / 1e9:.2f}, "
+          f"{100 * flops / seconds / 1e9 / peak:.0f}% of a large GEMM here ({peak:.1f} GFLOP/s, one thread)")
 
 
 if __name__ == "__main__":

@@ -39,7 +39,7 @@ from core.experiment.grid import plane_grid
 from core.experiment.per_run import per_run_landscapes
 from core.experiment.spec import ExperimentSpec
 from core.landscape.surfaces import surface
-from core.model.training import frame_index, train
+from core.model.training import frame_index, train_batch
 
 __all__ = ["run_experiment", "train_runs", "build_optimizer"]
 
@@ -115,16 +115,18 @@ def _reused(spec, net, trained):
 
 
 def _train_all(spec, net, ds, progress):
-    """label -> Trajectory of every optimizer, all from ``net.init(spec.seed)``."""
+    """label -> Trajectory of every optimizer, all from ``net.init(spec.seed)``, trained together
+    (core.model.training.train_batch: each run's numbers are those of core.train)."""
     p0 = net.init(spec.seed, scheme=spec.model.init)
     t = spec.training
-    total = t.steps * len(spec.optimizers)
-    trajs = {}
-    for i, (lab, o) in enumerate(zip(spec.labels(), spec.optimizers)):
-        cb = (lambda k, i=i: progress("train", i * t.steps + k, total)) if progress else None
-        trajs[lab] = train(net, p0, ds, build_optimizer(o, t.steps), steps=t.steps, batch_size=t.batch_size,
-                           record_every=t.record_every, seed=spec.seed, label=lab, progress=cb)
-    return trajs
+    labels = spec.labels()
+    total = t.steps * len(labels)
+    cb = (lambda done: progress("train", done, total)) if progress else None
+    trajs = train_batch(net, np.repeat(p0[None], len(labels), axis=0), ds,
+                        [build_optimizer(o, t.steps) for o in spec.optimizers], steps=t.steps,
+                        batch_size=t.batch_size, record_every=t.record_every, seeds=spec.seed, labels=labels,
+                        progress=cb)
+    return dict(zip(labels, trajs))
 
 
 def _curvature_all(c, stride, net, ds, trajs, progress):

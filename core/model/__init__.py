@@ -5,10 +5,11 @@
     traj = train(net, p0, ds, opt, steps=2000, record_every=10)   # -> Trajectory (recorded frames + loss_history)
 
 network: MLP and its hand-written backprop; optimizers and schedules: optax-style pure functions;
-training: the loop that records the weight trajectory.
+training: the loop that records the weight trajectory (train, and train_batch for many runs at once);
+batched_training: the engine under both (stacked runs, preallocated buffers).
 """
 from core.model import optimizers, schedules
 from core.model.network import MLP
-from core.model.training import Trajectory, train
+from core.model.training import Trajectory, train, train_batch
 
-__all__ = ["MLP", "Trajectory", "train", "optimizers", "schedules"]
+__all__ = ["MLP", "Trajectory", "train", "train_batch", "optimizers", "schedules"]

@@ -1,6 +1,7 @@
 """Training loop that records the weight trajectory.
 
     traj = train(net, p0, ds, opt, steps=2000, batch_size=None, record_every=10, seed=0)
+    trajs = train_batch(net, p0s, ds, opts, steps=500, seeds=[0, 1, 2])   # many runs together, the same bits
 
 Recorded frames: step 0 (the initial weights), every ``record_every`` steps, and
 always the last step. For each frame: the parameters, the full-batch training
@@ -27,7 +28,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from core.constraints import Int, Optional
+from core.errors import quote
 from core.model import failure
+from core.model.batched_training import by_family, descend, runs_per_turn
+from core.model.optimizers import Optimizer
 from core.rng import rng_for
 
 MAX_STEPS = 200_000
@@ -146,19 +150,74 @@ def train(net, p0, ds, opt, *, steps=2000, batch_size=None, record_every=10, see
     descent. Otherwise seeded mini-batches: each epoch a new permutation from
     the "batches" stream of ``seed`` (core.rng); the recorded loss is still the full-batch loss.
     progress: optional callable(steps_done) for progress bars, called every 1000 steps and at the end.
+
+    train_batch with one run: the steps run in core.model.batched_training (preallocated buffers, no allocation
+    a step), with the numbers of MLP.loss_and_grad and opt.update, step by step.
+    """
+    return train_batch(net, np.asarray(p0, dtype=np.float64)[None], ds, [opt], steps=steps, batch_size=batch_size,
+                       record_every=record_every, seeds=[seed], diverge_factor=diverge_factor, labels=[label],
+                       progress=progress)[0]
+
+
+def train_batch(net, p0s, ds, opts, *, steps=2000, batch_size=None, record_every=10, seeds=0,
+                diverge_factor=DIVERGE_FACTOR, labels=None, progress=None):
+    """Train R runs of ``net`` on ``ds`` together (core.model.batched_training); return their Trajectories, in
+    the order given, each with the bits ``train`` gives that run alone.
+
+    p0s (R, P): each run's initial weights. opts: one Optimizer a run (or one for all); seeds: each run's
+    mini-batch order (the "batches" stream of each seed, core.rng; one for all, or one a run); labels: each
+    run's label (default its optimizer's name). steps, batch_size, record_every, diverge_factor: as ``train``,
+    the same for every run. The runs go in turns of at most batched_training.MAX_BATCH_BYTES of buffers.
+    progress(done): about every 1000 steps of all runs together (every 1000 steps for one run) and at the end,
+    ``done`` counting the steps of all runs (a run that diverged counts as finished); raise from it to stop.
     """
     plan = check_plan(steps, record_every)
     BATCH_SIZE.check("batch_size", batch_size)
-    n = len(ds.y_train)
-    rng = rng_for(seed, "batches")
-    batches = None if batch_size is None or batch_size >= n else _batches(n, batch_size, rng)
-    frames = _Frames(net, ds, opt)
-    history, diverged = _descend(net, p0, ds, opt, steps, set(plan), batches, diverge_factor, frames, progress)
+    P0 = np.asarray(p0s, dtype=np.float64)
+    if P0.ndim != 2 or P0.shape[1] != net.n_params or not len(P0):
+        raise ValueError(f"p0s shape {P0.shape}: expected (runs, {net.n_params}), one row of initial weights a run "
+                         f"for {quote(net)}")
+    R = len(P0)
+    opts = _per_run("opts", opts, R)
+    for i, o in enumerate(opts):
+        if not isinstance(o, Optimizer):
+            raise TypeError(f"opts[{i}]={type(o).__name__}: expected a core.optimizers.Optimizer "
+                            "(core.optimizers.make)")
+    rngs = [rng_for(s, "batches") for s in _per_run("seeds", seeds, R)]     # checks each seed
+    labels = _per_run("labels", labels, R) if labels is not None else [""] * R
+    X = np.asarray(ds.X_train, dtype=np.float64)
+    y = np.asarray(ds.y_train, dtype=np.float64)
+    n = len(y)
+    mini = batch_size is not None and batch_size < n
+    frames = [_Frames(net, ds, o) for o in opts]
+    order = by_family(opts)                                  # runs of one stacked update on contiguous rows
+    per_turn = runs_per_turn(net, batch_size if mini else n, mini)
+    hist, div = [None] * R, [None] * R
+    done = 0
+    for lo in range(0, R, per_turn):
+        turn = order[lo:lo + per_turn]
+        tick = (lambda t, base=done, k=len(turn): progress(base + t * k)) if progress is not None else None
+        batches = (batch_size, [_batches(n, batch_size, rngs[r]) for r in turn]) if mini else None
+        h, dv = descend(net, X, y, P0[turn], opts=[opts[r] for r in turn], steps=steps, record_set=set(plan),
+                        batches=batches, diverge_factor=diverge_factor, frames=[frames[r] for r in turn], tick=tick)
+        for r, hr, dr in zip(turn, h, dv):
+            hist[r], div[r] = hr, dr
+        done += len(turn) * steps
     if progress is not None:
-        progress(steps)                                   # a diverged run counts as finished
-    traj = frames.trajectory(history, diverged, label, len(p0))
-    traj.failed_at = failure.failed_at(traj, failure.constant_loss(ds.y_train))
-    return traj
+        progress(done)
+    trajs = [frames[r].trajectory(hist[r], div[r], labels[r], net.n_params) for r in range(R)]
+    constant = failure.constant_loss(ds.y_train)
+    for tr in trajs:
+        tr.failed_at = failure.failed_at(tr, constant)
+    return trajs
+
+
+def _per_run(name, value, R):
+    """``value`` as a list of R (a list or tuple given one a run, anything else repeated)."""
+    vals = list(value) if isinstance(value, (list, tuple)) else [value] * R
+    if len(vals) != R:
+        raise ValueError(f"{name}: {len(vals)} given for {R} runs; give one a run, or one for all")
+    return vals
 
 
 class _Frames:
@@ -202,40 +261,3 @@ def _batches(n, batch_size, rng):
             perm, pos = rng.permutation(n), 0
         yield perm[pos:pos + batch_size]
         pos += batch_size
-
-
-def _descend(net, p0, ds, opt, steps, record_set, batches, diverge_factor, frames, progress):
-    """The update loop from p0, recording into ``frames`` at the steps of record_set; returns the loss at
-    every step (steps + 1,) (up to the divergence) and the step it diverged at, or None. batches: the
-    mini-batch generator, or None for full batch."""
-    X, y = ds.X_train, ds.y_train
-    p = np.array(p0, dtype=np.float64, copy=True)
-    state = opt.init(p)
-    history = np.empty(steps + 1)
-    last_good, last_grad, last_state = p.copy(), None, state
-    for t in range(steps + 1):
-        if batches is None:
-            loss, grad = net.loss_and_grad(p, X, y)
-            full_loss = loss
-        else:
-            b = next(batches)
-            loss, grad = net.loss_and_grad(p, X[b], y[b])
-            full_loss = net.loss(p, X, y) if t in record_set else loss
-        history[t] = loss
-        if t == 0:
-            diverge_loss = diverge_factor * max(float(loss), np.log(2.0)) if np.isfinite(loss) else -np.inf
-        if not loss <= diverge_loss:                       # also catches nan and inf (next step after a bad grad)
-            # keep the recorded part; the last finite parameters before divergence end the path
-            if (not frames.steps or frames.steps[-1] != t - 1) and t - 1 >= 0:
-                frames.record(t - 1, last_good, net.loss(last_good, X, y), last_grad, last_state)
-            return history[:t + 1], t
-        if t in record_set:
-            frames.record(t, p, full_loss, grad, state)
-        if progress is not None and t % 1000 == 0 and t:
-            progress(t)
-        if t == steps:
-            break
-        last_good, last_grad, last_state = p, grad, state     # references: nothing is mutated in place
-        delta, state = opt.update(grad, state, t)
-        p = p + delta
-    return history, None

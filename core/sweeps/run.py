@@ -62,7 +62,7 @@ from core.experiment.spec import ExperimentSpec
 from core.sweeps.result import FORMAT, METRICS, VERSION, SweepBlock, SweepResult, is_sweep_file, load_sweep  # noqa: F401
 from core.experiment.budget import run_work, seconds
 from core.experiment.sweep_section import MAX_RUNS, check_sweep_budget
-from core.model.training import train
+from core.model.training import train_batch
 from core.parallel.engine import pinned_call
 
 CHUNK_SECONDS = 2.0            # default chunk: about this much work (core.experiment.budget's cost model)
@@ -100,11 +100,37 @@ def _cell_setup(sh, b, c):
 
 def run_one(sh, b, c, s):
     """Metrics (a float64 vector in METRICS order) of run (block b, flat cell c, seed index s)."""
+    return run_chunk(sh, [(b, c, s)])[0, 3:]
+
+
+def run_chunk(sh, runs):
+    """Rows (block, cell, seed index, *metrics) of a chunk of runs; the task sent to workers. The runs of one
+    block and batch size train together (core.model.training.train_batch: each run's numbers are those of core.train),
+    and their sharpness is computed in one call (a stack of frames; each frame's value as if alone)."""
     net = MLP(sh.layer_sizes)
-    name, hp, batch = _cell_setup(sh, b, c)
-    opt = make(name, **hparams_for(name, hp, sh.steps))
-    tr = train(net, sh.p0[s], sh.ds, opt, steps=sh.steps, batch_size=batch, record_every=sh.steps,
-               seed=sh.seeds[s])
+    setups = [_cell_setup(sh, b, c) for b, c, _ in runs]
+    groups = {}
+    for i, ((b, _, _), (_, _, batch)) in enumerate(zip(runs, setups)):
+        groups.setdefault((b, batch), []).append(i)
+    out = np.empty((len(runs), 3 + len(METRICS)))
+    col = {k: 3 + j for j, k in enumerate(METRICS)}
+    for (_, batch), idx in groups.items():
+        name = setups[idx[0]][0]
+        opts = [make(name, **hparams_for(name, setups[i][1], sh.steps)) for i in idx]
+        seed_idx = [runs[i][2] for i in idx]
+        trs = train_batch(net, sh.p0[seed_idx], sh.ds, opts, steps=sh.steps, batch_size=batch,
+                          record_every=sh.steps, seeds=[sh.seeds[s] for s in seed_idx])
+        for i, opt, tr in zip(idx, opts, trs):
+            out[i, :3] = runs[i]
+            out[i, 3:] = _metrics(sh, name, setups[i][1], opt, tr)
+        if sh.sharpness:
+            s0, s1 = _sharpness(sh, net, name, setups[idx[0]][1], trs, seed_idx)
+            out[idx, col["sharpness0"]], out[idx, col["sharpness"]] = s0, s1
+    return out
+
+
+def _metrics(sh, name, hp, opt, tr):
+    """METRICS of one finished run ``tr`` as a float64 vector (sharpness0 and sharpness nan: _sharpness)."""
     out = dict.fromkeys(METRICS, np.nan)
     out.update(steps_to_target=-1, diverged_at=-1 if tr.diverged_at is None else tr.diverged_at,
                failed=float(tr.failed), spiked=float(tr.spiked), nonmonotone=float(bool(tr.nonmonotone)),
@@ -115,24 +141,34 @@ def run_one(sh, b, c, s):
         st = tr.steps_to(sh.target_loss)
         out.update(final_loss=tr.loss[-1], train_acc=tr.train_acc[-1], test_acc=tr.test_acc[-1],
                    steps_to_target=-1 if st is None else st)
-        if sh.sharpness:
-            X, y = sh.ds.X_train, sh.ds.y_train
-            if is_preconditioned(name):
-                k = [0, len(tr.steps) - 1]
-                pc = tr.precond[k]
-                if np.all(np.isfinite(pc)) and np.all(pc > 0):
-                    cv = frames_curvature(net, X, y, tr.params[k], tr.lr[k], name, hparams=hp, precond=pc, threads=1)
-                    out["sharpness0"], out["sharpness"] = cv.sharpness
-            else:
-                out["sharpness0"] = sh.sharpness0[s]
-                cv = frames_curvature(net, X, y, tr.params[-1:], tr.lr[-1:], name, hparams=hp, precond=None, threads=1)
-                out["sharpness"] = cv.sharpness[0]
     return np.array([float(out[k]) for k in METRICS])
 
 
-def run_chunk(sh, runs):
-    """Rows (block, cell, seed index, *metrics) of a chunk of runs; the task sent to workers."""
-    return np.array([np.concatenate([[b, c, s], run_one(sh, b, c, s)]) for b, c, s in runs], dtype=np.float64)
+def _sharpness(sh, net, name, hp, trs, seed_idx):
+    """(sharpness0, sharpness) (R,) each of runs ``trs`` of optimizer ``name``, nan where there is none: for the
+    SGD family the seed's top eigenvalue of H at p0 and at the last weights kept; for adam and rmsprop those of
+    P^-1/2 H P^-1/2 with each frame's preconditioner (runs whose preconditioner is not finite and positive
+    are left out). One frames_curvature call for all the frames; ``hp`` only feeds its thresholds, unused."""
+    X, y = sh.ds.X_train, sh.ds.y_train
+    R = len(trs)
+    s0, s1 = np.full(R, np.nan), np.full(R, np.nan)
+    if is_preconditioned(name):
+        rows = [r for r, tr in enumerate(trs) if len(tr.loss) and np.all(np.isfinite(tr.precond[[0, -1]]))
+                and np.all(tr.precond[[0, -1]] > 0)]
+        if rows:
+            def first_last(field):                      # (2 len(rows), ...) each run's first and last frame
+                return np.concatenate([getattr(trs[r], field)[[0, -1]] for r in rows])
+            cv = frames_curvature(net, X, y, first_last("params"), first_last("lr"), name, hparams=hp,
+                                  precond=first_last("precond"), threads=1)
+            s0[rows], s1[rows] = cv.sharpness[0::2], cv.sharpness[1::2]
+    else:
+        rows = [r for r, tr in enumerate(trs) if len(tr.loss)]
+        s0[rows] = sh.sharpness0[[seed_idx[r] for r in rows]]
+        if rows:
+            cv = frames_curvature(net, X, y, np.stack([trs[r].params[-1] for r in rows]),
+                                  np.array([trs[r].lr[-1] for r in rows]), name, hparams=hp, threads=1)
+            s1[rows] = cv.sharpness
+    return s0, s1
 
 
 def _initial_sharpness(net, X, y, p0):
