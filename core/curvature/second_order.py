@@ -6,7 +6,8 @@
 
 hvp is the R-operator over the hand-written backprop (any depth). hessian: a closed form for one hidden
 layer, hvp over the identity deeper. hessian_eigs: dense eigh up to MAX_DENSE_PARAMS, else Lanczos
-(core.curvature.eigensolver, full reorthogonalization) on hvp. Curvature along a whole trajectory: core.curvature.sharpness.
+(core.curvature.eigensolver, full reorthogonalization) on hvp. Curvature along a whole trajectory:
+core.curvature.sharpness.
 
 The loss is exactly ``net.loss``: mean binary cross-entropy of the sigmoid of the
 output logit. ReLU is piecewise linear, so the loss is piecewise smooth; every

@@ -1,6 +1,7 @@
 """Curvature along a trajectory: sharpness, bottom eigenvalue and stability threshold at every frame.
 
-    curv = trajectory_curvature(net, X, y, traj)   # a Trajectory; frames_curvature(net, X, y, params, lr, optimizer, ...)
+    curv = trajectory_curvature(net, X, y, traj)   # a Trajectory; frames_curvature(net, X, y, params, lr, optimizer,
+    ...)
     # -> .sharpness .min_eig .threshold (F,) each, .preconditioned, .label, .computed
 
 Dense (P <= MAX_DENSE_PARAMS): the frames' Hessians built in chunks of up to 16 (core.curvature.second_order; for

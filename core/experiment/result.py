@@ -6,7 +6,8 @@ and the ``.npz`` they are saved as (plain arrays and a JSON ``meta`` string, loa
     arrays = result_arrays(result)      # what ExperimentResult.to_arrays / .write / .save store
     result = load_result("run.npz")     # checked before and after unpacking (core.experiment.result_check)
 
-Built by core.experiment.run.run_experiment. File layout: ``meta`` (format name, version, the spec, layer sizes, labels, info, per-run scalars); per run i
+Built by core.experiment.run.run_experiment. File layout: ``meta`` (format name, version, the spec, layer sizes,
+labels, info, per-run scalars); per run i
 ``t{i}_<field>`` (its Trajectory's arrays), ``p{i}_<field>`` (its Projection) and, with a moving
 landscape, ``m{i}_<key>`` (its points on each frame's plane); ``plane_*`` (core.landscape.planes.Plane);
 ``alphas``, ``betas``, ``surface`` and optionally ``acc_surface``, ``data_X``, ``data_y``, ``moving_*``.

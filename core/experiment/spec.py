@@ -151,7 +151,8 @@ class CurvatureSpec:
     enabled: bool = False          # sharpness, bottom eigenvalue and stability threshold at every recorded frame
     stride: int | None = None      # every stride-th recorded frame (and always the last); None: every frame when
                                    # that takes about a second, else the smallest stride that does (core/budget.py)
-    method: str = "auto"           # auto (dense eigenvalues up to the dense cap) | dense | lanczos (needed above the cap)
+    # auto (dense eigenvalues up to the dense cap) | dense | lanczos (needed above the cap)
+    method: str = "auto"
     tol: float = 1e-10             # lanczos: relative residual at which an eigenvalue counts as converged
     max_iter: int = 300            # lanczos: iteration cap per eigenvalue
 

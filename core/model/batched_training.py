@@ -417,7 +417,8 @@ def descend(net, X, y, p0, *, opts, steps, record_set, batches, diverge_factor, 
     (float64, C order).
 
     opts: an Optimizer a run; batches: (batch size, [a generator of each step's row indices (batch size,) a
-    run]), or None (full batch); frames: a recorder a run, ``record(t, params, full-batch loss, grad, state)`` with a list
+    run]), or None (full batch); frames: a recorder a run, ``record(t, params, full-batch loss, grad, state)`` with a
+    list
     ``steps`` (core.model.training's); record_set: the steps to record; diverge_factor: as core.model.training;
     tick(t): progress, every 1000 // R steps (every 1000 steps for one run). Returns each run's loss at every
     step ((steps + 1,), shorter when it diverged) and the step it diverged at (or None)."""
