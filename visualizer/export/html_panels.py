@@ -22,6 +22,7 @@ from visualizer.plotdata import slices as S
 from visualizer.figures.curvature import sharpness_traces, slice_traces
 from visualizer.plotdata.frames import build_frames
 from visualizer.plotdata.panels import PANEL_WIDTH
+from visualizer.plotdata.ticks import log_ticks
 
 GAP = 0.06                   # between panel columns (paper fraction)
 BOTTOM, TOP = 0.10, 0.86     # the panels' y domain: room for the legend and titles above, the player below
@@ -111,9 +112,13 @@ class _LinePanel(_Part):
     def layout(self):
         return {self.xkey: dict(domain=list(self.dom), anchor=self.ya, title=dict(text="step"),
                                 range=[0, float(self.fm.last_step)]),
-                self.ykey: dict(domain=[BOTTOM, TOP], anchor=self.xa, type="log", dtick="D2",
+                self.ykey: dict(domain=[BOTTOM, TOP], anchor=self.xa, type="log", **self.ticks(),
                                 range=[float(np.log10(self.lo)), float(np.log10(self.hi))],
                                 title=dict(text=self.log_title, font=dict(size=11)))}
+
+    def ticks(self):
+        vals, texts = log_ticks(*self.value_range())
+        return dict(tickvals=vals, ticktext=texts) if vals else dict(dtick="D2")
 
     def annotations(self, k):
         return [_title(self.panel_title, *self.dom)]

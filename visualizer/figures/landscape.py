@@ -41,6 +41,8 @@ from visualizer.plotdata import panels as _panels
 from visualizer.plotdata import view as _view
 from visualizer.figures.curvature import sharpness_patch
 from visualizer.plotdata.frames import current_step
+from visualizer.plotdata.style import legend_name, run_style
+from visualizer.plotdata.ticks import log_ticks
 from visualizer.plotdata.view import ViewOptions
 
 COLORSCALE = "Viridis"
@@ -91,21 +93,32 @@ def _title(result, extra=""):
     return f"{name}<br><sup>{_plane_text(result)} through {n} weights{extra}</sup>"
 
 
-def _trail(lab, color, a, b, z, cd=None):
-    """Trail trace (dict). Frames leave out ``cd``: the trail is a prefix of the base trace's path, whose
-    customdata already holds every recorded point, so hover stays right and frames stay small."""
+def _style(st):
+    return st if st is not None else run_style(0)
+
+
+def _trail(lab, st, a, b, z, cd=None):
+    """Trail trace (dict), in the run's colour and dash. Frames leave out ``cd``: the trail is a prefix of the
+    base trace's path, whose customdata already holds every recorded point, so hover stays right and frames
+    stay small."""
     t = dict(type="scatter3d", x=_f32(a), y=_f32(b), z=_f32(z))
     if cd is not None:
-        t.update(customdata=_f32(cd), mode="lines", name=lab, legendgroup=lab,
-                 line=dict(color=color, width=6), hovertemplate=_HOVER_PATH)
+        st = _style(st)
+        t.update(customdata=_f32(cd), mode="lines", name=legend_name(lab), legendgroup=lab,
+                 line=dict(color=st.color, width=6, dash=st.dash), hovertemplate=_HOVER_PATH)
     return t
 
 
-def _ball(lab, color, a, b, z, cd, full=True, legend=False):
+def _ball(lab, st, a, b, z, cd, full=True, legend=False):
+    """The run's ball: its own symbol, an outline, and its label beside it. Later runs' balls are smaller, so
+    balls at one place nest as rings instead of hiding each other."""
     t = dict(type="scatter3d", x=_f32(a[-1:]), y=_f32(b[-1:]), z=_f32(z[-1:]), customdata=_f32(cd[-1:]))
     if full:
-        t.update(mode="markers", name=lab, legendgroup=lab, showlegend=legend,
-                 marker=dict(size=8, color=color, line=dict(color="white", width=2)),
+        st = _style(st)
+        t.update(mode="markers+text", name=legend_name(lab), legendgroup=lab, showlegend=legend, text=[lab],
+                 textposition=st.text_position, textfont=dict(color=st.color, size=12),
+                 marker=dict(size=st.size * 0.75, color=st.color, symbol=st.symbol,
+                             line=dict(color="#111", width=2)),
                  hovertemplate=_HOVER_PATH)
     return t
 
@@ -203,8 +216,8 @@ def landscape_traces(fm, cds, k, full, colour=None):
         e = int(p.ends[k])
         n = e + 1 if fm.trails else 0                 # a moving frame's own plane holds no earlier positions
         a, b, z, cd = p.alpha, p.beta, p.height, cds[lab]
-        data.append(_trail(lab, p.color, a[:n], b[:n], z[:n], (cd if fm.trails else cd[:0]) if full else None))
-        data.append(_ball(lab, p.color, a[e:e + 1], b[e:e + 1], z[e:e + 1], cd[e:e + 1], full, legend=not fm.trails))
+        data.append(_trail(lab, p.style, a[:n], b[:n], z[:n], (cd if fm.trails else cd[:0]) if full else None))
+        data.append(_ball(lab, p.style, a[e:e + 1], b[e:e + 1], z[e:e + 1], cd[e:e + 1], full, legend=not fm.trails))
     return data
 
 
@@ -262,15 +275,20 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
         cd = np.stack([np.asarray(pr.steps, dtype=np.float64),
                        pr.surface_loss if pr.surface_loss is not None else np.full(len(pr.steps), np.nan),
                        pr.loss], axis=1)
-        fig.add_trace(go.Scatter(x=_f32(pr.alpha), y=_f32(pr.beta), customdata=_f32(cd), mode="lines", name=lab,
-                                 legendgroup=lab, line=dict(color=_view.color_of(result, lab), width=2.5),
+        st = _view.style_of(result, lab)
+        fig.add_trace(go.Scatter(x=_f32(pr.alpha), y=_f32(pr.beta), customdata=_f32(cd), mode="lines",
+                                 name=legend_name(lab), legendgroup=lab,
+                                 line=dict(color=st.color, width=2.5, dash=st.dash),
                                  hovertemplate=_HOVER_PATH.replace("surface loss at (α, β)", "surface loss")))
     pos = marker_positions(result, view, step)
     for lab in labels:                    # traces _contour_marker(n, k)
         a, b, _ = pos[lab]
-        fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers", name=lab, legendgroup=lab, showlegend=False,
-                                 marker=dict(size=12, color=_view.color_of(result, lab),
-                                             line=dict(color="white", width=2)), hoverinfo="skip"))
+        st = _view.style_of(result, lab)
+        fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers+text", name=legend_name(lab), legendgroup=lab,
+                                 showlegend=False, text=[lab], textposition=st.text_position,
+                                 textfont=dict(color=st.color, size=12),
+                                 marker=dict(size=st.size, color=st.color, symbol=st.symbol,
+                                             line=dict(color="#111", width=1.5)), hoverinfo="skip"))
     # the title sits just above the plot area, below the modebar (which takes the top ~30 px)
     if colour is not None:               # last in the list, drawn first: plotly's heatmap layer is below the rest
         fig.add_trace(go.Heatmap(x=_f32(result.alphas), y=_f32(result.betas), z=_f32(colour.values),
@@ -306,7 +324,8 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     fig = make_subplots(rows=1, cols=2, subplot_titles=("train loss (log axis)", "accuracy (train —, test ┄)"),
                         horizontal_spacing=0.12)
     fig.update_annotations(font=dict(size=13))
-    for c in _panels.curves_data(result, view.optimizers):
+    series = _panels.curves_data(result, view.optimizers)
+    for c in series:
         _add_curves(fig, c)
     target = result.spec.training.target_loss
     fig.add_hline(y=target, line=dict(color="#888", dash="dot", width=1), row=1, col=1,
@@ -316,7 +335,9 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     marker = [dict(type="line", xref=x, yref=f"{y} domain", x0=s, x1=s, y0=0, y1=1,
                    line=dict(color="#333", width=1.5)) for x, y in (("x", "y"), ("x2", "y2"))]
     fig.layout.shapes = marker + [s.to_plotly_json() for s in fig.layout.shapes]
-    fig.update_yaxes(type="log", dtick="D2", row=1, col=1)          # label only 2 and 5 between decades
+    vals, texts = log_ticks(*_panels.loss_range(series))            # 1-2-5 ticks, only decades labelled if crowded
+    fig.update_yaxes(type="log", row=1, col=1, **(dict(tickvals=vals, ticktext=texts) if vals else dict(dtick="D2")))
+    fig.update_yaxes(automargin=True)
     fig.update_xaxes(title_text="step", nticks=5)
     fig.update_layout(height=height, margin=dict(l=50, r=14, t=64, b=40), template="plotly_white",
                       uirevision="curves", legend=dict(orientation="h", y=-0.2), hovermode="closest")
@@ -325,8 +346,9 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
 
 def loss_trace(c, legend=True):
     """One run's training loss against step (a trace dict; the curves figure and the HTML export's panel)."""
-    return dict(type="scatter", x=_f32(c.steps), y=_f32(c.loss), mode="lines", name=c.label, legendgroup=c.label,
-                showlegend=legend, line=dict(color=c.color, width=2),
+    st = _style(c.style)
+    return dict(type="scatter", x=_f32(c.steps), y=_f32(c.loss), mode="lines", name=legend_name(c.label),
+                legendgroup=c.label, showlegend=legend, line=dict(color=c.color, width=2, dash=st.dash),
                 hovertemplate=f"{c.label}<br>step %{{x:.0f}}<br>loss %{{y:.4g}}<extra></extra>")
 
 
@@ -334,7 +356,8 @@ def _add_curves(fig, c):
     lab, steps = c.label, _f32(c.steps)
     fig.add_trace(loss_trace(c), 1, 1)
     for y, name, width, dash in ((c.train_acc, "train", 2, None), (c.test_acc, "test", 1.5, "dot")):
-        fig.add_trace(go.Scatter(x=steps, y=_f32(y), mode="lines", name=lab, legendgroup=lab, showlegend=False,
+        fig.add_trace(go.Scatter(x=steps, y=_f32(y), mode="lines", name=legend_name(lab), legendgroup=lab,
+                                 showlegend=False,
                                  line=dict(color=c.color, width=width, dash=dash),
                                  hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>{name} acc %{{y:.3f}}<extra></extra>"),
                       1, 2)

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from visualizer.plotdata import view as V
+from visualizer.plotdata.style import RunStyle
 
 LIFT = 0.015          # balls and trails float this share of the z range above the surface
 
@@ -60,6 +61,7 @@ class PathFrames:
     offgrid: np.ndarray          # (N,) bool: outside the drawn grid
     ends: np.ndarray             # (K,) index of each frame's ball among the points
     diverged: np.ndarray         # (K,) bool: the run has stopped (diverged) by the frame's step
+    style: RunStyle | None = None  # dash, end-marker symbol (visualizer.plotdata.style); None: the first run's
 
     def balls(self, name):
         """The per-frame values (K,) of one point field, e.g. ``balls("height")``."""
@@ -175,7 +177,7 @@ def _path(result, lab, fm, view, clip, fidx):
     return PathFrames(label=lab, color=V.color_of(result, lab), alpha=a, beta=b,
                       height=ball_height(sl, top, view, clip, fm.lift), loss=np.asarray(loss, dtype=np.float64),
                       surface_loss=np.asarray(sl, dtype=np.float64), steps=steps, offgrid=~inside,
-                      ends=np.asarray(ends), diverged=diverged)
+                      ends=np.asarray(ends), diverged=diverged, style=V.style_of(result, lab))
 
 
 def build_frames(result, view, steps=None):

@@ -20,14 +20,15 @@ import numpy as np
 
 from core.constraints import Choice, Int, Real, check_table
 from core.errors import quote
+from visualizer.plotdata.style import PALETTE, run_style
 from core.model.training import frame_index  # noqa: F401  (re-exported: the figures and exporters use view.frame_index)
 
 SCALES = ("linear", "log", "sqrt")
 DEFAULT_SCALE = "log"                      # the app's height scale (linear: a wall with flat paths at its foot)
 LOG_EPS = 1e-4
 MAX_ANIMATION_FRAMES = 300
-# One colour per optimizer, in spec order (colour-blind friendly: Okabe-Ito)
-COLORS = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442", "#000000"]
+# One colour per optimizer, in spec order (colour-blind safe, one hue each: visualizer.plotdata.style)
+COLORS = list(PALETTE)
 
 
 # The view options' ranges, declared once: ViewOptions.validate, the exporter's options and the app's hints read them.
@@ -64,8 +65,13 @@ def check_labels(result, labels):
     return list(labels)
 
 
+def style_of(result, label):
+    """The run's style (visualizer.plotdata.style.RunStyle) by its place in the spec: the same in every panel."""
+    return run_style(list(result.trajectories).index(label))
+
+
 def color_of(result, label):
-    return COLORS[list(result.trajectories).index(label) % len(COLORS)]
+    return style_of(result, label).color
 
 
 def transform(values, scale):
