@@ -110,13 +110,13 @@ def _trail(lab, st, a, b, z, cd=None):
 
 
 def _ball(lab, st, a, b, z, cd, full=True, legend=False):
-    """The run's ball: its own symbol, an outline, and its label beside it. Later runs' balls are smaller, so
-    balls at one place nest as rings instead of hiding each other."""
+    """The run's ball: its own symbol and a dark outline (no text: on the surface's dark valleys a label would
+    not read; the contour labels the end points). Later runs' balls are smaller, so balls at one place nest
+    as rings instead of hiding each other."""
     t = dict(type="scatter3d", x=_f32(a[-1:]), y=_f32(b[-1:]), z=_f32(z[-1:]), customdata=_f32(cd[-1:]))
     if full:
         st = _style(st)
-        t.update(mode="markers+text", name=legend_name(lab), legendgroup=lab, showlegend=legend, text=[lab],
-                 textposition=st.text_position, textfont=dict(color=st.color, size=12),
+        t.update(mode="markers", name=legend_name(lab), legendgroup=lab, showlegend=legend,
                  marker=dict(size=st.size * 0.75, color=st.color, symbol=st.symbol,
                              line=dict(color="#111", width=2)),
                  hovertemplate=_HOVER_PATH)
@@ -241,9 +241,10 @@ def scene_layout(fm):
 
 def _landscape_layout(result, fm, k0, height, title):
     menus, sliders = player(fm.steps, k0)
-    return go.Layout(
-        title=dict(text=landscape_title(result, fm, title), x=0.01, xanchor="left", font=dict(size=15)),
-        height=height, margin=dict(l=0, r=0, t=60, b=70), uirevision="landscape",
+    return go.Layout(      # the title sits below the modebar's row (which takes the top ~30 px)
+        title=dict(text=landscape_title(result, fm, title), x=0.01, xanchor="left", font=dict(size=15),
+                   y=1, yref="container", yanchor="top", pad=dict(t=34)),
+        height=height, margin=dict(l=0, r=0, t=84, b=70), uirevision="landscape",
         template="plotly_white", legend=dict(x=0.01, y=0.92, bgcolor="rgba(255,255,255,0.7)"),
         updatemenus=menus, sliders=sliders, scene=scene_layout(fm),
     ).to_plotly_json()
