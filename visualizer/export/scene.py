@@ -26,9 +26,12 @@ from visualizer.plotdata import slices as slice_data
 from visualizer.plotdata.frames import FrameModel, build_frames, last_step
 from visualizer.plotdata.panels import PANEL_WIDTH
 from visualizer.errors import UsageError
+from visualizer.plotdata.style import run_style
 from visualizer.plotdata.view import check_labels
 
 DPI = 100
+SCENE_WIDTH = 0.8                  # the 3D axes' share of the landscape panel's width (the colour bar: right)
+_LABEL_HA, _LABEL_VA = ("left", "right"), ("bottom", "top")   # end labels of close runs fan out
 
 
 # ---------------------------------------------------------------- frame data
@@ -196,14 +199,18 @@ class LandscapePanel(Panel):
         self.r, self.fig, self.canvas, self.fm, self.opts = r, r.fig, r.canvas, r.fm, r.opts
         self.u, self.fs, self.size = r.u, r.fs, r.size
         x0, x1 = self.region = region
-        self.ax = self.fig.add_axes((x0, 0.0, (x1 - x0) * 0.86, 0.88), projection="3d", computed_zorder=False)
+        w = x1 - x0
+        # the scene, then the colour bar to its right with a gap (z tick labels), both under the legend's band
+        self.ax = self.fig.add_axes((x0, 0.0, w * SCENE_WIDTH, 0.88), projection="3d", computed_zorder=False)
+        self.cax = self.fig.add_axes((x0 + w * (SCENE_WIDTH + 0.05), 0.16, w * 0.028, 0.56))
         self.norm = matplotlib.colors.Normalize(vmin=self.fm.zrange[0], vmax=self.fm.zrange[1])
         self.cmap = matplotlib.colormaps["viridis"]
         self._axes()
         self._colorbar(matplotlib)
         self._paths()
         self._legend()
-        self.dynamic = self.trails + self.balls + list(self.legend_texts) + [self.counter]
+        self._fit_below_legend()
+        self.dynamic = self.trails + self.balls + self.labels + list(self.legend_texts) + [self.counter]
         self.blittable = not self.fm.moving and self.opts.rotate == 0
 
     def _axes(self):
@@ -226,9 +233,20 @@ class LandscapePanel(Panel):
         for axis in (ax.xaxis, ax.yaxis, ax.zaxis):        # fewer tick labels: text is most of a frame's cost
             axis.set_major_locator(MaxNLocator(nbins=6))
 
+    def _fit_below_legend(self):
+        """The scene's box ends below the legend (and the colour bar below it): they never overlap."""
+        r = self.canvas.get_renderer()
+        h = self.size[1]
+        bottom = self.legend.get_window_extent(r).y0 / h - 0.012        # figure fraction under the legend
+        x, y, w, _ = self.ax.get_position().bounds
+        self.ax.set_position((x, y, w, max(0.3, min(0.88, bottom) - y)))
+        cx, cy, cw, ch = self.cax.get_position().bounds
+        if cy + ch > bottom - 0.03:
+            self.cax.set_position((cx, cy, cw, max(0.15, bottom - 0.03 - cy)))
+
     def _colorbar(self, matplotlib):
         sm = matplotlib.cm.ScalarMappable(norm=self.norm, cmap=self.cmap)
-        cb = self.fig.colorbar(sm, ax=self.ax, shrink=0.6, pad=0.02, fraction=0.04)
+        cb = self.fig.colorbar(sm, cax=self.cax)
         cb.set_label(self.fm.zlabel, fontsize=self.fs)
         cb.ax.tick_params(labelsize=self.fs * 0.88)
 
@@ -237,13 +255,20 @@ class LandscapePanel(Panel):
         from matplotlib import patheffects as pe
         u = self.u
         stroke = [pe.Stroke(linewidth=3.6 * u, foreground="black"), pe.Normal()]
-        self.trails, self.balls, self.xyz = [], [], []
-        for p in self.fm.paths.values():
+        halo = [pe.withStroke(linewidth=2.5 * u, foreground="white")]
+        self.trails, self.balls, self.labels, self.xyz = [], [], [], []
+        for k, p in enumerate(self.fm.paths.values()):
+            st = p.style or run_style(k)
             tr, = self.ax.plot([], [], [], color=p.color, lw=2.0 * u, zorder=10, solid_capstyle="round",
-                               path_effects=stroke, label=p.label)
-            ball, = self.ax.plot([], [], [], "o", color=p.color, ms=8 * u, mec="black", mew=u, zorder=11)
+                               ls=st.mpl_dash, path_effects=stroke, label=p.label)
+            # later runs' balls are smaller and drawn above: balls at one place nest instead of hiding
+            ball, = self.ax.plot([], [], [], st.mpl_marker, color=p.color, ms=st.size * 0.62 * u, mec="black",
+                                 mew=u, zorder=11 + k)
+            label = self.ax.text(0, 0, 0, f" {p.label}", fontsize=self.fs * 0.9, color="#111111", zorder=30,
+                                 path_effects=halo, ha=_LABEL_HA[k % 2], va=_LABEL_VA[(k // 2) % 2])
             self.trails.append(tr)
             self.balls.append(ball)
+            self.labels.append(label)
             self.xyz.append(tuple(np.where(p.offgrid, np.nan, q) for q in (p.alpha, p.beta, p.height)))
 
     def _legend_rows(self):
@@ -293,11 +318,15 @@ class LandscapePanel(Panel):
 
     def set_frame(self, k):
         fm = self.fm
-        for p, (x, y, z), tr, ball in zip(fm.paths.values(), self.xyz, self.trails, self.balls):
+        for p, (x, y, z), tr, ball, label in zip(fm.paths.values(), self.xyz, self.trails, self.balls, self.labels):
             e = int(p.ends[k])
             if fm.trails:
                 tr.set_data_3d(x[:e + 1], y[:e + 1], z[:e + 1])
             ball.set_data_3d(x[e:e + 1], y[e:e + 1], z[e:e + 1])
+            ok = bool(np.isfinite(x[e]) and np.isfinite(y[e]) and np.isfinite(z[e]))
+            label.set_visible(ok)                      # the end label beside the ball (none off the grid)
+            if ok:
+                label.set_position_3d((x[e], y[e], z[e]))
         for lab, text in zip(fm.labels, self.legend_texts):
             text.set_text(self.rows[lab][k])
         self.counter.set_text(self.counters[k])

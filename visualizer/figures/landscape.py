@@ -57,7 +57,9 @@ QUIET_INTERRUPTS = ('window.addEventListener("unhandledrejection", function (e) 
 
 def to_html(fig, **config):
     """A self-contained page (plotly.js inlined) that plays offline, not auto-playing. The div id is fixed,
-    so the same figure always gives the same bytes. ``config``: plotly config options."""
+    so the same figure always gives the same bytes. ``config``: plotly config options. A figure without a
+    layout width fills the window's width (plotly's default div width is 100%; ``responsive=True`` follows
+    the window when it changes)."""
     return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, div_id="loss-landscape",
                        post_script=QUIET_INTERRUPTS, config=config or None)
 
