@@ -179,6 +179,7 @@ def make_layout():
         dcc.Store(id="spec-base", data={"spec": spec_dict, "extras": extras}),
         dcc.Store(id="session-id", data=uuid.uuid4().hex),
         dcc.Store(id="step-sync"),
+        dcc.Store(id="invalid-field"), dcc.Store(id="invalid-echo"),   # the DOM id of the field an error names
         dcc.Store(id="sweep-spec-store"), dcc.Store(id="sweep-shown"), dcc.Store(id="sweep-open"),
     ], className="page")
 

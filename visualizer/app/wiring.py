@@ -73,7 +73,7 @@ def _register_main(app, cache, jobs):
         [Output(i, p) for i, p in field_deps]
         + [Output(i, p) for i, p in row_deps]
         + [Output("spec-base", "data"), Output("spec-store", "data"), Output("alert-error", "children"),
-           Output("run-status", "children")],
+           Output("run-status", "children"), Output("invalid-field", "data")],
         [Input("preset", "value"), Input("upload", "contents")]
         + [Input(i, p) for i, p in field_deps] + [Input(i, p) for i, p in row_deps]
         + [Input("sweep-open", "data")],
@@ -100,7 +100,11 @@ def _register_main(app, cache, jobs):
             ctl = [no_update] * nf + [[no_update] * N_ROWS] * nr
         else:
             ctl = [v[f] for f in SPEC_FIELDS] + [v[f] for f in ROW_FIELDS]
-        return ctl + [o["base"], o["store"], o["alert"], o["status"]]
+        return ctl + [o["base"], o["store"], o["alert"], o["status"], o["invalid"]]
+
+    # the field an error names is outlined (assets/app.js: lln.markInvalid)
+    app.clientside_callback(ClientsideFunction("lln", "markInvalid"), Output("invalid-echo", "data"),
+                            Input("invalid-field", "data"))
 
 
 VIEW_STATES = ("height-scale", "clip-percentile", "exaggerate")

@@ -51,6 +51,13 @@ window.addEventListener("unhandledrejection", function (event) {
     /* clientside callback: step-slider value -> show the 3D frame at or before that step */
     var dc = window.dash_clientside = window.dash_clientside || {};
     dc.lln = {
+        /* the field an error message names gets the class "invalid" (outlined); "" clears every outline */
+        markInvalid: function (id) {
+            document.querySelectorAll(".invalid").forEach(function (el) { el.classList.remove("invalid"); });
+            var el = id ? document.getElementById(id) : null;
+            if (el) { el.classList.add("invalid"); }
+            return id || "";
+        },
         jumpToStep: function (value) {
             var none = window.dash_clientside.no_update;
             var gd = graph();
