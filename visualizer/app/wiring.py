@@ -241,6 +241,12 @@ def _register_sweep(app, cache, sweeps):
         o = SC.sweep_click(click, session, sweeps, cache)
         return o["open"], o["tab"], o["alert"]
 
+    # the custom sweep's fields are read-only while a preset (or an upload) is the source
+    @app.callback(Output(CUSTOM_IDS[0], "disabled"), *[Output(i, "readOnly") for i in CUSTOM_IDS[1:]],
+                  Input("sweep-preset", "value"))
+    def _lock(source):
+        return [SC.custom_locked(source)] * len(CUSTOM_IDS)
+
     @app.callback(Output("sweep-download", "data"), Input("sweep-download-btn", "n_clicks"),
                   State("session-id", "data"), prevent_initial_call=True)
     def _download(n, session):

@@ -493,3 +493,10 @@ def test_lr_by_optimizer_rows_with_a_vertical_prediction_each():
     assert np.allclose(lines[1].x, (2 + 2 * 0.9) / (1 + 2 * 0.9) / s0)      # Nesterov's threshold, default mu 0.9
     assert "(2 + 2β₁) / ((1 − β₁) λ₀)" in lines[2].text[0]                   # Adam: on the preconditioned Hessian
     assert trace_cells(r) == ["SGD", "nesterov", "adam"] * 2 + [None] * 3
+
+
+def test_the_custom_fields_are_read_only_while_a_preset_is_the_source():
+    from visualizer.app import sweep_callbacks as sweep_cb
+    presets = [o["value"] for o in sweep_cb.source_options() if o["value"] != sweep_cb.CUSTOM]
+    assert presets and all(sweep_cb.custom_locked(p) for p in presets)
+    assert sweep_cb.custom_locked(sweep_cb.UPLOAD) and not sweep_cb.custom_locked(sweep_cb.CUSTOM)

@@ -84,16 +84,16 @@ def test_invalid_values_show_their_message_then_a_new_lr_recomputes(dash_duo, sh
     title = drv.execute_script(f"return {GD}._fullLayout.title.text")
     table = _table_text(dash_duo)
     _set_input(dash_duo, _opt_id("opt_lr", 0), -1)
-    dash_duo.wait_for_contains_text("#alert-error", "optimizers[0].lr=-1", timeout=20)
+    dash_duo.wait_for_contains_text("#alert-error", "SGD: learning rate -1", timeout=20)
     assert "must be a number in (0, 100]" in dash_duo.find_element("#alert-error").text
     _set_input(dash_duo, _opt_id("opt_lr", 0), 0.07)                  # back to the preset: the message goes
     dash_duo.wait_for_text_to_equal("#alert-error", "", timeout=20)
     _set_input(dash_duo, "hidden", 0)
-    dash_duo.wait_for_contains_text("#alert-error", "model.hidden[0]=0", timeout=20)
+    dash_duo.wait_for_contains_text("#alert-error", "hidden units (layer 1) 0:", timeout=20)
     _set_input(dash_duo, "hidden", 15)
     dash_duo.wait_for_text_to_equal("#alert-error", "", timeout=20)
     _set_input(dash_duo, "grid-resolution", 999)
-    dash_duo.wait_for_contains_text("#alert-error", "grid.resolution=999: must be an integer in [3, 201]", timeout=20)
+    dash_duo.wait_for_contains_text("#alert-error", "grid points 999: must be an integer in [3, 201]", timeout=20)
     assert drv.execute_script(f"return {GD}._fullData.length") == 1 + 2 * N_OPT
     assert drv.execute_script(f"return {GD}._fullLayout.title.text") == title
     assert _table_text(dash_duo) == table
@@ -127,8 +127,9 @@ def test_html_download_is_a_file_that_loads(dash_duo, shared_cache):
     dash_duo.driver.get("file://" + path)
     dash_duo.wait_for_element(".js-plotly-plot", timeout=30)
     gd = "document.querySelector('.js-plotly-plot')"
-    until(lambda: dash_duo.driver.execute_script(f"return ({gd}._fullData || []).length") == 1 + 2 * N_OPT,
-                      timeout=30)
+    # the page's panels: the landscape (1 + 2n), sharpness (3n and its step line), curves (n and its step line)
+    until(lambda: dash_duo.driver.execute_script(f"return ({gd}._fullData || []).length")
+          == (1 + 2 * N_OPT) + (3 * N_OPT + 1) + (N_OPT + 1), timeout=30)
     assert dash_duo.driver.execute_script(f"return {gd}._transitionData._frames.length") == 100
     assert dash_duo.get_logs() == []
 

@@ -5,6 +5,7 @@ import os
 import pytest
 from dash.testing.wait import until
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.keys import Keys
 
 from visualizer.app.factory import create_app
 from visualizer.plotdata import style
@@ -132,4 +133,22 @@ def test_on_a_phone_the_3d_figure_is_visible_and_fits(dash_duo, shared_cache):
     left, right, w, page = box
     assert left >= 0 and right <= page + 1 and w >= 0.8 * page          # inside the page, most of its width
     assert drv.execute_script("return document.documentElement.scrollWidth") <= page + 1   # no sideways scroll
+    assert dash_duo.get_logs() == []
+
+
+def test_a_bad_value_is_named_in_the_forms_words_and_its_field_outlined(dash_duo, shared_cache):
+    _start(dash_duo, shared_cache)
+    drv = dash_duo.driver
+    # the Sweep tab's custom fields are read-only while a preset is its source
+    assert drv.execute_script("return document.getElementById('sweep-lr-min').readOnly") is True
+    el = drv.execute_script("return document.getElementById(arguments[0])", '{"index":0,"type":"opt_lr"}')
+    el.clear()
+    el.send_keys("-1", Keys.ENTER)
+    until(lambda: "SGD: learning rate -1" in dash_duo.find_element("#alert-error").text, timeout=30)
+    until(lambda: "invalid" in el.get_attribute("class"), timeout=10)
+    _shot(dash_duo, "invalid")
+    el.clear()
+    el.send_keys("0.07", Keys.ENTER)                                     # fixed: the outline goes
+    until(lambda: dash_duo.find_element("#alert-error").text == "", timeout=60)
+    until(lambda: "invalid" not in el.get_attribute("class"), timeout=10)
     assert dash_duo.get_logs() == []
