@@ -142,7 +142,8 @@ window.addEventListener("unhandledrejection", function (event) {
         var title = ((gd.layout.title && gd.layout.title.text) || "").split("<br>")[0];
         window.Plotly.restyle(gd, {showscale: false}, [0]);
         window.Plotly.relayout(gd, {"title.text": title, "title.font.size": 13, "legend.orientation": "h",
-                                    "legend.x": 0, "legend.y": 1.02, "legend.yanchor": "bottom"});
+                                    "legend.x": 0, "legend.y": 1, "legend.yanchor": "top",
+                                    "scene.domain.y": [0, 0.84]});
     }
     function attach() {
         var gd = document.querySelector("#graph-landscape-3d .js-plotly-plot");
