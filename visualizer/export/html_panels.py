@@ -90,7 +90,8 @@ class _Landscape(_Part):
         scene = figures.scene_layout(self.fm)
         for axis, title in (("xaxis", "α"), ("yaxis", "β")):      # short titles: no tick label runs into them
             scene[axis] = dict(scene[axis], title=dict(text=title), tickfont=dict(size=10))
-        scene["zaxis"] = dict(scene["zaxis"], tickfont=dict(size=10), title=dict(text=self.fm.zlabel, font=dict(size=11)))
+        scene["zaxis"] = dict(scene["zaxis"], tickfont=dict(size=10),
+                              title=dict(text=self.fm.zlabel, font=dict(size=11)))
         return {"scene": dict(scene, domain=dict(x=[d0, d1 - 0.05], y=[BOTTOM, TOP]))}
 
 

@@ -232,7 +232,7 @@ def test_adam_is_labelled_preconditioned(small_adam_result):
     assert "preconditioned sharpness" in adam.hovertemplate and "preconditioned" not in sgd.hovertemplate
     assert "(2 + 2β₁) / ((1 − β₁) lr)" in adam.hovertemplate
     assert len(fig.layout.yaxis.title.text) <= 30                     # a short y title: never cut at 360 px
-    assert "preconditioned" in trace(fig, "Adam |λmin|").hovertemplate                           # its bottom eigenvalue too
+    assert "preconditioned" in trace(fig, "Adam |λmin|").hovertemplate     # its bottom eigenvalue too
 
 
 def test_marker_patch_moves_the_sharpness_step_line(small_result):
