@@ -2,7 +2,7 @@
 decades only the decades are labelled (the 2 and 5 ticks stay, unlabelled), and past MAX_DECADES only every
 k-th decade is a tick at all. No SI prefixes ("1µ"): a number reads the same in every panel.
 
-    vals, texts = log_ticks(0.8, 60)     # [1, 2, 5, 10, 20, 50], ["1", "2", "5", "10", "20", "50"]
+    vals, texts = log_ticks(0.8, 60)     # [1, 2, 5, 10, 20, 50, 100], ["1", "2", ... "100"]
     vals, texts = log_ticks(1e-6, 100)   # 1-2-5 ticks; labels "1e-06", "", "", "1e-05", ... "100"
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ def log_ticks(lo, hi):
     if not (lo > 0 and hi > 0 and math.isfinite(lo) and math.isfinite(hi)) or hi < NARROW * lo:
         return [], []                  # bad, or too narrow for 1-2-5 ticks: the plotting library's own ticks
     d0, d1 = math.floor(math.log10(lo)), math.ceil(math.log10(hi))
-    span = max(d1 - d0, 1)
+    span = math.log10(hi / lo)                   # decades the data spans
     vals, texts = [], []
     if span > MAX_DECADES:
         k = math.ceil(span / MAX_DECADES)
@@ -36,7 +36,9 @@ def log_ticks(lo, hi):
     for d in range(d0, d1 + 1):
         for m in (1, 2, 5):
             v = m * 10.0 ** d
-            if lo <= v <= hi or (m == 1 and lo / 10 < v < hi * 10):
+            if lo <= v <= hi or (m == 1 and lo / 3 <= v <= hi * 3):      # a decade just past the data
                 vals.append(float(f"{v:.12g}"))
                 texts.append(tick_text(v) if m == 1 or span <= LABEL_ALL_DECADES else "")
+    if not any(texts[i] for i in range(len(vals)) if lo <= vals[i] <= hi):    # no labelled tick in the data
+        return [], []
     return vals, texts

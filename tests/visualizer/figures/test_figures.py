@@ -312,3 +312,34 @@ def test_a_hessian_plane_says_its_eigenvalues(small_result):
     assert "hessian plane (top two Hessian eigenvectors" in fig.layout.title.text
     from visualizer.app.render_callbacks import explain_numbers
     assert f"λ₁ = {lam[0]:.4g}" in explain_numbers(r) and "Curvature of each run" not in explain_numbers(r)
+
+
+def test_threshold_values_are_written_on_their_lines_and_log_ticks_read(small_result):
+    fig = figures.sharpness_figure(small_result, ViewOptions())
+    notes = {a.text: a for a in fig.layout.annotations}
+    assert "SGD: 28.6" in notes                                        # 2 / 0.07, the value of the dashed line
+    tr = small_result.trajectories["large LR"]
+    want = f"large LR: {tr.threshold[-1]:.3g}"
+    assert want in notes and notes[want].y == pytest.approx(np.log10(tr.threshold[-1]))   # on the log axis
+    texts = [t for t in fig.layout.yaxis.ticktext if t]
+    assert texts and all("µ" not in t and "m" not in t for t in texts)   # plain numbers, no SI prefixes
+    labelled = [float(t) for t in texts]
+    assert len(labelled) <= 12 and labelled == sorted(labelled)
+
+
+def test_each_run_has_its_own_colour_dash_and_end_symbol_in_every_figure(small_result):
+    labels = list(small_result.trajectories)
+    want = {lab: view.style_of(small_result, lab) for lab in labels}
+    assert len({s.color for s in want.values()}) == len(labels)
+    land = figures.animated_landscape(small_result, ViewOptions(n_frames=4))
+    contour = figures.contour_figure(small_result, ViewOptions())
+    curves = figures.curves_figure(small_result, ViewOptions())
+    for lab, st in want.items():
+        trail = trace(land, lab, mode="lines")
+        assert trail.line.dash == st.dash and trail.line.color == st.color
+        assert trace(land, lab, mode="markers").marker.symbol == st.symbol
+        assert trace(contour, lab, mode="lines").line.dash == st.dash
+        assert trace(contour, lab, mode="markers+text").marker.symbol == st.symbol
+        loss = [t for t in traces(curves, lab) if t.showlegend is not False]
+        assert len(loss) == 1 and loss[0].line.dash == st.dash and loss[0].line.color == st.color
+        assert {t.legendgroup for f in (land, contour, curves) for t in traces(f, lab)} == {lab}
