@@ -15,14 +15,14 @@ import re
 from dash import dcc
 
 from visualizer import figures
-from visualizer.export.html_panels import panels_figure
+from visualizer.export.html_panels import grid_rows, panels_figure
 from visualizer.export.options import ExportOptions
 from visualizer.plotdata.panels import has_curvature
 from visualizer.app.spec_callbacks import accept_spec
 from visualizer.app.render_callbacks import result_for, surface_colour, view_from
 
 
-PAGE_HEIGHT = 620            # the HTML download's plot height (px); its width follows the window
+PAGE_HEIGHT = 520            # the HTML download's height (px) a row of panels; its width follows the window
 
 
 def _slug(spec_dict):
@@ -68,5 +68,5 @@ def page_figure(result, view, colour=None):
     opts = ExportOptions(out="page.html", panels=panels, scale=view.scale, clip=view.clip_percentile,
                          exaggerate=view.exaggerate, frames=view.n_frames, optimizers=view.optimizers, size=None)
     fig = panels_figure(result, opts)
-    fig.update_layout(height=PAGE_HEIGHT, autosize=True)
+    fig.update_layout(height=PAGE_HEIGHT * len(grid_rows(panels)), autosize=True)
     return fig

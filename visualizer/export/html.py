@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 from visualizer import figures
-from visualizer.export.html_panels import panels_figure
+from visualizer.export.html_panels import grid_rows, panels_figure
 from visualizer.figures.landscape import CAMERA_EYE
 
 
@@ -17,7 +17,8 @@ def html_figure(result, opts):
         fig = figures.animated_landscape(result, opts.view(), height=h, title=opts.title)
     else:
         fig = panels_figure(result, opts)
-    fig.update_layout(height=h, autosize=True)         # the width follows the window (a responsive page)
+    rows = len(grid_rows(opts.panels))                  # more than two panels: a grid, --size's height a row
+    fig.update_layout(height=h * rows, autosize=True)  # the width follows the window (a responsive page)
     if opts.has_landscape and (opts.elev is not None or opts.azim is not None):
         _set_camera(fig, *opts.camera)
     _set_frame_duration(fig, opts.fps)
