@@ -96,3 +96,20 @@ def test_html_page_width_follows_the_window(result, tmp_path, panels):
     for window, (plot, page, scroll) in widths.items():
         assert page - 40 <= plot <= page and scroll <= page             # fills the window, no sideways scroll
     assert widths[1400][0] - widths[900][0] >= 400                      # ... and follows it
+
+
+def test_more_than_two_panels_lie_in_a_grid_of_non_overlapping_cells(result, tmp_path):
+    from visualizer.export.html import html_figure
+    from visualizer.export.html_panels import grid_cells, grid_rows
+    panels = ("landscape", "sharpness", "curves", "slices")
+    assert grid_rows(panels) == [["landscape", "sharpness"], ["curves", "slices"]]
+    assert grid_rows(panels[:2]) == [list(panels[:2])]                  # two panels: side by side
+    cells = grid_cells(panels)
+    for i, ((ax0, ax1), (ay0, ay1)) in enumerate(cells):
+        for (bx0, bx1), (by0, by1) in cells[i + 1:]:
+            assert ax1 <= bx0 or bx1 <= ax0 or ay1 <= by0 or by1 <= ay0     # no two cells overlap
+    opts = E.ExportOptions(out=str(tmp_path / "g.html"), frames=3, panels=panels, size=None).validate()
+    fig = html_figure(result, opts)
+    assert fig.layout.height == 2 * opts.size[1] and fig.layout.width is None
+    assert list(fig.layout.scene.domain.y) == list(cells[0][1])         # the 3D scene in the first row
+    assert list(fig.layout.yaxis2.domain) == list(cells[2][1])          # the curves in the second
