@@ -122,7 +122,8 @@ def _status(result, hit, seconds, source="spec"):
     how = "from the cache" if hit else f"computed in {seconds:.1f} s"
     if source == "upload":
         how = "loaded from the uploaded run"
-    return f"{len(result.trajectories)} optimizers, {n} weights, {result.alphas.size} × {result.betas.size} grid: {how}."
+    k = len(result.trajectories)
+    return f"{k} optimizer{'' if k == 1 else 's'}, {n} weights, {result.alphas.size} × {result.betas.size} grid: {how}."
 
 
 def main(trigger, preset, upload_contents, upload_filename, values, base, cache, jobs=None, session=None,

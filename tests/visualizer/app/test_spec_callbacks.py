@@ -337,3 +337,10 @@ def test_an_uploaded_csv_is_named_by_its_file_name_in_messages(small, cache):
     bad = cb.main("controls", None, None, None, dict(v2, csv_target="nope"), base2, cache)
     assert "my data.csv" in bad["alert"] and "upload:" not in bad["alert"], bad["alert"]
     assert bad["invalid"] == "csv-target"
+
+
+def test_one_optimizer_is_singular_in_the_status(small, cache):
+    d, values, base = small
+    one = dict(values, opt_enabled=[True] + [False] * (len(values["opt_enabled"]) - 1))
+    out = cb.main("controls", None, None, None, one, base, cache)
+    assert out["status"].startswith("1 optimizer, "), out["status"]
