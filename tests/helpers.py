@@ -238,3 +238,31 @@ class Peer:
 
 
 GARBAGE = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n"
+
+
+def traces(fig, name=None, **props):
+    """The traces of a figure (or frame, or figure dict) with this ``name`` and these top-level properties, e.g.
+    ``traces(fig, "SGD", mode="lines")``; ``type`` matches too. Tests select traces by name, never by position."""
+    data = fig["data"] if isinstance(fig, dict) else fig.data
+    out = []
+    for t in data:
+        get = t.get if isinstance(t, dict) else (lambda k, t=t: getattr(t, k, None))
+        if name is not None and get("name") != name:
+            continue
+        if all(get(k) == v for k, v in props.items()):
+            out.append(t)
+    return out
+
+
+def trace(fig, name=None, **props):
+    """The one trace with this name and properties (AssertionError if none or several)."""
+    found = traces(fig, name, **props)
+    assert len(found) == 1, f"{len(found)} traces named {name!r} with {props}"
+    return found[0]
+
+
+def trace_index(fig, name=None, **props):
+    """The position of the one trace with this name and properties (for frames' ``traces`` lists)."""
+    t = trace(fig, name, **props)
+    data = fig["data"] if isinstance(fig, dict) else fig.data
+    return next(i for i, u in enumerate(data) if u is t)

@@ -67,14 +67,17 @@ def default_target(columns):
     return columns[-1]
 
 
-def dataset_options(spec_dict, data_files):
-    """The dataset menu: the built-in sets, the spec's own CSV (an upload or a file), the data folder's CSVs."""
+def dataset_options(spec_dict, data_files, upload_names=None):
+    """The dataset menu: the built-in sets, the spec's own CSV (an upload, by its file name when known, or a
+    file), the data folder's CSVs."""
     opts = [{"label": n, "value": n} for n in DATASETS]
     data = (spec_dict or {}).get("data") or {}
     listed = data_files.listing() if data_files is not None else []
     if data.get("name") == "csv" and data.get("path") not in listed:
         path = str(data.get("path"))
-        label = "uploaded CSV" if path.startswith("upload:") else f"CSV: {path[:40]}"
+        name = (upload_names or {}).get(path)
+        label = (f"uploaded CSV: {name[:40]}" if name else "uploaded CSV") if path.startswith("upload:") \
+            else f"CSV: {path[:40]}"
         opts.append({"label": label, "value": CSV_PREFIX + path})
     opts += [{"label": f"CSV: {p}", "value": CSV_PREFIX + p} for p in listed]
     return opts

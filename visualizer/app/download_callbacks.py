@@ -3,7 +3,8 @@ tests/test_download_callbacks.py; ``wiring`` connects them to the page, through 
 
     download_npz(store, cache, jobs, session)                    # the run (.npz), as dcc.send_bytes
     download_spec(store, cache, session=session)                 # its spec (.json)
-    download_html(store, scale, clip, exaggerate, cache, colour, maps, jobs, session)   # a self-contained page
+    download_html(store, scale, clip, exaggerate, cache, colour, maps, jobs, session)   # the animation and the
+                                                                 # page's panels (page_panels), one page
 
 A result no longer in the cache is recomputed as a "download" job of the page (jobs.JobRegistry), a
 curvature colour not in the maps' cache as a "curvature-map" job: nothing heavy runs in the web process.
@@ -18,8 +19,14 @@ import re
 from dash import dcc
 
 from visualizer import figures
+from visualizer.export.html_panels import grid_rows, panels_figure
+from visualizer.export.options import ExportOptions
+from visualizer.plotdata.panels import has_curvature
 from visualizer.app.spec_callbacks import accept_spec
 from visualizer.app.render_callbacks import result_for, surface_colour, view_from
+
+
+PAGE_HEIGHT = 520            # the HTML download's height (px) a row of panels; its width follows the window
 
 
 def _slug(spec_dict):
@@ -44,5 +51,26 @@ def download_html(store, scale, clip, exaggerate, cache, colour="loss", maps=Non
         c = surface_colour(result, store, colour, maps, jobs, session)
     except ValueError:                          # the page already says why; the page's picture is by loss
         c = None
-    html = figures.to_html(figures.animated_landscape(result, view, colour=c))
+    html = figures.to_html(page_figure(result, view, c), responsive=True)
     return dict(content=html, filename=f"{_slug(store['spec'])}.html", type="text/html")
+
+
+def page_panels(result, colour=None):
+    """The page's panels an HTML download holds: the 3D landscape, its sharpness (when the run has curvature)
+    and the loss curves, animated together (the export's --panels page). A surface coloured by curvature:
+    the 3D figure alone, in those colours (the export's panels colour by height)."""
+    if colour is not None:
+        return ("landscape",)
+    return ("landscape",) + (("sharpness",) if has_curvature(result) else ()) + ("curves",)
+
+
+def page_figure(result, view, colour=None):
+    """The HTML download's figure: page_panels side by side, filling the window's width."""
+    panels = page_panels(result, colour)
+    if panels == ("landscape",):
+        return figures.animated_landscape(result, view, colour=colour)
+    opts = ExportOptions(out="page.html", panels=panels, scale=view.scale, clip=view.clip_percentile,
+                         exaggerate=view.exaggerate, frames=view.n_frames, optimizers=view.optimizers, size=None)
+    fig = panels_figure(result, opts)
+    fig.update_layout(height=PAGE_HEIGHT * len(grid_rows(panels)), autosize=True)
+    return fig

@@ -198,6 +198,7 @@ def make_layout():
         html.Div(sweep_tab(), id="tab-sweep", className="main", style={"display": "none"}),
         dcc.Store(id="spec-base", data={"spec": spec_dict, "extras": extras}),
         dcc.Store(id="session-id", data=uuid.uuid4().hex),
+        dcc.Store(id="invalid-field"), dcc.Store(id="invalid-echo"),   # the DOM id of the field an error names
         dcc.Store(id="sweep-spec-store"), dcc.Store(id="sweep-shown"), dcc.Store(id="sweep-open"),
     ], className="page")
 
@@ -401,10 +402,13 @@ def _comparison_and_explain():
         dash_table.DataTable(
             id="summary-table", columns=[_column(k, n) for k, n in figures.SUMMARY_COLUMNS],
             data=[], sort_action="native", style_as_list_view=True, style_table={"overflowX": "auto"},
-            style_cell={"fontFamily": FONT, "fontSize": "14px", "padding": "6px 8px", "textAlign": "right"},
-            style_cell_conditional=[{"if": {"column_id": "label"}, "textAlign": "left", "fontWeight": "600"}],
+            style_cell={"fontFamily": FONT, "fontSize": "13px", "padding": "5px 6px", "textAlign": "right",
+                        "whiteSpace": "normal", "minWidth": "40px", "maxWidth": "92px"},
+            style_cell_conditional=[{"if": {"column_id": "label"}, "textAlign": "left", "fontWeight": "600",
+                                     "width": "112px", "maxWidth": "112px"}],
             style_data_conditional=[{"if": {"filter_query": "{failed_at} is num"}, "color": "#b91c1c"}],
-            style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6", "whiteSpace": "normal"}),
+            style_header={"fontWeight": "600", "backgroundColor": "#f3f4f6", "whiteSpace": "normal",
+                          "height": "auto", "lineHeight": "1.2"}),
         html.Div([TABLE_NOTE], className="note"),
         html.H3("Explain"),
         dcc.Markdown(id="explain-numbers", className="explain"),

@@ -41,6 +41,7 @@ from core.model import optimizers as _opt
 from visualizer.serving.tasks import n_weights
 from visualizer.app.controls import (CSV_PREFIX, DEFAULT_PRESET, N_ROWS, controls_from_spec, dataset_options,
                        default_target, spec_from_controls)
+from visualizer.app.messages import Message, rename_uploads, spec_of_controls, user_message
 from visualizer.errors import Cancelled
 from visualizer.serving.uploads import UploadStore
 
@@ -133,7 +134,8 @@ def _status(result, hit, seconds, source="spec"):
     how = "from the cache" if hit else f"computed in {seconds:.1f} s"
     if source == "upload":
         how = "loaded from the uploaded run"
-    return f"{len(result.trajectories)} optimizers, {n} weights, {result.alphas.size} × {result.betas.size} grid: {how}."
+    k = len(result.trajectories)
+    return f"{k} optimizer{'' if k == 1 else 's'}, {n} weights, {result.alphas.size} × {result.betas.size} grid: {how}."
 
 
 def main(trigger, values, base, cache, *, preset=None, upload_contents=None, upload_filename=None, jobs=None,
@@ -150,7 +152,7 @@ def main(trigger, values, base, cache, *, preset=None, upload_contents=None, upl
     so a newer request of the same session cancels this one (then every value is no_update).
     ``opened`` (trigger "sweep-open"): {spec, note} of a sweep cell's run (sweep_callbacks.sweep_click),
     loaded like a preset; the note leads the status line."""
-    out = dict(values=no_update, base=no_update, store=no_update, alert="", status=no_update)
+    out = dict(values=no_update, base=no_update, store=no_update, alert="", status=no_update, invalid="")
     session = valid_session(session)
     try:
         base = base or {}
@@ -170,14 +172,29 @@ def main(trigger, values, base, cache, *, preset=None, upload_contents=None, upl
         log.info("superseded computation cancelled (session %s)", session)
         out = {k: no_update for k in out}
     except ValueError as e:
-        msg = clip_message(e)
-        log.warning("rejected input: %s", msg)
-        out.update(alert=msg, store=no_update)
+        log.warning("rejected input: %s", clip_message(e))
+        m = _in_users_words(e, trigger, values, base, upload_filename)
+        out.update(alert=clip_message(m.text), store=no_update, invalid=m.field)
     except Exception as e:                                  # never let a callback raise
         msg = clip_message(f"{type(e).__name__}: {e}")
         log.warning("main callback failed: %s", msg)
         out.update(alert=f"Could not compute this experiment ({msg}).", store=no_update)
     return out
+
+
+def _in_users_words(error, trigger, values, base, upload_filename):
+    """The error as the form says it (visualizer.app.messages): the run's label, the field's form label, the
+    field to outline, the upload's file name, the change that made a budget too large."""
+    names = dict((base or {}).get("upload_names") or {})
+    if trigger in ("preset", "upload", "sweep-open"):      # a spec file's own words; an upload by its name
+        if trigger == "upload" and upload_filename:
+            names.update({k: upload_filename for k in re.findall(r"upload:[0-9a-f]{8,}", str(error))})
+        return Message(rename_uploads(str(error), names))
+    try:
+        spec, row_of = spec_of_controls(values)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        spec, row_of = None, None
+    return user_message(error, spec, (base or {}).get("spec"), row_of, names)
 
 
 def _compute(spec_dict, cache, jobs, session, out):
@@ -220,7 +237,11 @@ def _upload_spec(contents, filename, spec_base, cache, out, session=None):
         spec_dict = core.ExperimentSpec.from_json(payload).to_dict()
     elif kind == "csv":
         columns = check_table(payload, filename or "uploaded file")          # caps, before storing
-        spec_dict = _csv_spec(spec_base, UploadStore.spec_path(cache.uploads.put(payload, session)), columns)
+        path = UploadStore.spec_path(cache.uploads.put(payload, session))
+        spec_dict = _csv_spec(spec_base, path, columns)
+        _loaded(spec_dict, out)
+        out["base"]["upload_names"] = {path: str(filename or "uploaded file")}   # messages name the file
+        return spec_dict
     else:
         result = core.load_result(io.BytesIO(payload), max_bytes=MAX_UPLOAD_UNPACKED)
         spec_dict = result.spec.to_dict()
@@ -248,7 +269,7 @@ def _controls_spec(trigger, values, base, cache, out, session=None):
             extras = list(extras or [{}] * N_ROWS)
             extras[i] = {k: val for k, val in dflt.items() if k not in ("lr", "momentum", "schedule")}
             out["values"] = values
-            out["base"] = {"spec": spec_base, "extras": extras}
+            out["base"] = dict(base, spec=spec_base, extras=extras)
     if spec_base is None:
         spec_base = core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()
     values = _pick_csv_target(values, spec_base, cache, out, session)
@@ -275,7 +296,7 @@ def _pick_csv_target(values, spec_base, cache, out, session=None):
 def control_options(base, cache, session=None):
     """(dataset menu, target-column menu) for the loaded spec (``spec-base``)."""
     spec = (base or {}).get("spec") or core.ExperimentSpec.preset(DEFAULT_PRESET).to_dict()
-    datasets = dataset_options(spec, cache.uploads.files)
+    datasets = dataset_options(spec, cache.uploads.files, (base or {}).get("upload_names"))
     data = spec.get("data") or {}
     targets = []
     if data.get("name") == "csv":

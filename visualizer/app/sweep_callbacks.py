@@ -72,6 +72,12 @@ def source_options(uploaded=None):
     return opts
 
 
+def custom_locked(source):
+    """The custom sweep's fields are read-only unless the custom sweep is the source (a preset or an upload
+    fixes them): True while locked."""
+    return source != CUSTOM
+
+
 def _int(where, v, lo, hi):
     if isinstance(v, float) and v.is_integer():
         v = int(v)

@@ -67,7 +67,7 @@ def _register_main(app, cache, jobs):
         [Output(i, p) for i, p in field_deps]
         + [Output(i, p) for i, p in row_deps]
         + [Output("spec-base", "data"), Output("spec-store", "data"), Output("alert-error", "children"),
-           Output("run-status", "children")],
+           Output("run-status", "children"), Output("invalid-field", "data")],
         [Input("preset", "value"), Input("upload", "contents")]
         + [Input(i, p) for i, p in field_deps] + [Input(i, p) for i, p in row_deps]
         + [Input("sweep-open", "data")],
@@ -94,7 +94,11 @@ def _register_main(app, cache, jobs):
             ctl = [no_update] * nf + [[no_update] * N_ROWS] * nr
         else:
             ctl = [v[f] for f in SPEC_FIELDS] + [v[f] for f in ROW_FIELDS]
-        return ctl + [o["base"], o["store"], o["alert"], o["status"]]
+        return ctl + [o["base"], o["store"], o["alert"], o["status"], o["invalid"]]
+
+    # the field an error names is outlined (assets/app.js: lln.markInvalid)
+    app.clientside_callback(ClientsideFunction("lln", "markInvalid"), Output("invalid-echo", "data"),
+                            Input("invalid-field", "data"))
 
 
 VIEW_STATES = ("height-scale", "clip-percentile", "exaggerate")
@@ -238,6 +242,12 @@ def _register_sweep(app, cache, sweeps):
     def _click(click, session):
         o = SC.sweep_click(click, session, sweeps, cache)
         return o["open"], o["tab"], o["alert"]
+
+    # the custom sweep's fields are read-only while a preset (or an upload) is the source
+    @app.callback(Output(CUSTOM_IDS[0], "disabled"), *[Output(i, "readOnly") for i in CUSTOM_IDS[1:]],
+                  Input("sweep-preset", "value"))
+    def _lock(source):
+        return [SC.custom_locked(source)] * len(CUSTOM_IDS)
 
     @app.callback(Output("sweep-download", "data"), Input("sweep-download-btn", "n_clicks"),
                   State("session-id", "data"), prevent_initial_call=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 import time
 
+
+from visualizer.plotdata import view as V
 from visualizer.plotdata.panels import PANELS
 from visualizer.errors import EncoderError, UsageError
 from visualizer.export.inputs import check_optimizers, check_spec_panels, check_slice_optimizer, read_input, spec_labels
@@ -40,7 +42,8 @@ def build_parser():
     ap.add_argument("--azim", help=f"camera azimuth in degrees, {C['--azim']} (default -60; HTML: the app's camera)")
     ap.add_argument("--rotate", default="0", help=f"camera turn over the animation in degrees, {C['--rotate']} "
                                                   "(default 0)")
-    ap.add_argument("--scale", default="linear", help=f"height scale: {C['--scale']} (default linear)")
+    ap.add_argument("--scale", default=V.DEFAULT_SCALE,
+                    help=f"height scale: {C['--scale']} (default {V.DEFAULT_SCALE}, as the app)")
     ap.add_argument("--clip", default="100", help=f"clip heights above this percentile, {C['--clip']} (default 100)")
     ap.add_argument("--exaggerate", default="1", help=f"vertical exaggeration, {C['--exaggerate']} (default 1)")
     ap.add_argument("--moving", action="store_true", help="the landscape follows the weights (moving landscape)")

@@ -1,21 +1,24 @@
 """The HTML writer: the app's plotly animation (one panel) or plotly subplots of several panels
-(visualizer.export.html_panels), self-contained (plotly.js inlined), no autoplay, the same bytes run to run."""
+(visualizer.export.html_panels), self-contained (plotly.js inlined), no autoplay, the same bytes run to run.
+The page is responsive: the plot fills the window's width (no fixed width, no sideways scroll); ``--size``
+gives its height."""
 from __future__ import annotations
 
 import numpy as np
 from visualizer import figures
-from visualizer.export.html_panels import panels_figure
+from visualizer.export.html_panels import grid_rows, panels_figure
 from visualizer.figures.landscape import CAMERA_EYE
 
 
 def html_figure(result, opts):
     """The figure an HTML export writes: the landscape alone, or the panels side by side."""
-    w, h = opts.size
+    h = opts.size[1]
     if tuple(opts.panels) == ("landscape",):
         fig = figures.animated_landscape(result, opts.view(), height=h, title=opts.title)
     else:
         fig = panels_figure(result, opts)
-    fig.update_layout(width=w, height=h, autosize=False)
+    rows = len(grid_rows(opts.panels))                  # more than two panels: a grid, --size's height a row
+    fig.update_layout(height=h * rows, autosize=True)  # the width follows the window (a responsive page)
     if opts.has_landscape and (opts.elev is not None or opts.azim is not None):
         _set_camera(fig, *opts.camera)
     _set_frame_duration(fig, opts.fps)
@@ -26,7 +29,7 @@ def write_html(result, opts, path):
     """Write the page; returns its number of frames."""
     fig = html_figure(result, opts)
     with open(path, "w", encoding="utf-8") as f:
-        f.write(figures.to_html(fig, displaylogo=False, responsive=False))
+        f.write(figures.to_html(fig, displaylogo=False, responsive=True))
     return len(fig.frames)
 
 

@@ -1,4 +1,5 @@
-"""The HTML export of several panels: plotly subplots side by side, animated together by one player.
+"""The HTML export of several panels: plotly subplots side by side (more than two: a grid of rows of two),
+animated together by one player.
 
     fig = panels_figure(result, ExportOptions(out="x.html", panels=("landscape", "sharpness")))
 
@@ -19,9 +20,10 @@ from visualizer.figures import landscape as figures
 
 from visualizer.plotdata import panels as panel_data
 from visualizer.plotdata import slices as S
-from visualizer.figures.curvature import sharpness_traces, slice_traces
+from visualizer.figures.curvature import sharpness_traces, slice_traces, threshold_labels
 from visualizer.plotdata.frames import build_frames
 from visualizer.plotdata.panels import PANEL_WIDTH
+from visualizer.plotdata.ticks import log_ticks
 from visualizer.plotdata.view import axis_units
 
 GAP = 0.06                   # between panel columns (paper fraction)
@@ -41,12 +43,35 @@ def column_domains(panels, gap=GAP):
     return out
 
 
+CLOSER = 0.7                # the 3D camera's distance in a panel page, relative to the app's
+ROW_GAP = 0.16              # between grid rows (paper fraction)
+PER_ROW = 2                 # more panels than this: a grid of rows of PER_ROW
+
+
+def grid_rows(panels):
+    """The panels' rows: one row of up to PER_ROW, else rows of PER_ROW (a grid that fits a window's width)."""
+    panels = list(panels)
+    return [panels[i:i + PER_ROW] for i in range(0, len(panels), PER_ROW)] if len(panels) > PER_ROW else [panels]
+
+
+def grid_cells(panels):
+    """((x0, x1), (y0, y1)) paper domains of each panel, in order: rows top to bottom, columns in the ratio of
+    PANEL_WIDTH within a row."""
+    rows = grid_rows(panels)
+    h = (TOP - BOTTOM - ROW_GAP * (len(rows) - 1)) / len(rows)
+    out = []
+    for r, row in enumerate(rows):
+        y1 = TOP - r * (h + ROW_GAP)
+        out += [(dom, (y1 - h, y1)) for dom in column_domains(row)]
+    return out
+
+
 def _axes(n):
     s = "" if n == 1 else str(n)
     return f"x{s}", f"y{s}", f"xaxis{s}", f"yaxis{s}"
 
 
-def _title(text, x0, x1, y=TOP):
+def _title(text, x0, x1, y):
     return dict(text=text, x=(x0 + x1) / 2, y=y, xref="paper", yref="paper", xanchor="center", yanchor="bottom",
                 showarrow=False, font=dict(size=12))
 
@@ -72,15 +97,17 @@ class _Part:
 
 
 class _Landscape(_Part):
-    def __init__(self, result, opts, fm, dom, axis, legend=False):
-        self.fm, self.dom, self.cds = fm, dom, figures.path_customdata(fm)
+    def __init__(self, result, opts, fm, dom, axis, legend=False, ydom=(BOTTOM, TOP)):
+        self.fm, self.dom, self.ydom, self.cds = fm, dom, ydom, figures.path_customdata(fm)
         self.n = 1 + 2 * len(fm.paths)
         self.units = axis_units(result.plane, moving=fm.moving)
 
     def traces(self, k):
         data = figures.landscape_traces(self.fm, self.cds, k, full=True)
+        y0, y1 = self.ydom
         data[0] = dict(data[0], colorbar=dict(data[0]["colorbar"], x=self.dom[1] - 0.045, xanchor="left",
-                                              thickness=12, len=0.6))
+                                              thickness=12, len=0.7 * (y1 - y0), y=(y0 + y1) / 2,
+                                              yanchor="middle"))
         return data
 
     def frame(self, k):
@@ -88,11 +115,18 @@ class _Landscape(_Part):
 
     def layout(self):
         d0, d1 = self.dom
-        return {"scene": dict(figures.scene_layout(self.fm, self.units), domain=dict(x=[d0, d1 - 0.05],
-                                                                                    y=[BOTTOM, TOP]))}
+        scene = figures.scene_layout(self.fm, self.units)
+        scene["camera"] = dict(eye={k: v * CLOSER for k, v in figures.CAMERA_EYE.items()})   # a small cell: nearer
+        for axis, sym, unit in (("xaxis", "α", self.units[0]), ("yaxis", "β", self.units[1])):
+            # the plane's units stay in the titles (a label is a claim), in a small font: no tick label runs in
+            scene[axis] = dict(scene[axis], title=dict(text=f"{sym} ({unit})", font=dict(size=10)),
+                               tickfont=dict(size=10))
+        scene["zaxis"] = dict(scene["zaxis"], tickfont=dict(size=10),
+                              title=dict(text=self.fm.zlabel, font=dict(size=11)))
+        return {"scene": dict(scene, domain=dict(x=[d0, d1 - 0.05], y=list(self.ydom)))}
 
     def annotations(self, k):
-        return figures.plane_annotations(self.fm, x=self.dom[0], y=BOTTOM)
+        return figures.plane_annotations(self.fm, x=self.dom[0], y=self.ydom[0])
 
 
 class _LinePanel(_Part):
@@ -100,8 +134,8 @@ class _LinePanel(_Part):
     n_axes = 1
     log_title = ""
 
-    def __init__(self, result, opts, fm, dom, axis, legend=False):
-        self.fm, self.dom, self.axis, self.legend = fm, dom, axis, legend
+    def __init__(self, result, opts, fm, dom, axis, legend=False, ydom=(BOTTOM, TOP)):
+        self.fm, self.dom, self.ydom, self.axis, self.legend = fm, dom, ydom, axis, legend
         self.xa, self.ya, self.xkey, self.ykey = _axes(axis)
         self.lines = [dict(t, xaxis=self.xa, yaxis=self.ya) for t in self.build(result, opts)]
         lo, hi = self.value_range()
@@ -117,12 +151,16 @@ class _LinePanel(_Part):
     def layout(self):
         return {self.xkey: dict(domain=list(self.dom), anchor=self.ya, title=dict(text="step"),
                                 range=[0, float(self.fm.last_step)]),
-                self.ykey: dict(domain=[BOTTOM, TOP], anchor=self.xa, type="log", dtick="D2",
+                self.ykey: dict(domain=list(self.ydom), anchor=self.xa, type="log", **self.ticks(),
                                 range=[float(np.log10(self.lo)), float(np.log10(self.hi))],
                                 title=dict(text=self.log_title, font=dict(size=11)))}
 
+    def ticks(self):
+        vals, texts = log_ticks(*self.value_range())
+        return dict(tickvals=vals, ticktext=texts) if vals else dict(dtick="D2")
+
     def annotations(self, k):
-        return [_title(self.panel_title, *self.dom)]
+        return [_title(self.panel_title, *self.dom, y=self.ydom[1])]
 
 
 class _Sharpness(_LinePanel):
@@ -136,6 +174,9 @@ class _Sharpness(_LinePanel):
 
     def value_range(self):
         return panel_data.sharpness_range(self.series)
+
+    def annotations(self, k):               # and each threshold's value on its dashed line
+        return super().annotations(k) + threshold_labels(self.series, xref=self.xa, yref=self.ya)
 
 
 class _Curves(_LinePanel):
@@ -154,13 +195,16 @@ class _Curves(_LinePanel):
 class _Slices(_Part):
     n_axes = 3
 
-    def __init__(self, result, opts, fm, dom, axis, legend=False):
+    def __init__(self, result, opts, fm, dom, axis, legend=False, ydom=(BOTTOM, TOP)):
         labels = list(fm.paths)
         label = opts.slice_optimizer or labels[0]
         self.panels = S.panels_at(result, label, fm.steps, labels)
         self.dom, self.axes = dom, [_axes(axis + i) for i in range(3)]
-        h = (TOP - BOTTOM - 2 * SLICE_GAP) / 3
-        self.ydoms = [(TOP - (i + 1) * h - i * SLICE_GAP, TOP - i * h - i * SLICE_GAP) for i in range(3)]
+        lo, top = ydom
+        gap = SLICE_GAP * (top - lo) / (TOP - BOTTOM)
+        h = (top - lo - 2 * gap) / 3
+        self.top = top
+        self.ydoms = [(top - (i + 1) * h - i * gap, top - i * h - i * gap) for i in range(3)]
         a, b, c = slice_traces(self.panels[0])
         self.sizes = (len(a), len(b), len(c))
         self.n = sum(self.sizes)
@@ -188,7 +232,7 @@ class _Slices(_Part):
     def annotations(self, k):
         p = self.panels[k]
         return [_title(t, *self.dom, y=yd[1]) for t, yd in zip(S.titles(p), self.ydoms)] + \
-            [_title(f"1-D slices of {p.label}: loss (solid), quadratic model (dashed)", *self.dom, y=TOP + 0.06)]
+            [_title(f"1-D slices of {p.label}: loss (solid), quadratic model (dashed)", *self.dom, y=self.top + 0.04)]
 
     def frame_layout(self, k):
         out = {}
@@ -207,8 +251,9 @@ def panels_figure(result, opts):
     fm = build_frames(result, view)
     parts, offset, axis = [], 0, 1
     legend = "landscape" not in opts.panels           # else the landscape's trails carry the legend
-    for name, dom in zip(opts.panels, column_domains(opts.panels)):
-        part = PARTS[name](result, opts, fm, dom, axis, legend=legend and name in ("sharpness", "curves"))
+    for name, (dom, ydom) in zip(opts.panels, grid_cells(opts.panels)):
+        part = PARTS[name](result, opts, fm, dom, axis, legend=legend and name in ("sharpness", "curves"),
+                           ydom=ydom)
         legend = legend and name not in ("sharpness", "curves")
         part.offset, offset, axis = offset, offset + part.n, axis + part.n_axes
         parts.append(part)

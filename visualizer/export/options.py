@@ -75,7 +75,7 @@ class ExportOptions:
     elev: float | None = None          # camera elevation, degrees; None: 30 (HTML: the app's camera)
     azim: float | None = None          # camera azimuth, degrees; None: -60 (HTML: the app's camera)
     rotate: float = 0.0                # camera turn over the whole animation, degrees
-    scale: str = "linear"              # height scale: linear | log | sqrt
+    scale: str = V.DEFAULT_SCALE       # height scale: linear | log | sqrt (default log, as the app)
     clip: float = 100.0                # clip heights above this percentile of the surface
     exaggerate: float = 1.0            # vertical exaggeration
     moving: bool = False               # the landscape follows the weights (needs result.moving)

@@ -31,8 +31,10 @@ class Summary:
     def line(self):
         mb = self.bytes / 1e6
         sz = f"{self.bytes / 1e3:.1f} kB" if mb < 1 else f"{mb:.2f} MB"
+        size = (f"{self.size[1]} px high, the window's width" if self.format == "html"
+                else f"{self.size[0]}x{self.size[1]}")       # an HTML page fills its window's width
         return (f"wrote {self.path}: {sz}, {self.frames} frame{'s' if self.frames != 1 else ''}, "
-                f"{self.size[0]}x{self.size[1]}, {self.seconds:.1f} s")
+                f"{size}, {self.seconds:.1f} s")
 
 
 def export(result, opts, t0=None):

@@ -23,13 +23,16 @@ from visualizer.export.scene_panels import PANEL_CLASSES, Panel
 from visualizer.plotdata import panels as panel_data
 
 from visualizer.plotdata import slices as slice_data
-from visualizer.plotdata.frames import FrameModel, build_frames, last_step, plane_warning, share_text
+from visualizer.plotdata.frames import FrameModel, build_frames, last_step, plane_warning
 from visualizer.plotdata.per_run import per_run_frames, per_run_planes
 from visualizer.plotdata.panels import PANEL_WIDTH
 from visualizer.errors import UsageError
+from visualizer.plotdata.style import run_style
 from visualizer.plotdata.view import axis_units, check_labels, plane_aspect
 
 DPI = 100
+SCENE_WIDTH = 0.8                  # the 3D axes' share of the landscape panel's width (the colour bar: right)
+_LABEL_HA, _LABEL_VA = ("left", "right"), ("bottom", "top")   # end labels of close runs fan out
 
 
 # ---------------------------------------------------------------- frame data
@@ -216,8 +219,11 @@ class LandscapePanel(Panel):
         self.fm, self.plane = fm or r.fm, plane or r.plane
         self.u, self.fs, self.size = r.u, r.fs, r.size
         x0, x1 = self.region = region
+        w = x1 - x0
         low = 0.07 if plane_warning(self.fm) else 0.0       # room for the in-plane warning under the axes
-        self.ax = self.fig.add_axes((x0, low, (x1 - x0) * 0.86, 0.88 - low), projection="3d", computed_zorder=False)
+        # the scene, then the colour bar to its right with a gap (z tick labels), both under the legend's band
+        self.ax = self.fig.add_axes((x0, low, w * SCENE_WIDTH, 0.88 - low), projection="3d", computed_zorder=False)
+        self.cax = self.fig.add_axes((x0 + w * (SCENE_WIDTH + 0.05), max(0.16, low + 0.04), w * 0.028, 0.56))
         self.norm = matplotlib.colors.Normalize(vmin=self.fm.zrange[0], vmax=self.fm.zrange[1])
         self.cmap = matplotlib.colormaps["viridis"]
         self._axes()
@@ -225,7 +231,9 @@ class LandscapePanel(Panel):
         self._paths()
         self._legend()
         self._warning()
-        self.dynamic = self.trails + self.balls + self.truths + list(self.legend_texts) + [self.counter]
+        self._fit_below_legend()
+        self.dynamic = (self.trails + self.balls + self.truths + self.labels + list(self.legend_texts)
+                        + [self.counter])
         self.blittable = not self.fm.moving and self.opts.rotate == 0
 
     def _axes(self):
@@ -251,9 +259,20 @@ class LandscapePanel(Panel):
         for axis in (ax.xaxis, ax.yaxis, ax.zaxis):        # fewer tick labels: text is most of a frame's cost
             axis.set_major_locator(MaxNLocator(nbins=6))
 
+    def _fit_below_legend(self):
+        """The scene's box ends below the legend (and the colour bar below it): they never overlap."""
+        r = self.canvas.get_renderer()
+        h = self.size[1]
+        bottom = self.legend.get_window_extent(r).y0 / h - 0.012        # figure fraction under the legend
+        x, y, w, _ = self.ax.get_position().bounds
+        self.ax.set_position((x, y, w, max(0.3, min(0.88, bottom) - y)))
+        cx, cy, cw, ch = self.cax.get_position().bounds
+        if cy + ch > bottom - 0.03:
+            self.cax.set_position((cx, cy, cw, max(0.15, bottom - 0.03 - cy)))
+
     def _colorbar(self, matplotlib):
         sm = matplotlib.cm.ScalarMappable(norm=self.norm, cmap=self.cmap)
-        cb = self.fig.colorbar(sm, ax=self.ax, shrink=0.6, pad=0.02, fraction=0.04)
+        cb = self.fig.colorbar(sm, cax=self.cax)
         cb.set_label(self.fm.zlabel, fontsize=self.fs)
         cb.ax.tick_params(labelsize=self.fs * 0.88)
 
@@ -262,26 +281,32 @@ class LandscapePanel(Panel):
         from matplotlib import patheffects as pe
         u = self.u
         stroke = [pe.Stroke(linewidth=3.6 * u, foreground="black"), pe.Normal()]
-        self.trails, self.balls, self.truths, self.xyz = [], [], [], []
-        for p in self.fm.paths.values():
+        halo = [pe.withStroke(linewidth=2.5 * u, foreground="white")]
+        self.trails, self.balls, self.truths, self.labels, self.xyz = [], [], [], [], []
+        for k, p in enumerate(self.fm.paths.values()):
+            st = p.style or run_style(k)
             tr, = self.ax.plot([], [], [], color=p.color, lw=2.0 * u, zorder=10, solid_capstyle="round",
-                               path_effects=stroke, label=p.label)
-            ball, = self.ax.plot([], [], [], "o", color=p.color, ms=8 * u, mec="black", mew=u, zorder=11)
+                               ls=st.mpl_dash, path_effects=stroke, label=p.label)
+            # later runs' balls are smaller and drawn above: balls at one place nest instead of hiding
+            ball, = self.ax.plot([], [], [], st.mpl_marker, color=p.color, ms=st.size * 0.62 * u, mec="black",
+                                 mew=u, zorder=11 + k)
             # the true loss where it is far from the ball's (frames.TRUTH_RATIO): a stalk to a hollow marker
             truth, = self.ax.plot([], [], [], ":", color=p.color, lw=1.5 * u, marker="o", markevery=[1], ms=6 * u,
-                                  mfc="none", mec=p.color, mew=1.5 * u, zorder=12)
+                                  mfc="none", mec=p.color, mew=1.5 * u, zorder=12 + len(self.fm.paths))
+            label = self.ax.text(0, 0, 0, f" {p.label}", fontsize=self.fs * 0.9, color="#111111", zorder=30,
+                                 path_effects=halo, ha=_LABEL_HA[k % 2], va=_LABEL_VA[(k // 2) % 2])
             self.trails.append(tr)
             self.balls.append(ball)
             self.truths.append(truth)
+            self.labels.append(label)
             self.xyz.append(tuple(np.where(p.offgrid, np.nan, q) for q in (p.alpha, p.beta, p.height)))
 
     def _legend_rows(self):
-        """Legend rows "label [(failed at STEP)]  true loss [diverged] [off grid]" of every frame, padded to one
-        width (so the box, drawn once in the background, fits them all), and the step counters."""
+        """Legend rows "label [(failed at STEP; in plane N%)]  true loss [diverged] [off grid]" of every frame,
+        padded to one width (so the box, drawn once in the background, fits them all), and the step counters."""
         fm = self.fm
-        names = {p.label: (p.name or p.label) if p.in_plane is None
-                 else f"{p.name or p.label} (in plane {share_text(p.in_plane)})" for p in fm.paths.values()}
-        width = max(len(n) for n in names.values())     # "large LR (failed at 120) (in plane 43%)"
+        names = {p.label: p.name or p.label for p in fm.paths.values()}   # frames: style.legend_name's text
+        width = max(len(n) for n in names.values())     # "large LR (failed at 120; in plane 43%)"
         rows = {p.label: [f"{names[p.label]:<{width}}  {_fmt_loss(x)}" + (" diverged" if d else "")
                           + (" off grid" if o else "")
                           for x, d, o in zip(p.balls("loss"), p.diverged, p.balls("offgrid"))]
@@ -335,11 +360,15 @@ class LandscapePanel(Panel):
 
     def set_frame(self, k):
         fm = self.fm
-        for p, (x, y, z), tr, ball in zip(fm.paths.values(), self.xyz, self.trails, self.balls):
+        for p, (x, y, z), tr, ball, label in zip(fm.paths.values(), self.xyz, self.trails, self.balls, self.labels):
             e = int(p.ends[k])
             if fm.trails:
                 tr.set_data_3d(x[:e + 1], y[:e + 1], z[:e + 1])
             ball.set_data_3d(x[e:e + 1], y[e:e + 1], z[e:e + 1])
+            ok = bool(np.isfinite(x[e]) and np.isfinite(y[e]) and np.isfinite(z[e]))
+            label.set_visible(ok)                      # the end label beside the ball (none off the grid)
+            if ok:
+                label.set_position_3d((x[e], y[e], z[e]))
         for p, (x, y, z), truth in zip(fm.paths.values(), self.xyz, self.truths):
             e = int(p.ends[k])
             if p.apart[e] and np.isfinite(x[e]):

@@ -13,6 +13,7 @@ import numpy as np
 from visualizer.plotdata import slices as S
 from visualizer.plotdata.panels import loss_range, sharpness_axis_title, sharpness_range
 from core.model.training import frame_index
+from visualizer.plotdata.style import run_style
 
 STEP_COLOR = "#333333"
 
@@ -70,9 +71,9 @@ class _StepPanel(Panel):
         lo, hi = self.value_range()
         self.ax.set_ylim(lo / 1.5, hi * 1.5)
         self.vline = self.ax.axvline(0, color=STEP_COLOR, lw=1.2 * r.u, zorder=5)
-        self.dots = [self.ax.plot([], [], "o", color=c, ms=5 * r.u, mec="black", mew=0.6 * r.u, zorder=6,
-                                  clip_on=False)[0]
-                     for c in self.colors()]
+        self.dots = [self.ax.plot([], [], st.mpl_marker, color=st.color, ms=5.5 * r.u, mec="black", mew=0.6 * r.u,
+                                  zorder=6, clip_on=False)[0]
+                     for st in self.styles()]
         self.dynamic = [self.vline] + self.dots
 
     def set_frame(self, k):
@@ -96,6 +97,11 @@ class SharpnessPanel(_StepPanel):
         for s in self.series:
             h, = ax.plot(s.steps, np.where(s.sharpness > 0, s.sharpness, np.nan), color=s.color, lw=1.6 * r.u)
             ax.plot(s.steps, s.threshold, color=s.color, lw=1.2 * r.u, ls=(0, (4, 2.5)))
+            ok = np.flatnonzero(np.isfinite(s.threshold) & (s.threshold > 0))
+            if ok.size:                                   # the threshold's value written on its dashed line
+                i = int(ok[-1])
+                ax.annotate(f"{s.threshold[i]:.3g}", (s.steps[i], s.threshold[i]), xytext=(-2, 2),
+                            textcoords="offset points", ha="right", va="bottom", fontsize=r.fs * 0.8, color=s.color)
             handles.append(h)
         ax.set_ylabel(sharpness_axis_title(self.series).replace("; ", "\n"), fontsize=r.fs * 0.85)
         self.legend(handles, [s.name for s in self.series])
@@ -105,8 +111,8 @@ class SharpnessPanel(_StepPanel):
     def value_range(self):
         return sharpness_range(self.series)
 
-    def colors(self):
-        return [s.color for s in self.series]
+    def styles(self):
+        return [s.style or run_style(k) for k, s in enumerate(self.series)]
 
     def points(self, step):
         return [(s.steps[i], s.sharpness[i]) for s in self.series for i in [s.index_at(step)]]
@@ -128,9 +134,11 @@ class CurvesPanel(_StepPanel):
     def draw_static(self):
         r, ax = self.r, self.ax
         self.series = r.sc.curves
-        # the loss at every step (spikes between recorded frames stay visible), the recorded frames marked on it
+        # the loss at every step (spikes between recorded frames stay visible) in the run's dash, the recorded
+        # frames marked on it
         handles = [ax.plot(c.history_steps, np.where(c.history > 0, c.history, np.nan), color=c.color,
-                           lw=1.2 * r.u)[0] for c in self.series]
+                           lw=1.4 * r.u, ls=(c.style or run_style(k)).mpl_dash)[0]
+                   for k, c in enumerate(self.series)]
         for c in self.series:
             ax.plot(c.steps, np.where(c.loss > 0, c.loss, np.nan), "o", color=c.color, ms=1.8 * r.u, mew=0)
         if r.sc.target_loss is not None:
@@ -141,8 +149,8 @@ class CurvesPanel(_StepPanel):
     def value_range(self):
         return loss_range(self.series)
 
-    def colors(self):
-        return [c.color for c in self.series]
+    def styles(self):
+        return [c.style or run_style(k) for k, c in enumerate(self.series)]
 
     def points(self, step):
         return [(c.steps[i], c.loss[i]) for c in self.series for i in [frame_index(c.steps, step)]]

@@ -21,6 +21,7 @@ import plotly.io as pio
 from visualizer.plotdata import panels as P
 from visualizer.plotdata import slices as S
 from visualizer.plotdata.frames import current_step
+from visualizer.plotdata.ticks import log_ticks
 from visualizer.plotdata.view import ViewOptions
 
 SHARP_TRACES = 3                         # traces per run in sharpness_figure
@@ -70,14 +71,37 @@ def sharpness_figure(result, view: ViewOptions | None = None, step=None, height=
     series = P.sharpness_data(result, view.optimizers)
     fig = go.Figure(data=sharpness_traces(series, min_eig), _validate=False)
     s = current_step(result, view, step)
+    lo, hi = P.sharpness_range(series, min_eig)
+    vals, texts = log_ticks(lo, hi)
+    yaxis = dict(title=P.SHARPNESS_AXIS_SHORT, type="log", automargin=True)
+    yaxis.update(dict(tickvals=vals, ticktext=texts) if vals else dict(dtick="D2"))
     fig.update_layout(
         title=dict(text="Sharpness (solid) and its stability threshold (dashed)", font=dict(size=14), x=0,
                    xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom", pad=dict(b=8)),
         shapes=[dict(type="line", xref="x", yref="y domain", x0=s, x1=s, y0=0, y1=1, line=STEP_LINE)],
+        annotations=threshold_labels(series),
         height=height, margin=dict(l=60, r=14, t=56, b=40), template="plotly_white", uirevision="sharpness",
         legend=dict(orientation="h", y=-0.2), hovermode="closest",
-        xaxis=dict(title="step"), yaxis=dict(title=P.sharpness_axis_title(series), type="log", dtick="D2"))
+        xaxis=dict(title="step", automargin=True), yaxis=yaxis)
     return fig
+
+
+def threshold_labels(series, xref="x", yref="y"):
+    """Each run's threshold value written on its dashed line, at its last finite point (annotation dicts; y is
+    log10 of the value, as plotly places annotations on a log axis). Labels of close thresholds stack."""
+    out, placed = [], []
+    for s in series:
+        ok = np.flatnonzero(np.isfinite(s.threshold) & (s.threshold > 0))
+        if not ok.size:
+            continue
+        i = int(ok[-1])
+        v = float(s.threshold[i])
+        near = sum(1 for w in placed if abs(np.log10(w / v)) < 0.08)    # about 14 px apart on a 3-decade axis
+        placed.append(v)
+        out.append(dict(x=float(s.steps[i]), y=float(np.log10(v)), xref=xref, yref=yref, xanchor="right",
+                        yanchor="bottom", showarrow=False, yshift=14 * near, text=f"{s.label}: {v:.3g}",
+                        font=dict(size=11, color=s.color), bgcolor="rgba(255,255,255,0.75)"))
+    return out
 
 
 def sharpness_patch(result, view, step):

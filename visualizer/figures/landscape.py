@@ -43,6 +43,8 @@ from visualizer.plotdata import panels as _panels
 from visualizer.plotdata import view as _view
 from visualizer.figures.curvature import sharpness_patch
 from visualizer.plotdata.frames import current_step
+from visualizer.plotdata.style import legend_name, run_style
+from visualizer.plotdata.ticks import log_ticks
 from visualizer.plotdata.view import ViewOptions
 
 COLORSCALE = "Viridis"
@@ -57,7 +59,9 @@ QUIET_INTERRUPTS = ('window.addEventListener("unhandledrejection", function (e) 
 
 def to_html(fig, **config):
     """A self-contained page (plotly.js inlined) that plays offline, not auto-playing. The div id is fixed,
-    so the same figure always gives the same bytes. ``config``: plotly config options."""
+    so the same figure always gives the same bytes. ``config``: plotly config options. A figure without a
+    layout width fills the window's width (plotly's default div width is 100%; ``responsive=True`` follows
+    the window when it changes)."""
     return fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False, div_id="loss-landscape",
                        post_script=QUIET_INTERRUPTS, config=config or None)
 
@@ -113,36 +117,45 @@ def _title(result, extra="", moving=False):
     return f"{name}<br><sup>{_plane_text(result, moving)} through {n} weights{extra}</sup>"
 
 
-def legend_name(p):
-    """A run's legend entry: its label ("large LR (failed at 120)" when failed) and, on a static plane, how much
-    of its path the plane holds."""
-    name = p.name or p.label
-    return name if p.in_plane is None else f"{name} · in plane {_frames.share_text(p.in_plane)}"
+def path_name(p):
+    """A run's legend entry on the landscape: frames.PathFrames.name, built by visualizer.plotdata.style.legend_name
+    ("large LR (failed at 120; in plane 43%)": failed runs say where, a static plane says how much of the path it
+    holds)."""
+    return p.name or legend_name(p.label)
 
 
-def _trail(lab, color, a, b, z, cd=None, group=None):
-    """Trail trace (dict). Frames leave out ``cd``: the trail is a prefix of the base trace's path, whose
-    customdata already holds every recorded point, so hover stays right and frames stay small."""
+def _style(st):
+    return st if st is not None else run_style(0)
+
+
+def _trail(lab, st, a, b, z, cd=None, name=None):
+    """Trail trace (dict), in the run's colour and dash. Frames leave out ``cd``: the trail is a prefix of the
+    base trace's path, whose customdata already holds every recorded point, so hover stays right and frames
+    stay small."""
     t = dict(type="scatter3d", x=_f32(a), y=_f32(b), z=_f32(z))
     if cd is not None:
-        t.update(customdata=_f32(cd), mode="lines", name=lab, legendgroup=group or lab,
-                 line=dict(color=color, width=6), hovertemplate=_HOVER_PATH)
+        st = _style(st)
+        t.update(customdata=_f32(cd), mode="lines", name=name or legend_name(lab), legendgroup=lab,
+                 line=dict(color=st.color, width=6, dash=st.dash), hovertemplate=_HOVER_PATH)
     return t
 
 
-def _ball(lab, color, a, b, z, cd, full=True, legend=False, truth=None, name=None):
-    """The ball at (a, b, z) (one point); ``truth``: the true loss's height where it is far from the ball's
-    (frames.TRUTH_RATIO), drawn as a second, hollow point with a stalk (the trace's line) down or up to it."""
+def _ball(lab, st, a, b, z, cd, full=True, legend=False, truth=None, name=None):
+    """The run's ball at (a, b, z) (one point): its own symbol and a dark outline (no text: on the surface's dark
+    valleys a label would not read; the contour labels the end points). Later runs' balls are smaller, so balls
+    at one place nest as rings. ``truth``: the true loss's height where it is far from the ball's
+    (frames.TRUTH_RATIO), drawn as a second, hollow point with a dotted stalk (the trace's line) down or up to it."""
     x, y, zz, c = _f32(a[-1:]), _f32(b[-1:]), _f32(z[-1:]), _f32(cd[-1:])
     if truth is not None:
         x, y, zz, c = (np.concatenate([v, v]) for v in (x, y, zz, c))
         zz[1] = truth
     t = dict(type="scatter3d", x=x, y=y, z=zz, customdata=c)
     if full:
-        t.update(mode="lines+markers", name=name or lab, legendgroup=lab, showlegend=legend,
-                 marker=dict(size=[8, 6], color=color, symbol=["circle", "circle-open"],
-                             line=dict(color="white", width=2)),
-                 line=dict(color=color, width=3, dash="dot"),
+        st = _style(st)
+        t.update(mode="lines+markers", name=name or legend_name(lab), legendgroup=lab, showlegend=legend,
+                 marker=dict(size=[st.size * 0.75, st.size * 0.6], color=st.color, symbol=[st.symbol, "circle-open"],
+                             line=dict(color="#111", width=2)),
+                 line=dict(color=st.color, width=3, dash="dot"),
                  hovertemplate=[_HOVER_PATH, _HOVER_TRUTH])
     return t
 
@@ -240,11 +253,11 @@ def landscape_traces(fm, cds, k, full, colour=None):
         e = int(p.ends[k])
         n = e + 1 if fm.trails else 0                 # a moving frame's own plane holds no earlier positions
         a, b, z, cd = p.alpha, p.beta, p.height, cds[lab]
-        data.append(_trail(legend_name(p), p.color, a[:n], b[:n], z[:n],
-                           (cd if fm.trails else cd[:0]) if full else None, group=lab))
+        data.append(_trail(lab, p.style, a[:n], b[:n], z[:n], (cd if fm.trails else cd[:0]) if full else None,
+                           name=path_name(p)))
         truth = float(p.true_height[e]) if p.apart[e] else None
-        data.append(_ball(lab, p.color, a[e:e + 1], b[e:e + 1], z[e:e + 1], cd[e:e + 1], full, legend=not fm.trails,
-                          truth=truth, name=legend_name(p)))
+        data.append(_ball(lab, p.style, a[e:e + 1], b[e:e + 1], z[e:e + 1], cd[e:e + 1], full, legend=not fm.trails,
+                          truth=truth, name=path_name(p)))
     return data
 
 
@@ -284,9 +297,10 @@ def plane_annotations(fm, x=0.01, y=0.04):
 def _landscape_layout(result, fm, k0, height, title):
     menus, sliders = player(fm.steps, k0)
     units = _view.axis_units(result.plane, moving=fm.moving)
-    return go.Layout(
-        title=dict(text=landscape_title(result, fm, title), x=0.01, xanchor="left", font=dict(size=15)),
-        height=height, margin=dict(l=0, r=0, t=60, b=70), uirevision="landscape",
+    return go.Layout(      # the title sits below the modebar's row (which takes the top ~30 px)
+        title=dict(text=landscape_title(result, fm, title), x=0.01, xanchor="left", font=dict(size=15),
+                   y=1, yref="container", yanchor="top", pad=dict(t=34)),
+        height=height, margin=dict(l=0, r=0, t=84, b=70), uirevision="landscape",
         template="plotly_white", legend=dict(x=0.01, y=0.92, bgcolor="rgba(255,255,255,0.7)"),
         updatemenus=menus, sliders=sliders, scene=scene_layout(fm, units), annotations=plane_annotations(fm),
     ).to_plotly_json()
@@ -318,16 +332,20 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
         cd = np.stack([np.asarray(pr.steps, dtype=np.float64),
                        pr.surface_loss if pr.surface_loss is not None else np.full(len(pr.steps), np.nan),
                        pr.loss], axis=1)
+        st = _view.style_of(result, lab)
         fig.add_trace(go.Scatter(x=_f32(pr.alpha), y=_f32(pr.beta), customdata=_f32(cd), mode="lines",
-                                 name=_view.legend_name(result, lab), legendgroup=lab,
-                                 line=dict(color=_view.color_of(result, lab), width=2.5),
+                                 name=_view.run_name(result, lab), legendgroup=lab,
+                                 line=dict(color=st.color, width=2.5, dash=st.dash),
                                  hovertemplate=_HOVER_PATH.replace("surface loss at (α, β)", "surface loss")))
     pos = marker_positions(result, view, step)
     for lab in labels:                    # traces _contour_marker(n, k)
         a, b, _ = pos[lab]
-        fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers", name=lab, legendgroup=lab, showlegend=False,
-                                 marker=dict(size=12, color=_view.color_of(result, lab),
-                                             line=dict(color="white", width=2)), hoverinfo="skip"))
+        st = _view.style_of(result, lab)
+        fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers+text", name=legend_name(lab), legendgroup=lab,
+                                 showlegend=False, text=[lab], textposition=st.text_position,
+                                 textfont=dict(color=st.color, size=12),
+                                 marker=dict(size=st.size, color=st.color, symbol=st.symbol,
+                                             line=dict(color="#111", width=1.5)), hoverinfo="skip"))
     # the title sits just above the plot area, below the modebar (which takes the top ~30 px)
     if colour is not None:               # last in the list, drawn first: plotly's heatmap layer is below the rest
         fig.add_trace(go.Heatmap(x=_f32(result.alphas), y=_f32(result.betas), z=_f32(colour.values),
@@ -335,7 +353,7 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
                                  colorbar=dict(title=dict(text=colour.name, side="right"), thickness=12),
                                  hovertemplate=f"α %{{x:.3f}}, β %{{y:.3f}}<br>{colour.name} %{{z:.4g}}<extra></extra>"))
         zlabel = f"{colour.name}, lines: loss"
-    fig.update_layout(title=dict(text=f"Contour of the same plane (colour: {zlabel})", font=dict(size=14),
+    fig.update_layout(title=dict(text=f"Contour of the same plane<br><sup>colour: {zlabel}</sup>", font=dict(size=14),
                                  x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom",
                                  pad=dict(b=8)),
                       height=height, margin=dict(l=50, r=10, t=64, b=40), template="plotly_white",
@@ -360,10 +378,12 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     """Loss (log axis) and train/test accuracy against step; a vertical line at ``step`` in both panels.
     Draws visualizer.plotdata.panels.curves_data (as the exporter's curves panel does)."""
     view = (view or ViewOptions()).validate()
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(_panels.loss_curve_title(result), "accuracy (train —, test ┄)"),
+    loss_title = _panels.loss_curve_title(result).replace(" (", "<br>(", 1)     # two lines: a half-width panel
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(loss_title, "accuracy (train —, test ┄)"),
                         horizontal_spacing=0.12)
     fig.update_annotations(font=dict(size=13))
-    for c in _panels.curves_data(result, view.optimizers):
+    series = _panels.curves_data(result, view.optimizers)
+    for c in series:
         _add_curves(fig, c)
     target = result.spec.training.target_loss
     fig.add_hline(y=target, line=dict(color="#888", dash="dot", width=1), row=1, col=1,
@@ -373,7 +393,9 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     marker = [dict(type="line", xref=x, yref=f"{y} domain", x0=s, x1=s, y0=0, y1=1,
                    line=dict(color="#333", width=1.5)) for x, y in (("x", "y"), ("x2", "y2"))]
     fig.layout.shapes = marker + [s.to_plotly_json() for s in fig.layout.shapes]
-    fig.update_yaxes(type="log", dtick="D2", row=1, col=1)          # label only 2 and 5 between decades
+    vals, texts = log_ticks(*_panels.loss_range(series))            # 1-2-5 ticks, only decades labelled if crowded
+    fig.update_yaxes(type="log", row=1, col=1, **(dict(tickvals=vals, ticktext=texts) if vals else dict(dtick="D2")))
+    fig.update_yaxes(automargin=True)
     fig.update_xaxes(title_text="step", nticks=5)
     fig.update_layout(height=height, margin=dict(l=50, r=14, t=64, b=40), template="plotly_white",
                       uirevision="curves", legend=dict(orientation="h", y=-0.2), hovermode="closest")
@@ -382,8 +404,9 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
 
 def loss_trace(c, legend=True):
     """One run's training loss at every step (a trace dict; the curves figure and the HTML export's panel)."""
-    return dict(type="scatter", x=_f32(c.history_steps), y=_f32(c.history), mode="lines", name=c.label,
-                legendgroup=c.label, showlegend=legend, line=dict(color=c.color, width=1.5),
+    st = _style(c.style)
+    return dict(type="scatter", x=_f32(c.history_steps), y=_f32(c.history), mode="lines", name=legend_name(c.label),
+                legendgroup=c.label, showlegend=legend, line=dict(color=c.color, width=2, dash=st.dash),
                 hovertemplate=f"{c.label}<br>step %{{x:.0f}}<br>loss %{{y:.4g}}<extra></extra>")
 
 
@@ -399,7 +422,8 @@ def _add_curves(fig, c):
     fig.add_trace(loss_trace(c), 1, 1)
     fig.add_trace(frames_trace(c), 1, 1)
     for y, name, width, dash in ((c.train_acc, "train", 2, None), (c.test_acc, "test", 1.5, "dot")):
-        fig.add_trace(go.Scatter(x=steps, y=_f32(y), mode="lines", name=lab, legendgroup=lab, showlegend=False,
+        fig.add_trace(go.Scatter(x=steps, y=_f32(y), mode="lines", name=legend_name(lab), legendgroup=lab,
+                                 showlegend=False,
                                  line=dict(color=c.color, width=width, dash=dash),
                                  hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>{name} acc %{{y:.3f}}<extra></extra>"),
                       1, 2)

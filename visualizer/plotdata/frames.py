@@ -51,6 +51,7 @@ import numpy as np
 
 from core.landscape.projection import in_plane
 from visualizer.plotdata import view as V
+from visualizer.plotdata.style import RunStyle
 
 LIFT = 0.015          # balls and trails float this share of the z range above the surface
 TRUTH_RATIO = 1.25    # true and surface loss further apart than this factor: the ball shows both
@@ -74,10 +75,11 @@ class PathFrames:
     offgrid: np.ndarray          # (N,) bool: outside the drawn grid
     ends: np.ndarray             # (K,) index of each frame's ball among the points
     diverged: np.ndarray         # (K,) bool: the run has stopped (diverged) by the frame's step
-    name: str = ""               # the legend's name: the label, "(failed at STEP)" when failed (view.legend_name)
+    name: str = ""               # the legend's name: style.legend_name(label, ["failed at STEP", "in plane 43%"])
     true_height: np.ndarray = None   # (N,) the true loss on the height scale (the hollow marker)
     apart: np.ndarray = None         # (N,) bool: loss and surface_loss differ by more than TRUTH_RATIO
     in_plane: float | None = None    # share of the run's displacement the static plane holds (None: moving)
+    style: RunStyle | None = None  # dash, end-marker symbol (visualizer.plotdata.style); None: the first run's
 
     def balls(self, name):
         """The per-frame values (K,) of one point field, e.g. ``balls("height")``."""
@@ -201,11 +203,14 @@ def _path(result, lab, fm, view, clip, fidx):
     diverged = (np.zeros(len(fm.steps), bool) if tr.diverged_at is None
                 else np.asarray(fm.steps) >= tr.diverged_at)
     loss, sl = np.asarray(loss, dtype=np.float64), np.asarray(sl, dtype=np.float64)
+    share = None if fm.moving else in_plane(tr.params, result.plane)
+    ip_note = "" if share is None else f"in plane {share_text(share)}"
     return PathFrames(label=lab, color=V.color_of(result, lab), alpha=a, beta=b,
                       height=ball_height(sl, top, view, clip, fm.lift), loss=loss, surface_loss=sl, steps=steps,
-                      offgrid=~inside, ends=np.asarray(ends), diverged=diverged, name=V.legend_name(result, lab),
-                      true_height=V.point_height(loss, view, clip), apart=apart(loss, sl),
-                      in_plane=None if fm.moving else in_plane(tr.params, result.plane))
+                      offgrid=~inside, ends=np.asarray(ends), diverged=diverged,
+                      name=V.run_name(result, lab, [ip_note]),
+                      true_height=V.point_height(loss, view, clip), apart=apart(loss, sl), in_plane=share,
+                      style=V.style_of(result, lab))
 
 
 def apart(loss, surface_loss, ratio=TRUTH_RATIO):

@@ -25,6 +25,7 @@ from core.model.training import frame_index
 
 from visualizer.plotdata import view as V
 from visualizer.errors import PanelUnavailable
+from visualizer.plotdata.style import RunStyle, legend_name
 
 ABOVE = "above its stability threshold: the step overshoots along the sharpest direction"
 PRECONDITIONED = "preconditioned"
@@ -73,6 +74,7 @@ class CurveSeries:
     diverged_at: int | None
     history_steps: np.ndarray = None   # (S + 1,) every step 0..S (S: the run's last step)
     history: np.ndarray = None         # (S + 1,) the loss at every step (Trajectory.loss_history)
+    style: RunStyle | None = None      # dash, end-marker symbol (visualizer.plotdata.style)
 
 
 def curves_data(result, labels=None):
@@ -84,7 +86,7 @@ def curves_data(result, labels=None):
         hsteps = np.asarray(t.steps) if t.loss_history is None else np.arange(len(hist))
         out.append(CurveSeries(lab, V.color_of(result, lab), np.asarray(t.steps), np.asarray(t.loss, np.float64),
                                np.asarray(t.train_acc, np.float64), np.asarray(t.test_acc, np.float64),
-                               t.diverged_at, history_steps=hsteps, history=hist))
+                               t.diverged_at, history_steps=hsteps, history=hist, style=V.style_of(result, lab)))
     return out
 
 
@@ -115,11 +117,12 @@ class SharpnessSeries:
     threshold: np.ndarray      # (C,) stability threshold at the frame's learning rate (nan: none, lr 0)
     min_eig: np.ndarray        # (C,) bottom eigenvalue
     lr: np.ndarray             # (C,) learning rate of the frame
+    style: RunStyle | None = None  # dash, end-marker symbol (visualizer.plotdata.style)
 
     @property
     def name(self):
         """The legend's name: the label, and "(preconditioned)" for Adam / RMSProp."""
-        return f"{self.label} ({PRECONDITIONED})" if self.preconditioned else self.label
+        return legend_name(self.label, [PRECONDITIONED if self.preconditioned else ""])
 
     @property
     def above(self):
@@ -152,7 +155,8 @@ def sharpness_data(result, labels=None):
             label=lab, color=V.color_of(result, lab), optimizer=t.optimizer,
             preconditioned=_opt.is_preconditioned(t.optimizer), rule=threshold_rule(t.optimizer),
             steps=np.asarray(t.steps)[ok], sharpness=s[ok], threshold=np.where(np.isfinite(thr), thr, np.nan),
-            min_eig=np.asarray(t.min_eig, np.float64)[ok], lr=np.asarray(t.lr, np.float64)[ok]))
+            min_eig=np.asarray(t.min_eig, np.float64)[ok], lr=np.asarray(t.lr, np.float64)[ok],
+            style=V.style_of(result, lab)))
     return out
 
 
@@ -165,6 +169,9 @@ def sharpness_axis_title(series):
     if any_preconditioned(series):
         base += "; preconditioned (P^-1/2 H P^-1/2) for " + ", ".join(s.label for s in series if s.preconditioned)
     return base
+
+
+SHARPNESS_AXIS_SHORT = "sharpness λmax (log axis)"   # the app's y title (the legend says "(preconditioned)")
 
 
 def sharpness_range(series, min_eig=False):

@@ -20,14 +20,15 @@ import numpy as np
 
 from core.constraints import Choice, Int, Real, check_table
 from core.errors import quote
+from visualizer.plotdata.style import PALETTE, legend_name, run_style
 from core.model.training import frame_index  # noqa: F401  (re-exported: the figures and exporters use view.frame_index)
 
 SCALES = ("linear", "log", "sqrt")
 DEFAULT_SCALE = "log"                      # the app's height scale (linear: a wall with flat paths at its foot)
 LOG_EPS = 1e-4
 MAX_ANIMATION_FRAMES = 300
-# One colour per optimizer, in spec order (colour-blind friendly: Okabe-Ito)
-COLORS = ["#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442", "#000000"]
+# One colour per optimizer, in spec order (colour-blind safe, one hue each: visualizer.plotdata.style)
+COLORS = list(PALETTE)
 
 
 # The view options' ranges, declared once: ViewOptions.validate, the exporter's options and the app's hints read them.
@@ -64,14 +65,25 @@ def check_labels(result, labels):
     return list(labels)
 
 
-def legend_name(result, label):
-    """A run's name in legends: its label, and "(failed at STEP)" when it failed (core.model.failure)."""
+def failed_note(result, label):
+    """The legend note of a run that failed (core.model.failure): "failed at STEP"; "" otherwise.
+    Legend text itself is built in one place: visualizer.plotdata.style.legend_name(label, notes)."""
     fa = result.trajectories[label].failed_at
-    return label if fa is None else f"{label} (failed at {fa})"
+    return "" if fa is None else f"failed at {fa}"
+
+
+def run_name(result, label, notes=()):
+    """A run's legend name with its standing notes ("large LR (failed at 33)") and any ``notes`` after them."""
+    return legend_name(label, [failed_note(result, label), *notes])
+
+
+def style_of(result, label):
+    """The run's style (visualizer.plotdata.style.RunStyle) by its place in the spec: the same in every panel."""
+    return run_style(list(result.trajectories).index(label))
 
 
 def color_of(result, label):
-    return COLORS[list(result.trajectories).index(label) % len(COLORS)]
+    return style_of(result, label).color
 
 
 def transform(values, scale):

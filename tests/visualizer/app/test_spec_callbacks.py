@@ -53,17 +53,20 @@ def test_changing_a_learning_rate_changes_the_table(small, cache):
     assert [r["final_loss"] for r in t1[1:]] == [r["final_loss"] for r in t2[1:]]
 
 
-@pytest.mark.parametrize("field,index,value,message", [
-    ("opt_lr", 0, -1, "optimizers[0].lr=-1"),
-    ("opt_lr", 1, 1000, "optimizers[1].lr=1000"),
-    ("hidden", None, "0", "model.hidden[0]=0"),
-    ("hidden", None, "ten", "model.hidden='ten'"),
-    ("grid_resolution", None, 500, "grid.resolution=500"),
-    ("steps", None, 0, "training.steps=0"),
-    ("opt_momentum", 3, 1.5, "optimizers[3].momentum=1.5"),
-    ("hidden", None, "512, 512, 512", "training.record_every=5: 41 frames x 530,945 weights"),   # a budget
+@pytest.mark.parametrize("field,index,value,message,outlined", [
+    ("opt_lr", 0, -1, "SGD: learning rate -1 must be a number in (0, 100]", '{"index":0,"type":"opt_lr"}'),
+    ("opt_lr", 1, 1000, "LR annealing: learning rate 1000 must be", '{"index":1,"type":"opt_lr"}'),
+    ("hidden", None, "0", "hidden units (layer 1) 0: must be", "hidden"),
+    ("hidden", None, "ten", "hidden units 'ten': must be", "hidden"),
+    ("grid_resolution", None, 500, "grid points 500: must be an integer in [3, 201]", "grid-resolution"),
+    ("steps", None, 0, "steps 0: must be an integer", "steps"),
+    ("opt_momentum", 3, 1.5, "momentum: momentum 1.5 must be a number in [0, 1)", '{"index":3,"type":"opt_momentum"}'),
+    # a budget: the message says which change of the user's made the run too large, and outlines that field
+    ("hidden", None, "512, 512, 512", "Your change of hidden units (15 → 512, 512, 512) makes this run too large: "
+                                      "record every 5: 41 frames x 530,945 weights", "hidden"),
 ])
-def test_invalid_values_name_the_field_and_keep_the_old_store(small, cache, caplog, field, index, value, message):
+def test_invalid_values_name_the_field_and_keep_the_old_store(small, cache, caplog, field, index, value, message,
+                                                              outlined):
     d, values, base = small
     if index is None:
         values[field] = value
@@ -71,7 +74,8 @@ def test_invalid_values_name_the_field_and_keep_the_old_store(small, cache, capl
         values[field][index] = value
     with caplog.at_level(logging.WARNING, logger="visualizer"):
         out = cb.main("controls", values, base, cache)
-    assert message in out["alert"]
+    assert message in out["alert"] and out["invalid"] == outlined
+    assert "optimizers[" not in out["alert"] and "training." not in out["alert"]      # the form's words only
     assert out["store"] is no_update and len(cache) == 0
     assert all(r.exc_info is None for r in caplog.records)          # one line, no traceback
 
@@ -175,7 +179,7 @@ def test_an_uploaded_csv_trains(small, cache):
     r = cache.get(out["store"]["key"])
     assert r.info["feature_names"] == ["f1", "f2"] and r.layer_sizes[0] == 2
     datasets, targets = cb.control_options(out["base"], cache, "pageA")
-    assert {"label": "uploaded CSV", "value": "csv:" + data["path"]} in datasets
+    assert {"label": "uploaded CSV: mine.csv", "value": "csv:" + data["path"]} in datasets
     assert [t["value"] for t in targets] == ["f1", "f2", "label"]
     # the same bytes again from the same page: the same key, so the cached result
     again = cb.main("upload", values, base, cache, upload_contents=_upload(CSV.encode(), "text/csv"),
@@ -234,7 +238,7 @@ def test_every_route_refuses_a_server_path(small, cache, path, caplog):
     # 2. the page's stored state: the controls over a tampered base, and a tampered store for render / downloads
     v = dict(values, dataset="csv:" + path, csv_target="x")
     out = cb.main("controls", v, {"spec": bad, "extras": base["extras"]}, cache)
-    assert "data.path=" in out["alert"] and out["store"] is no_update
+    assert "dataset " in out["alert"] and out["store"] is no_update and out["invalid"] == "dataset"
     store = {"key": "spec:0", "spec": bad, "source": "spec"}
     r = rcb.render(store, "log", 100, 1, cache)
     assert "this server reads no files" in r["alert"] and r["fig3d"] is no_update
@@ -270,7 +274,7 @@ def test_long_values_are_cut_in_messages_and_logs(small, cache, caplog):
     caplog.set_level(logging.WARNING, logger="visualizer")
     huge = "9" * (5 * 2**20)
     out = cb.main("controls", dict(values, hidden=huge), base, cache)
-    assert out["alert"].startswith("model.hidden='9999") and len(out["alert"]) < 700
+    assert out["alert"].startswith("hidden units '9999") and len(out["alert"]) < 700
     assert all(len(r.getMessage()) < 800 for r in caplog.records)
     bad = json.loads(json.dumps(d))
     bad["name"] = "n" * 10**6
@@ -295,8 +299,8 @@ def test_curvature_controls_round_trip_and_reach_the_spec(small, cache):
     assert out["alert"] == "" and out["store"]["spec"]["curvature"]["stride"] == 3
 
 
-@pytest.mark.parametrize("stride,message", [(0, "curvature.stride=0: must be an integer in [1, 1000]"),
-                                            (2.5, "curvature.stride=2.5: must be an integer in [1, 1000]")])
+@pytest.mark.parametrize("stride,message", [(0, "curvature stride 0: must be an integer in [1, 1000]"),
+                                            (2.5, "curvature stride 2.5: must be an integer in [1, 1000]")])
 def test_a_bad_stride_is_a_message(small, cache, stride, message):
     d, values, base = small
     out = cb.main("controls", dict(values, curvature_stride=stride), base, cache)
@@ -306,12 +310,12 @@ def test_a_bad_stride_is_a_message(small, cache, stride, message):
 def test_a_big_network_asks_to_raise_the_stride_or_turn_curvature_off(small, cache):
     d, values, base = small
     out = cb.main("controls", dict(values, hidden="120, 60", curvature_stride=1), base, cache)
-    assert "curvature.stride=1" in out["alert"] and "curvature.stride >=" in out["alert"]
-    assert "curvature.enabled false" in out["alert"] and out["store"] is no_update
+    assert "curvature stride 1:" in out["alert"] and "curvature stride >=" in out["alert"]
+    assert "curvature off" in out["alert"] and out["store"] is no_update
     # auto stride on a network too big for even the first and last frames: no stride can help
     out = cb.main("controls", dict(values, hidden="512, 512"), base, cache)
-    assert "curvature.stride=None" in out["alert"] and "curvature.stride >=" not in out["alert"]
-    assert "curvature.enabled false" in out["alert"]
+    assert "curvature stride (auto):" in out["alert"] and "curvature stride >=" not in out["alert"]
+    assert "curvature off" in out["alert"]
     assert len(cache) == 0
 
 
@@ -420,3 +424,25 @@ def test_the_cache_stays_under_its_byte_budget_after_eight_large_uploads(small, 
         sizes.append(cache.nbytes)
     assert len(cache) == 3 and cache.nbytes / 3 > unpacked and min(sizes) > unpacked   # each counted unpacked
     assert cache.get(out["store"]["key"]) is not None               # the newest one is kept
+
+
+def test_an_uploaded_csv_is_named_by_its_file_name_in_messages(small, cache):
+    d, values, base = small
+    rows = b"a,b,label\n" + b"".join(b"%d,%d,%d\n" % (i, i % 7, i % 2) for i in range(60))
+    out = cb.main("upload", values, base, cache, upload_contents=_upload(rows), upload_filename="my data.csv",
+                  session="pageA")
+    assert out["alert"] == "", out["alert"]
+    base2, v2 = out["base"], out["values"]
+    assert list(base2["upload_names"].values()) == ["my data.csv"]
+    menu, _ = cb.control_options(base2, cache, "pageA")
+    assert any(o["label"] == "uploaded CSV: my data.csv" for o in menu)             # the menu names it too
+    bad = cb.main("controls", dict(v2, csv_target="nope"), base2, cache, session="pageA")
+    assert "my data.csv" in bad["alert"] and "upload:" not in bad["alert"], bad["alert"]
+    assert bad["invalid"] == "csv-target"
+
+
+def test_one_optimizer_is_singular_in_the_status(small, cache):
+    d, values, base = small
+    one = dict(values, opt_enabled=[True] + [False] * (len(values["opt_enabled"]) - 1))
+    out = cb.main("controls", one, base, cache)
+    assert out["status"].startswith("1 optimizer, "), out["status"]

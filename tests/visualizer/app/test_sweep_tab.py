@@ -530,3 +530,9 @@ def test_a_finished_sweep_asked_again_comes_from_the_cache(service, cache):
     SC.sweep_run(SC.UPLOAD, {}, None, _up(other), "page-b", service, cache)
     assert not service.job("page-b").cached
     _wait(service, "page-b")
+
+
+def test_the_custom_fields_are_read_only_while_a_preset_is_the_source():
+    presets = [o["value"] for o in SC.source_options() if o["value"] != SC.CUSTOM]
+    assert presets and all(SC.custom_locked(p) for p in presets)
+    assert SC.custom_locked(SC.UPLOAD) and not SC.custom_locked(SC.CUSTOM)

@@ -4,6 +4,7 @@ Each test starts its own app; the session's ResultCache is shared so the default
 """
 import glob
 import os
+import re
 
 from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
@@ -53,8 +54,8 @@ def test_page_loads_and_play_advances_the_step(dash_duo, shared_cache):
     assert types.count("surface") == 1 and types.count("scatter3d") == 2 * N_OPT
     names = dash_duo.driver.execute_script(f"return {GD}._fullData.filter(t => t.mode === 'lines').map(t => t.name)")
     # each legend entry says how much of that run's path the plane holds
-    assert [n.split(" · in plane ")[0] for n in names] == ["SGD", "LR annealing", "large LR", "momentum"]
-    assert all(n.endswith("%") for n in names)
+    assert [n.split(" (")[0] for n in names] == ["SGD", "LR annealing", "large LR", "momentum"]
+    assert all(re.search(r"[(; ]in plane [0-9.]+%\)$", n) for n in names), names
     zt = dash_duo.driver.execute_script(f"return {GD}._fullLayout.scene.zaxis.title.text")
     assert zt == "log10(train loss)"                                     # the app's default height scale
     assert dash_duo.driver.execute_script(f"return {GD}._transitionData._frames.length") == 100
@@ -78,16 +79,16 @@ def test_invalid_values_show_their_message_then_a_new_lr_recomputes(dash_duo, sh
     title = drv.execute_script(f"return {GD}._fullLayout.title.text")
     table = _table_text(dash_duo)
     _set_input(dash_duo, _opt_id("opt_lr", 0), -1)
-    dash_duo.wait_for_contains_text("#alert-error", "optimizers[0].lr=-1", timeout=20)
+    dash_duo.wait_for_contains_text("#alert-error", "SGD: learning rate -1", timeout=20)
     assert "must be a number in (0, 100]" in dash_duo.find_element("#alert-error").text
     _set_input(dash_duo, _opt_id("opt_lr", 0), 0.07)                  # back to the preset: the message goes
     dash_duo.wait_for_text_to_equal("#alert-error", "", timeout=20)
     _set_input(dash_duo, "hidden", 0)
-    dash_duo.wait_for_contains_text("#alert-error", "model.hidden[0]=0", timeout=20)
+    dash_duo.wait_for_contains_text("#alert-error", "hidden units (layer 1) 0:", timeout=20)
     _set_input(dash_duo, "hidden", 15)
     dash_duo.wait_for_text_to_equal("#alert-error", "", timeout=20)
     _set_input(dash_duo, "grid-resolution", 999)
-    dash_duo.wait_for_contains_text("#alert-error", "grid.resolution=999: must be an integer in [3, 201]", timeout=20)
+    dash_duo.wait_for_contains_text("#alert-error", "grid points 999: must be an integer in [3, 201]", timeout=20)
     assert drv.execute_script(f"return {GD}._fullData.length") == 1 + 2 * N_OPT
     assert drv.execute_script(f"return {GD}._fullLayout.title.text") == title
     assert _table_text(dash_duo) == table
@@ -121,8 +122,10 @@ def test_html_download_is_a_file_that_loads(dash_duo, shared_cache):
     dash_duo.driver.get("file://" + path)
     dash_duo.wait_for_element(".js-plotly-plot", timeout=30)
     gd = "document.querySelector('.js-plotly-plot')"
-    until(lambda: dash_duo.driver.execute_script(f"return ({gd}._fullData || []).length") == 1 + 2 * N_OPT,
-                      timeout=30)
+    # the page's panels: the landscape (1 + 2n), sharpness (3n and its step line), curves (per run the loss at
+    # every step and its recorded frames, 2n, and the step line)
+    until(lambda: dash_duo.driver.execute_script(f"return ({gd}._fullData || []).length")
+          == (1 + 2 * N_OPT) + (3 * N_OPT + 1) + (2 * N_OPT + 1), timeout=30)
     assert dash_duo.driver.execute_script(f"return {gd}._transitionData._frames.length") == 100
     assert dash_duo.get_logs() == []
 

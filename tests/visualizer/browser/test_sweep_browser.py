@@ -72,7 +72,7 @@ def test_sweep_tab_map_threshold_and_a_click_opens_the_run(dash_duo, shared_cach
     assert f"seed {seed} (the lower of the two middle runs of 2 seeds" in dash_duo.find_element("#run-status").text
     until(lambda: drv.execute_script(f"return {GD}._fullData.length") == 3, timeout=30)     # surface, trail, ball
     name = drv.execute_script(f"return {GD}._fullData[1].name")
-    assert name.startswith(f"momentum lr={lr:.3g}, momentum=0.9")          # then " · in plane ..%"
+    assert name.startswith(f"momentum lr={lr:.3g}, momentum=0.9 (in plane ")   # the legend's notes follow
     table = "return document.querySelector('#summary-table').innerText"
     until(lambda: f"{v.min():.4f}" in drv.execute_script(table), timeout=20)        # the opened run's final loss
     assert dash_duo.find_element("#alert-error").text == "" and dash_duo.find_element("#sweep-alert").text == ""

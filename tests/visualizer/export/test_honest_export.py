@@ -27,7 +27,7 @@ def test_the_html_page_says_each_runs_in_plane_share_and_warns_on_a_random_plane
     write_html(four_random, E.ExportOptions(out=str(out), frames=4, panels=panels, size=(1100, 500)), out)
     page = out.read_text(encoding="utf-8")
     for lab, x in _shares(four_random).items():
-        assert _on(f"{lab} · in plane {frames.share_text(x)}", page)
+        assert _on(f"{lab} (in plane {frames.share_text(x)})", page)
         assert _on(f"{frames.share_text(x)} of {lab}'s", page)
     assert _on("balls sit on the plane's loss, not the runs'", page)
     assert _on("× filter norm", page)

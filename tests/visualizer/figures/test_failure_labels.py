@@ -11,6 +11,7 @@ from visualizer.app import layout
 from visualizer.export.options import ExportOptions
 from visualizer.export.scene import Renderer, build_scene
 from visualizer.export.sweep_png import sweep_figure
+from visualizer.plotdata import frames
 from visualizer.plotdata.view import ViewOptions
 from tests.helpers import small_sweep_dict
 
@@ -36,8 +37,10 @@ def test_the_app_legend_and_table_say_failed(large_lr_50):
     fa = large_lr_50.trajectories["large LR"].failed_at
     fig = figures.animated_landscape(large_lr_50, ViewOptions(n_frames=5))
     names = {t.legendgroup: t.name for t in fig.data if t.type == "scatter3d" and t.name}
-    assert names["large LR"].startswith(f"large LR (failed at {fa})")          # then " · in plane ..%"
-    assert names["SGD"].startswith("SGD · in plane") and "failed" not in names["momentum"]
+    share = {r["label"]: frames.share_text(r["in_plane"]) for r in large_lr_50.summary()}
+    # both notes in one parenthesis (style.legend_name): the failure first, then the plane's share
+    assert names["large LR"] == f"large LR (failed at {fa}; in plane {share['large LR']})"
+    assert names["SGD"] == f"SGD (in plane {share['SGD']})" and "failed" not in names["momentum"]
     top = figures.contour_figure(large_lr_50, ViewOptions())
     assert f"large LR (failed at {fa})" in [t.name for t in top.data if t.showlegend is not False]
     rows = {r["label"]: r for r in figures.summary_records(large_lr_50)}
@@ -61,9 +64,11 @@ def test_the_exporter_legend_says_failed(large_lr_50):
     try:
         r.render(0)
         rows = r.landscape.rows
-        assert rows["large LR"][-1].startswith(f"large LR (failed at {fa})")
-        assert not rows["SGD"][-1].strip().startswith("SGD (failed")
-        assert any(f"large LR (failed at {fa})" in t.get_text() for t in r.landscape.legend_texts)
+        share = {s["label"]: frames.share_text(s["in_plane"]) for s in large_lr_50.summary()}
+        want = f"large LR (failed at {fa}; in plane {share['large LR']})"     # the same text as the app's legend
+        assert rows["large LR"][-1].startswith(want)
+        assert rows["SGD"][-1].startswith(f"SGD (in plane {share['SGD']})")
+        assert any(want in t.get_text() for t in r.landscape.legend_texts)
     finally:
         r.close()
 

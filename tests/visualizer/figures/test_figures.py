@@ -11,7 +11,9 @@ from visualizer import figures
 from visualizer.figures import landscape as figures_landscape
 from visualizer.plotdata import frames
 from visualizer.plotdata import view
+from visualizer.plotdata.style import legend_name
 from visualizer.plotdata.view import ViewOptions
+from tests.helpers import trace, traces
 from visualizer.errors import PanelUnavailable
 
 
@@ -25,10 +27,14 @@ def test_landscape_has_one_surface_and_a_trail_and_ball_per_optimizer(small_resu
     _validated(fig)
     n = len(small_result.trajectories)
     assert [t.type for t in fig.data] == ["surface"] + ["scatter3d"] * (2 * n)
-    assert [t.legendgroup for t in fig.data[1::2]] == list(small_result.trajectories)
+    assert [t.legendgroup for t in traces(fig, mode="lines")] == list(small_result.trajectories)
     rows = {r["label"]: r["in_plane"] for r in small_result.summary()}
-    assert [t.name for t in fig.data[1::2]] == [f"{lab} · in plane {frames.share_text(x)}" for lab, x in rows.items()]
-    assert fig.data[0].z.shape == small_result.surface.shape
+    # one legend text per run, from style.legend_name: the label, "failed at N" when failed, the in-plane share
+    want = [legend_name(lab, [view.failed_note(small_result, lab), f"in plane {frames.share_text(x)}"])
+            for lab, x in rows.items()]
+    assert [t.name for t in traces(fig, mode="lines")] == want
+    assert all(n.endswith(f"in plane {frames.share_text(x)})") for n, x in zip(want, rows.values()))
+    assert trace(fig, "surface").z.shape == small_result.surface.shape
     assert fig.layout.uirevision and fig.layout.scene.uirevision
 
 
@@ -43,15 +49,25 @@ def test_frames_update_only_path_traces_and_trails_grow(small_result):
         assert list(f.traces) == list(range(1, 1 + 2 * n))
         assert all(t.type == "scatter3d" for t in f.data)
     first, last = fig.frames[0], fig.frames[-1]
-    assert len(first.data[0].x) < len(last.data[0].x)
-    # the ball of the last frame is at the projection of the last recorded weights
     lab = list(small_result.trajectories)[0]
+    trail_of = {i: t for i, t in zip(last.traces, last.data)}
+    i_trail, i_ball = _path_index(fig, lab)
+    assert len(dict(zip(first.traces, first.data))[i_trail].x) < len(trail_of[i_trail].x)
+    # the ball of the last frame is at the projection of the last recorded weights
     pr = small_result.paths[lab]
-    assert last.data[1].x[0] == pytest.approx(pr.alpha[-1], rel=1e-5, abs=1e-6)
-    assert last.data[1].y[0] == pytest.approx(pr.beta[-1], rel=1e-5, abs=1e-6)
+    assert trail_of[i_ball].x[0] == pytest.approx(pr.alpha[-1], rel=1e-5, abs=1e-6)
+    assert trail_of[i_ball].y[0] == pytest.approx(pr.beta[-1], rel=1e-5, abs=1e-6)
     # play / pause and a slider over the same frames are built into the figure
     assert [b.label for b in fig.layout.updatemenus[0].buttons][0].endswith("Play")
     assert len(fig.layout.sliders[0].steps) == len(fig.frames)
+
+
+def _path_index(fig, lab):
+    """Trace indices of run ``lab``'s trail and ball in the 3D figure (frames address traces by index)."""
+    data = list(fig.data)
+    trail = next(i for i, t in enumerate(data) if t.legendgroup == lab and t.mode == "lines")
+    ball = next(i for i, t in enumerate(data) if t.legendgroup == lab and t.mode != "lines")
+    return trail, ball
 
 
 def test_balls_and_trails_are_drawn_from_the_frame_model_and_hover_has_both_losses(small_result):
@@ -59,15 +75,17 @@ def test_balls_and_trails_are_drawn_from_the_frame_model_and_hover_has_both_loss
     fig = figures.animated_landscape(small_result, v)
     fm = frames.build_frames(small_result, v)
     assert [f.name for f in fig.frames] == [str(int(s)) for s in fm.steps]
-    for i, (lab, p) in enumerate(fm.paths.items()):
+    for lab, p in fm.paths.items():
+        i_trail, i_ball = _path_index(fig, lab)
         for k, f in enumerate(fig.frames):
-            trail, ball = f.data[2 * i], f.data[2 * i + 1]
+            by_index = dict(zip(f.traces, f.data))
+            trail, ball = by_index[i_trail], by_index[i_ball]
             e = p.ends[k]
             np.testing.assert_array_equal(ball.z, np.float32(p.height[e:e + 1]))
             np.testing.assert_array_equal(trail.z, np.float32(p.height[:e + 1]))
     lab = list(small_result.trajectories)[1]
     pr = small_result.paths[lab]
-    ball = fig.data[4]
+    ball = fig.data[_path_index(fig, lab)[1]]
     step, surf_loss, true_loss = ball.customdata[0]
     assert step == pr.steps[-1]
     assert true_loss == pytest.approx(pr.loss[-1], rel=1e-5)
@@ -81,7 +99,7 @@ def test_height_scale_is_labelled_on_axis_and_colorbar(small_result, scale, word
     fig = figures.animated_landscape(small_result, v)
     title = fig.layout.scene.zaxis.title.text
     assert word in title and "p95" in title and "x2" in title
-    assert fig.data[0].colorbar.title.text == title
+    assert trace(fig, "surface").colorbar.title.text == title
 
 
 def test_subset_of_optimizers(small_result):
@@ -98,11 +116,11 @@ def test_moving_mode_frames_replace_the_surface(small_moving_result):
     _validated(fig)
     assert len(fig.frames) == len(r.moving.steps)
     assert list(fig.frames[0].traces)[0] == 0 and fig.frames[0].data[0].type == "surface"
-    assert fig.data[0].z.shape == r.moving.surfaces[0].shape
-    assert not np.allclose(fig.frames[0].data[0].z, fig.frames[-1].data[0].z)
+    assert trace(fig, "surface").z.shape == r.moving.surfaces[0].shape
+    assert not np.allclose(trace(fig.frames[0], type="surface").z, trace(fig.frames[-1], type="surface").z)
     # without view.moving the same result draws the static plane
     static = figures.animated_landscape(r, ViewOptions())
-    assert static.data[0].z.shape == r.surface.shape
+    assert trace(static, "surface").z.shape == r.surface.shape
 
 
 def test_contour_and_marker_positions(small_result):
@@ -110,10 +128,11 @@ def test_contour_and_marker_positions(small_result):
     fig = figures.contour_figure(small_result, v, step=50)
     _validated(fig)
     n = len(small_result.trajectories)
-    assert fig.data[0].type == "contour" and len(fig.data) == 1 + 2 * n
+    assert len(traces(fig, type="contour")) == 1 and len(fig.data) == 1 + 2 * n
     pos = figures_landscape.marker_positions(small_result, v, 50)
-    for i, lab in enumerate(small_result.trajectories):
-        assert fig.data[1 + n + i].x[0] == pytest.approx(pos[lab][0])
+    for lab in small_result.trajectories:
+        marker = trace(fig, lab, mode="markers+text")
+        assert marker.x[0] == pytest.approx(pos[lab][0]) and list(marker.text) == [lab]     # a labelled end point
         assert pos[lab][2] <= 50
 
 
@@ -222,36 +241,36 @@ def test_sharpness_figure_one_solid_and_one_dashed_trace_per_optimizer_on_a_log_
     dashed = [t for t in visible if t.line.dash == "dash"]
     assert [t.legendgroup for t in dashed] == labels                                  # dashed: the threshold ...
     assert [t.line.color for t in dashed] == [view.color_of(small_result, l) for l in labels]   # ... same colour
-    assert all(t.line.dash == "dot" and t.visible is False for t in fig.data[2::3])   # |min eig|: hidden
+    mins = [t for t in fig.data if t.name.endswith("|λmin|")]
+    assert len(mins) == len(labels) and all(t.line.dash == "dot" and t.visible is False for t in mins)   # hidden
     assert fig.layout.yaxis.type == "log" and fig.layout.shapes[0].x0 == 100
     tr = small_result.trajectories["large LR"]
-    np.testing.assert_allclose(fig.data[6].y, np.float32(tr.sharpness), rtol=1e-6)
-    np.testing.assert_allclose(fig.data[7].y, np.float32(tr.threshold), rtol=1e-6)
+    np.testing.assert_allclose(trace(fig, "large LR").y, np.float32(tr.sharpness), rtol=1e-6)
+    np.testing.assert_allclose(trace(fig, "large LR threshold").y, np.float32(tr.threshold), rtol=1e-6)
     shown = figures.sharpness_figure(small_result, ViewOptions(), min_eig=True)
-    assert all(t.visible is True for t in shown.data[2::3])
+    assert all(t.visible is True for t in shown.data if t.name.endswith("|λmin|"))
 
 
 def test_sharpness_hover_says_when_a_frame_is_above_its_threshold(small_result):
     fig = figures.sharpness_figure(small_result, ViewOptions())
-    big = fig.data[6]                                                 # large LR: lr 6, threshold 2 / 6
+    big = trace(fig, "large LR")                                      # large LR: lr 6, threshold 2 / 6
     tr = small_result.trajectories["large LR"]
     above = tr.sharpness >= tr.threshold
     assert above[0] and not above.all()                             # starts above it (0.56 > 0.333), then not
     for t, a in zip(big.text, above):
         assert (panel_data.ABOVE in t) == bool(a)
     assert "the step overshoots along the sharpest direction" in panel_data.ABOVE
-    assert all(t == "" for t in fig.data[0].text)                    # SGD at lr 0.07 (threshold 28.6): never
+    assert all(t == "" for t in trace(fig, "SGD").text)              # SGD at lr 0.07 (threshold 28.6): never
     assert "%{text}" in big.hovertemplate and "2 / lr" in big.hovertemplate
 
 
 def test_adam_is_labelled_preconditioned(small_adam_result):
     fig = figures.sharpness_figure(small_adam_result, ViewOptions())
-    sgd, adam = fig.data[0], fig.data[3]
-    assert sgd.name == "SGD" and adam.name == "Adam (preconditioned)"
+    sgd, adam = trace(fig, "SGD"), trace(fig, "Adam (preconditioned)")       # the legend says which is
     assert "preconditioned sharpness" in adam.hovertemplate and "preconditioned" not in sgd.hovertemplate
     assert "(2 + 2β₁) / ((1 − β₁) lr)" in adam.hovertemplate
-    assert "preconditioned" in fig.layout.yaxis.title.text and "Adam" in fig.layout.yaxis.title.text
-    assert "preconditioned" in fig.data[5].hovertemplate                           # its bottom eigenvalue too
+    assert len(fig.layout.yaxis.title.text) <= 30                     # a short y title: never cut at 360 px
+    assert "preconditioned" in trace(fig, "Adam |λmin|").hovertemplate     # its bottom eigenvalue too
 
 
 def test_marker_patch_moves_the_sharpness_step_line(small_result):
@@ -296,7 +315,8 @@ def test_slices_figure_three_slices_each_beside_its_dashed_quadratic(small_resul
     assert titles[0].startswith("(a) top Hessian eigenvector: λ₁ =") and "lr 6" in titles[1]
     assert "step 100 of large LR" in fig.layout.title.text
     other = figures.slices_figure(small_result, ViewOptions(), step=10, label="large LR")
-    assert not np.array_equal(other.data[0].y, fig.data[0].y)                # (a) moves with the step
+    first = dict(mode="lines", xaxis="x", name="large LR")                    # (a)'s loss line
+    assert not np.array_equal(trace(other, **first).y, trace(fig, **first).y)   # (a) moves with the step
 
 
 def test_slices_of_a_run_without_data_is_a_named_error(small_result):
@@ -330,3 +350,37 @@ def test_a_hessian_plane_says_its_eigenvalues(small_result):
     assert "hessian plane (top two Hessian eigenvectors" in fig.layout.title.text
     from visualizer.app.render_callbacks import explain_numbers
     assert f"λ₁ = {lam[0]:.4g}" in explain_numbers(r) and "Curvature of each run" not in explain_numbers(r)
+
+
+def test_threshold_values_are_written_on_their_lines_and_log_ticks_read(small_result):
+    fig = figures.sharpness_figure(small_result, ViewOptions())
+    notes = {a.text: a for a in fig.layout.annotations}
+    assert "SGD: 28.6" in notes                                        # 2 / 0.07, the value of the dashed line
+    tr = small_result.trajectories["large LR"]
+    want = f"large LR: {tr.threshold[-1]:.3g}"
+    assert want in notes and notes[want].y == pytest.approx(np.log10(tr.threshold[-1]))   # on the log axis
+    texts = [t for t in fig.layout.yaxis.ticktext if t]
+    assert texts and all("µ" not in t and "m" not in t for t in texts)   # plain numbers, no SI prefixes
+    labelled = [float(t) for t in texts]
+    assert len(labelled) <= 12 and labelled == sorted(labelled)
+
+
+def test_each_run_has_its_own_colour_dash_and_end_symbol_in_every_figure(small_result):
+    labels = list(small_result.trajectories)
+    want = {lab: view.style_of(small_result, lab) for lab in labels}
+    assert len({s.color for s in want.values()}) == len(labels)
+    land = figures.animated_landscape(small_result, ViewOptions(n_frames=4))
+    contour = figures.contour_figure(small_result, ViewOptions())
+    curves = figures.curves_figure(small_result, ViewOptions())
+    for lab, st in want.items():
+        # the landscape's legend names carry notes ("SGD (in plane 43%)"): select by the run's legendgroup
+        trail = trace(land, legendgroup=lab, mode="lines")
+        assert trail.line.dash == st.dash and trail.line.color == st.color
+        assert trace(land, legendgroup=lab, mode="lines+markers").marker.symbol[0] == st.symbol
+        assert trace(contour, lab, mode="lines").line.dash == st.dash
+        assert trace(contour, lab, mode="markers+text").marker.symbol == st.symbol
+        loss = [t for t in traces(curves, lab) if t.showlegend is not False]
+        assert len(loss) == 1 and loss[0].line.dash == st.dash and loss[0].line.color == st.color
+        named = [t for f in (land, contour, curves) for t in f.data
+                 if t.name == lab or (t.name or "").startswith(lab + " (")]          # the run's name, notes too
+        assert len(named) > 3 and {t.legendgroup for t in named} == {lab}

@@ -21,7 +21,7 @@ def test_the_legend_and_table_say_how_much_of_each_path_the_plane_holds(four_pca
     go.Figure(fig.to_dict())                                       # validates
     shares = _shares(four_pca)
     names = [t["name"] for t in fig.to_dict()["data"][1::2]]
-    assert names == [f"{lab} · in plane {frames.share_text(x)}" for lab, x in shares.items()]
+    assert names == [f"{lab} (in plane {frames.share_text(x)})" for lab, x in shares.items()]
     rows = figures.summary_records(four_pca)
     assert [r["in_plane"] for r in rows] == [round(x, 4) for x in shares.values()]
     assert "in_plane" in dict(figures.SUMMARY_COLUMNS)

@@ -57,6 +57,14 @@ window.addEventListener("unhandledrejection", function (event) {
 
     var dc = window.dash_clientside = window.dash_clientside || {};
     dc.lln = {
+        /* the field an error message names gets the class "invalid" (outlined); "" clears every outline */
+        markInvalid: function (id) {
+            document.querySelectorAll(".invalid").forEach(function (el) { el.classList.remove("invalid"); });
+            var el = id ? document.getElementById(id) : null;
+            if (el) { el.classList.add("invalid"); }
+            return id || "";
+        },
+
         /* every way of moving the step -> [step-store, slider value, step box value, tick disabled, play label] */
         stepper: function (table, sliderValue, typed, nPlay, nTick, key, store, tickDisabled, slicesStep) {
             var none = window.dash_clientside.no_update;
@@ -128,4 +136,80 @@ window.addEventListener("unhandledrejection", function (event) {
             return out;
         }
     };
+})();
+
+/* Legends act on every panel together: a click on a run in any legend hides it (a double click isolates it)
+   in the 3D figure, the contour, the curves, the sharpness and the slices at once. Traces of one run share
+   its label as legendgroup in every figure; the hidden runs are kept here, applied to each graph after it
+   draws (a new figure from the server keeps them), and each apply changes only traces that differ, so the
+   restyle events it causes change nothing more. */
+(function () {
+    var GRAPHS = ["graph-landscape-3d", "graph-contour", "graph-curves", "graph-sharpness", "graph-slices"];
+    var hidden = {};                 // legendgroup -> true while hidden
+
+    function graphs() {
+        return GRAPHS.map(function (id) { return document.querySelector("#" + id + " .js-plotly-plot"); })
+            .filter(function (gd) { return gd && gd._fullData && window.Plotly; });
+    }
+
+    function readFrom(gd) {          // a group is hidden when its traces in this graph are legend-only
+        var seen = {};
+        gd._fullData.forEach(function (t) {
+            var g = t.legendgroup;
+            if (!g || t.visible === false) { return; }
+            seen[g] = seen[g] || t.visible === "legendonly";
+        });
+        Object.keys(seen).forEach(function (g) { if (seen[g]) { hidden[g] = true; } else { delete hidden[g]; } });
+    }
+
+    function applyTo(gd) {
+        var idx = [], vis = [];
+        (gd.data || []).forEach(function (t, i) {
+            var g = t.legendgroup;
+            if (!g || t.visible === false) { return; }
+            var want = hidden[g] ? "legendonly" : true;
+            if ((t.visible === undefined ? true : t.visible) !== want) { idx.push(i); vis.push(want); }
+        });
+        if (idx.length) { window.Plotly.restyle(gd, {visible: vis}, idx); }
+    }
+
+    function attach() {
+        graphs().forEach(function (gd) {
+            if (gd._llnLegend || typeof gd.on !== "function") { return; }
+            gd._llnLegend = true;
+            gd.on("plotly_restyle", function () {
+                readFrom(gd);
+                graphs().forEach(function (other) { if (other !== gd) { applyTo(other); } });
+            });
+            /* after the restyle event of the same draw (a promise later): a legend click is read first */
+            gd.on("plotly_afterplot", function () { setTimeout(function () { applyTo(gd); }, 60); });
+            applyTo(gd);
+        });
+    }
+
+    new MutationObserver(attach).observe(document.documentElement, {childList: true, subtree: true});
+})();
+
+/* A narrow window (a phone): the 3D figure gives its width to the scene. Its colour bar goes (the contour
+   below shows the same colours), its title keeps the first line, and the legend lies in one row. */
+(function () {
+    var NARROW = 640;
+    function fit() {
+        var gd = document.querySelector("#graph-landscape-3d .js-plotly-plot");
+        if (!gd || !gd._fullData || !gd._fullData.length || !window.Plotly) { return; }
+        if (gd.clientWidth >= NARROW || gd._fullData[0].showscale === false) { return; }
+        var title = ((gd.layout.title && gd.layout.title.text) || "").split("<br>")[0];
+        window.Plotly.restyle(gd, {showscale: false}, [0]);
+        window.Plotly.relayout(gd, {"title.text": title, "title.font.size": 13, "legend.orientation": "h",
+                                    "legend.x": 0, "legend.y": 1, "legend.yanchor": "top",
+                                    "scene.domain.y": [0, 0.84]});
+    }
+    function attach() {
+        var gd = document.querySelector("#graph-landscape-3d .js-plotly-plot");
+        if (!gd || gd._llnNarrow || typeof gd.on !== "function") { return; }
+        gd._llnNarrow = true;
+        gd.on("plotly_afterplot", fit);
+        fit();
+    }
+    new MutationObserver(attach).observe(document.documentElement, {childList: true, subtree: true});
 })();
