@@ -134,7 +134,8 @@ def bench_callbacks(cache):
     print(f"  view change on a cached result (render only):    {t_hit:6.2f} s")
     fig = r["fig3d"]
     print("figure JSON sent to the browser:")
-    print(f"  3D landscape with {len(fig.frames)} frames: {n3d / MB:6.2f} MB  (limit 3 MB: {'ok' if n3d < 3 * MB else 'OVER'})")
+    print(f"  3D landscape with {len(fig.frames)} frames: {n3d / MB:6.2f} MB  "
+          f"(limit 3 MB: {'ok' if n3d < 3 * MB else 'OVER'})")
     print(f"  contour: {nc / MB:6.3f} MB, curves: {nk / MB:6.3f} MB, all three: {(n3d + nc + nk) / MB:6.2f} MB")
     print(f"  (plotly to_json of the 3D figure: {len(pio.to_json(fig)) / MB:6.2f} MB)")
 

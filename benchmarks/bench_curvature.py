@@ -131,7 +131,8 @@ def main(baseline_frames=20, repeats=3):
     print(f"agreement with the finite-difference Hessian, entries of parameters whose +-1e-5 stencil crosses no "
           f"ReLU kink: max |H_fd - H| / max |H| = {max(ent):.1e}")
     print(f"frames where some stencil crosses a kink (units at Z = 0 on the 3 all-zero rows, e.g. every unit at "
-          f"the start, biases 0): {n_kink} of {len(pick)}; the finite-difference top eigenvalue's relative error there: "
+          f"the start, biases 0): {n_kink} of {len(pick)}; "
+          f"the finite-difference top eigenvalue's relative error there: "
           f"median {np.median(fd_top_err):.1e}, max {max(fd_top_err):.1f} (spikes ~1/h at the kinks)")
     agree = max(top_exact) < 1e-8 and max(bot_exact) < 1e-8 and max(ent) < 1e-6
 

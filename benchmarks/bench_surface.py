@@ -61,10 +61,12 @@ def main(quick=False):
         err = float(np.nanmax(np.abs(Z - R)))
         rows.append((G, H, t_fast, t_loop, t_loop / t_fast, err))
     print()
-    print(f"{'grid':>9} {'hidden':>6} {'surface s':>10} {'per-point s':>12} {'ratio':>7} {'target':>7} {'max |diff|':>11}")
+    print(f"{'grid':>9} {'hidden':>6} {'surface s':>10} {'per-point s':>12} {'ratio':>7} {'target':>7} "
+          f"{'max |diff|':>11}")
     for G, H, tf, tl, r, err in rows:
         tgt = TARGETS.get((G, H))
-        print(f"{G:>4}x{G:<4} {H:>6} {tf:>10.3f} {tl:>12.3f} {r:>6.1f}x {('>=%gx' % tgt) if tgt else '':>7} {err:>11.2e}")
+        print(f"{G:>4}x{G:<4} {H:>6} {tf:>10.3f} {tl:>12.3f} {r:>6.1f}x "
+              f"{('>=%gx' % tgt) if tgt else '':>7} {err:>11.2e}")
     print("per-point loop: 1 BLAS thread (threadpoolctl); surface: default threads/chunks")
 
     G, H = cases[-1]

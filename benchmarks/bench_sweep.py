@@ -57,7 +57,8 @@ def main():
                     o.axes[k] = {kind: [lo, hi, min(m, 10 if k == "lr" else 4)]}
         spec.sweep.seeds = spec.sweep.seeds[:1]
     n = spec.sweep.n_runs()
-    print(f"{a.preset}: {n:,} runs of {spec.training.steps} steps (sharpness {'on' if spec.sweep.sharpness else 'off'}); "
+    print(f"{a.preset}: {n:,} runs of {spec.training.steps} steps "
+          f"(sharpness {'on' if spec.sweep.sharpness else 'off'}); "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}")
 
     c0, t0 = time.process_time(), time.perf_counter()

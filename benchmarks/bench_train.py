@@ -157,8 +157,8 @@ def main():
         for sharp in (False, True):
             spec = sgd_sweep_spec(n_lrs, sweep_steps, sharp)
             t_sw, res = best(lambda: core.sweep(spec, scheduler="inline"), max(1, reps // 3))
-            print(f"   core.sweep inline, sharpness {'on ' if sharp else 'off'} {t_sw:6.2f} s   ratio to the naive loops "
-                  f"{t_sw / t_naive:.2f}")
+            print(f"   core.sweep inline, sharpness {'on ' if sharp else 'off'} {t_sw:6.2f} s   "
+                  f"ratio to the naive loops {t_sw / t_naive:.2f}")
 
     print()
     for name in ("four_optimizers", "article"):

@@ -79,7 +79,8 @@ def cases(quick):
                                                      curvature={"enabled": False})))
         out.append(("1 opt, 4 x [512], 50 steps, 15 grid",
                     variant("f", model__hidden=[512] * 4, training__steps=50, training__record_every=5,
-                            optimizers=[{"name": "sgd", "lr": 0.01}], grid__resolution=15, curvature={"enabled": False})))
+                            optimizers=[{"name": "sgd", "lr": 0.01}], grid__resolution=15,
+                            curvature={"enabled": False})))
     return out
 
 

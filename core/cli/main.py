@@ -42,7 +42,8 @@ def _fmt(v, kind):
 
 
 COLUMNS = [("optimizer", "label", "s"), ("final loss", "final_loss", "f4"), ("train acc", "train_acc", "f3"),
-           ("test acc", "test_acc", "f3"), ("steps<target", "steps_to_target", "s"), ("diverged at", "diverged_at", "s"),
+           ("test acc", "test_acc", "f3"), ("steps<target", "steps_to_target", "s"),
+           ("diverged at", "diverged_at", "s"),
            # core.model.failure: first step from which the run is judged failed, live units at the end, peak loss
            ("failed at", "failed_at", "s"), ("live units", "live_units", "s"), ("peak loss", "peak_loss", "f4"),
            ("path length", "path_length", "f2"), ("in plane", "in_plane", "pct")]

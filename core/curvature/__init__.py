@@ -20,4 +20,5 @@ from core.curvature.second_order import MAX_DENSE_PARAMS, METHODS, hessian, hess
 from core.curvature.sharpness import TrajectoryCurvature, frames_curvature, trajectory_curvature
 
 __all__ = ["hvp", "hessian", "hessian_eigs", "lanczos", "LanczosResult",
-           "trajectory_curvature", "frames_curvature", "TrajectoryCurvature", "MAX_DENSE_PARAMS", "MAX_LANCZOS_FLOATS", "METHODS", "WHICH"]
+           "trajectory_curvature", "frames_curvature", "TrajectoryCurvature",
+           "MAX_DENSE_PARAMS", "MAX_LANCZOS_FLOATS", "METHODS", "WHICH"]

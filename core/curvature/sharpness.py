@@ -25,8 +25,8 @@ from core.curvature.eigensolver import check_int, check_seed, check_tol, lanczos
 from core.errors import LanczosNotConverged
 from core.model.network import MLP
 from core.model.optimizers import OPTIMIZERS, is_preconditioned, stability_threshold
-from core.curvature.second_order import (MAX_DENSE_PARAMS, METHODS, check_data, check_dense, check_net, hessian_one_hidden,
-                          hessian_stack, hvp_operator, unique_rows)
+from core.curvature.second_order import (MAX_DENSE_PARAMS, METHODS, check_data, check_dense, check_net,
+                                         hessian_one_hidden, hessian_stack, hvp_operator, unique_rows)
 
 _MAX_CHUNK = 16                # dense path: at most this many frames a chunk (fewer when P or n is big)
 _CHUNK_BYTES = 32 * 2 ** 20    # dense path: working-memory target of one chunk of frames

@@ -243,7 +243,8 @@ def _meta(a):
         raise ValueError(f"no 'meta' entry, so this is not a {FORMAT} file")
     meta = loads_json(str(a["meta"]), "meta")
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"format {quote(meta.get('format') if isinstance(meta, dict) else None)}; expected {quote(FORMAT)}")
+        raise ValueError(f"format {quote(meta.get('format') if isinstance(meta, dict) else None)}; "
+                         f"expected {quote(FORMAT)}")
     if meta.get("version") not in READS:
         raise ValueError(f"version {quote(meta.get('version'))}; this program reads versions "
                          f"{', '.join(map(str, READS))}")

@@ -87,7 +87,8 @@ class DataSpec:
 @dataclass
 class ModelSpec:
     hidden: list = field(default_factory=lambda: [15])  # hidden layer widths (ReLU)
-    init: str = "default"          # default (the seed's "init" stream, core.rng) | article (legacy RandomState, the article's numbers)
+    # default (the seed's "init" stream, core.rng) | article (legacy RandomState, the article's numbers)
+    init: str = "default"
 
 
 @dataclass
@@ -114,7 +115,8 @@ class OptimizerSpec:
     @classmethod
     def from_dict(cls, d, where="optimizers[?]"):
         if not isinstance(d, dict):
-            raise ValueError(f"{where}={quote(d)}: each optimizer must be an object like {{\"name\": \"sgd\", \"lr\": 0.07}}")
+            raise ValueError(f"{where}={quote(d)}: each optimizer must be an object like "
+                             f"{{\"name\": \"sgd\", \"lr\": 0.07}}")
         d = dict(d)
         name = d.pop("name", None)
         label = d.pop("label", None)
@@ -209,7 +211,8 @@ class ExperimentSpec:
             if k in _SECTIONS:
                 sec = _SECTIONS[k]
                 if not isinstance(v, dict):
-                    raise ValueError(f"{k}={quote(v)}: must be an object with keys {', '.join(f.name for f in fields(sec))}")
+                    raise ValueError(f"{k}={quote(v)}: must be an object with keys "
+                                     f"{', '.join(f.name for f in fields(sec))}")
                 allowed = {f.name for f in fields(sec)}
                 for kk in v:
                     if kk not in allowed:

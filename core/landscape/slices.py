@@ -42,7 +42,8 @@ def line_slice(net, X, y, point, direction, ts, kind="line"):
     d = np.asarray(direction, dtype=np.float64)
     ts = np.asarray(ts, dtype=np.float64)
     if point.shape != (net.n_params,) or d.shape != point.shape:
-        raise ValueError(f"point {point.shape} and direction {d.shape}: expected two vectors of shape ({net.n_params},)")
+        raise ValueError(f"point {point.shape} and direction {d.shape}: "
+                         f"expected two vectors of shape ({net.n_params},)")
     if ts.ndim != 1 or ts.size < 2 or not np.all(np.isfinite(ts)):
         raise ValueError(f"ts has shape {ts.shape}: expected at least 2 finite positions")
     line = Plane(point, d, np.zeros_like(d), "line")

@@ -316,7 +316,8 @@ class _Runs:
         for hi in range(1, R + 1):
             if hi == R or fams[hi] != fams[lo]:
                 sub = opts[lo:hi]
-                self.groups.append((lo, hi, _OneByOne(sub, p[lo:hi]) if fams[lo] == "one" else _Stacked(fams[lo], sub, P)))
+                self.groups.append((lo, hi, _OneByOne(sub, p[lo:hi]) if fams[lo] == "one"
+                                    else _Stacked(fams[lo], sub, P)))
                 lo = hi
         self.parity = 0
         self._buffers(mini_batch)

@@ -137,7 +137,8 @@ def check_hparams(name, hp, where="optimizer"):
     allowed = allowed_hparams(name)
     for k, v in hp.items():
         if k not in allowed:
-            raise ValueError(f"{where}.{k}: unknown hyper-parameter for {quote(name)}; allowed are {', '.join(sorted(allowed))}")
+            raise ValueError(f"{where}.{k}: unknown hyper-parameter for {quote(name)}; "
+                             f"allowed are {', '.join(sorted(allowed))}")
         HPARAMS[k].check(f"{where}.{k}", v)
 
 

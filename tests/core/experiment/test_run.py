@@ -244,7 +244,8 @@ def test_curvature_stride_and_off():
     d["curvature"] = {"enabled": True, "stride": 4}
     r = core.run_experiment(ExperimentSpec.from_dict(d))
     s = r.trajectories["SGD"].sharpness
-    assert np.all(np.isfinite(s[::4])) and np.isfinite(s[-1]) and np.all(np.isnan(s[1:-1][np.arange(1, len(s) - 1) % 4 != 0]))
+    assert (np.all(np.isfinite(s[::4])) and np.isfinite(s[-1])
+            and np.all(np.isnan(s[1:-1][np.arange(1, len(s) - 1) % 4 != 0])))
     d["curvature"] = {"enabled": False}
     r = core.run_experiment(ExperimentSpec.from_dict(d))
     assert r.trajectories["SGD"].sharpness is None and r.summary()[0]["peak_sharpness"] is None
@@ -262,7 +263,8 @@ def test_four_optimizers_tells_the_stability_story():
 
 @pytest.mark.parametrize("change,match", [
     ({"curvature": {"enabled": True, "stride": 0}}, r"curvature.stride=0: must be an integer in \[1, 1000\]"),
-    ({"curvature": {"enabled": True, "method": "power"}}, r"curvature.method='power': allowed are auto, dense, lanczos"),
+    ({"curvature": {"enabled": True, "method": "power"}},
+     r"curvature.method='power': allowed are auto, dense, lanczos"),
     ({"curvature": {"enabled": True, "method": "dense"}, "model": {"hidden": [300, 12]}},
      r"curvature.method='dense': the network has 6,625 weights, over the dense Hessian's cap of 4,000; use "
      r"curvature.method \"lanczos\" or \"auto\""),

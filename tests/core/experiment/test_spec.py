@@ -46,7 +46,8 @@ def with_(path, value):
 
 
 @pytest.mark.parametrize("path,value,match", [
-    (("bogus",), 1, r"spec.bogus: unknown key; allowed are curvature, data, grid, model, name, optimizers, plane, seed, sweep, training"),
+    (("bogus",), 1, r"spec.bogus: unknown key; allowed are curvature, data, grid, model, name, optimizers, plane, "
+                    r"seed, sweep, training"),
     (("data", "colour"), "red", r"data.colour: unknown key"),
     (("seed",), -1, r"seed=-1: must be an integer in \[0, 4294967295\]"),
     (("seed",), "x", r"seed='x'"),
@@ -79,7 +80,8 @@ def with_(path, value):
     (("optimizers",), [{"name": "sgd", "lr": 0}], r"optimizers\[0\].lr=0: must be a number in \(0, 100\]"),
     (("optimizers",), [{"name": "sgd", "lr": 1000}], r"optimizers\[0\].lr=1000"),
     (("optimizers",), [{"name": "lbfgs"}], r"optimizers\[0\].name='lbfgs'"),
-    (("optimizers",), [{"name": "sgd", "momentum": 0.9}], r"optimizers\[0\].momentum: unknown hyper-parameter for 'sgd'"),
+    (("optimizers",), [{"name": "sgd", "momentum": 0.9}],
+     r"optimizers\[0\].momentum: unknown hyper-parameter for 'sgd'"),
     (("optimizers",), "sgd", r"optimizers='sgd': must be a list"),
     (("data",), 5, r"data=5: must be an object"),
 ])

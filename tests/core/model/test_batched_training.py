@@ -1,5 +1,5 @@
-"""core.model.batched_training (through core.model.training.train_batch): many runs advanced together give, run by run, the bits of core.train and of a plain
-reference loop (MLP.loss_and_grad + Optimizer.update, written out here)."""
+"""core.model.batched_training (through core.model.training.train_batch): many runs advanced together give, run by run,
+the bits of core.train and of a plain reference loop (MLP.loss_and_grad + Optimizer.update, written out here)."""
 import numpy as np
 import pytest
 

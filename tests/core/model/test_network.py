@@ -96,7 +96,8 @@ def test_init_schemes():
 
 
 @pytest.mark.parametrize("sizes,match", [
-    ([9], "layer_sizes"), (5, "layer_sizes"), ([9, 0, 1], r"layer_sizes\[1\]=0"), ([9, 15, 2], "output layer must have 1"),
+    ([9], "layer_sizes"), (5, "layer_sizes"), ([9, 0, 1], r"layer_sizes\[1\]=0"),
+    ([9, 15, 2], "output layer must have 1"),
     ([9, 600, 1], "at most 512"), ([2, 3, 3, 3, 3, 3, 1], "at most 4 hidden"), ([9, 2.5, 1], "positive integer"),
 ])
 def test_bad_layer_sizes(sizes, match):

@@ -95,7 +95,8 @@ def test_large_lr_diverges_on_quadratic():
     ("constant", {}, lambda t: 0.3),
     ("step", dict(drop=0.5, every=100), lambda t: 0.3 * 0.5 ** (t // 100)),
     ("exponential", dict(decay_rate=0.1, decay_steps=1000), lambda t: 0.3 * 0.1 ** (t / 1000)),
-    ("cosine", dict(total_steps=1000, min_lr=0.01), lambda t: 0.01 + 0.29 * 0.5 * (1 + math.cos(math.pi * min(t, 1000) / 1000))),
+    ("cosine", dict(total_steps=1000, min_lr=0.01),
+     lambda t: 0.01 + 0.29 * 0.5 * (1 + math.cos(math.pi * min(t, 1000) / 1000))),
     ("inverse_time", dict(decay_rate=2.0, decay_steps=500), lambda t: 0.3 / (1 + 2.0 * t / 500)),
 ])
 def test_schedules_closed_form(name, kw, closed):

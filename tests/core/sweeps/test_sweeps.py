@@ -1,5 +1,6 @@
-"""Sweeps (core.sweeps.run, core.experiment.sweep_section, core.parallel.engine), curvature maps (core.landscape.curvature_grid), `python -m core sweep` and the
-sweep's PNG export. One LocalCluster of 2 workers is shared by the module (closed at the end)."""
+"""Sweeps (core.sweeps.run, core.experiment.sweep_section, core.parallel.engine), curvature maps
+(core.landscape.curvature_grid), `python -m core sweep` and the sweep's PNG export. One LocalCluster of 2 workers is
+shared by the module (closed at the end)."""
 import json
 import os
 import signal
@@ -83,11 +84,14 @@ BAD = [
     (dict(sweep__optimizers__0__axes={"lr": {"log": [0.1, float("inf"), 5]}}), "hi must be a finite number"),
     (dict(sweep__optimizers__0__axes={"lr": [0.1, 0.01]}), "values must increase"),
     (dict(sweep__optimizers__1__axes={"lr": LRS, "momentum": {"log": [0, 0.9, 5]}}), "a log range needs lo > 0"),
-    (dict(sweep__optimizers__0__axes={"lr": {"log": [0, 1, 5]}}), "axes.lr.log[0] (lo)=0: must be a number in (0, 100]"),
+    (dict(sweep__optimizers__0__axes={"lr": {"log": [0, 1, 5]}}),
+     "axes.lr.log[0] (lo)=0: must be a number in (0, 100]"),
     (dict(sweep__optimizers__0__axes={"lr": {"log": [0.1, 1, 0]}}), "sweep.optimizers[0].axes.lr.log[2] (n)=0"),
     (dict(sweep__optimizers__0__axes={"lr": {"cubic": [0.1, 1, 3]}}), "a range is one of"),
-    (dict(sweep__optimizers__0__axes={"lr": {"linear": [0.1, 200, 3]}}), "sweep.optimizers[0].axes.lr.linear[1] (hi)=200: must be a number in (0, 100]"),
-    (dict(sweep__optimizers__1__axes={"lr": LRS, "momentum": [0.5, 1.0]}), "axes.momentum[1]=1.0: must be a number in [0, 1)"),
+    (dict(sweep__optimizers__0__axes={"lr": {"linear": [0.1, 200, 3]}}),
+     "sweep.optimizers[0].axes.lr.linear[1] (hi)=200: must be a number in (0, 100]"),
+    (dict(sweep__optimizers__1__axes={"lr": LRS, "momentum": [0.5, 1.0]}),
+     "axes.momentum[1]=1.0: must be a number in [0, 1)"),
     (dict(sweep__optimizers__0__axes={"lr": LRS, "batch_size": [32.5]}), "axes.batch_size[0]=32.5: must be an integer"),
     (dict(sweep__optimizers__0__lr=0.5), "sweep.optimizers[0].axes.lr: also given as a fixed value"),
     (dict(sweep__optimizers__1__label="SGD"), "sweep.optimizers[1].label='SGD': labels must be unique"),
@@ -140,8 +144,8 @@ def test_runs_equal_individual_train_runs(reference):
         for cell in cells:
             hp = b.cell(cell)
             for s, seed in enumerate(spec.sweep.seeds):
-                tr = core.train(net, net.init(seed), ds, core.model.optimizers.make(name, **hp), steps=spec.training.steps,
-                                record_every=spec.training.steps, seed=seed)
+                tr = core.train(net, net.init(seed), ds, core.model.optimizers.make(name, **hp),
+                                steps=spec.training.steps, record_every=spec.training.steps, seed=seed)
                 idx = (s,) + cell
                 assert b.final_loss[idx] == tr.loss[-1] and b.test_acc[idx] == tr.test_acc[-1]
                 assert b.train_acc[idx] == tr.train_acc[-1]
@@ -168,7 +172,8 @@ def test_preconditioned_sharpness_and_batch_axis():
     ds = core.load_dataset("wisconsin", seed=0)
     net = core.MLP([9, 15, 1])
     tr = core.train(net, net.init(3), ds, core.model.optimizers.make("adam", lr=0.1), steps=30, record_every=30, seed=3)
-    cv = core.frames_curvature(net, ds.X_train, ds.y_train, tr.params, tr.lr, "adam", hparams=tr.hparams, precond=tr.precond)
+    cv = core.frames_curvature(net, ds.X_train, ds.y_train, tr.params, tr.lr, "adam", hparams=tr.hparams,
+                               precond=tr.precond)
     assert a.sharpness0[0, 1] == pytest.approx(cv.sharpness[0], rel=1e-9)       # of P^-1/2 H P^-1/2
     assert a.sharpness[0, 1] == pytest.approx(cv.sharpness[-1], rel=1e-9)
     b = r.blocks["sgd"]
@@ -423,7 +428,8 @@ def test_cli_ctrl_c_keeps_done_runs_and_resume_finishes(tmp_path, cluster):
     out = out_dir / "s.npz"
     spec = spec_file(tmp_path, steps=100, lrs={"log": [0.01, 20, 40]}, momenta=(0.0, 0.5, 0.9), sharpness=False)
     p = subprocess.Popen(foreground([sys.executable, "-m", "core", "sweep", spec, "--workers", "2", "--out",
-                                     str(out), "--chunk-size", "4"]), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     str(out), "--chunk-size", "4"]), cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
     seen, t = set(), time.monotonic()
     while not out.exists() and p.poll() is None and time.monotonic() - t < 60:
         seen |= children(p.pid)

@@ -244,7 +244,8 @@ def test_serve_with_an_unreachable_scheduler_exits_2_within_the_timeout():
     (["--scheduler", "tcp://127.0.0.1:1", "--workers", "2"], "error: --workers 2: sets the size of the server's own"),
     (["--scheduler", "local", "--workers", "0"], "error: --workers 0: a local Dask cluster needs at least 1"),
     (["--timeout", "3"], "error: --timeout 3: applies to --scheduler only"),
-    (["--scheduler", "tcp://127.0.0.1:1", "--timeout", "0"], "error: --timeout 0: must be a number in (0, 3600] (seconds)"),
+    (["--scheduler", "tcp://127.0.0.1:1", "--timeout", "0"],
+     "error: --timeout 0: must be a number in (0, 3600] (seconds)"),
     (["--scheduler", "tcp://127.0.0.1:x"], "error: --scheduler 'tcp://127.0.0.1:x': not a Dask address"),
 ])
 def test_bad_scheduler_options_one_line_exit_2(args, match):

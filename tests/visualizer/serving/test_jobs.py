@@ -239,7 +239,8 @@ def test_main_with_an_over_the_cap_request_names_the_fix_and_cancels_the_older_o
         new = cb.main("controls", v2, base, cache, jobs=jobs, session="A")
         req["status"] = new["status"]
     t.join(timeout=5)
-    assert "serve --max-work" in new["alert"] and "training.steps <= " in new["alert"] and "(now 20,000)" in new["alert"]
+    assert ("serve --max-work" in new["alert"] and "training.steps <= " in new["alert"]
+            and "(now 20,000)" in new["alert"])
     assert new["store"] is no_update
     assert all(v is no_update for v in res["old"].values())     # the older request was cancelled
     assert slow.reached[0] < 200 and jobs.running() == 0

@@ -25,8 +25,8 @@ from tests.helpers import ROOT
 
 def start(args, **kw):
     env = dict(os.environ, PYTHONFAULTHANDLER="1")          # a hung server dumps its threads on SIGABRT
-    return subprocess.Popen(foreground(args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
-                            **kw)
+    return subprocess.Popen(foreground(args), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=env, **kw)
 
 
 def oversize_status(port):
@@ -88,7 +88,8 @@ def test_make_run_serves_with_waitress():
     (["--max-sweeps", "0"], "error: --max-sweeps 0: must be an integer in [1, 64]"),
     (["--port", "0"], "error: --port 0: must be an integer in [1, 65535]"),
     (["--frobnicate"], "error: unrecognized arguments: --frobnicate"),
-    (["--host", "no.such.host.invalid", "--workers", "0"], "error: --host no.such.host.invalid --port 8050: cannot listen"),
+    (["--host", "no.such.host.invalid", "--workers", "0"],
+     "error: --host no.such.host.invalid --port 8050: cannot listen"),
 ])
 def test_bad_serve_options_one_line_exit_2(args, match):
     r = subprocess.run([sys.executable, "-m", "visualizer", "serve", *args], cwd=ROOT, capture_output=True,
@@ -128,7 +129,8 @@ def test_serve_scheduler_local_sends_experiments_and_sweeps_to_one_cluster():
     try:
         runner = app.services.runner
         client = runner.client
-        assert isinstance(runner, DaskRunner) and app.services.scheduler is client and app.services.sweeps.scheduler() is client
+        assert (isinstance(runner, DaskRunner) and app.services.scheduler is client
+                and app.services.sweeps.scheduler() is client)
         assert where.startswith("computations on")
     finally:
         app.close()
