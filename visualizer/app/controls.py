@@ -29,7 +29,8 @@ def controls_from_spec(spec_dict):
     s = core.ExperimentSpec.from_dict(spec_dict).to_dict()
     data = s["data"]
     v = dict(dataset=CSV_PREFIX + data["path"] if data["name"] == "csv" else data["name"],
-             csv_target=data["target"] if data["name"] == "csv" else None, hidden=", ".join(str(h) for h in s["model"]["hidden"]),
+             csv_target=data["target"] if data["name"] == "csv" else None,
+             hidden=", ".join(str(h) for h in s["model"]["hidden"]),
              seed=s["seed"], steps=s["training"]["steps"], batch_size=s["training"]["batch_size"],
              record_every=s["training"]["record_every"], target_loss=s["training"]["target_loss"],
              plane_method=s["plane"]["method"], grid_resolution=s["grid"]["resolution"],

@@ -56,12 +56,14 @@ PLAY_MS = 250           # Play: at most four frames a second; a frame waits unti
 EXPLAIN = """
 **What is this picture?** The network (the article's 2-layer net: ReLU, then sigmoid) is trained
 from one set of initial weights by each optimizer. Every recorded step is a point in weight space.
-The surface is the training loss on a *plane* through that space, θ(α, β) = c + α·d₁ + β·d₂ (c: the centre, one run's initial or final weights: `plane.center`),
+The surface is the training loss on a *plane* through that space, θ(α, β) = c + α·d₁ + β·d₂ (c: the centre, one run's
+initial or final weights: `plane.center`),
 evaluated exactly on a grid of (α, β).
 
 - **pca**: d₁, d₂ are the two directions along which all the paths move most (top singular vectors of the
   stacked displacements θₜ − c); **random**: two filter-normalized Gaussian directions (Li et al. 2018);
-  **interpolation**: d₁ runs from the centre to the other end of its run (α = 1), d₂ is a filter-normalized random direction orthogonal to it.
+  **interpolation**: d₁ runs from the centre to the other end of its run (α = 1), d₂ is a filter-normalized random
+  direction orthogonal to it.
   **hessian**: d₁, d₂ are the top two unit eigenvectors of the Hessian at the centre, the directions the loss curves up
   fastest (PyHessian's 1-D plots, here in 2-D); their eigenvalues λ₁, λ₂ are in the title, and the grid spans where
   the quadratic 0.5·λ₁·α² makes a visible change.

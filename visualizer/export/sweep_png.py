@@ -1,6 +1,7 @@
 """Pictures of a sweep (core.sweeps.run.SweepResult): the stability map of each optimizer.
 
-    data = map_data(result, "momentum")             # plain arrays (visualizer.plotdata.sweep_map): what the app's map draws too
+    data = map_data(result, "momentum")             # plain arrays (visualizer.plotdata.sweep_map): what the app's map
+    draws too
     fig = sweep_figure(result, size=(960, 480))     # a matplotlib Figure: one panel per optimizer
     write_sweep_png(result, "sweep.png")            # atomically, as the exporters write
     python -m visualizer export SWEEP.npz --format png --out sweep.png [--size WxH] [--title TEXT]

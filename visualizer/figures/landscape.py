@@ -4,7 +4,8 @@ Shared by the Dash app and the exporters; no Dash imports here.
 
     fig = animated_landscape(result, ViewOptions())        # 3D surface + trail and ball per optimizer, with frames
     fig = contour_figure(result, ViewOptions(), step=500)    # the same plane from above, markers at ``step``
-    fig = animated_landscape(result, view, colour=c)        # surface coloured by curvature (visualizer.plotdata.surface_colour)
+    fig = animated_landscape(result, view, colour=c)        # surface coloured by curvature
+    (visualizer.plotdata.surface_colour)
     fig = curves_figure(result, ViewOptions(), step=500)     # loss and accuracies against step
     fig = sharpness_figure(result, ViewOptions(), step=500)  # sharpness and threshold (visualizer.figures.curvature)
     fig = slices_figure(result, ViewOptions(), step=500, label="SGD")   # 1-D slices with quadratic models
@@ -351,7 +352,8 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
         fig.add_trace(go.Heatmap(x=_f32(result.alphas), y=_f32(result.betas), z=_f32(colour.values),
                                  colorscale=colour.colorscale, zmin=colour.cmin, zmax=colour.cmax, showlegend=False,
                                  colorbar=dict(title=dict(text=colour.name, side="right"), thickness=12),
-                                 hovertemplate=f"α %{{x:.3f}}, β %{{y:.3f}}<br>{colour.name} %{{z:.4g}}<extra></extra>"))
+                                 hovertemplate=(f"α %{{x:.3f}}, β %{{y:.3f}}<br>{colour.name} "
+                                                "%{z:.4g}<extra></extra>")))
         zlabel = f"{colour.name}, lines: loss"
     fig.update_layout(title=dict(text=f"Contour of the same plane<br><sup>colour: {zlabel}</sup>", font=dict(size=14),
                                  x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom",

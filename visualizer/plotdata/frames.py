@@ -1,5 +1,6 @@
 """The frame model: what every frame of an animation shows, computed once from a result and the view
-options; the plotly figure (visualizer.figures.landscape) and the matplotlib scene (visualizer.export.scene) only draw it.
+options; the plotly figure (visualizer.figures.landscape) and the matplotlib scene (visualizer.export.scene) only draw
+it.
 No plotly, no matplotlib, no Dash here.
 
     fm = build_frames(result, ViewOptions(scale="log"))      # steps=[s]: one still at step s

@@ -244,7 +244,8 @@ def cell_spec(result, label, flat, seed_index=None):
     if batch is not None:
         d["training"]["batch_size"] = int(batch)
     d.setdefault("plane", {})["center_on"] = None
-    note = f"Opened from the sweep: {label} at {cells}{f', batch_size={batch}' if batch else ''}, seed {seed} ({which})."
+    batch_text = f", batch_size={batch}" if batch else ""
+    note = f"Opened from the sweep: {label} at {cells}{batch_text}, seed {seed} ({which})."
     if data_depends_on_seed(spec):
         note += (f" Its data are drawn from the seed, so this run trains on seed {seed}'s points, not the sweep's "
                  f"(seed {spec.seed}); its numbers can differ from the map's.")

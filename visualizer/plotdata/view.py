@@ -2,7 +2,8 @@
 
     v = ViewOptions(scale="log", clip_percentile=99, exaggerate=1.0)
     H, label = height(result.surface, v)            # transformed heights + an axis label saying so
-    steps = animation_steps(result, n_frames=100)   # common step grid for every optimizer (see visualizer.plotdata.frames)
+    steps = animation_steps(result, n_frames=100)   # common step grid for every optimizer (see
+    visualizer.plotdata.frames)
     i = frame_index(traj.steps, step)               # last recorded frame at or before step
 
 Height scales (never let a scaled picture pass for the raw loss: the label says what it is):

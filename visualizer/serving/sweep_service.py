@@ -165,7 +165,8 @@ class SweepJob:
             extra = "" if self.new_runs == self.done else f" ({self.new_runs:,} new, the rest resumed)"
             return f"complete: {self.total:,} runs{extra} in {secs:.1f} s{where}."
         if self.state == "stopped":
-            return f"stopped ({self.why or 'cancelled'}) after {self.done:,} of {self.total:,} runs; Run again to finish it."
+            return (f"stopped ({self.why or 'cancelled'}) after {self.done:,} of {self.total:,} runs; "
+                    "Run again to finish it.")
         if self.state == "loaded":
             part = "complete" if self.done == self.total else "partial: Run computes the missing runs"
             return f"loaded {self.name or 'a sweep'}: {self.done:,} of {self.total:,} runs ({part})."
@@ -239,7 +240,8 @@ class SweepService:
             old = self._jobs.get(session)
             busy = sum(1 for j in self._jobs.values() if j.running and not j.cancelled.is_set() and j is not old)
             if busy >= self.max_running:
-                raise ValueError(f"this server runs at most {self.max_running} sweep{'s' if self.max_running != 1 else ''}"
+                plural = "s" if self.max_running != 1 else ""
+                raise ValueError(f"this server runs at most {self.max_running} sweep{plural}"
                                  " at once and they are all busy; try again when one has finished")
             if resume is None and old is not None and old.result is not None and not old.result.complete \
                     and old.result.spec.to_dict() == spec.to_dict():

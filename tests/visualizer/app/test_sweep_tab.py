@@ -1,6 +1,8 @@
 """The app's Sweep tab and the landscape's curvature colour: the figure functions inspected directly
-(visualizer.figures.sweep, visualizer.plotdata.sweep_map, visualizer.plotdata.surface_colour) and the plain callback functions
-called directly (visualizer.app.sweep_callbacks, visualizer.app.render_callbacks.render), sweeps inline (one test starts a
+(visualizer.figures.sweep, visualizer.plotdata.sweep_map, visualizer.plotdata.surface_colour) and the plain callback
+functions
+called directly (visualizer.app.sweep_callbacks, visualizer.app.render_callbacks.render), sweeps inline (one test
+starts a
 1-worker LocalCluster)."""
 import base64
 import dataclasses
@@ -504,7 +506,8 @@ def test_lr_by_optimizer_rows_with_a_vertical_prediction_each():
     r = core.sweep(d, scheduler="inline")
     assert D.panels(r) == [{"kind": "rows", "xname": "lr", "labels": ["SGD", "nesterov", "adam"]}]
     fig = sweep_heatmap(r)
-    assert list(fig.layout.yaxis.ticktext) == ["SGD", "nesterov", "adam"] and list(fig.layout.yaxis.tickvals) == [0, 1, 2]
+    assert list(fig.layout.yaxis.ticktext) == ["SGD", "nesterov", "adam"]
+    assert list(fig.layout.yaxis.tickvals) == [0, 1, 2]
     heat = [t for t in fig.data if t.type == "heatmap"]
     assert [list(t.y) for t in heat] == [[-0.5, 0.5], [0.5, 1.5], [1.5, 2.5]]
     lines = [t for t in fig.data if t.name == "initial stability edge (from λ₀)"]

@@ -158,7 +158,8 @@ def test_moving_from_spec_sets_grid_moving(files, tmp_path):
 
 
 def test_scene_heights_match_view(files):
-    """The exporter's heights, steps and colours are the app's (visualizer.plotdata.view; see also tests/test_frames.py)."""
+    """The exporter's heights, steps and colours are the app's (visualizer.plotdata.view; see also
+    tests/visualizer/plotdata/test_frames.py)."""
     from visualizer.plotdata import view as V
     r = files["result"]
     opts = E.ExportOptions(out="x.gif", frames=30, scale="sqrt", clip=95, exaggerate=2)
@@ -371,7 +372,8 @@ BAD = [
     (["--format", "webm"], "out.webm", "error: --format webm: allowed are gif, mp4, html, png"),
     ([], "out.txt", "error: --format (none): give --format"),
     (["--format", "gif"], "no/such/folder/out.gif", "error: --out {dir}/no/such/folder/out.gif: folder"),
-    (["--size", "100x100"], "o.gif", "error: --size 100x100: must be WxH pixels with W in [160, 1920] and H in [120, 1080]"),
+    (["--size", "100x100"], "o.gif",
+     "error: --size 100x100: must be WxH pixels with W in [160, 1920] and H in [120, 1080]"),
     (["--size", "big"], "o.gif", "error: --size big: must be WxH pixels"),
     (["--size", "3000x2000"], "o.png", "error: --size 3000x2000: must be WxH pixels"),
     (["--size", "321x240"], "o.mp4", "error: --size 321x240: MP4 (H.264, yuv420p) needs an even width and height"),

@@ -113,7 +113,8 @@ def test_step_grid_comes_from_one_place(small_moving_result):
 def test_frames_know_trails_ends_and_flags(small_result):
     fm = frames.build_frames(small_result, ViewOptions(n_frames=10))
     assert fm.trails and not fm.moving and fm.heights.shape == (1,) + small_result.surface.shape
-    assert fm.labels == list(small_result.trajectories) and fm.colors == [V.color_of(small_result, l) for l in fm.labels]
+    assert fm.labels == list(small_result.trajectories)
+    assert fm.colors == [V.color_of(small_result, lab) for lab in fm.labels]
     for lab, p in fm.paths.items():
         tr = small_result.trajectories[lab]
         np.testing.assert_array_equal(p.ends, [V.frame_index(tr.steps, s) for s in fm.steps])
