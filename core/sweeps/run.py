@@ -59,7 +59,7 @@ from core.data.datasets import spec_dataset
 from core.model.network import MLP
 from core.model.optimizers import hparams_for, is_preconditioned, make, stability_threshold
 from core.experiment.spec import ExperimentSpec
-from core.sweeps.result import FORMAT, METRICS, VERSION, SweepBlock, SweepResult, is_sweep_file, load_sweep  # noqa: F401
+from core.sweeps.result import METRICS, SweepResult, load_sweep
 from core.experiment.budget import run_work, seconds
 from core.experiment.sweep_section import MAX_RUNS, check_sweep_budget
 from core.model.training import train_batch

@@ -24,7 +24,7 @@ import numpy as np
 
 from visualizer.plotdata.sweep_map import EDGE_NAME
 from visualizer.plotdata.sweep_map import edges as _edges
-from visualizer.plotdata.sweep_map import map_data  # noqa: F401  (re-exported: the data both the PNG and the app's map draw)
+from visualizer.plotdata.sweep_map import map_data
 from core.cli.progress import check_interrupted
 from core.fileio import atomic_path, check_writable
 from visualizer.errors import UsageError
@@ -33,7 +33,7 @@ from visualizer.export.options import SIZE_RULE
 from visualizer.export.options import parse_size
 from visualizer.export.run import Summary
 import core
-import core.sweeps.run
+from core.sweeps.result import is_sweep_file
 
 EDGE_LABEL = EDGE_NAME + " ($\\lambda_0$)"
 
@@ -118,7 +118,7 @@ def write_sweep_png(result, path, size=PNG_SIZE, title=None, dpi=100):
 
 
 def is_sweep_input(src):
-    return os.fspath(src).lower().endswith(".npz") and core.sweeps.run.is_sweep_file(src)
+    return os.fspath(src).lower().endswith(".npz") and is_sweep_file(src)
 
 
 def export_sweep(a, t0=None):

@@ -39,6 +39,7 @@ import plotly.graph_objects as go
 from plotly.colors import get_colorscale
 from plotly.subplots import make_subplots
 
+from core.model.training import frame_index
 from visualizer.plotdata import frames as _frames
 from visualizer.plotdata import panels as _panels
 from visualizer.plotdata import view as _view
@@ -222,7 +223,7 @@ def animated_landscape(result, view: ViewOptions | None = None, step=None, heigh
     fm = _frames.build_frames(result, view)
     _check_colour(colour, fm)
     cds = path_customdata(fm)
-    k0 = len(fm.steps) - 1 if step is None else _view.frame_index(fm.steps, step)
+    k0 = len(fm.steps) - 1 if step is None else frame_index(fm.steps, step)
     ids = landscape_frame_traces(fm)
     frames = [dict(name=str(int(s)), data=landscape_traces(fm, cds, k, full=False), traces=ids)
               for k, s in enumerate(fm.steps)]
@@ -371,7 +372,7 @@ def marker_positions(result, view, step=None):
     out = {}
     for lab in labels:
         pr = result.paths[lab]
-        i = len(pr.steps) - 1 if step is None else _view.frame_index(pr.steps, step)
+        i = len(pr.steps) - 1 if step is None else frame_index(pr.steps, step)
         out[lab] = (float(pr.alpha[i]), float(pr.beta[i]), int(pr.steps[i]))
     return out
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from core.model.training import frame_index
 from visualizer.figures import landscape as L
 from visualizer.plotdata import frames as _frames
 from visualizer.plotdata import view as _view
@@ -46,7 +47,7 @@ def per_run_landscape(result, view: ViewOptions | None = None, step=None, height
     subs, fms = per_run_frames(result, view)
     grid = next(iter(fms.values())).steps
     n = len(fms)
-    k0 = len(grid) - 1 if step is None else _view.frame_index(grid, step)
+    k0 = len(grid) - 1 if step is None else frame_index(grid, step)
     width = (1.0 - GAP * (n - 1)) / n
     data, layout_scenes, notes = [], {}, []
     for i, (lab, fm) in enumerate(fms.items()):

@@ -22,7 +22,6 @@ import numpy as np
 from core.constraints import Choice, Int, Real, check_table
 from core.errors import quote
 from visualizer.plotdata.style import PALETTE, legend_name, run_style
-from core.model.training import frame_index  # noqa: F401  (re-exported: the figures and exporters use view.frame_index)
 
 SCALES = ("linear", "log", "sqrt")
 DEFAULT_SCALE = "log"                      # the app's height scale (linear: a wall with flat paths at its foot)

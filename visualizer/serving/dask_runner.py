@@ -61,7 +61,7 @@ from core.data.csvfile import DataFiles, read_bytes
 from core.parallel.engine import CONNECT_TIMEOUT, default_workers
 from core.errors import EngineError, SchedulerUnreachable, clip_message, quote
 
-from visualizer.serving.dask_task import run_task, warm_worker, worker_stats  # noqa: F401 (worker_stats: the tests)
+from visualizer.serving.dask_task import run_task, warm_worker
 from core.experiment.admission import admit
 from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, TICK, admit_task
 from visualizer.serving.tasks import run_named

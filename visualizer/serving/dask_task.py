@@ -24,7 +24,7 @@ from core.data.csvfile import DataFiles
 from core.errors import quote
 
 from visualizer.serving.runner import TICK
-from visualizer.serving.tasks import Computed, figures_or_none, run_named  # noqa: F401 (run_named: submitted)
+from visualizer.serving.tasks import Computed, figures_or_none
 from visualizer import figures  # noqa: F401 -- imported at start-up (preload)
 
 CANCEL_GRACE = 0.3          # s after the cancel flag before the task's thread is interrupted

@@ -51,7 +51,7 @@ from core.data.csvfile import DataFiles
 from core.experiment.admission import admit
 from core.experiment.budget import WORK_UNITS_PER_SECOND, estimate_work
 
-from visualizer.serving.tasks import PRERENDER_VIEW, Computed, prerender, run_named, task_work, view_key  # noqa: F401
+from visualizer.serving.tasks import run_named, task_work
 
 log = logging.getLogger("visualizer")
 

@@ -291,7 +291,7 @@ def test_save_load_round_trip_and_refusals(reference, tmp_path, small_result):
     np.savez(tmp_path / "pickle.npz", meta=np.array([{"x": 1}], dtype=object))
     with pytest.raises(ValueError, match="holds Python objects"):
         load_sweep(tmp_path / "pickle.npz")
-    assert core.sweeps.run.is_sweep_file(f) and not core.sweeps.run.is_sweep_file(run)
+    assert core.sweeps.result.is_sweep_file(f) and not core.sweeps.result.is_sweep_file(run)
 
 
 def test_summary_reads_the_map(reference):

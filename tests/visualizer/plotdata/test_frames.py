@@ -117,7 +117,7 @@ def test_frames_know_trails_ends_and_flags(small_result):
     assert fm.colors == [V.color_of(small_result, lab) for lab in fm.labels]
     for lab, p in fm.paths.items():
         tr = small_result.trajectories[lab]
-        np.testing.assert_array_equal(p.ends, [V.frame_index(tr.steps, s) for s in fm.steps])
+        np.testing.assert_array_equal(p.ends, [core.model.training.frame_index(tr.steps, s) for s in fm.steps])
         np.testing.assert_array_equal(p.balls("loss"), tr.loss[p.ends])
         assert not p.diverged.any() and not p.offgrid.any()
     still = frames.build_frames(small_result, ViewOptions(), steps=[57])

@@ -18,8 +18,10 @@ from core.parallel.engine import CONNECT_TIMEOUT
 from tests.helpers import small_spec_dict
 from tests.helpers import children, free_port, stop, wait_http
 from tests.helpers import Stop, Tracker, _in_thread, _until, long_spec, spec_of
-from visualizer.serving.dask_runner import DaskRunner, worker_stats
-from visualizer.serving.runner import DEFAULT_MAX_WORK, prerender
+from visualizer.serving.dask_runner import DaskRunner
+from visualizer.serving.dask_task import worker_stats
+from visualizer.serving.runner import DEFAULT_MAX_WORK
+from visualizer.serving.tasks import prerender
 from visualizer.serving.uploads import UploadStore
 from visualizer.plotdata import slices as S
 
@@ -42,7 +44,7 @@ def runner(uploads):
 
 
 def stats(runner):
-    """Summed task counts of the cluster's workers (visualizer.serving.dask_runner.worker_stats)."""
+    """Summed task counts of the cluster's workers (visualizer.serving.dask_task.worker_stats)."""
     out = {}
     for s in runner.client.run(worker_stats).values():
         for k, v in s.items():

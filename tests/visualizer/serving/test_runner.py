@@ -11,7 +11,8 @@ from core.experiment.budget import WORK_UNITS_PER_SECOND, estimate_work
 from tests.helpers import Stop, Tracker, _in_thread, _until, long_spec, small_spec_dict, spec_of
 from visualizer import figures
 from core.experiment.admission import admit
-from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, LocalRunner, ProcessRunner, prerender
+from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, LocalRunner, ProcessRunner
+from visualizer.serving.tasks import prerender
 from visualizer.plotdata.view import ViewOptions
 from visualizer.plotdata import slices as S
 from visualizer.app.curvature_callbacks import SliceCache, slices
