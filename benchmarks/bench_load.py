@@ -40,6 +40,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from tests.helpers import SlowClients  # noqa: E402  (the slow connections the tests use)
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MB = 2**20
 
@@ -143,38 +146,6 @@ class Page:
         return time.perf_counter() - t0, ok, None if ok else "no figure"
 
 
-class SlowClients:
-    """``n`` slowloris connections (a request line, then one header line every ``every`` s), driven by one
-    thread that stops by itself after ``limit`` s (or at ``close``)."""
-
-    def __init__(self, port, n, every=3.0, limit=600.0):
-        self.socks, self.refused, self.rounds = [], 0, 0
-        for _ in range(n):
-            try:
-                s = socket.create_connection(("127.0.0.1", port), timeout=5)
-                s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-                self.socks.append(s)
-            except OSError:
-                self.refused += 1
-        self.every, self._stop = every, threading.Event()
-        self._t = threading.Thread(target=self._drip, args=(limit,), daemon=True)
-        self._t.start()
-
-    def _drip(self, limit):
-        end = time.monotonic() + limit
-        while not self._stop.wait(self.every) and time.monotonic() < end:
-            for i, s in enumerate(self.socks):
-                try:
-                    s.sendall(f"X-Slow-{self.rounds}-{i}: 1\r\n".encode())
-                except OSError:
-                    pass
-            self.rounds += 1
-
-    def close(self):
-        self._stop.set()
-        self._t.join(timeout=10)
-        for s in self.socks:
-            s.close()
 
 
 def timed(fn):

@@ -266,3 +266,39 @@ def trace_index(fig, name=None, **props):
     t = trace(fig, name, **props)
     data = fig["data"] if isinstance(fig, dict) else fig.data
     return next(i for i, u in enumerate(data) if u is t)
+
+
+# ------------------------------------------------------------ slow clients (a slowloris), for tests and bench_load
+class SlowClients:
+    """``n`` connections to 127.0.0.1:``port`` that send a request line, then one more header line every
+    ``every`` s, never finishing their request (a slowloris). One thread drives them all; it stops by itself
+    after ``limit`` s (or at ``close``)."""
+
+    def __init__(self, port, n=300, every=3.0, limit=40.0):
+        self.socks, self.rounds, self.refused = [], 0, 0
+        for _ in range(n):
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                self.socks.append(s)
+            except OSError:
+                self.refused += 1
+        self.every, self.stop = every, threading.Event()
+        self.thread = threading.Thread(target=self._drip, args=(limit,), daemon=True)
+        self.thread.start()
+
+    def _drip(self, limit):
+        end = time.monotonic() + limit
+        while not self.stop.wait(self.every) and time.monotonic() < end:
+            for i, s in enumerate(self.socks):
+                try:
+                    s.sendall(f"X-Slow-{self.rounds}-{i}: 1\r\n".encode())
+                except OSError:
+                    pass
+            self.rounds += 1
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(timeout=10)
+        for s in self.socks:
+            s.close()

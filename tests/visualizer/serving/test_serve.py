@@ -9,8 +9,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 import urllib.request
 
 import pytest
@@ -18,7 +16,7 @@ import pytest
 from visualizer.app.factory import MAX_BODY_BYTES, create_app
 from visualizer.serving.cache import ResultCache
 from visualizer.app.spec_callbacks import MAX_UPLOAD_BYTES
-from tests.helpers import GARBAGE, Peer, _until, foreground, free_port, stop, wait_http
+from tests.helpers import GARBAGE, Peer, SlowClients, _until, foreground, free_port, stop, wait_http
 
 from tests.helpers import ROOT
 
@@ -173,39 +171,6 @@ CALLBACK = {"output": "..dataset.options...csv-target.options..",
             "state": [{"id": "session-id", "property": "data", "value": "slowtest"}], "changedPropIds": []}
 
 
-class SlowClients:
-    """``n`` connections to 127.0.0.1:``port`` that send a request line, then one more header line every
-    ``every`` s, never finishing their request (a slowloris). One thread drives them all; it stops by itself
-    after ``limit`` s (or at ``close``)."""
-
-    def __init__(self, port, n=300, every=3.0, limit=40.0):
-        self.socks, self.rounds, self.refused = [], 0, 0
-        for _ in range(n):
-            try:
-                s = socket.create_connection(("127.0.0.1", port), timeout=5)
-                s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-                self.socks.append(s)
-            except OSError:
-                self.refused += 1
-        self.every, self.stop = every, threading.Event()
-        self.thread = threading.Thread(target=self._drip, args=(limit,), daemon=True)
-        self.thread.start()
-
-    def _drip(self, limit):
-        end = time.monotonic() + limit
-        while not self.stop.wait(self.every) and time.monotonic() < end:
-            for i, s in enumerate(self.socks):
-                try:
-                    s.sendall(f"X-Slow-{self.rounds}-{i}: 1\r\n".encode())
-                except OSError:
-                    pass
-            self.rounds += 1
-
-    def close(self):
-        self.stop.set()
-        self.thread.join(timeout=10)
-        for s in self.socks:
-            s.close()
 
 
 def test_300_slow_connections_do_not_lock_out_a_page_load_or_a_callback():
