@@ -168,7 +168,12 @@ class Engine:
             raise
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is not None and not issubclass(exc_type, Exception):
+            # Ctrl-C or SIGTERM: the teardown cancels futures mid-flight, and Dask / tornado then log their own
+            # tracebacks of it (e.g. a NameError in distributed.utils' cancel); the user asked to stop, the
+            # CLI says what was saved: keep that teardown noise off the terminal
+            quiet_dask_logs(logging.CRITICAL + 1)
         self.close()
         return False
 
