@@ -12,11 +12,13 @@ StageBar keeps its own state and never reads the bar's. tqdm is optional for the
 from __future__ import annotations
 
 import contextlib
+import logging
 import signal
 import sys
 import threading
 
 from core.errors import Terminated
+from core.parallel.engine import quiet_dask_logs
 
 
 def _is_terminal(stream):
@@ -109,6 +111,10 @@ def terminate_as_interrupt():
     def handler(signum, frame):
         global _pending
         _pending = Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+        # the program is stopping: cancelling Dask futures mid-flight makes Dask / tornado log tracebacks of
+        # their own from the event-loop thread (a NameError in distributed.utils' cancel), possibly before
+        # the cleanup code runs; silence them now, the command says in one line what was saved
+        quiet_dask_logs(logging.CRITICAL + 1)
         raise _pending
 
     def unraisable(u):

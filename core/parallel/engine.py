@@ -47,8 +47,11 @@ _DASK_LOGGERS = ("distributed", "tornado", "asyncio", "bokeh")
 
 
 def quiet_dask_logs(level=logging.ERROR):
-    """Keep Dask's own log lines (worker restarts, closing comms) off the terminal: errors only."""
-    for name in _DASK_LOGGERS:
+    """Keep Dask's own log lines (worker restarts, closing comms) off the terminal: errors only. Dask's
+    logging config gives some children levels of their own (``tornado.application``: ERROR, which logs
+    "Exception in callback" tracebacks), so every existing logger under these names is set, not only the top."""
+    names = [n for n in list(logging.root.manager.loggerDict) if n.split(".")[0] in _DASK_LOGGERS]
+    for name in set(_DASK_LOGGERS) | set(names):
         logging.getLogger(name).setLevel(level)
 
 
