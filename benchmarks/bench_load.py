@@ -41,6 +41,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks.procfs import cpu_seconds, pss, status, tree, tree_cpu  # noqa: E402
 from tests.helpers import SlowClients  # noqa: E402  (the slow connections the tests use)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -185,63 +186,6 @@ def dependencies(base):
 
 
 # ----------------------------------------------------------------- memory of the server's process tree
-def _status(pid, field):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def _pss(pid):
-    """Proportional set size: resident memory with pages shared by n processes counted 1/n each."""
-    try:
-        with open(f"/proc/{pid}/smaps_rollup") as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
-
-
-def cpu_seconds(pid):
-    """User + system CPU seconds of one process (0 if it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
-        return 0.0
-
-
-def tree_cpu(pid):
-    """(CPU seconds of the server process, of its live descendants)."""
-    return cpu_seconds(pid), sum(cpu_seconds(p) for p in tree(pid)[1:])
-
-
-def tree(pid):
-    """pid and all its descendants (from /proc/*/stat)."""
-    parent = {}
-    for p in os.listdir("/proc"):
-        if p.isdigit():
-            try:
-                with open(f"/proc/{p}/stat") as f:
-                    parent[int(p)] = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                pass
-    out, todo = [pid], [pid]
-    while todo:
-        q = todo.pop()
-        kids = [c for c, pp in parent.items() if pp == q]
-        out += kids
-        todo += kids
-    return out
-
-
 class Sampler:
     """Peaks of the summed VmRSS and Pss of the server's process tree, sampled every 0.1 s (RSS counts the
     pages the workers share with the forkserver once per process; Pss splits them)."""
@@ -255,10 +199,10 @@ class Sampler:
         self._t.start()
 
     def now(self):
-        return sum(_status(p, "VmRSS") for p in tree(self.pid))
+        return sum(status(p, "VmRSS") for p in tree(self.pid))
 
-    def now_pss(self):
-        return sum(_pss(p) for p in tree(self.pid))
+    def nowpss(self):
+        return sum(pss(p) for p in tree(self.pid))
 
     def cpu_total(self):
         """(CPU seconds of the server process, of every descendant seen so far, the dead ones included)."""
@@ -276,11 +220,11 @@ class Sampler:
         while not self._stop.wait(0.1):
             self._sample_cpu()
             self.peak = max(self.peak, self.now())
-            self.peak_pss = max(self.peak_pss, self.now_pss())
+            self.peak_pss = max(self.peak_pss, self.nowpss())
             self.peak_all, self.peak_pss_all = max(self.peak_all, self.peak), max(self.peak_pss_all, self.peak_pss)
 
     def reset(self):
-        self.peak, self.peak_pss = self.now(), self.now_pss()
+        self.peak, self.peak_pss = self.now(), self.nowpss()
 
     def stop(self):
         self._stop.set()
@@ -319,7 +263,7 @@ def concurrent(base, deps, n, seed0, sampler):
     if bad:
         print(f"  not answered: {bad[:3]}")
     print(f"  peak memory of the server and its workers (sums over the process tree): RSS {sampler.peak / MB:.0f} MB, "
-          f"PSS {sampler.peak_pss / MB:.0f} MB; server process VmHWM {_status(sampler.pid, 'VmHWM') / MB:.0f} MB")
+          f"PSS {sampler.peak_pss / MB:.0f} MB; server process VmHWM {status(sampler.pid, 'VmHWM') / MB:.0f} MB")
     print(f"  CPU: server process {cpu1[0] - cpu0[0]:.1f} s, workers {cpu1[1] - cpu0[1]:.1f} s; "
           f"load average before: {load}")
 
@@ -335,10 +279,10 @@ def in_a_row(base, deps, n, seed0, sampler):
             print(f"  seed {seed0 + i}: not answered ({msg})")
         lat.append(dt)
         if (i + 1) % 10 == 0:
-            line.append(f"{i + 1}: {sampler.now() / MB:.0f} MB (PSS {sampler.now_pss() / MB:.0f})")
+            line.append(f"{i + 1}: {sampler.now() / MB:.0f} MB (PSS {sampler.nowpss() / MB:.0f})")
     print("  " + ", ".join(line))
     print(f"  latency median {statistics.median(lat):.1f} s; server process VmHWM "
-          f"{_status(sampler.pid, 'VmHWM') / MB:.0f} MB")
+          f"{status(sampler.pid, 'VmHWM') / MB:.0f} MB")
 
 
 def renders(base, deps, n, seed0, sampler, port):

@@ -18,23 +18,13 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import core  # noqa: E402
+from benchmarks.procfs import status  # noqa: E402
 from visualizer.app.curvature_callbacks import SliceCache, slices  # noqa: E402
 from visualizer.serving.cache import ResultCache, spec_key  # noqa: E402
 from visualizer.serving.jobs import JobRegistry  # noqa: E402
 from visualizer.serving.runner import ProcessRunner  # noqa: E402
 
 MB = 2**20
-
-
-def status(pid, field):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return 0
 
 
 def main():

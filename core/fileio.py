@@ -106,6 +106,21 @@ def loads_json(text, what, max_depth=MAX_JSON_DEPTH):
         raise ValueError(f"{what}: not valid JSON ({e.msg} at line {e.lineno}, column {e.colno})") from None
 
 
+def read_meta(arrays, format_name, versions):
+    """The ``meta`` dict of a saved file's arrays (run or sweep file), after checking its format name and
+    version: ValueError naming what was found and what this program reads."""
+    if "meta" not in arrays:
+        raise ValueError(f"no 'meta' entry, so this is not a {format_name} file")
+    meta = loads_json(str(arrays["meta"]), "meta")
+    if not isinstance(meta, dict) or meta.get("format") != format_name:
+        raise ValueError(f"format {quote(meta.get('format') if isinstance(meta, dict) else None)}; "
+                         f"expected {quote(format_name)}")
+    if meta.get("version") not in versions:
+        raise ValueError(f"version {quote(meta.get('version'))}; this program reads versions "
+                         f"{', '.join(map(str, versions))}")
+    return meta
+
+
 def check_writable(option, path, suffix=None, what="file"):
     """ValueError naming ``option`` unless a file can be written at ``path``: its folder exists, ``path`` is not
     a folder, it ends in ``suffix`` (when given), and a temporary file can be created and removed in the folder

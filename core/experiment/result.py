@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.errors import clip_message, quote
+from core.errors import clip_message
 from core.experiment.result_check import MAX_INPUTS, MAX_RESULT_BYTES, check_result, read_npz
 from core.experiment.spec import ExperimentSpec
-from core.fileio import loads_json, save_npz
+from core.fileio import read_meta, save_npz
 from core.landscape.planes import Plane
 from core.landscape.plane_curvature import MAX_PLANE_CURVATURE_PARAMS, plane_curvature
 from core.landscape.projection import Projection, in_plane
@@ -199,7 +199,7 @@ def load_result(path_or_file, max_bytes=MAX_RESULT_BYTES):
 
 def from_arrays(a):
     """An ExperimentResult from the arrays of a result file (a dict); KeyError etc. on a malformed one."""
-    meta = _meta(a)
+    meta = read_meta(a, FORMAT, READS)
     spec = ExperimentSpec.from_dict(meta["spec"])
     labels = meta["labels"]
     trajs, paths = {}, {}
@@ -235,20 +235,6 @@ def complete_failure(r):
         if t.failed_at == _UNKNOWN:
             t.failed_at = failure.failed_at(t, h_const)
     return r
-
-
-def _meta(a):
-    """The ``meta`` dict of a result file, after checking its format name and version."""
-    if "meta" not in a:
-        raise ValueError(f"no 'meta' entry, so this is not a {FORMAT} file")
-    meta = loads_json(str(a["meta"]), "meta")
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"format {quote(meta.get('format') if isinstance(meta, dict) else None)}; "
-                         f"expected {quote(FORMAT)}")
-    if meta.get("version") not in READS:
-        raise ValueError(f"version {quote(meta.get('version'))}; this program reads versions "
-                         f"{', '.join(map(str, READS))}")
-    return meta
 
 
 def _clean_info(info):

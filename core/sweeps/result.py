@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.errors import clip_message, quote
-from core.fileio import loads_json, save_npz
+from core.fileio import loads_json, read_meta, save_npz
 from core.experiment.result_check import MAX_RESULT_BYTES, check_npz, read_npz
 from core.experiment.spec import ExperimentSpec
 from core.sweeps.summary import summary_row
@@ -194,15 +194,8 @@ _INFO_KEYS = {"dataset": str, "n_train": int, "n_test": int, "n_params": int, "e
 
 
 def _from_arrays(a):
-    if "meta" not in a:
-        raise ValueError(f"no 'meta' entry, so this is not a {FORMAT} file")
-    meta = loads_json(str(a["meta"]), "meta")
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError(f"format {quote(meta.get('format') if isinstance(meta, dict) else None)}; expected "
-                         f"{quote(FORMAT)}")
-    version = meta.get("version")
-    if version not in READS:
-        raise ValueError(f"version {quote(version)}; this program reads versions {', '.join(map(str, READS))}")
+    meta = read_meta(a, FORMAT, READS)
+    version = meta["version"]
     spec = ExperimentSpec.from_dict(meta["spec"])
     if spec.sweep is None:
         raise ValueError("its spec has no sweep section")
