@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from visualizer.plotdata.sweep_map import EDGE_NAME
+from visualizer.plotdata.sweep_map import EDGE_NAME, EOS_RATIO
 from visualizer.plotdata.sweep_map import edges as _edges
 from visualizer.plotdata.sweep_map import map_data
 from core.cli.progress import check_interrupted
@@ -36,6 +36,7 @@ import core
 from core.sweeps.result import is_sweep_file
 
 EDGE_LABEL = EDGE_NAME + " ($\\lambda_0$)"
+EOS_LABEL = f"edge of stability (sharpness $\\geq$ {EOS_RATIO:g} threshold)"
 
 PNG_SIZE = (960, 480)
 
@@ -80,6 +81,10 @@ def sweep_figure(result, labels=None, size=PNG_SIZE, dpi=100, title=None):
             jj, ii = np.nonzero(d["failed"])
             if ii.size:
                 ax.scatter(x[ii], y[jj], marker="x", s=14, c="red", linewidths=1.0, label="failed")
+            jj, ii = np.nonzero(d["at_eos"])
+            if ii.size:
+                ax.scatter(x[ii], y[jj], marker="o", s=30, facecolors="none", edgecolors="white", linewidths=1.2,
+                           label=EOS_LABEL)
             ok = np.isfinite(d["edge0"])
             if ok.any():
                 ax.plot(d["edge0"][ok], y[ok], "--", color="white", lw=1.5, label=EDGE_LABEL)
@@ -96,11 +101,20 @@ def sweep_figure(result, labels=None, size=PNG_SIZE, dpi=100, title=None):
             if bad.any():
                 top = np.nanmax(sz) if np.isfinite(sz).any() else 1.0
                 ax.scatter(x[bad], np.full(bad.sum(), top), marker="x", s=18, c="red", label="failed")
+            at = d["at_eos"][0]
+            if at.any():
+                ax.scatter(x[at], z[0][at], marker="o", s=40, facecolors="none", edgecolors="C1", linewidths=1.5,
+                           label=EOS_LABEL)
             if np.isfinite(d["edge0"][0]):
                 ax.axvline(d["edge0"][0], ls="--", color="k", lw=1, label=EDGE_LABEL)
-        ax.legend(fontsize=7, loc="lower left", framealpha=0.7)
+        if d["y"] is not None:                  # under the map, so it hides no cell
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3,
+                      facecolor="0.45", framealpha=1.0, labelcolor="white")     # grey: the white marks show
+        else:
+            ax.legend(fontsize=7, loc="lower left", framealpha=0.7)
     head = title if title is not None else result.spec.name
-    fig.suptitle(f"{head}\nfinal training loss after {steps:,} steps; x: some seed failed;\ndashed (a reference): "
+    fig.suptitle(f"{head}\nfinal training loss after {steps:,} steps; x: some seed failed; "
+                 "o: at the edge of stability;\ndashed (a reference): "
                  "initial stability edge, where the initial sharpness meets the stability threshold", fontsize=9)
     fig.tight_layout()
     return fig

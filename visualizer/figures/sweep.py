@@ -16,13 +16,16 @@ A red x marks a cell where some seed failed (core.model.failure: diverged, a dea
 loss at or above min(L0, H(mean y))). The dashed white line is a *reference*, the initial stability edge:
 the learning rate at which the largest initial sharpness lambda_0 meets the optimizer's stability threshold
 (for a momentum map (2 + 2 beta) / lambda_0 at every beta, for a row a vertical segment). It marks where the
-first steps stop decreasing monotonically, not where training fails; the red marks show that. Hover: the
-cell's values, the median, min and max over the seeds, how many failed and diverged.
+first steps stop decreasing monotonically, not where training fails; the red marks show that. A white ring
+marks a cell that trains at the *edge of stability*: no seed failed and the median final sharpness is at
+least 0.9 x the stability threshold (core.sweeps.summary.EOS_RATIO; sharpness x lr / 2 ~ 1 for gradient
+descent), the region between the initial edge and failure where runs catapult and then sharpen back to the
+threshold. Hover: the cell's values, the median, min and max over the seeds, how many failed and diverged.
 
 Trace layout (the click handler reads it): first one heatmap per optimizer (``panels`` order), then one
-marker trace per optimizer (its failed cells), then one edge trace per optimizer that has an initial
-stability edge. Heatmap cells and markers carry the cell's flat index in the optimizer's grid as customdata;
-``trace_cells`` gives each trace's optimizer.
+marker trace per optimizer (its failed cells), then one per optimizer (its cells at the edge of stability),
+then one edge trace per optimizer that has an initial stability edge. Heatmap cells and markers carry the
+cell's flat index in the optimizer's grid as customdata; ``trace_cells`` gives each trace's optimizer.
 """
 from __future__ import annotations
 
@@ -40,6 +43,7 @@ MAP_PX = 300              # height of a map panel
 GAP_PX = 70               # between panels (their titles)
 FAILED_NAME = "some seed failed"               # the marks' legend entry
 EDGE_LEGEND = f"{D.EDGE_NAME} (from λ₀)"       # the dashed reference line's legend entry
+EOS_NAME = f"at the edge of stability (final sharpness ≥ {D.EOS_RATIO:g} × threshold)"   # the rings' legend entry
 
 
 def _f(a):
@@ -60,14 +64,13 @@ def _panel_data(result):
 
 def trace_cells(result):
     """The optimizer label of every trace ``sweep_heatmap`` draws, in order (None for an edge line)."""
-    heat, marks, lines = [], [], []
+    heat, lines = [], []
     for p, ds in _panel_data(result):
         for lab, d in ds.items():
             heat.append(lab)
-            marks.append(lab)
             if np.isfinite(d["edge0"]).any():
                 lines.append(None)
-    return heat + marks + lines
+    return heat + heat + heat + lines                   # heat maps, failed marks, edge-of-stability rings
 
 
 def _colour_range(all_z):
@@ -126,7 +129,8 @@ def sweep_heatmap(result, height=None, title=None):
     head = title if title is not None else result.spec.name
     fig.update_layout(
         title=dict(text=f"{head}<br><sup>final train loss after {result.spec.training.steps:,} steps; {state}; "
-                        "red x: some seed failed; dashed: initial stability edge from λ₀ (a reference)</sup>",
+                        "red x: some seed failed; ring: at the edge of stability; "
+                        "dashed: initial stability edge from λ₀ (a reference)</sup>",
                    x=0.01, xanchor="left", font=dict(size=15)),
         coloraxis=dict(colorscale=COLORSCALE, cmin=lo, cmax=hi, colorbar=_colorbar(lo, hi, len(result.seeds))),
         height=height or total + 170, margin=dict(l=70, r=20, t=90, b=70), template="plotly_white",
@@ -150,9 +154,9 @@ def _titles(pds):
 
 
 def _traces(result, pds):
-    """(row, trace) of every panel: the heat maps first, then the failed marks, then the initial stability
-    edges (one legend entry each)."""
-    heat, marks, lines = [], [], []
+    """(row, trace) of every panel: the heat maps first, then the failed marks, then the edge-of-stability
+    rings, then the initial stability edges (one legend entry each)."""
+    heat, marks, rings, lines = [], [], [], []
     for r, (p, ds) in enumerate(pds, start=1):
         for k, (lab, d) in enumerate(ds.items()):
             if p["kind"] == "rows":
@@ -169,15 +173,22 @@ def _traces(result, pds):
                 marker=dict(symbol="x-thin", size=9, color="#ff2d2d", line=dict(width=2, color="#ff2d2d")),
                 customdata=d["flat"][jj, ii], text=[D.cell_text(result, d, j, i, lab) for j, i in zip(jj, ii)],
                 hovertemplate="%{text}<extra></extra>", showlegend=False)))
+            jj, ii = np.nonzero(d["at_eos"])
+            rings.append((r, go.Scatter(
+                x=_f(d["x"])[ii], y=yc[jj], mode="markers", name=EOS_NAME, legendgroup="eos",
+                marker=dict(symbol="circle-open", size=11, color="white", line=dict(width=2, color="white")),
+                customdata=d["flat"][jj, ii], text=[D.cell_text(result, d, j, i, lab) for j, i in zip(jj, ii)],
+                hovertemplate="%{text}<extra></extra>", showlegend=False)))
             line = _edge_line(p, d, lab, k, yc)
             if line is not None:
                 lines.append((r, line))
-    shown = next((t for _, t in marks if len(t.x)), None)
-    if shown is not None:
-        shown.showlegend = True
+    for group in (marks, rings):
+        shown = next((t for _, t in group if len(t.x)), None)
+        if shown is not None:
+            shown.showlegend = True
     if lines:
         lines[0][1].showlegend = True
-    return heat + marks + lines
+    return heat + marks + rings + lines
 
 
 def _edge_line(p, d, lab, k, yc):

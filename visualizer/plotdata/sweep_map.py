@@ -22,7 +22,7 @@ from __future__ import annotations
 import copy
 
 import numpy as np
-from core.sweeps.summary import summary_row
+from core.sweeps.summary import EOS_RATIO, summary_row
 
 THRESHOLD_RULES = {"momentum": "(2 + 2μ) / λ₀", "nesterov": "(2 + 2μ) / ((1 + 2μ) λ₀)",
                    "adam": "(2 + 2β₁) / ((1 − β₁) λ₀)"}
@@ -68,6 +68,8 @@ def map_data(result, label, metric="final_loss"):
     seeds_failed    (ny, nx) how many failed (core.model.failure); failed (ny, nx) bool: some seed did
     eos             (ny, nx) median over the seeds of final sharpness / threshold (1: the edge of stability;
                     nan until every seed is done, or without sharpness)
+    at_eos          (ny, nx) bool: the cell trains *at the edge of stability*: every seed done, none failed, and
+                    eos >= core.sweeps.summary.EOS_RATIO (the summary's "edge of stability" column, per cell)
     median_seed     (ny, nx) index (into result.seeds) of the median run: the lower middle one when the
                     number of seeds is even (-1 until every seed is done)
     flat            (ny, nx) the cell's flat index in the block's grid (block.cell(flat) gives its values)
@@ -88,6 +90,7 @@ def map_data(result, label, metric="final_loss"):
     failed = done & (grid(b.failed) | div)
     with np.errstate(all="ignore"):
         eos = np.where(done.all(axis=0), np.median(grid(b.sharpness) / grid(b.threshold), axis=0), np.nan)
+    at_eos = done.all(axis=0) & ~failed.any(axis=0) & (np.nan_to_num(eos) >= EOS_RATIO)
     flat_full = np.arange(int(np.prod(b.shape))).reshape(b.shape)[None]
     x = b.axes[xname]
     edge0 = _edge0(x, done, grid(b.threshold), grid(b.sharpness0)) if xname == "lr" else \
@@ -97,7 +100,7 @@ def map_data(result, label, metric="final_loss"):
                 ylog=axis_is_log(spec_opt.axes[yname], b.axes[yname]) if yname else False,
                 fixed=fixed, seeds_z=vals, z=stats["median"], seeds_diverged=div.sum(axis=0),
                 diverged=div.any(axis=0), seeds_failed=failed.sum(axis=0), failed=failed.any(axis=0), eos=eos,
-                flat=grid(flat_full)[0], edge0=edge0, rule=edge_rule(b.optimizer), n_done=b.n_done,
+                at_eos=at_eos, flat=grid(flat_full)[0], edge0=edge0, rule=edge_rule(b.optimizer), n_done=b.n_done,
                 n_runs=b.n_runs, S=done.shape[0], metric=metric, **stats)
 
 

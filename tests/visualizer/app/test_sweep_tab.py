@@ -72,7 +72,7 @@ def _wait(service, session, timeout=30):
 def test_heatmap_colour_is_the_median_over_seeds_with_spread_in_the_hover(swept):
     fig = sweep_heatmap(swept)
     labels = trace_cells(swept)
-    assert labels == ["SGD", "momentum", "SGD", "momentum", None, None]
+    assert labels == ["SGD", "momentum"] * 3 + [None, None]      # heat maps, failed marks, rings, edges
     heat = {t.name: t for t in fig.data if t.type == "heatmap"}
     b = swept.blocks["momentum"]                                           # (3 seeds, 6 lr, 2 momentum)
     med = np.median(b.final_loss, axis=0).T                               # (momentum, lr)
@@ -105,6 +105,28 @@ def test_failed_cells_are_marked(swept):
     want = sorted(zip(np.round(b.axes["lr"][ii], 12), np.round(b.axes["momentum"][jj], 12)))
     assert got == want and marks[1].marker.symbol == "x-thin"
     assert sorted(marks[1].customdata) == sorted(int(i * 2 + j) for i, j in zip(ii, jj))
+
+
+def test_rings_mark_the_cells_at_the_edge_of_stability():
+    # the claim, on the lr_sweep preset's SGD row (two seeds, 12 of its learning rates, its 500 steps): no seed
+    # of a ringed cell failed and its median final sharpness is >= 0.9 x the threshold; every other cell fails
+    # one of the two (checked from the block's own arrays); the summary's "edge of stability" is their span
+    d = core.ExperimentSpec.preset("lr_sweep").to_dict()
+    d["sweep"].update(seeds=[0, 1], optimizers=[dict(d["sweep"]["optimizers"][0], axes={"lr": {"log": [0.3, 20, 12]}})])
+    r = core.sweep(d, scheduler="inline")
+    fig = sweep_heatmap(r)
+    rings = [t for t in fig.data if t.name and t.name.startswith("at the edge of stability")]
+    assert len(rings) == 1 and rings[0].marker.symbol == "circle-open" and rings[0].showlegend
+    b = r.blocks["SGD"]                                                     # (seeds, lr)
+    ratio = np.median(b.sharpness / b.threshold, axis=0)
+    want = ~b.failed.any(axis=0) & (ratio >= 0.9)
+    lr = b.axes["lr"]
+    # between the initial stability edge and failure: some cells, all below the first failed lr
+    assert 3 <= want.sum() < len(lr) and lr[want].max() < lr[b.failed.any(axis=0)].min()
+    assert np.allclose(np.sort(rings[0].x), lr[want]) and sorted(rings[0].customdata) == list(np.flatnonzero(want))
+    row = r.summary()[0]
+    assert row["eos"] == (lr[want].min(), lr[want].max())
+    assert row["edge0"] < row["eos"][1]             # the initial edge (2/λ₀) lies inside or below the region
 
 
 def test_dashed_curve_is_the_initial_stability_edge(swept):
@@ -514,7 +536,7 @@ def test_lr_by_optimizer_rows_with_a_vertical_prediction_each():
     assert np.allclose(lines[0].x, 2 / s0) and np.allclose(lines[0].y, [-0.45, 0.45])
     assert np.allclose(lines[1].x, (2 + 2 * 0.9) / (1 + 2 * 0.9) / s0)      # Nesterov's threshold, default mu 0.9
     assert "(2 + 2β₁) / ((1 − β₁) λ₀)" in lines[2].text[0]                   # Adam: on the preconditioned Hessian
-    assert trace_cells(r) == ["SGD", "nesterov", "adam"] * 2 + [None] * 3
+    assert trace_cells(r) == ["SGD", "nesterov", "adam"] * 3 + [None] * 3
 
 
 def test_a_finished_sweep_asked_again_comes_from_the_cache(service, cache):
