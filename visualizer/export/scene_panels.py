@@ -144,7 +144,7 @@ class CurvesPanel(_StepPanel):
         if r.sc.target_loss is not None:
             ax.axhline(r.sc.target_loss, color="#888888", lw=0.9 * r.u, ls=":")
         if "landscape" not in r.sc.panels and "sharpness" not in r.sc.panels:
-            self.legend(handles, [c.label for c in self.series])
+            self.legend(handles, [c.name or c.label for c in self.series])
 
     def value_range(self):
         return loss_range(self.series)

@@ -408,8 +408,9 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
 def loss_trace(c, legend=True):
     """One run's training loss at every step (a trace dict; the curves figure and the HTML export's panel)."""
     st = _style(c.style)
-    return dict(type="scatter", x=_f32(c.history_steps), y=_f32(c.history), mode="lines", name=legend_name(c.label),
-                legendgroup=c.label, showlegend=legend, line=dict(color=c.color, width=2, dash=st.dash),
+    return dict(type="scatter", x=_f32(c.history_steps), y=_f32(c.history), mode="lines",
+                name=c.name or legend_name(c.label), legendgroup=c.label, showlegend=legend,
+                line=dict(color=c.color, width=2, dash=st.dash),
                 hovertemplate=f"{c.label}<br>step %{{x:.0f}}<br>loss %{{y:.4g}}<extra></extra>")
 
 
@@ -425,7 +426,7 @@ def _add_curves(fig, c):
     fig.add_trace(loss_trace(c), 1, 1)
     fig.add_trace(frames_trace(c), 1, 1)
     for y, name, width, dash in ((c.train_acc, "train", 2, None), (c.test_acc, "test", 1.5, "dot")):
-        fig.add_trace(go.Scatter(x=steps, y=_f32(y), mode="lines", name=legend_name(lab), legendgroup=lab,
+        fig.add_trace(go.Scatter(x=steps, y=_f32(y), mode="lines", name=c.name or legend_name(lab), legendgroup=lab,
                                  showlegend=False,
                                  line=dict(color=c.color, width=width, dash=dash),
                                  hovertemplate=f"{lab}<br>step %{{x:.0f}}<br>{name} acc %{{y:.3f}}<extra></extra>"),

@@ -75,6 +75,8 @@ class CurveSeries:
     history_steps: np.ndarray = None   # (S + 1,) every step 0..S (S: the run's last step)
     history: np.ndarray = None         # (S + 1,) the loss at every step (Trajectory.loss_history)
     style: RunStyle | None = None      # dash, end-marker symbol (visualizer.plotdata.style)
+    name: str = ""                     # the legend's name with the standing notes: "large LR (failed at 33)"
+    failed_at: int | None = None       # Trajectory.failed_at (core.model.failure)
 
 
 def curves_data(result, labels=None):
@@ -86,7 +88,8 @@ def curves_data(result, labels=None):
         hsteps = np.asarray(t.steps) if t.loss_history is None else np.arange(len(hist))
         out.append(CurveSeries(lab, V.color_of(result, lab), np.asarray(t.steps), np.asarray(t.loss, np.float64),
                                np.asarray(t.train_acc, np.float64), np.asarray(t.test_acc, np.float64),
-                               t.diverged_at, history_steps=hsteps, history=hist, style=V.style_of(result, lab)))
+                               t.diverged_at, history_steps=hsteps, history=hist, style=V.style_of(result, lab),
+                               name=V.run_name(result, lab), failed_at=t.failed_at))
     return out
 
 

@@ -43,6 +43,9 @@ def test_the_app_legend_and_table_say_failed(large_lr_50):
     assert names["SGD"] == f"SGD (in plane {share['SGD']})" and "failed" not in names["momentum"]
     top = figures.contour_figure(large_lr_50, ViewOptions())
     assert f"large LR (failed at {fa})" in [t.name for t in top.data if t.showlegend is not False]
+    curves = figures.curves_figure(large_lr_50, ViewOptions())
+    assert f"large LR (failed at {fa})" in [t.name for t in curves.data if t.showlegend is not False]
+    assert "SGD" in [t.name for t in curves.data if t.showlegend is not False]
     rows = {r["label"]: r for r in figures.summary_records(large_lr_50)}
     assert rows["large LR"]["failed_at"] == fa and rows["large LR"]["live_units"] == 0
     assert rows["large LR"]["peak_loss"] > large_lr_50.trajectories["large LR"].loss[0]
