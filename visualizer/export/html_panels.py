@@ -17,12 +17,14 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from visualizer.figures import landscape as figures
+from visualizer.figures.per_run import per_run_title
 
 from visualizer.plotdata import panels as panel_data
 from visualizer.plotdata import slices as S
 from visualizer.figures.curvature import sharpness_traces, slice_traces, threshold_labels
-from visualizer.plotdata.frames import build_frames
+from visualizer.plotdata.frames import build_frames, share_text
 from visualizer.plotdata.panels import PANEL_WIDTH
+from visualizer.plotdata.per_run import per_run_frames, per_run_planes
 from visualizer.plotdata.ticks import log_ticks
 from visualizer.plotdata.view import axis_units
 
@@ -127,6 +129,64 @@ class _Landscape(_Part):
 
     def annotations(self, k):
         return figures.plane_annotations(self.fm, x=self.dom[0], y=self.ydom[0])
+
+
+class _PerRunLandscape(_Part):
+    """Small multiples in the landscape's cell: each run on its own PCA plane ("pca_per_run"; the app's
+    visualizer.figures.per_run), one scene per run side by side, on the page's step grid (one player)."""
+    SUB_GAP = 0.01
+
+    def __init__(self, result, opts, fm, dom, axis, legend=False, ydom=(BOTTOM, TOP)):
+        self.subs, self.fms = per_run_frames(result, opts.view(), fm.steps)
+        self.dom, self.ydom = dom, ydom
+        self.cds = {lab: figures.path_customdata(f) for lab, f in self.fms.items()}
+        self.n = sum(1 + 2 * len(f.paths) for f in self.fms.values())
+        n = len(self.fms)
+        w = (dom[1] - dom[0] - self.SUB_GAP * (n - 1)) / n
+        self.cells = [(dom[0] + i * (w + self.SUB_GAP), dom[0] + i * (w + self.SUB_GAP) + w) for i in range(n)]
+
+    def _scene(self, i):
+        return "scene" if i == 0 else f"scene{i + 1}"
+
+    def traces(self, k):
+        data = []
+        for i, (lab, f) in enumerate(self.fms.items()):
+            tr = figures.landscape_traces(f, self.cds[lab], k, full=True)
+            tr[0] = dict(tr[0], showscale=False)                 # each panel its own range: no shared colour bar
+            data += [dict(t, scene=self._scene(i)) for t in tr]
+        return data
+
+    def frame(self, k):
+        data, ids, base = [], [], 0
+        for lab, f in self.fms.items():
+            data += figures.landscape_traces(f, self.cds[lab], k, full=False)
+            ids += [base + j for j in figures.landscape_frame_traces(f)]
+            base += 1 + 2 * len(f.paths)
+        return data, ids
+
+    def layout(self):
+        out = {}
+        for i, (lab, f) in enumerate(self.fms.items()):
+            units = axis_units(self.subs[lab].plane)
+            scene = figures.scene_layout(f, units)
+            for axis, sym in (("xaxis", "α"), ("yaxis", "β")):      # small cells: the units in the cell's title
+                scene[axis] = dict(scene[axis], title=dict(text=sym, font=dict(size=10)), tickfont=dict(size=9))
+            scene["zaxis"] = dict(scene["zaxis"], tickfont=dict(size=9), title=dict(text="", font=dict(size=9)))
+            x0, x1 = self.cells[i]
+            out[self._scene(i)] = dict(scene, domain=dict(x=[x0, x1], y=[self.ydom[0], self.ydom[1] - 0.06]))
+        return out
+
+    def annotations(self, k):
+        def title(lab, f):                      # three short lines: the cells are narrow
+            ev = self.subs[lab].plane.explained_variance * 100
+            a, b = axis_units(self.subs[lab].plane)
+            units = f"α, β: {a}" if a == b else f"α: {a}; β: {b}"
+            return (f"<b>{lab}</b>, in plane {share_text(f.paths[lab].in_plane)}<br>own uncentred PCA "
+                    f"{ev[0]:.0f}% + {ev[1]:.0f}%<br>{units}")
+        return [dict(text=title(lab, f), x=(x0 + x1) / 2, y=self.ydom[1] - 0.055,
+                     xref="paper", yref="paper", xanchor="center", yanchor="bottom", showarrow=False,
+                     font=dict(size=10))
+                for (lab, f), (x0, x1) in zip(self.fms.items(), self.cells)]
 
 
 class _LinePanel(_Part):
@@ -251,8 +311,10 @@ def panels_figure(result, opts):
     fm = build_frames(result, view)
     parts, offset, axis = [], 0, 1
     legend = "landscape" not in opts.panels           # else the landscape's trails carry the legend
+    per_run = per_run_planes(result, view)            # "pca_per_run": small multiples in the landscape's cell
     for name, (dom, ydom) in zip(opts.panels, grid_cells(opts.panels)):
-        part = PARTS[name](result, opts, fm, dom, axis, legend=legend and name in ("sharpness", "curves"),
+        kind = _PerRunLandscape if per_run and name == "landscape" else PARTS[name]
+        part = kind(result, opts, fm, dom, axis, legend=legend and name in ("sharpness", "curves"),
                            ydom=ydom)
         legend = legend and name not in ("sharpness", "curves")
         part.offset, offset, axis = offset, offset + part.n, axis + part.n_axes
@@ -261,7 +323,9 @@ def panels_figure(result, opts):
     dynamic = "slices" in opts.panels               # titles and ranges that change with the frame
     frames = [_frame(parts, k, s, dynamic) for k, s in enumerate(fm.steps)]
     menus, sliders = figures.player(fm.steps, k0)
-    layout = dict(title=dict(text=figures.landscape_title(result, fm, opts.title), x=0.01, xanchor="left",
+    head = per_run_title(result, fm.zlabel) if per_run and "landscape" in opts.panels and opts.title is None \
+        else figures.landscape_title(result, fm, opts.title)
+    layout = dict(title=dict(text=head, x=0.01, xanchor="left",
                              font=dict(size=15)),
                   template=pio.templates["plotly_white"], margin=dict(l=50, r=20, t=70, b=60), updatemenus=menus,
                   sliders=sliders,

@@ -22,7 +22,7 @@ from visualizer.plotdata.view import ViewOptions
 
 GAP = 0.02          # between the panels (paper fraction)
 
-__all__ = ["per_run_landscape", "landscape"]
+__all__ = ["per_run_landscape", "landscape", "per_run_title"]
 
 
 def landscape(result, view: ViewOptions | None = None, step=None, height=640, title=None, colour=None):
@@ -36,9 +36,16 @@ def landscape(result, view: ViewOptions | None = None, step=None, height=640, ti
 
 
 def _panel_title(sub, p):
+    """A small multiple's title: the run, its in-plane share, its own plane's uncentred PCA variance."""
     ev = sub.plane.explained_variance * 100
     return (f"<b>{p.label}</b> on its own plane<br>in plane {_frames.share_text(p.in_plane)}; "
             f"uncentred PCA {ev[0]:.0f}% + {ev[1]:.0f}%")
+
+
+def per_run_title(result, zlabel):
+    """The small multiples' figure title (the HTML panels page uses it too)."""
+    return (f"{result.spec.name}<br><sup>each run on its own PCA plane (uncentred, through its own "
+            f"{result.spec.plane.center} weights); height and colour: {zlabel}, each panel its own range</sup>")
 
 
 def per_run_landscape(result, view: ViewOptions | None = None, step=None, height=520, title=None):
@@ -69,10 +76,7 @@ def per_run_landscape(result, view: ViewOptions | None = None, step=None, height
             ids += [3 * i + j for j in L.landscape_frame_traces(fm)]
         frames.append(dict(name=str(int(s)), data=fdata, traces=ids))
     menus, sliders = L.player(grid, k0)
-    zlabel = next(iter(fms.values())).zlabel
-    text = title or (f"{result.spec.name}<br><sup>each run on its own PCA plane (uncentred, through its own "
-                     f"{result.spec.plane.center} weights); height and colour: {zlabel}, "
-                     "each panel its own range</sup>")
+    text = title or per_run_title(result, next(iter(fms.values())).zlabel)
     layout = dict(title=dict(text=text, x=0.01, xanchor="left", font=dict(size=15)), height=height,
                   margin=dict(l=0, r=0, t=70, b=70), template="plotly_white", uirevision="landscape",
                   showlegend=False, updatemenus=menus, sliders=sliders, annotations=notes, **layout_scenes)

@@ -7,9 +7,12 @@ import pytest
 
 from visualizer import export as E
 from visualizer.export.html import write_html
+from visualizer.export.html_panels import panels_figure
+from visualizer.figures.per_run import per_run_landscape
 from visualizer.export.scene import Renderer, build_scene
 from visualizer.plotdata import frames
 from visualizer.plotdata import view as V
+from tests.conftest import four_short
 
 
 def _on(text, page):
@@ -95,3 +98,30 @@ def test_matplotlib_pca_plane_has_no_warning_and_says_its_units(four_pca):
         assert box[1] / box[0] == pytest.approx(sb / sa)
     finally:
         r.close()
+
+
+def test_the_html_panels_page_draws_per_run_planes_as_the_app_does(tmp_path):
+    # pca_per_run with --panels: small multiples in the landscape's cell (each run on its own plane), not the
+    # shared plane; each cell's trail equals the app's small multiple of that run at the same step
+    r = four_short("pca_per_run")
+    opts = E.ExportOptions(out=str(tmp_path / "p.html"), frames=5, panels=("landscape", "curves"), size=(1100, 500))
+    fig = panels_figure(r, opts)
+    labels = list(r.trajectories)
+    scenes = [k for k in fig.layout.to_plotly_json() if k.startswith("scene")]
+    assert sorted(scenes) == sorted(["scene"] + [f"scene{i}" for i in range(2, len(labels) + 1)])
+    app = per_run_landscape(r, opts.view())
+    for i, lab in enumerate(labels):
+        scene = "scene" if i == 0 else f"scene{i + 1}"
+        mine = [t for t in fig.data if getattr(t, "scene", None) == scene]
+        theirs = [t for t in app.data if t.scene == scene]
+        assert [t.type for t in mine] == ["surface", "scatter3d", "scatter3d"] and mine[1].name.startswith(lab)
+        assert np.array_equal(mine[0].z, theirs[0].z)                       # the run's own surface
+        assert np.array_equal(mine[1].x, theirs[1].x) and np.array_equal(mine[1].y, theirs[1].y)
+    notes = [a.text for a in fig.layout.annotations]
+    for lab, x in _shares(r).items():
+        assert any(n.startswith(f"<b>{lab}</b>, in plane") and "own uncentred PCA" in n for n in notes)
+    assert "each run on its own PCA plane" in fig.layout.title.text and "80%" not in fig.layout.title.text
+    # a frame moves every run's trail and ball (2 traces a run) and the curves' step line
+    assert len(fig.frames[1].traces) >= 2 * len(labels)
+    write_html(r, opts, tmp_path / "p.html")
+    assert _on("own uncentred PCA", (tmp_path / "p.html").read_text(encoding="utf-8"))
