@@ -38,7 +38,7 @@ import numpy as np
 from core.model import optimizers as _opt
 from core.model.schedules import constant
 
-__all__ = ["descend", "by_family", "runs_per_turn", "MAX_BATCH_BYTES"]
+__all__ = ["descend", "by_family", "fusable", "runs_per_turn", "MAX_BATCH_BYTES"]
 
 MAX_BATCH_BYTES = 4 * 2 ** 20     # working buffers of the runs advanced together (more runs go in turns)
 
@@ -293,6 +293,87 @@ class _Kernel:
             dZ = T
 
 
+class _FusedKernel:
+    """Loss and gradient of R runs of a ONE-hidden-layer network, with fewer passes over the (R, h, rows)
+    arrays than _Kernel (the ``exact=False`` path of train_batch; sweeps use it). Not MLP.loss_and_grad's
+    order of operations, so the last bits differ from a single run's (about 1e-16 relative a step; the bound
+    after training is in the module notes and tested); each run's numbers do not depend on the other runs of
+    the batch (every product is a per-run BLAS call of the same shape), so sweeps stay engine-independent.
+
+    With Xa = [X, 1] (rows, d+1) and Wa = [W1, b1] (h, d+1):
+        Z = Wa Xa^T              (one product: the bias rides in the ones column, no pass to add it)
+        S = [Z > 0];  A = Z S    (two passes)
+        z = w2 A + b2;  dz = (sigmoid(z) - y) / rows      (rows-long work only)
+        dW2 = dz A^T;  db2 = sum dz
+        M = (S dz) Xa            (one pass and one product: (h, d+1))
+        dW1 = w2 M[:, :d];  db1 = w2 M[:, d]              (dZ1 = (w2 dz) S is never formed)
+    Against _Kernel: no bias pass, no outer product w2 dz, no mask pass and no row sum over (R, h, rows).
+    """
+
+    def __init__(self, net, R, rows):
+        d, h = net.layer_sizes[0], net.layer_sizes[1]
+        self.net, self.R, self.rows, self.d, self.h = net, R, rows, d, h
+        self.Wa = np.empty((R, h, d + 1))                        # [W1, b1] of each run
+        self.Wa_w, self.Wa_b = self.Wa[:, :, :d], self.Wa[:, :, d]
+        self.Z = np.empty((R, h, rows))                          # Z, then A = relu(Z)
+        self.S = np.empty((R, h, rows))                          # [Z > 0], then [Z > 0] dz
+        self.Zf, self.Sf, self.AT = self.Z.reshape(-1), self.S.reshape(-1), self.Z.transpose(0, 2, 1)
+        self.z = np.empty((R, 1, rows))                          # output logits
+        self.zf = self.z.reshape(-1)
+        self.e, self.u, self.v, self.s = (np.empty(R * rows) for _ in range(4))     # (R rows,) scratch
+        self.u3 = self.u.reshape(R, 1, rows)
+        self.dz = np.empty((R, 1, rows))
+        self.dzf = self.dz.reshape(-1)
+        self.M = np.empty((R, h, d + 1))
+        self.M_w, self.M_b = self.M[:, :, :d], self.M[:, :, d]
+        self.lsum, self.loss = np.empty((R, 1)), np.empty(R)
+        self.n = np.array(float(rows))
+
+    def views(self, flat):
+        """(W1 (R, h, d), b1 (R, h), w2 (R, 1, h), b2 (R, 1, 1), w2 (R, h, 1), w2 (R, h)) views into a stacked
+        (R, P) array, made once a buffer (for the gradient: the same slots)."""
+        (w1, shape, b1), (w2, _, b2) = self.net.layout
+        W2 = flat[:, w2]
+        return (flat[:, w1].reshape(self.R, *shape), flat[:, b1], W2[:, None, :], flat[:, b2][:, :, None],
+                W2[:, :, None], W2)
+
+    def loss_and_grad(self, wb, gv, A0, X0, ym):
+        """As _Kernel.loss_and_grad, with A0 = Xa^T (d+1, rows) or (R, d+1, rows) and X0 = Xa (rows, d+1) or
+        (R, rows, d+1): the data with a column of ones."""
+        W1, b1, w2, b2, w2c, w2r = wb
+        gW1, gb1, gW2, gb2, _, _ = gv
+        np.copyto(self.Wa_w, W1)
+        np.copyto(self.Wa_b, b1)
+        Z, Zf, Sf = self.Z, self.Zf, self.Sf
+        _mm(self.Wa, A0, Z)                                      # Z = W1 X^T + b1
+        _gt(Zf, _ZERO, Sf)
+        _mul(Zf, Sf, Zf)                                         # A = Z [Z > 0] (as _Kernel)
+        z, zf, e, u, v, s = self.z, self.zf, self.e, self.u, self.v, self.s
+        _mm(w2, Z, z)                                            # (R, 1, rows)
+        _add(z, b2, z)
+        _copysign(zf, _MINUS_ONE, e)                             # the output layer exactly as _Kernel
+        _exp(e, e)
+        np.maximum(zf, _ZERO, out=u)
+        _log1p(e, v)
+        _add(u, v, u)
+        _mul(ym, zf, v)
+        _sub(u, v, u)
+        _sum(self.u3, 2, None, self.lsum)
+        _div(self.lsum[:, 0], self.n, self.loss)
+        _ge(zf, _ZERO, s)
+        np.maximum(s, e, out=s)
+        _add(e, _ONE, v)
+        _div(s, v, s)
+        _sub(s, ym, self.dzf)
+        _div(self.dzf, self.n, self.dzf)
+        _mm(self.dz, self.AT, gW2)                               # dW2 = dz A^T
+        _sum(self.dz, 2, None, gb2[:, :, 0])                     # db2
+        _mul(self.S, self.dz, self.S)                            # [Z > 0] dz
+        _mm(self.S, X0, self.M)                                  # M = ([Z > 0] dz) Xa  (R, h, d+1)
+        _mul(self.M_w, w2c, gW1)                                 # dW1 = w2 M[:, :d]
+        _mul(self.M_b, w2r, gb1)                                 # db1 = w2 M[:, d]
+
+
 def _pad(dZ):
     """(R, 1, rows) -> (R, 2, rows) with a zero second row (a width-1 hidden layer; rare)."""
     return np.concatenate([dZ, np.zeros_like(dZ)], axis=1)
@@ -305,9 +386,9 @@ class _Runs:
     (contiguous rows of one family), the kernel's buffers and, with mini-batches, each run's rows of the step.
     Every view a step uses is made once, for both parities of the buffers."""
 
-    def __init__(self, net, p, opts, rows, mini_batch):
+    def __init__(self, net, p, opts, rows, mini_batch, fused=False):
         R, P = p.shape
-        self.net, self.R, self.rows = net, R, rows
+        self.net, self.R, self.rows, self.fused, self.Xa = net, R, rows, fused, None
         self.pair_p, self.pair_g = (p, np.empty_like(p)), (np.empty((R, P)), np.empty((R, P)))
         self.d = np.empty((R, P))                              # scratch: the update
         fams = [_family(o) for o in opts]
@@ -323,8 +404,8 @@ class _Runs:
         self._buffers(mini_batch)
 
     def _buffers(self, mini_batch):
-        self.kernel = _Kernel(self.net, self.R, self.rows)
-        d = self.net.layer_sizes[0]
+        self.kernel = (_FusedKernel if self.fused else _Kernel)(self.net, self.R, self.rows)
+        d = self.net.layer_sizes[0] + (1 if self.fused else 0)     # the fused kernel's data has a ones column
         self.Xb = np.empty((self.R, self.rows, d)) if mini_batch else None     # (R, rows, d) this step's rows
         self.yb = np.empty((self.R, self.rows)) if mini_batch else None
         if mini_batch:                                          # the kernel's A0, X0 and labels, as views
@@ -380,12 +461,15 @@ class _Runs:
     def loss_and_grad(self, X, y, batch_rows):
         """Each run's loss (R,) on this step's rows, its gradient into self.g. batch_rows: (R, rows) row indices
         of each run's mini-batch, or None (full batch)."""
+        if self.fused and self.Xa is None:                    # [X, 1] (n, d+1), once a turn
+            self.Xa = np.concatenate([X, np.ones((len(X), 1))], axis=1)
+        src = self.Xa if self.fused else X
         if batch_rows is None:
             if self.yb is None:
                 self.yb = np.repeat(y[None, :], self.R, axis=0)   # (R, rows) the labels, once a turn
-                self.data = (X.T, X, self.yb.reshape(-1))
+                self.data = (np.ascontiguousarray(src.T), src, self.yb.reshape(-1))
         else:
-            np.take(X, batch_rows, axis=0, out=self.Xb)
+            np.take(src, batch_rows, axis=0, out=self.Xb)
             np.take(y, batch_rows, out=self.yb)
         pv, gv, _ = self.plan[self.parity]
         self.kernel.loss_and_grad(pv, gv, *self.data)
@@ -400,7 +484,7 @@ class _Runs:
 
 def _bytes_per_run(net, rows, mini_batch):
     hidden = sum(net.layer_sizes[1:-1])
-    return 8 * (2 * hidden * rows + 9 * rows + 7 * net.n_params + (rows * net.layer_sizes[0] if mini_batch else 0))
+    return 8 * (2 * hidden * rows + 9 * rows + 7 * net.n_params + (rows * (net.layer_sizes[0] + 1) if mini_batch else 0))
 
 
 def runs_per_turn(net, rows, mini_batch):
@@ -413,7 +497,12 @@ def by_family(opts):
     return sorted(range(len(opts)), key=lambda r: _family(opts[r]))
 
 
-def descend(net, X, y, p0, *, opts, steps, record_set, batches, diverge_factor, frames, tick):
+def fusable(net):
+    """Whether the fused kernel (exact=False) applies: one hidden layer."""
+    return len(net.layer_sizes) == 3
+
+
+def descend(net, X, y, p0, *, opts, steps, record_set, batches, diverge_factor, frames, tick, fused=False):
     """One turn: the runs p0 (R, P) from step 0 to ``steps`` together on the training data X (n, d), y (n,)
     (float64, C order).
 
@@ -421,12 +510,13 @@ def descend(net, X, y, p0, *, opts, steps, record_set, batches, diverge_factor, 
     run]), or None (full batch); frames: a recorder a run, ``record(t, params, full-batch loss, grad, state)`` with a
     list
     ``steps`` (core.model.training's); record_set: the steps to record; diverge_factor: as core.model.training;
-    tick(t): progress, every 1000 // R steps (every 1000 steps for one run). Returns each run's loss at every
+    tick(t): progress, every 1000 // R steps (every 1000 steps for one run); fused: the _FusedKernel (one hidden
+    layer only; last bits differ from a single run's, see the module notes). Returns each run's loss at every
     step ((steps + 1,), shorter when it diverged) and the step it diverged at (or None)."""
     n, R0 = len(y), len(p0)
     mini = batches is not None
     batch_size, batches = batches if mini else (n, None)
-    runs = _Runs(net, np.array(p0, dtype=np.float64), opts, batch_size, mini)
+    runs = _Runs(net, np.array(p0, dtype=np.float64), opts, batch_size, mini, fused=fused and fusable(net))
     ids = np.arange(R0)                                        # (R,) which run each row is
     hist = np.empty((steps + 1, R0))                           # loss of every step of every run
     ends, diverged = [steps + 1] * R0, [None] * R0
