@@ -467,7 +467,9 @@ class _Runs:
         if batch_rows is None:
             if self.yb is None:
                 self.yb = np.repeat(y[None, :], self.R, axis=0)   # (R, rows) the labels, once a turn
-                self.data = (np.ascontiguousarray(src.T), src, self.yb.reshape(-1))
+                # the fused kernel's A0 contiguous (a faster product); _Kernel's a view, as MLP.loss_and_grad
+                # (OpenBLAS's last bits differ between the two)
+                self.data = (np.ascontiguousarray(src.T) if self.fused else src.T, src, self.yb.reshape(-1))
         else:
             np.take(src, batch_rows, axis=0, out=self.Xb)
             np.take(y, batch_rows, out=self.yb)
