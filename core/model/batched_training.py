@@ -497,7 +497,8 @@ class _Runs:
 
 def _bytes_per_run(net, rows, mini_batch):
     hidden = sum(net.layer_sizes[1:-1])
-    return 8 * (2 * hidden * rows + 9 * rows + 7 * net.n_params + (rows * (net.layer_sizes[0] + 1) if mini_batch else 0))
+    data = rows * (net.layer_sizes[0] + 1) if mini_batch else 0
+    return 8 * (2 * hidden * rows + 9 * rows + 7 * net.n_params + data)
 
 
 def runs_per_turn(net, rows, mini_batch):

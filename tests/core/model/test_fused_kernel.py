@@ -50,8 +50,8 @@ def test_one_step_equals_loss_and_grad_to_rounding(wis):
 @pytest.mark.parametrize("batch_size,steps", [(None, 150), (40, 120)])
 def test_runs_stay_within_the_bound_of_single_runs(wis, batch_size, steps):
     """Every family, schedules, mini-batches, runs that diverge mid-batch (full batch: momentum lr 4 at step 20,
-    nesterov lr 2 at 40, adam lr 3 at 2; batches of 40: momentum lr 4 at 21): losses at every step and the last weights within 1e-12 of core.train's, the same divergence
-    step and frames; the two chaotic runs within 1e-7."""
+    nesterov lr 2 at 40, adam lr 3 at 2; batches of 40: momentum lr 4 at 21): losses at every step and the
+    last weights within 1e-12 of core.train's, the same divergence step and frames; the two chaotic runs within 1e-7."""
     net = core.MLP([9, 15, 1])
     p0s, opts = _mixed(net)
     seeds = list(range(len(opts)))
