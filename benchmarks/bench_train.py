@@ -85,6 +85,18 @@ def best(fn, repeats):
     return min(times), out
 
 
+def best_both(fn, repeats):
+    """(best wall seconds, best CPU seconds of this process, the last result) of ``repeats`` calls: on a shared
+    machine the CPU time is the steadier figure (other processes' turns on the cores are not in it)."""
+    walls, cpus, out = [], [], None
+    for _ in range(repeats):
+        t, c = time.perf_counter(), time.process_time()
+        out = fn()
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    return min(walls), min(cpus), out
+
+
 def gemm_gflops(n=1500, repeats=3):
     A, B = np.random.default_rng(0).standard_normal((2, n, n))
     t, _ = best(lambda: A @ B, repeats)
@@ -130,15 +142,18 @@ def main():
         opt = core.optimizers.make("sgd", lr=0.07)
         ours, base = [], []
         for _ in range(reps):                           # interleaved, to share the machine's noise
-            ours.append(best(lambda: core.train(net, p0, ds, opt, steps=steps1, record_every=steps1), 1)[0])
-            base.append(best(lambda: naive(net, p0, 0.07, X, Y, steps1), 1)[0])
-        o, b = min(ours) / steps1, min(base) / steps1
+            ours.append(best_both(lambda: core.train(net, p0, ds, opt, steps=steps1, record_every=steps1), 1)[:2])
+            base.append(best_both(lambda: naive(net, p0, 0.07, X, Y, steps1), 1)[:2])
+        o, b = min(w for w, _ in ours) / steps1, min(w for w, _ in base) / steps1
+        oc, bc = min(c for _, c in ours) / steps1, min(c for _, c in base) / steps1
         tr = core.train(net, p0, ds, opt, steps=200, record_every=200)
         w = naive(net, p0, 0.07, X, Y, 200)
         diff = float(np.max(np.abs(net.flatten([(w.W1, w.b1[:, 0]), (w.W2, w.b2[:, 0])]) - tr.params[-1])))
         print(f"\n1. one run, full-batch step, [9, 15, 1], {n} rows, {steps1} steps")
         print(f"   core.train {o * 1e6:6.1f} us/step   naive loop {b * 1e6:6.1f} us/step   ratio {o / b:.2f}   "
               f"(max |weights difference| after 200 steps: {diff:.1e})")
+        print(f"   CPU time: core.train {oc * 1e6:6.1f} us/step   naive loop {bc * 1e6:6.1f} us/step   "
+              f"ratio {oc / bc:.2f}")
         print(f"   {flops_step / o / 1e9:.2f} GFLOP/s in the step's products, {100 * flops_step / o / 1e9 / peak:.0f}% "
               f"of a {1000 if q else 1500}^2 GEMM here ({peak:.1f} GFLOP/s)")
 
@@ -147,21 +162,24 @@ def main():
         p0s = np.stack([net.init(s) for _, s in runs])
         opts = [core.optimizers.make("sgd", lr=lr) for lr, _ in runs]
         R = len(runs)
-        t_batch, trs = best(lambda: train_batch(net, p0s, ds, opts, steps=sweep_steps, record_every=sweep_steps),
-                            max(2, reps // 2))
+        t_batch, c_batch, trs = best_both(lambda: train_batch(net, p0s, ds, opts, steps=sweep_steps,
+                                                              record_every=sweep_steps), max(2, reps // 2))
         live = sum(len(t.loss_history) - 1 for t in trs)
         k = 12 if q else 30                             # naive loops timed; the rest scaled (same work a step)
         pick = np.linspace(0, R - 1, k).round().astype(int)
-        t_naive_k, _ = best(lambda: [naive(net, p0s[i], runs[i][0], X, Y, sweep_steps) for i in pick], 2)
-        t_naive = t_naive_k * R / k
+        t_naive_k, c_naive_k, _ = best_both(lambda: [naive(net, p0s[i], runs[i][0], X, Y, sweep_steps) for i in pick],
+                                            2)
+        t_naive, c_naive = t_naive_k * R / k, c_naive_k * R / k
         print(f"\n2. {R} runs: SGD, {n_lrs} learning rates x 3 seeds x {sweep_steps} steps ({live:,} run-steps; "
               f"naive: {k} loops timed, x {R / k:.0f})")
         print(f"   train_batch {t_batch:6.2f} s   naive loops {t_naive:6.2f} s   ratio {t_batch / t_naive:.2f}   "
               f"({t_batch / live * 1e6:.1f} us a run-step, {flops_step * live / t_batch / 1e9:.2f} GFLOP/s)")
-        t_fused, _ = best(lambda: train_batch(net, p0s, ds, opts, steps=sweep_steps, record_every=sweep_steps,
-                                              exact=False), max(2, reps // 2))
+        t_fused, c_fused, _ = best_both(lambda: train_batch(net, p0s, ds, opts, steps=sweep_steps,
+                                                            record_every=sweep_steps, exact=False), max(2, reps // 2))
         print(f"   train_batch(exact=False) {t_fused:6.2f} s   ratio {t_fused / t_naive:.2f}   (the fused kernel: "
               f"{t_fused / live * 1e6:.1f} us a run-step; last bits differ from core.train, see docs/benchmarks.md)")
+        print(f"   CPU time: train_batch {c_batch:.2f} s, exact=False {c_fused:.2f} s, naive loops {c_naive:.2f} s: "
+              f"ratios {c_batch / c_naive:.2f} and {c_fused / c_naive:.2f}")
         for sharp in (False, True):
             spec = sgd_sweep_spec(n_lrs, sweep_steps, sharp)
             t_sw, res = best(lambda: core.sweep(spec, scheduler="inline"), max(1, reps // 3))
@@ -181,7 +199,7 @@ def main():
               f"({parts}); training {runs_steps:,} steps: naive loop {nv:.2f} s (estimate: its step time above x "
               f"steps), ratio {stages['train'] / nv:.2f}")
     with threadpool_limits(limits=1):
-        breakdown(net, ds, peak, b, reps)
+        breakdown(net, ds, bc, reps)
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 
@@ -197,15 +215,19 @@ def cpu_per_call(fn, calls=300, repeats=5):
     return min(out)
 
 
-def breakdown(net, ds, peak, naive_step, reps):
-    """5. CPU time per run-step of a batched turn, by part, for the exact and the fused kernel."""
+def breakdown(net, ds, naive_step, reps):
+    """5. CPU time per run-step of a batched turn, by part, for the exact and the fused kernel; naive_step: the
+    naive loop's CPU seconds a step."""
+    A, B = np.random.default_rng(0).standard_normal((2, 1000, 1000))
+    peak = 2e9 / cpu_per_call(lambda: A @ B, calls=3, repeats=reps) / 1e9          # GFLOP/s, CPU time
     X, y = np.ascontiguousarray(ds.X_train, dtype=np.float64), ds.y_train.astype(np.float64)
     n, (d, h) = len(y), net.layer_sizes[:2]
     R = bt.runs_per_turn(net, n, False)
     p0s = np.stack([net.init(s) for s in range(R)])
     opts = [core.optimizers.make("sgd", lr=0.05)] * R
-    print(f"\n5. one batched step, {R} runs (a turn), [9, 15, 1], {n} rows: CPU us per run-step (thread time, best of "
-          f"{reps}; the parts timed one by one, so they need not add up exactly; the naive step is wall time)")
+    print(f"\n5. one batched step, {R} runs (a turn), [9, 15, 1], {n} rows: CPU us per run-step (thread time, best "
+          f"of {reps}; the parts timed one by one, so they need not add up exactly; a 1000^2 GEMM: {peak:.1f} "
+          f"GFLOP/s of CPU time)")
     for fused in (False, True):
         runs = bt._Runs(net, p0s.copy(), opts, n, False, fused=fused)
         runs.loss_and_grad(X, y, None)
