@@ -112,14 +112,15 @@ def sgd_sweep_spec(n_lrs, steps, sharpness):
 
 
 def stage_times(spec):
-    """Seconds of run_experiment's stages (train, curvature, surface) and in total."""
+    """Seconds of run_experiment's stages (train, curvature, surface), in total, and the CPU seconds of this
+    process (the curvature's chunks run on up to 2 threads: CPU can exceed wall)."""
     marks = {}
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     core.run_experiment(spec, progress=lambda stage, done, total: marks.setdefault(stage, time.perf_counter()))
-    total = time.perf_counter() - t0
+    total, cpu = time.perf_counter() - t0, time.process_time() - c0
     order = [s for s in ("train", "curvature", "surface") if s in marks] + [None]
     ends = {s: (marks[order[i + 1]] if order[i + 1] else t0 + total) for i, s in enumerate(order[:-1])}
-    return {s: ends[s] - (marks[s] if s != "train" else t0) for s in order[:-1]}, total
+    return {s: ends[s] - (marks[s] if s != "train" else t0) for s in order[:-1]}, total, cpu
 
 
 def main():
@@ -191,13 +192,13 @@ def main():
         spec = core.ExperimentSpec.preset(name)
         if q and name == "article":
             spec.training.steps = 10_000
-        stages, total = stage_times(spec)
+        stages, total, cpu = stage_times(spec)
         runs_steps = spec.training.steps * len(spec.optimizers)
         nv = b * runs_steps
         parts = ", ".join(f"{k} {v:.2f} s" for k, v in stages.items())
         print(f"3. {name}{' (10,000 steps with --quick)' if q and name == 'article' else ''}: {total:.2f} s "
-              f"({parts}); training {runs_steps:,} steps: naive loop {nv:.2f} s (estimate: its step time above x "
-              f"steps), ratio {stages['train'] / nv:.2f}")
+              f"({parts}; CPU {cpu:.2f} s); training {runs_steps:,} steps: naive loop {nv:.2f} s (estimate: its step "
+              f"time above x steps), ratio {stages['train'] / nv:.2f}")
     with threadpool_limits(limits=1):
         breakdown(net, ds, bc, reps)
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
