@@ -7,9 +7,9 @@ import pytest
 
 import core
 import core.model.batched_training as bt
-from core.model.optimizers import make
+from core.model.optimizers import Optimizer, make
 from core.model.training import train_batch
-from tests.core.model.test_batched_training import MIXED, _mixed, assert_same_bits
+from tests.helpers import MIXED, mixed_batch, assert_same_bits, reference
 
 # MIXED runs whose dynamics amplify a last-bit difference (near the edge of stability), by batch size: full
 # batch, nesterov lr 2 momentum 0.99 (diverges at 40; 6e-11 on the loss) and adam lr 0.05 beta1 0.5 eps 1e-3
@@ -53,7 +53,7 @@ def test_runs_stay_within_the_bound_of_single_runs(wis, batch_size, steps):
     nesterov lr 2 at 40, adam lr 3 at 2; batches of 40: momentum lr 4 at 21): losses at every step and the
     last weights within 1e-12 of core.train's, the same divergence step and frames; the two chaotic runs within 1e-7."""
     net = core.MLP([9, 15, 1])
-    p0s, opts = _mixed(net)
+    p0s, opts = mixed_batch(net)
     seeds = list(range(len(opts)))
     trs = train_batch(net, p0s, wis, opts, steps=steps, batch_size=batch_size, record_every=30, seeds=seeds,
                       exact=False)
@@ -76,7 +76,7 @@ def test_runs_stay_within_the_bound_of_single_runs(wis, batch_size, steps):
 @pytest.mark.parametrize("batch_size", [None, 40])
 def test_a_run_has_the_same_bits_in_any_batch(wis, monkeypatch, batch_size):
     net = core.MLP([9, 15, 1])
-    p0s, opts = _mixed(net)
+    p0s, opts = mixed_batch(net)
     seeds = list(range(len(opts)))
     kw = dict(steps=50, record_every=10, batch_size=batch_size, exact=False)
     whole = train_batch(net, p0s, wis, opts, seeds=seeds, **kw)
@@ -92,7 +92,29 @@ def test_a_run_has_the_same_bits_in_any_batch(wis, monkeypatch, batch_size):
 
 def test_deeper_networks_keep_the_exact_kernel(wis):
     net = core.MLP([9, 6, 5, 1])
-    p0s, opts = _mixed(net)
+    p0s, opts = mixed_batch(net)
     trs = train_batch(net, p0s[:4], wis, opts[:4], steps=40, record_every=20, exact=False)
     for p0, opt, tr in zip(p0s, opts, trs):
         assert_same_bits(tr, core.train(net, p0, wis, opt, steps=40, record_every=20))
+
+
+def test_a_non_finite_start_a_foreign_optimizer_and_a_width_one_layer(wis):
+    net = core.MLP([9, 4, 1])
+    bad = net.init(0); bad[0] = np.nan
+    sgd = make("sgd", lr=0.3)
+    halved = Optimizer("sgd", {"lr": 0.3}, init=lambda p: (), update=lambda g, s, t: (-0.15 * g, s),
+                       schedule=lambda t: 0.15)
+    p0s = np.stack([bad, net.init(1), net.init(2)])
+    with np.errstate(invalid="ignore"):
+        trs = train_batch(net, p0s, wis, [sgd, sgd, halved], steps=30, record_every=10, exact=False)
+    assert trs[0].diverged_at == 0 and len(trs[0].params) == 0
+    hist, last = reference(net, p0s[2], wis.X_train, wis.y_train, halved, 30)
+    assert rel_history(trs[2].loss_history, hist) <= 1e-12 and rel_params(trs[2].params[-1], last) <= 1e-12
+    net = core.MLP([9, 1, 1])
+    p0s, opts = mixed_batch(net)
+    with np.errstate(all="ignore"):
+        fused = train_batch(net, p0s, wis, opts, steps=60, record_every=20, exact=False)
+    for p0, opt, tr in zip(p0s, opts, fused):
+        single = core.train(net, p0, wis, opt, steps=60, record_every=20)
+        assert tr.diverged_at == single.diverged_at
+        assert rel_history(tr.loss_history, single.loss_history) <= 1e-12
