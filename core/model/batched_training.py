@@ -8,7 +8,7 @@ frames and return Trajectories.
 
 Every run keeps its own initial weights, optimizer (hyper-parameters, schedule), mini-batch order, divergence
 test and frames; ``train_batch(...)[r]`` has the same bits as ``train(net, p0s[r], ds, opts[r], ...,
-seed=seeds[r])``, which is train_batch with one run.
+seed=seeds[r])``, which is train_batch with one run (the default, exact kernel; see the fused kernel below).
 
 How: the R runs' parameters are stacked (R, P) and each step is a few NumPy calls over all of them, in the
 column layout of MLP.loss_and_grad (A_0 = X^T (d, n), Z_l = W_l A_{l-1} + b_l (h_l, n)). Every product is
@@ -30,9 +30,9 @@ each product once, exactly. Where it pays: the runs of a sweep chunk or of an ex
 call, so the per-call cost (most of a step at these sizes) is paid once a step, not once a run.
 
 The fused kernel (``descend(..., fused=True)``, train_batch's ``exact=False``; one hidden layer only): the same
-loss and gradient with fewer passes over the (R, h, rows) arrays (_FusedKernel), about 16% less CPU for the
-120-run SGD grid of benchmarks/bench_train.py. Its numbers are not MLP.loss_and_grad's: one step's loss and
-gradient agree to about 1e-16 relative, and training carries that on. Measured (tests/core/model/
+loss and gradient with fewer passes over the (R, h, rows) arrays (_FusedKernel), 16-18% less CPU for the
+120-run SGD grid of benchmarks/bench_train.py (1.50 s -> 1.26 s). Its numbers are not MLP.loss_and_grad's: one
+step's loss and gradient agree to about 1e-16 relative, and training carries that on. Measured (tests/core/model/
 test_fused_kernel.py): stable runs stay within 1e-15 of ``train`` over 150 steps (every family, schedules,
 mini-batches, runs that diverge at the same step), but runs near the edge of stability amplify the
 difference step after step: 2e-11 to 4e-9 relative on the loss after 150 steps, and over 500 steps some (SGD
