@@ -30,7 +30,7 @@ each product once, exactly. Where it pays: the runs of a sweep chunk or of an ex
 call, so the per-call cost (most of a step at these sizes) is paid once a step, not once a run.
 
 The fused kernel (``descend(..., fused=True)``, train_batch's ``exact=False``; one hidden layer only): the same
-loss and gradient with fewer passes over the (R, h, rows) arrays (_FusedKernel), 16-18% less CPU for the
+loss and gradient with fewer passes over the (R, h, rows) arrays (core/model/fused_kernel.py), 16-18% less CPU for the
 120-run SGD grid of benchmarks/bench_train.py (1.50 s -> 1.26 s). Its numbers are not MLP.loss_and_grad's: one
 step's loss and gradient agree to about 1e-16 relative, and training carries that on. Measured (tests/core/model/
 test_fused_kernel.py): stable runs stay within 1e-15 of ``train`` over 150 steps (every family, schedules,
@@ -47,6 +47,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.model import optimizers as _opt
+from core.model.fused_kernel import FusedKernel
 from core.model.schedules import constant
 
 __all__ = ["descend", "by_family", "fusable", "runs_per_turn", "MAX_BATCH_BYTES"]
@@ -304,87 +305,6 @@ class _Kernel:
             dZ = T
 
 
-class _FusedKernel:
-    """Loss and gradient of R runs of a ONE-hidden-layer network, with fewer passes over the (R, h, rows)
-    arrays than _Kernel (the ``exact=False`` path of train_batch; sweeps use it). Not MLP.loss_and_grad's
-    order of operations, so the last bits differ from a single run's (about 1e-16 relative a step; the bound
-    after training is in the module notes and tested); each run's numbers do not depend on the other runs of
-    the batch (every product is a per-run BLAS call of the same shape), so sweeps stay engine-independent.
-
-    With Xa = [X, 1] (rows, d+1) and Wa = [W1, b1] (h, d+1):
-        Z = Wa Xa^T              (one product: the bias rides in the ones column, no pass to add it)
-        S = [Z > 0];  A = Z S    (two passes)
-        z = w2 A + b2;  dz = (sigmoid(z) - y) / rows      (rows-long work only)
-        dW2 = dz A^T;  db2 = sum dz
-        M = (S dz) Xa            (one pass and one product: (h, d+1))
-        dW1 = w2 M[:, :d];  db1 = w2 M[:, d]              (dZ1 = (w2 dz) S is never formed)
-    Against _Kernel: no bias pass, no outer product w2 dz, no mask pass and no row sum over (R, h, rows).
-    """
-
-    def __init__(self, net, R, rows):
-        d, h = net.layer_sizes[0], net.layer_sizes[1]
-        self.net, self.R, self.rows, self.d, self.h = net, R, rows, d, h
-        self.Wa = np.empty((R, h, d + 1))                        # [W1, b1] of each run
-        self.Wa_w, self.Wa_b = self.Wa[:, :, :d], self.Wa[:, :, d]
-        self.Z = np.empty((R, h, rows))                          # Z, then A = relu(Z)
-        self.S = np.empty((R, h, rows))                          # [Z > 0], then [Z > 0] dz
-        self.Zf, self.Sf, self.AT = self.Z.reshape(-1), self.S.reshape(-1), self.Z.transpose(0, 2, 1)
-        self.z = np.empty((R, 1, rows))                          # output logits
-        self.zf = self.z.reshape(-1)
-        self.e, self.u, self.v, self.s = (np.empty(R * rows) for _ in range(4))     # (R rows,) scratch
-        self.u3 = self.u.reshape(R, 1, rows)
-        self.dz = np.empty((R, 1, rows))
-        self.dzf = self.dz.reshape(-1)
-        self.M = np.empty((R, h, d + 1))
-        self.M_w, self.M_b = self.M[:, :, :d], self.M[:, :, d]
-        self.lsum, self.loss = np.empty((R, 1)), np.empty(R)
-        self.n = np.array(float(rows))
-
-    def views(self, flat):
-        """(W1 (R, h, d), b1 (R, h), w2 (R, 1, h), b2 (R, 1, 1), w2 (R, h, 1), w2 (R, h)) views into a stacked
-        (R, P) array, made once a buffer (for the gradient: the same slots)."""
-        (w1, shape, b1), (w2, _, b2) = self.net.layout
-        W2 = flat[:, w2]
-        return (flat[:, w1].reshape(self.R, *shape), flat[:, b1], W2[:, None, :], flat[:, b2][:, :, None],
-                W2[:, :, None], W2)
-
-    def loss_and_grad(self, wb, gv, A0, X0, ym):
-        """As _Kernel.loss_and_grad, with A0 = Xa^T (d+1, rows) or (R, d+1, rows) and X0 = Xa (rows, d+1) or
-        (R, rows, d+1): the data with a column of ones."""
-        W1, b1, w2, b2, w2c, w2r = wb
-        gW1, gb1, gW2, gb2, _, _ = gv
-        np.copyto(self.Wa_w, W1)
-        np.copyto(self.Wa_b, b1)
-        Z, Zf, Sf = self.Z, self.Zf, self.Sf
-        _mm(self.Wa, A0, Z)                                      # Z = W1 X^T + b1
-        _gt(Zf, _ZERO, Sf)
-        _mul(Zf, Sf, Zf)                                         # A = Z [Z > 0] (as _Kernel)
-        z, zf, e, u, v, s = self.z, self.zf, self.e, self.u, self.v, self.s
-        _mm(w2, Z, z)                                            # (R, 1, rows)
-        _add(z, b2, z)
-        _copysign(zf, _MINUS_ONE, e)                             # the output layer exactly as _Kernel
-        _exp(e, e)
-        np.maximum(zf, _ZERO, out=u)
-        _log1p(e, v)
-        _add(u, v, u)
-        _mul(ym, zf, v)
-        _sub(u, v, u)
-        _sum(self.u3, 2, None, self.lsum)
-        _div(self.lsum[:, 0], self.n, self.loss)
-        _ge(zf, _ZERO, s)
-        np.maximum(s, e, out=s)
-        _add(e, _ONE, v)
-        _div(s, v, s)
-        _sub(s, ym, self.dzf)
-        _div(self.dzf, self.n, self.dzf)
-        _mm(self.dz, self.AT, gW2)                               # dW2 = dz A^T
-        _sum(self.dz, 2, None, gb2[:, :, 0])                     # db2
-        _mul(self.S, self.dz, self.S)                            # [Z > 0] dz
-        _mm(self.S, X0, self.M)                                  # M = ([Z > 0] dz) Xa  (R, h, d+1)
-        _mul(self.M_w, w2c, gW1)                                 # dW1 = w2 M[:, :d]
-        _mul(self.M_b, w2r, gb1)                                 # db1 = w2 M[:, d]
-
-
 def _pad(dZ):
     """(R, 1, rows) -> (R, 2, rows) with a zero second row (a width-1 hidden layer; rare)."""
     return np.concatenate([dZ, np.zeros_like(dZ)], axis=1)
@@ -415,7 +335,7 @@ class _Runs:
         self._buffers(mini_batch)
 
     def _buffers(self, mini_batch):
-        self.kernel = (_FusedKernel if self.fused else _Kernel)(self.net, self.R, self.rows)
+        self.kernel = (FusedKernel if self.fused else _Kernel)(self.net, self.R, self.rows)
         d = self.net.layer_sizes[0] + (1 if self.fused else 0)     # the fused kernel's data has a ones column
         self.Xb = np.empty((self.R, self.rows, d)) if mini_batch else None     # (R, rows, d) this step's rows
         self.yb = np.empty((self.R, self.rows)) if mini_batch else None
@@ -524,8 +444,8 @@ def descend(net, X, y, p0, *, opts, steps, record_set, batches, diverge_factor, 
     run]), or None (full batch); frames: a recorder a run, ``record(t, params, full-batch loss, grad, state)`` with a
     list
     ``steps`` (core.model.training's); record_set: the steps to record; diverge_factor: as core.model.training;
-    tick(t): progress, every 1000 // R steps (every 1000 steps for one run); fused: the _FusedKernel (one hidden
-    layer only; last bits differ from a single run's, see the module notes). Returns each run's loss at every
+    tick(t): progress, every 1000 // R steps (every 1000 steps for one run); fused: core.model.fused_kernel (one
+    hidden layer only; last bits differ from a single run's, see the module notes). Returns each run's loss at every
     step ((steps + 1,), shorter when it diverged) and the step it diverged at (or None)."""
     n, R0 = len(y), len(p0)
     mini = batches is not None

@@ -1,4 +1,4 @@
-"""train_batch(exact=False): the fused one-hidden-layer kernel of core.model.batched_training. Its operations are
+"""train_batch(exact=False): the fused one-hidden-layer kernel (core.model.fused_kernel). Its operations are
 not MLP.loss_and_grad's, so its runs differ from core.train's in the last bits; the bounds below are the
 measured ones (module notes of core.model.batched_training). What must hold exactly: a run's bits do not depend
 on the other runs of its batch (so sweeps give the same bits however they are chunked, on any engine)."""
