@@ -162,7 +162,7 @@ def train(net, p0, ds, opt, *, steps=2000, batch_size=None, record_every=10, see
 def train_batch(net, p0s, ds, opts, *, steps=2000, batch_size=None, record_every=10, seeds=0,
                 diverge_factor=DIVERGE_FACTOR, labels=None, progress=None, exact=True):
     """Train R runs of ``net`` on ``ds`` together (core.model.batched_training); return their Trajectories, in
-    the order given, each with the bits ``train`` gives that run alone.
+    the order given, each with the bits ``train`` gives that run alone (exact=True, the default).
 
     p0s (R, P): each run's initial weights. opts: one Optimizer a run (or one for all); seeds: each run's
     mini-batch order (the "batches" stream of each seed, core.rng; one for all, or one a run); labels: each
