@@ -22,7 +22,10 @@ import time
 import threading
 import urllib.request
 
+import numpy as np
+
 import core
+from core.model.optimizers import make
 
 _PREFIX = ("import os, signal, sys; signal.signal(signal.SIGINT, signal.{}); "
            "os.execvp(sys.argv[1], sys.argv[1:])")
@@ -302,3 +305,52 @@ class SlowClients:
         self.thread.join(timeout=10)
         for s in self.socks:
             s.close()
+
+
+# ------------------------------------------------------------------ training runs (tests/core/model)
+FIELDS = ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history", "precond", "live_units")
+
+
+def assert_same_bits(a, b):
+    """Every recorded array byte for byte (so also the sign of a zero), and the scalars."""
+    for k in FIELDS:
+        x, y = getattr(a, k), getattr(b, k)
+        assert (x is None) == (y is None), k
+        if x is not None:
+            assert x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes(), k
+    assert (a.diverged_at, a.failed_at, a.label, a.optimizer, a.hparams) == \
+        (b.diverged_at, b.failed_at, b.label, b.optimizer, b.hparams)
+
+
+def reference(net, p0, X, y, opt, steps, diverge_factor=100.0):
+    """The training loop as it was before batching, full batch: (loss at every step, last finite weights)."""
+    p, state, hist, last = np.array(p0, dtype=np.float64), opt.init(p0), [], None
+    for t in range(steps + 1):
+        loss, grad = net.loss_and_grad(p, X, y)
+        hist.append(loss)
+        if t == 0:
+            limit = diverge_factor * max(loss, np.log(2.0)) if np.isfinite(loss) else -np.inf
+        if not loss <= limit:
+            return np.array(hist), last
+        if t == steps:
+            return np.array(hist), p
+        last = p
+        delta, state = opt.update(grad, state, t)
+        p = p + delta
+
+
+# one batch of every family, with schedules, and runs that diverge at different steps while the others go on
+MIXED = [("sgd", dict(lr=0.5)), ("annealing", dict(lr=3.0, decay_rate=0.01)), ("large_lr", dict(lr=6.0)),
+         ("sgd", dict(lr=1.0, schedule="cosine", total_steps=150, min_lr=0.1)),
+         ("sgd", dict(lr=1.0, schedule="step", drop=0.5, every=40)),
+         ("momentum", dict(lr=0.1, momentum=0.9)), ("momentum", dict(lr=4.0, momentum=0.99)),     # diverges at 20
+         ("nesterov", dict(lr=0.1, momentum=0.9)), ("nesterov", dict(lr=2.0, momentum=0.99)),     # diverges at 40
+         ("adam", dict(lr=0.01)), ("adam", dict(lr=0.05, beta1=0.5, beta2=0.9, eps=1e-3)), ("adam", dict(lr=3.0)),
+         ("rmsprop", dict(lr=0.01)), ("rmsprop", dict(lr=0.02, alpha=0.9, schedule="inverse_time", decay_rate=2.0,
+                                                      decay_steps=50))]
+
+
+def mixed_batch(net):
+    opts = [make(n, **hp) for n, hp in MIXED]
+    p0s = np.stack([net.init(i % 2) for i in range(len(MIXED))])
+    return p0s, opts

@@ -8,7 +8,7 @@ frames and return Trajectories.
 
 Every run keeps its own initial weights, optimizer (hyper-parameters, schedule), mini-batch order, divergence
 test and frames; ``train_batch(...)[r]`` has the same bits as ``train(net, p0s[r], ds, opts[r], ...,
-seed=seeds[r])``, which is train_batch with one run.
+seed=seeds[r])``, which is train_batch with one run (the default, exact kernel; see the fused kernel below).
 
 How: the R runs' parameters are stacked (R, P) and each step is a few NumPy calls over all of them, in the
 column layout of MLP.loss_and_grad (A_0 = X^T (d, n), Z_l = W_l A_{l-1} + b_l (h_l, n)). Every product is
@@ -29,6 +29,17 @@ a width-1 layer, w[:, None] * dz, is a (h, 2) @ (2, n) product with zero second 
 each product once, exactly. Where it pays: the runs of a sweep chunk or of an experiment share every NumPy
 call, so the per-call cost (most of a step at these sizes) is paid once a step, not once a run.
 
+The fused kernel (``descend(..., fused=True)``, train_batch's ``exact=False``; one hidden layer only): the same
+loss and gradient with fewer passes over the (R, h, rows) arrays (core/model/fused_kernel.py), 16-18% less CPU for the
+120-run SGD grid of benchmarks/bench_train.py (1.50 s -> 1.26 s). Its numbers are not MLP.loss_and_grad's: one
+step's loss and gradient agree to about 1e-16 relative, and training carries that on. Measured (tests/core/model/
+test_fused_kernel.py): stable runs stay within 1e-15 of ``train`` over 150 steps (every family, schedules,
+mini-batches, runs that diverge at the same step), but runs near the edge of stability amplify the
+difference step after step: 2e-11 to 4e-9 relative on the loss after 150 steps, and over 500 steps some (SGD
+lr 20 before it diverges, adam lr 0.05 beta1 0.5) end O(1) apart, equally valid roundings of a chaotic
+path. So it is opt-in: sweeps and experiments use the exact kernel, whose runs equal ``train``'s bit for bit.
+A fused run's bits do not depend on the other runs of its batch (tested), so any chunking gives the same.
+
 Shapes: R runs, P weights, n rows a step, h_l units of hidden layer l, d inputs.
 """
 from __future__ import annotations
@@ -36,9 +47,10 @@ from __future__ import annotations
 import numpy as np
 
 from core.model import optimizers as _opt
+from core.model.fused_kernel import FusedKernel
 from core.model.schedules import constant
 
-__all__ = ["descend", "by_family", "runs_per_turn", "MAX_BATCH_BYTES"]
+__all__ = ["descend", "by_family", "fusable", "runs_per_turn", "MAX_BATCH_BYTES"]
 
 MAX_BATCH_BYTES = 4 * 2 ** 20     # working buffers of the runs advanced together (more runs go in turns)
 
@@ -305,9 +317,9 @@ class _Runs:
     (contiguous rows of one family), the kernel's buffers and, with mini-batches, each run's rows of the step.
     Every view a step uses is made once, for both parities of the buffers."""
 
-    def __init__(self, net, p, opts, rows, mini_batch):
+    def __init__(self, net, p, opts, rows, mini_batch, fused=False):
         R, P = p.shape
-        self.net, self.R, self.rows = net, R, rows
+        self.net, self.R, self.rows, self.fused, self.Xa = net, R, rows, fused, None
         self.pair_p, self.pair_g = (p, np.empty_like(p)), (np.empty((R, P)), np.empty((R, P)))
         self.d = np.empty((R, P))                              # scratch: the update
         fams = [_family(o) for o in opts]
@@ -323,8 +335,8 @@ class _Runs:
         self._buffers(mini_batch)
 
     def _buffers(self, mini_batch):
-        self.kernel = _Kernel(self.net, self.R, self.rows)
-        d = self.net.layer_sizes[0]
+        self.kernel = (FusedKernel if self.fused else _Kernel)(self.net, self.R, self.rows)
+        d = self.net.layer_sizes[0] + (1 if self.fused else 0)     # the fused kernel's data has a ones column
         self.Xb = np.empty((self.R, self.rows, d)) if mini_batch else None     # (R, rows, d) this step's rows
         self.yb = np.empty((self.R, self.rows)) if mini_batch else None
         if mini_batch:                                          # the kernel's A0, X0 and labels, as views
@@ -380,12 +392,17 @@ class _Runs:
     def loss_and_grad(self, X, y, batch_rows):
         """Each run's loss (R,) on this step's rows, its gradient into self.g. batch_rows: (R, rows) row indices
         of each run's mini-batch, or None (full batch)."""
+        if self.fused and self.Xa is None:                    # [X, 1] (n, d+1), once a turn
+            self.Xa = np.concatenate([X, np.ones((len(X), 1))], axis=1)
+        src = self.Xa if self.fused else X
         if batch_rows is None:
             if self.yb is None:
                 self.yb = np.repeat(y[None, :], self.R, axis=0)   # (R, rows) the labels, once a turn
-                self.data = (X.T, X, self.yb.reshape(-1))
+                # the fused kernel's A0 contiguous (a faster product); _Kernel's a view, as MLP.loss_and_grad
+                # (OpenBLAS's last bits differ between the two)
+                self.data = (np.ascontiguousarray(src.T) if self.fused else src.T, src, self.yb.reshape(-1))
         else:
-            np.take(X, batch_rows, axis=0, out=self.Xb)
+            np.take(src, batch_rows, axis=0, out=self.Xb)
             np.take(y, batch_rows, out=self.yb)
         pv, gv, _ = self.plan[self.parity]
         self.kernel.loss_and_grad(pv, gv, *self.data)
@@ -400,7 +417,8 @@ class _Runs:
 
 def _bytes_per_run(net, rows, mini_batch):
     hidden = sum(net.layer_sizes[1:-1])
-    return 8 * (2 * hidden * rows + 9 * rows + 7 * net.n_params + (rows * net.layer_sizes[0] if mini_batch else 0))
+    data = rows * (net.layer_sizes[0] + 1) if mini_batch else 0
+    return 8 * (2 * hidden * rows + 9 * rows + 7 * net.n_params + data)
 
 
 def runs_per_turn(net, rows, mini_batch):
@@ -413,7 +431,12 @@ def by_family(opts):
     return sorted(range(len(opts)), key=lambda r: _family(opts[r]))
 
 
-def descend(net, X, y, p0, *, opts, steps, record_set, batches, diverge_factor, frames, tick):
+def fusable(net):
+    """Whether the fused kernel (exact=False) applies: one hidden layer."""
+    return len(net.layer_sizes) == 3
+
+
+def descend(net, X, y, p0, *, opts, steps, record_set, batches, diverge_factor, frames, tick, fused=False):
     """One turn: the runs p0 (R, P) from step 0 to ``steps`` together on the training data X (n, d), y (n,)
     (float64, C order).
 
@@ -421,12 +444,13 @@ def descend(net, X, y, p0, *, opts, steps, record_set, batches, diverge_factor, 
     run]), or None (full batch); frames: a recorder a run, ``record(t, params, full-batch loss, grad, state)`` with a
     list
     ``steps`` (core.model.training's); record_set: the steps to record; diverge_factor: as core.model.training;
-    tick(t): progress, every 1000 // R steps (every 1000 steps for one run). Returns each run's loss at every
+    tick(t): progress, every 1000 // R steps (every 1000 steps for one run); fused: core.model.fused_kernel (one
+    hidden layer only; last bits differ from a single run's, see the module notes). Returns each run's loss at every
     step ((steps + 1,), shorter when it diverged) and the step it diverged at (or None)."""
     n, R0 = len(y), len(p0)
     mini = batches is not None
     batch_size, batches = batches if mini else (n, None)
-    runs = _Runs(net, np.array(p0, dtype=np.float64), opts, batch_size, mini)
+    runs = _Runs(net, np.array(p0, dtype=np.float64), opts, batch_size, mini, fused=fused and fusable(net))
     ids = np.arange(R0)                                        # (R,) which run each row is
     hist = np.empty((steps + 1, R0))                           # loss of every step of every run
     ends, diverged = [steps + 1] * R0, [None] * R0

@@ -1,5 +1,6 @@
 """core.model.batched_training (through core.model.training.train_batch): many runs advanced together give, run by run,
-the bits of core.train and of a plain reference loop (MLP.loss_and_grad + Optimizer.update, written out here)."""
+the bits of core.train and of a plain reference loop (MLP.loss_and_grad + Optimizer.update: tests/helpers.py,
+reference)."""
 import numpy as np
 import pytest
 
@@ -7,8 +8,7 @@ import core
 import core.model.batched_training as bt
 from core.model.training import train_batch
 from core.model.optimizers import Optimizer, make
-
-FIELDS = ("params", "steps", "loss", "train_acc", "test_acc", "lr", "loss_history", "precond", "live_units")
+from tests.helpers import mixed_batch, assert_same_bits, reference
 
 
 @pytest.fixture(scope="module")
@@ -16,54 +16,9 @@ def wis():
     return core.load_dataset("wisconsin")
 
 
-def assert_same_bits(a, b):
-    """Every recorded array byte for byte (so also the sign of a zero), and the scalars."""
-    for k in FIELDS:
-        x, y = getattr(a, k), getattr(b, k)
-        assert (x is None) == (y is None), k
-        if x is not None:
-            assert x.shape == y.shape and x.dtype == y.dtype and x.tobytes() == y.tobytes(), k
-    assert (a.diverged_at, a.failed_at, a.label, a.optimizer, a.hparams) == \
-        (b.diverged_at, b.failed_at, b.label, b.optimizer, b.hparams)
-
-
-def reference(net, p0, X, y, opt, steps, diverge_factor=100.0):
-    """The training loop as it was before batching, full batch: (loss at every step, last finite weights)."""
-    p, state, hist, last = np.array(p0, dtype=np.float64), opt.init(p0), [], None
-    for t in range(steps + 1):
-        loss, grad = net.loss_and_grad(p, X, y)
-        hist.append(loss)
-        if t == 0:
-            limit = diverge_factor * max(loss, np.log(2.0)) if np.isfinite(loss) else -np.inf
-        if not loss <= limit:
-            return np.array(hist), last
-        if t == steps:
-            return np.array(hist), p
-        last = p
-        delta, state = opt.update(grad, state, t)
-        p = p + delta
-
-
-# one batch of every family, with schedules, and runs that diverge at different steps while the others go on
-MIXED = [("sgd", dict(lr=0.5)), ("annealing", dict(lr=3.0, decay_rate=0.01)), ("large_lr", dict(lr=6.0)),
-         ("sgd", dict(lr=1.0, schedule="cosine", total_steps=150, min_lr=0.1)),
-         ("sgd", dict(lr=1.0, schedule="step", drop=0.5, every=40)),
-         ("momentum", dict(lr=0.1, momentum=0.9)), ("momentum", dict(lr=4.0, momentum=0.99)),     # diverges at 20
-         ("nesterov", dict(lr=0.1, momentum=0.9)), ("nesterov", dict(lr=2.0, momentum=0.99)),     # diverges at 40
-         ("adam", dict(lr=0.01)), ("adam", dict(lr=0.05, beta1=0.5, beta2=0.9, eps=1e-3)), ("adam", dict(lr=3.0)),
-         ("rmsprop", dict(lr=0.01)), ("rmsprop", dict(lr=0.02, alpha=0.9, schedule="inverse_time", decay_rate=2.0,
-                                                      decay_steps=50))]
-
-
-def _mixed(net):
-    opts = [make(n, **hp) for n, hp in MIXED]
-    p0s = np.stack([net.init(i % 2) for i in range(len(MIXED))])
-    return p0s, opts
-
-
 def test_mixed_batch_equals_the_reference_loop_and_single_runs(wis):
     net = core.MLP([9, 15, 1])
-    p0s, opts = _mixed(net)
+    p0s, opts = mixed_batch(net)
     steps = 150
     trs = train_batch(net, p0s, wis, opts, steps=steps, record_every=17)
     assert [t.diverged_at for t in trs][5:12] == [None, 20, None, 40, None, None, 2]
@@ -81,7 +36,7 @@ def test_mixed_batch_equals_the_reference_loop_and_single_runs(wis):
 
 def test_minibatches_each_run_its_own_order(wis):
     net = core.MLP([9, 8, 1])
-    p0s, opts = _mixed(net)
+    p0s, opts = mixed_batch(net)
     seeds = list(range(10, 10 + len(opts)))
     trs = train_batch(net, p0s, wis, opts, steps=120, batch_size=40, record_every=30, seeds=seeds)
     for p0, opt, seed, tr in zip(p0s, opts, seeds, trs):
@@ -93,7 +48,7 @@ def test_minibatches_each_run_its_own_order(wis):
 @pytest.mark.parametrize("sizes", [[9, 6, 5, 1], [9, 1, 1]])
 def test_deeper_and_width_one_layers(wis, sizes):
     net = core.MLP(sizes)
-    p0s, opts = _mixed(net)
+    p0s, opts = mixed_batch(net)
     trs = train_batch(net, p0s, wis, opts, steps=60, record_every=20)
     for p0, opt, tr in zip(p0s, opts, trs):
         hist, _ = reference(net, p0, wis.X_train, wis.y_train, opt, 60)
@@ -103,7 +58,7 @@ def test_deeper_and_width_one_layers(wis, sizes):
 
 def test_turns_and_order_do_not_change_a_bit(wis, monkeypatch):
     net = core.MLP([9, 15, 1])
-    p0s, opts = _mixed(net)
+    p0s, opts = mixed_batch(net)
     whole = train_batch(net, p0s, wis, opts, steps=50, record_every=10)
     monkeypatch.setattr(bt, "MAX_BATCH_BYTES", 1)        # one run a turn
     alone = train_batch(net, p0s, wis, opts, steps=50, record_every=10)
