@@ -296,12 +296,18 @@ arguments[0].forEach(function (id) {
 return out;
 """
 
-# text that does not fit its box: (what, text) of every cut title, menu value, input and the table
+# text that does not fit its box: (what, text) of every cut title, menu value, input, help line, the table, and the
+# page when it scrolls sideways
 CUT_JS = """
 var cut = [];
 function over(el) { return el.scrollWidth > el.clientWidth + 1; }
-document.querySelectorAll('.controls input[type=text], .controls input[type=number], .controls input:not([type])')
+var de = document.documentElement;
+if (de.scrollWidth > de.clientWidth + 1) { cut.push(['page', de.scrollWidth + ' > ' + de.clientWidth]); }
+document.querySelectorAll('.controls input[type=text], .controls input[type=number], .controls input:not([type]), '
+                          + '.step-row input[type=number]')
     .forEach(function (el) { if (el.offsetParent && over(el)) { cut.push(['input', el.id + '=' + el.value]); } });
+document.querySelectorAll('h3, .field-label, .help summary, .help-text')
+    .forEach(function (el) { if (el.offsetParent && over(el)) { cut.push(['text', el.innerText.slice(0, 40)]); } });
 document.querySelectorAll('.dash-dropdown-value, .dash-dropdown-value-item, .Select-value-label')
     .forEach(function (el) { if (el.offsetParent && over(el)) { cut.push(['menu', el.innerText]); } });
 var t = document.querySelector('#summary-table .dash-spreadsheet-container');

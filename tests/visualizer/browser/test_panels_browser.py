@@ -1,6 +1,6 @@
 """Every panel together (issue 16), in headless Chromium: focus on one run (the others fade everywhere), a legend
-double-click isolating a run everywhere, each panel's "What am I looking at?" line, and the moons_adam preset's
-runs told apart in every panel. Run with --headless."""
+double-click isolating a run everywhere, each panel's "What am I looking at?" line, the moons_adam preset's
+runs told apart in every panel, a plane change that reuses the training. Run with --headless."""
 import os
 
 from dash.testing.wait import until
@@ -184,4 +184,30 @@ def test_moons_adam_draws_each_run_in_its_own_colour_and_dash_in_every_panel(das
     drv.execute_script("document.querySelector('#graph-sharpness').scrollIntoView()")
     _shot(dash_duo, "moons-sharpness")
     assert dash_duo.find_element("#alert-error").text == "" and dash_duo.find_element("#alert-view").text == ""
+    assert dash_duo.get_logs() == []
+
+
+# every text the run-status line shows from now on (window._llnStatuses)
+RECORD_STATUS_JS = """
+window._llnStatuses = [];
+var el = document.getElementById('run-status');
+new MutationObserver(function () { window._llnStatuses.push(el.innerText); })
+    .observe(el, {childList: true, subtree: true, characterData: true});
+"""
+
+
+def test_a_plane_change_reuses_the_training(dash_duo, shared_cache):
+    _start(dash_duo, shared_cache)
+    drv = dash_duo.driver
+    until(lambda: _idle(dash_duo), timeout=30)
+    drv.execute_script(RECORD_STATUS_JS)
+    reused = shared_cache.reused
+    dash_duo.select_dcc_dropdown("#plane-method", value="interpolation")
+    dash_duo.wait_for_contains_text("#run-status", "computed in", timeout=90)
+    until(lambda: "from the interpolation method" in dash_duo.find_element("#explain-numbers").text, timeout=30)
+    seen = drv.execute_script("return window._llnStatuses")
+    assert seen and not any("training" in s for s in seen), seen            # no training stage in the progress
+    assert shared_cache.reused == reused + 1                                 # the trajectories came from the cache
+    assert dash_duo.find_element("#preset").text.startswith("custom")        # the spec is no preset's any more
+    until(lambda: _idle(dash_duo), timeout=30)
     assert dash_duo.get_logs() == []

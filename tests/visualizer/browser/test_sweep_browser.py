@@ -76,6 +76,7 @@ def test_sweep_tab_map_threshold_and_a_click_opens_the_run(dash_duo, shared_cach
     table = "return document.querySelector('#summary-table').innerText"
     until(lambda: f"{v.min():.4f}" in drv.execute_script(table), timeout=20)        # the opened run's final loss
     assert dash_duo.find_element("#alert-error").text == "" and dash_duo.find_element("#sweep-alert").text == ""
+    assert dash_duo.find_element("#preset").text.startswith("custom")        # no longer four_optimizers
     until(lambda: _idle(dash_duo) and dash_duo.redux_state_rqs == [], timeout=20)
     assert app.services.sweeps.running() == 0
     assert dash_duo.get_logs() == []
