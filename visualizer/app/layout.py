@@ -114,16 +114,16 @@ show where the quadratic model (dashed) still matches the loss (solid) and where
 # "What am I looking at?": one sentence per panel, opened by its (?) button (help-<graph id>)
 HELP = {
     "graph-landscape-3d": "The training loss (height and colour) on a 2-D plane through the network's weight space, "
-                          "with each run's path projected onto that plane and a ball where the run is at the "
-                          "current step.",
+                          "with each run's path projected onto that plane and a ball at the run's projected "
+                          "position at the current step.",
     "graph-contour": "The same plane seen from above: contour lines of the training loss, each run's projected path "
                      "and a marker where the run is at the current step.",
     "graph-curves": "Each run's training loss at every step (left, log axis; dots: the recorded frames the "
                     "landscape shows) and its train and test accuracy (right); the vertical line is the current "
                     "step.",
-    "graph-sharpness": "Each run's sharpness, the largest eigenvalue of the loss's Hessian (solid), against its "
-                       "optimizer's stability threshold (dashed, same colour): above the dashed line a step "
-                       "overshoots along the sharpest direction.",
+    "graph-sharpness": "Each run's sharpness (solid: the largest eigenvalue of the loss's Hessian, preconditioned "
+                       "for Adam and RMSProp) against its optimizer's stability threshold (dashed, same colour): "
+                       "above the dashed line a step overshoots along the sharpest direction.",
     "graph-slices": "The training loss along three lines through weight space (solid) beside its quadratic model "
                     "from the Hessian (dashed): (a) the sharpest direction and (b) the gradient step of the chosen "
                     "run at the current step, (c) each run's straight line from its initial to its final weights.",

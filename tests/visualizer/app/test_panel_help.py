@@ -2,6 +2,7 @@
 what each sentence says is what its panel draws (checked on the figures of a small four-optimizer run)."""
 import re
 
+from visualizer import figures
 from visualizer.app import curvature_callbacks as ccb
 from visualizer.app import layout
 from visualizer.app import render_callbacks as rcb
@@ -54,7 +55,7 @@ def test_each_help_sentence_says_what_its_panel_draws(small, cache):
                                                             for s in cur.layout.shapes)
     # sharpness: solid sharpness against a dashed threshold of the same colour
     sh = out["sharpness"]
-    assert "(solid)" in help_["graph-sharpness"] and "(dashed, same colour)" in help_["graph-sharpness"]
+    assert "(solid:" in help_["graph-sharpness"] and "(dashed, same colour)" in help_["graph-sharpness"]
     for lab in runs:
         solid = [t for t in traces(sh, legendgroup=lab) if t.get("name", "").startswith(lab)
                  and t.get("showlegend", True) is not False]
@@ -67,3 +68,10 @@ def test_each_help_sentence_says_what_its_panel_draws(small, cache):
     assert "(a) top Hessian eigenvector" in notes and "(b) gradient step" in notes and "(c) initial → final" in notes
     assert "quadratic model" in sl.layout.title.text and "(dashed)" in help_["graph-slices"]
     assert {t.legendgroup for t in sl.data if t.legendgroup not in ("a", "b")} >= set(runs)
+
+
+def test_the_sharpness_help_says_adams_is_preconditioned_as_its_panel_does(small_adam_result):
+    assert "preconditioned for Adam" in layout.HELP["graph-sharpness"]
+    fig = figures.sharpness_figure(small_adam_result)
+    adam = [lab for lab in small_adam_result.trajectories if lab.lower().startswith("adam")]
+    assert adam and all("preconditioned" in trace(fig, legendgroup=lab, showlegend=None).name for lab in adam)
