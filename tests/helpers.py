@@ -271,6 +271,67 @@ def trace_index(fig, name=None, **props):
     return next(i for i, u in enumerate(data) if u is t)
 
 
+def frame_trace(fig, frame, name=None, **props):
+    """What ``frame`` (an animation frame of ``fig``, with its ``traces`` list) holds for the one trace of ``fig``
+    with this name and properties, e.g. ``frame_trace(fig, fig.frames[k], legendgroup="SGD", mode="lines")``
+    (frame traces carry no names themselves). AssertionError when the frame does not update that trace."""
+    i = trace_index(fig, name, **props)
+    ids = list(frame["traces"] if isinstance(frame, dict) else frame.traces)
+    assert i in ids, f"the frame does not update trace {i} ({name!r}, {props})"
+    data = frame["data"] if isinstance(frame, dict) else frame.data
+    return data[ids.index(i)]
+
+
+# ------------------------------------------------------------ browser tests: what the page draws
+# the colour of each run-labelled trace in every graph: {graph: {legendgroup: [colours]}}
+COLOURS_JS = """
+var out = {};
+arguments[0].forEach(function (id) {
+    var gd = document.querySelector('#' + id + ' .js-plotly-plot');
+    if (!gd || !gd._fullData) { return; }
+    var m = out[id] = {};
+    gd._fullData.forEach(function (t) {
+        var g = t.legendgroup; if (!g) { return; }
+        var c = (t.line && t.line.color) || (t.marker && t.marker.color);
+        if (typeof c === 'string') { (m[g] = m[g] || []).push(c.toUpperCase()); }
+    });
+});
+return out;
+"""
+
+# text that does not fit its box: (what, text) of every cut title, menu value, input, help line, the table, and the
+# page when it scrolls sideways
+CUT_JS = """
+var cut = [];
+function over(el) { return el.scrollWidth > el.clientWidth + 1; }
+var de = document.documentElement;
+if (de.scrollWidth > de.clientWidth + 1) { cut.push(['page', de.scrollWidth + ' > ' + de.clientWidth]); }
+document.querySelectorAll('.controls input[type=text], .controls input[type=number], .controls input:not([type]), '
+                          + '.step-row input[type=number]')
+    .forEach(function (el) { if (el.offsetParent && over(el)) { cut.push(['input', el.id + '=' + el.value]); } });
+document.querySelectorAll('h3, .field-label, .help summary, .help-text')
+    .forEach(function (el) { if (el.offsetParent && over(el)) { cut.push(['text', el.innerText.slice(0, 40)]); } });
+document.querySelectorAll('.dash-dropdown-value, .dash-dropdown-value-item, .Select-value-label')
+    .forEach(function (el) { if (el.offsetParent && over(el)) { cut.push(['menu', el.innerText]); } });
+var t = document.querySelector('#summary-table .dash-spreadsheet-container');
+var tw = document.querySelector('#summary-table');
+if (t && tw && (t.scrollWidth > tw.clientWidth + 1)) { cut.push(['table', t.scrollWidth + ' > ' + tw.clientWidth]); }
+document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
+    if (!gd.offsetParent) { return; }
+    var box = gd.getBoundingClientRect();
+    gd.querySelectorAll('.gtitle, .g-xtitle text, .g-ytitle text, .annotation-text, .legendtext')
+        .forEach(function (el) {
+            var r = el.getBoundingClientRect();
+            if (r.width === 0) { return; }
+            if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
+                cut.push([gd.parentElement.id || 'plot', el.textContent.slice(0, 40)]);
+            }
+        });
+});
+return cut;
+"""
+
+
 # ------------------------------------------------------------ slow clients (a slowloris), for tests and bench_load
 class SlowClients:
     """``n`` connections to 127.0.0.1:``port`` that send a request line, then one more header line every

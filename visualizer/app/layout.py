@@ -20,6 +20,8 @@ Component ids that matter (tests and callbacks use them), Landscape tab:
   step-input (a step, applied on Enter or when it loses focus), step-store ({step, k, key, n}: the step every
   panel shows), step-table (frame steps, titles and marker updates of the shown result), step-key (keys from
   app.js), step-tick (Play's clock, every PLAY_MS), slices-step (the step the slices panel drew)
+  focus-run (a run singled out: the others fade in every panel; assets/focus.js; FOCUS_ALL: none), focus-echo,
+  help-<graph id> (each panel's "What am I looking at?" sentence behind a (?) button: HELP)
 Sweep tab (visualizer.app.sweep_callbacks):
   graph-sweep-heatmap (the map; a click opens a cell's run), sweep-preset (the sweep's source: a preset,
   "custom" or "upload"), sweep-optimizer, sweep-lr-min, sweep-lr-max, sweep-lr-points, sweep-momentum-min,
@@ -51,6 +53,7 @@ from visualizer.app.progress_callbacks import IDLE_POLL_MS
 from visualizer.plotdata.surface_colour import COLOUR_LABELS
 from visualizer.app import sweep_callbacks as SC
 
+CUSTOM_PRESET = "custom (not a preset)"   # the preset menu once the spec is no preset's (spec_callbacks.preset_of)
 PLAY_MS = 250           # Play: at most four frames a second; a frame waits until the slices show its step
 
 EXPLAIN = """
@@ -106,6 +109,34 @@ fits again; then training makes the valley sharper again. Full-batch gradient de
 around 2/η this way (Cohen et al. 2021), its loss going up on many single steps yet down over many. The 1-D slices
 show where the quadratic model (dashed) still matches the loss (solid) and where it breaks.
 """
+
+
+# "What am I looking at?": one sentence per panel, opened by its (?) button (help-<graph id>)
+HELP = {
+    "graph-landscape-3d": "The training loss (height and colour) on a 2-D plane through the network's weight space, "
+                          "with each run's path projected onto that plane and a ball at the run's projected "
+                          "position at the current step.",
+    "graph-contour": "The same plane seen from above: contour lines of the training loss, each run's projected path "
+                     "and a marker where the run is at the current step.",
+    "graph-curves": "Each run's training loss at every step (left, log axis; dots: the recorded frames the "
+                    "landscape shows) and its train and test accuracy (right); the vertical line is the current "
+                    "step.",
+    "graph-sharpness": "Each run's sharpness (solid: the largest eigenvalue of the loss's Hessian, preconditioned "
+                       "for Adam and RMSProp) against its optimizer's stability threshold (dashed, same colour): "
+                       "above the dashed line a step overshoots along the sharpest direction.",
+    "graph-slices": "The training loss along three lines through weight space (solid) beside its quadratic model "
+                    "from the Hessian (dashed): (a) the sharpest direction and (b) the gradient step of the chosen "
+                    "run at the current step, (c) each run's straight line from its initial to its final weights.",
+}
+FOCUS_ALL = "all"       # the focus menu's value when no run is singled out (assets/focus.js)
+
+
+def help_line(graph_id):
+    """The (?) button of a panel: a one-sentence "What am I looking at?" that opens below it."""
+    return html.Details([html.Summary([html.Span("?", className="help-q"), " what am I looking at?"],
+                                      title="What am I looking at?"),
+                         html.Div(HELP[graph_id], className="help-text")],
+                        id=f"help-{graph_id}", className="help")
 
 
 FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'    # as assets/app.css (the table would be monospace)
@@ -272,7 +303,7 @@ def _experiment_controls(values):
     return [
         html.H3("Experiment"),
         _field("preset", dcc.Dropdown(id="preset", options=core.ExperimentSpec.presets(), value=DEFAULT_PRESET,
-                                      clearable=False)),
+                                      clearable=False, placeholder=CUSTOM_PRESET)),
         html.Div([
             _field("dataset", dcc.Dropdown(id="dataset", options=list(DATASETS), value=values["dataset"],
                                            clearable=False)),
@@ -353,6 +384,7 @@ def _landscape_pictures(spec_dict):
         html.Div(id="alert-view", className="alert", role="alert"),
         html.Div(id="run-status", className="status", role="status"),
         dcc.Interval(id="progress-tick", interval=IDLE_POLL_MS),
+        help_line("graph-landscape-3d"),
         dcc.Loading(id="loading", type="circle", delay_show=250,
                     overlay_style={"visibility": "visible", "opacity": 0.55}, children=[
             dcc.Store(id="spec-store", data={"key": spec_key(spec_dict), "spec": spec_dict, "source": "spec"}),
@@ -368,13 +400,20 @@ def _landscape_pictures(spec_dict):
             html.Label(["step ", dcc.Input(id="step-input", type="number", value=spec_dict["training"]["steps"],
                                            step=1, debounce=True, className="num step-input")],
                        className="field-label"),
+            html.Label(["focus ", dcc.Dropdown(id="focus-run", options=[{"label": "all runs", "value": FOCUS_ALL}],
+                                               value=FOCUS_ALL, clearable=False, searchable=False,
+                                               className="focus-run")],
+                       className="field-label focus", title="Single out one run: the others fade in every panel"),
+            dcc.Store(id="focus-echo"),
             dcc.Store(id="step-store"), dcc.Store(id="step-table"), dcc.Store(id="step-key"),
             dcc.Store(id="slices-step"),
             dcc.Interval(id="step-tick", interval=PLAY_MS, disabled=True),
         ], className="step-row", id="step-row"),
         html.Div([
-            dcc.Graph(id="graph-contour", config={"displaylogo": False}, className="half"),
-            dcc.Graph(id="graph-curves", config={"displaylogo": False}, className="half"),
+            html.Div([help_line("graph-contour"), dcc.Graph(id="graph-contour", config={"displaylogo": False})],
+                     className="half"),
+            html.Div([help_line("graph-curves"), dcc.Graph(id="graph-curves", config={"displaylogo": False})],
+                     className="half"),
         ], className="row2"),
     ]
 
@@ -386,6 +425,7 @@ def _curvature_pictures():
         html.Div(id="sharpness-box", className="panel", children=[
             dcc.Checklist(id="show-min-eig", options=[{"label": " bottom eigenvalue (|λmin|, dotted)", "value": "on"}],
                           value=[], className="panel-option"),
+            help_line("graph-sharpness"),
             dcc.Graph(id="graph-sharpness", config={"displaylogo": False}),
         ]),
         html.H3("1-D slices"),
@@ -393,6 +433,7 @@ def _curvature_pictures():
                          "(a) and (b) at this run's weights at the step")], className="grid3"),
         html.Div(id="slices-message", className="note"),
         html.Div(id="slices-box", className="panel", children=[
+            help_line("graph-slices"),
             dcc.Graph(id="graph-slices", config={"displaylogo": False}),
         ]),
     ]

@@ -2,14 +2,13 @@
 tests/test_render_callbacks.py; ``wiring`` connects them to the page).
 
     out = render(store, scale, clip, exaggerate, cache, min_eig, slice_label, colour, maps, jobs=, session=)
-    contour, curves, sharpness = markers(step, store, scale, clip, exaggerate, cache, jobs=, session=)   # Patches
     result = result_for(store, cache, jobs, session, kind)   # from the cache, else recomputed as a job of the page
     view = view_from(scale, clip, exaggerate, result)  # ViewOptions; ValueError names the field
 
 ``render`` draws the figures, the table, the step slider, the explain numbers and the slices' run menu of
 the result a store points at (the worker's prerendered figures when they match the view; the surface
-coloured by curvature on request); ``markers`` moves the current-step markers without resending a figure.
-Neither raises: a bad view option is the message of ``alert-view`` and the figures stay (``no_update``).
+coloured by curvature on request); the current-step markers move in the browser (assets/app.js, step_state).
+It never raises: a bad view option is the message of ``alert-view`` and the figures stay (``no_update``).
 """
 from __future__ import annotations
 
@@ -274,14 +273,3 @@ def patch_of(updates):
     when there is nothing to change."""
     return apply_updates(Patch(), updates) if updates else no_update
 
-
-def markers(step, store, scale, clip, exaggerate, cache, jobs=None, session=None):
-    """(contour, curves, sharpness) Patches moving the current-step markers; no_update on any problem."""
-    try:
-        result = result_for(store, cache, jobs, session, "markers")
-        view = view_from(scale, clip, exaggerate, result)
-        mp = figures.marker_patch(result, view, step)
-        return patch_of(mp["contour"]), patch_of(mp["curves"]), patch_of(mp["sharpness"])
-    except Exception as e:
-        log.warning("marker update failed: %s", clip_message(f"{type(e).__name__}: {e}"))
-        return no_update, no_update, no_update

@@ -5,8 +5,8 @@ maps the editor to a spec.
 Flow (one direction):
   controls / preset / upload / sweep-open --main()--> spec-store {key, spec, source}   (result kept in the ResultCache)
   spec-store + view controls --render_callbacks.render()--> figures, table, step slider, explain numbers
-  step-slider --render_callbacks.markers()--> Patch of the contour, curves and sharpness markers (no figure resend)
-  step-slider + slices' run --curvature_callbacks.slices()--> the slices figure (cached per run and frame)
+  step-store --assets/app.js (showStep)--> Patches of the contour, curves and sharpness markers (in the browser)
+  step-store + slices' run --curvature_callbacks.slices()--> the slices figure (cached per run and frame)
   download buttons --download_callbacks.download_*()--> dcc.Download payloads
   progress-tick --progress_callbacks.progress_poll()--> the run-status text while a computation runs
 
@@ -141,7 +141,9 @@ def _status(result, hit, seconds, source="spec"):
 def main(trigger, values, base, cache, *, preset=None, upload_contents=None, upload_filename=None, jobs=None,
          session=None, opened=None):
     """One step of the main callback. Returns a dict with keys
-    values (control values or None), base, store, alert, status: each no_update when unchanged.
+    values (control values or None), base, store, alert, status, invalid, preset: each no_update when unchanged.
+    ``preset``: what the preset menu shows once a spec is shown: the name of the preset the spec equals, or
+    None ("custom": a sweep cell's run, an upload, edited controls); no_update when the menu chose it.
 
     ``trigger``: "controls", "preset", "upload", "sweep-open" or an {"type": "opt_name", "index": i} row;
     ``values``: the editor's control values; ``base``: the page's spec-base {spec, extras}; ``cache``: the
@@ -152,8 +154,11 @@ def main(trigger, values, base, cache, *, preset=None, upload_contents=None, upl
     so a newer request of the same session cancels this one (then every value is no_update).
     ``opened`` (trigger "sweep-open"): {spec, note} of a sweep cell's run (sweep_callbacks.sweep_click),
     loaded like a preset; the note leads the status line."""
-    out = dict(values=no_update, base=no_update, store=no_update, alert="", status=no_update, invalid="")
+    out = dict(values=no_update, base=no_update, store=no_update, alert="", status=no_update, invalid="",
+               preset=no_update)
     session = valid_session(session)
+    if trigger == "preset" and preset is None:          # the menu emptied (it says "custom"): nothing to load
+        return {k: no_update for k in out}
     try:
         base = base or {}
         if trigger == "preset":
@@ -166,6 +171,8 @@ def main(trigger, values, base, cache, *, preset=None, upload_contents=None, upl
             spec_dict = _controls_spec(trigger, values, base, cache, out, session)
         if spec_dict is not None:               # None: an uploaded run, shown as it is (out is filled in)
             _compute(spec_dict, cache, jobs, session, out)
+        if trigger != "preset" and isinstance(out["store"], dict):
+            out["preset"] = preset_of(out["store"]["spec"])
         if trigger == "sweep-open" and isinstance(out["status"], str):
             out["status"] = f"{clip_message(opened.get('note', ''), 600)} {out['status']}".strip()
     except Cancelled:
@@ -180,6 +187,14 @@ def main(trigger, values, base, cache, *, preset=None, upload_contents=None, upl
         log.warning("main callback failed: %s", msg)
         out.update(alert=f"Could not compute this experiment ({msg}).", store=no_update)
     return out
+
+
+def preset_of(spec_dict):
+    """The name of the preset whose spec ``spec_dict`` (a validated spec's to_dict()) is, or None."""
+    for name in core.ExperimentSpec.presets():
+        if core.ExperimentSpec.preset(name).to_dict() == spec_dict:
+            return name
+    return None
 
 
 def _in_users_words(error, trigger, values, base, upload_filename):

@@ -55,6 +55,7 @@ def register_callbacks(app, services):
     _register_step(app, cache, jobs, services.slices)
     _register_files(app, cache, jobs, services.maps)
     _register_sweep(app, cache, services.sweeps)
+    _register_focus(app)
 
 
 def _register_main(app, cache, jobs):
@@ -67,7 +68,7 @@ def _register_main(app, cache, jobs):
         [Output(i, p) for i, p in field_deps]
         + [Output(i, p) for i, p in row_deps]
         + [Output("spec-base", "data"), Output("spec-store", "data"), Output("alert-error", "children"),
-           Output("run-status", "children"), Output("invalid-field", "data")],
+           Output("run-status", "children"), Output("invalid-field", "data"), Output("preset", "value")],
         [Input("preset", "value"), Input("upload", "contents")]
         + [Input(i, p) for i, p in field_deps] + [Input(i, p) for i, p in row_deps]
         + [Input("sweep-open", "data")],
@@ -94,7 +95,7 @@ def _register_main(app, cache, jobs):
             ctl = [no_update] * nf + [[no_update] * N_ROWS] * nr
         else:
             ctl = [v[f] for f in SPEC_FIELDS] + [v[f] for f in ROW_FIELDS]
-        return ctl + [o["base"], o["store"], o["alert"], o["status"], o["invalid"]]
+        return ctl + [o["base"], o["store"], o["alert"], o["status"], o["invalid"], o["preset"]]
 
     # the field an error names is outlined (assets/app.js: lln.markInvalid)
     app.clientside_callback(ClientsideFunction("lln", "markInvalid"), Output("invalid-echo", "data"),
@@ -261,3 +262,17 @@ def _register_sweep(app, cache, sweeps):
             return tab === "sweep" ? [hide, show] : [show, hide];
         }""",
         Output("tab-landscape", "style"), Output("tab-sweep", "style"), Input("tabs", "value"))
+
+
+def _register_focus(app):
+    """The focus menu (assets/focus.js): its runs follow the shown result (the slices' run menu); a focused run
+    fades the others in every panel, in the browser, and becomes the slices' run."""
+    app.clientside_callback(
+        ClientsideFunction("llnFocus", "options"),
+        Output("focus-run", "options"), Output("focus-run", "value"),
+        Input("slice-optimizer", "options"), State("focus-run", "value"))
+    app.clientside_callback(
+        ClientsideFunction("llnFocus", "choose"),
+        Output("focus-echo", "data"), Output("slice-optimizer", "value", allow_duplicate=True),
+        Input("focus-run", "value"), State("slice-optimizer", "options"), State("slice-optimizer", "value"),
+        prevent_initial_call=True)

@@ -447,7 +447,7 @@ def marker_patch(result, view, step=None):
     """What moves the current-step markers to ``step``, as plain updates (no Dash here):
     ``{"contour": {path: value}, "curves": {path: value}, "sharpness": {path: value}}`` where a path is a
     tuple of keys into the figure's JSON, e.g. ``("data", 5, "x")`` ({} for the sharpness of a run without
-    curvature). render_callbacks.markers turns each dict into a Dash Patch."""
+    curvature). step_state.step_table keeps them per frame; assets/app.js applies them as Dash Patches."""
     pos = marker_positions(result, view, step)
     n = len(pos)
     contour = {}

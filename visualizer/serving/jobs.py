@@ -50,7 +50,7 @@ from visualizer.errors import Cancelled
 log = logging.getLogger("visualizer")
 MAX_SESSIONS = 10_000          # per-session bookkeeping kept (oldest idle sessions forgotten first)
 EXPERIMENT = "experiment"      # the main callback's kind; ``poll`` shows its progress
-KINDS = (EXPERIMENT, "slices", "curvature-map", "render", "markers", "min-eig", "download")
+KINDS = (EXPERIMENT, "slices", "curvature-map", "render", "min-eig", "download")
 MAX_JOBS = 16                  # distinct jobs in flight on the server (serve: half its HTTP threads)
 
 

@@ -2,8 +2,9 @@
 import json
 
 import pytest
-from dash import Patch, no_update
+from dash import no_update
 
+from tests.helpers import trace
 from visualizer.app import spec_callbacks as cb
 from visualizer.app import curvature_callbacks as ccb
 from visualizer.app import render_callbacks as rcb
@@ -41,17 +42,6 @@ def test_render_recomputes_an_evicted_result(small):
     assert out["alert"] == "" and len(out["table"]) == 4
 
 
-def test_markers_patch(small, cache):
-    d, values, base = small
-    store = cb.main("controls", values, base, cache)["store"]
-    cp, kp, sp = rcb.markers(100, store, "linear", 100, 1, cache)
-    assert isinstance(cp, Patch) and isinstance(kp, Patch) and isinstance(sp, Patch)
-    for p in (kp, sp):                                         # the curves' and the sharpness panel's step lines
-        ops = p.to_plotly_json()["operations"]
-        assert any(op["location"] == ["layout", "shapes", 0, "x0"] and op["params"]["value"] == 100 for op in ops)
-    assert rcb.markers(100, store, "linear", 5, 1, cache) == (no_update, no_update, no_update)
-
-
 # ----------------------------------------------------------------- the curvature panels
 def test_render_draws_the_sharpness_panel_and_offers_the_runs_for_slices(small, cache):
     d, values, base = small
@@ -60,10 +50,12 @@ def test_render_draws_the_sharpness_panel_and_offers_the_runs_for_slices(small, 
     assert out["alert"] == "" and out["sharpness_note"] == ""
     fig = out["sharpness"]
     assert fig["layout"]["yaxis"]["type"] == "log" and len(fig["data"]) == 3 * 4
-    assert all(t["visible"] is False for t in fig["data"][2::3])
-    assert out["slice_options"] == ["SGD", "LR annealing", "large LR", "momentum"] and out["slice_label"] == "SGD"
+    labels = ["SGD", "LR annealing", "large LR", "momentum"]
+    assert all(trace(fig, f"{lab} |λmin|")["visible"] is False for lab in labels)
+    assert all(trace(fig, f"{lab} threshold").get("visible", True) is True for lab in labels)
+    assert out["slice_options"] == labels and out["slice_label"] == "SGD"
     again = rcb.render(store, "log", 100, 1, cache, min_eig=True, slice_label="large LR")
-    assert all(t["visible"] is True for t in again["sharpness"]["data"][2::3])
+    assert all(trace(again["sharpness"], f"{lab} |λmin|")["visible"] is True for lab in labels)
     assert again["slice_label"] == "large LR"
     assert "Curvature of each run" in out["explain"] and "large LR: peak sharpness" in out["explain"]
     keys = {c for row in out["table"] for c in row}
@@ -77,8 +69,8 @@ def test_render_without_curvature_says_so_instead_of_the_panel(small, cache):
     assert out["alert"] == "" and out["sharpness"] == {}
     assert "No sharpness for this run" in out["sharpness_note"] and "curvature" in out["sharpness_note"]
     assert out["table"][0]["peak_sharpness"] is None
-    cp, kp, sp = rcb.markers(50, store, "log", 100, 1, cache)
-    assert sp is no_update and isinstance(kp, Patch)
+    patches = out["step_table"]["patches"]
+    assert patches["sharpness"] == [] and patches["curves"]       # no sharpness marker to move; the curves' step line
     assert ccb.min_eig_visibility(True, store, cache) is no_update
 
 

@@ -17,6 +17,7 @@ from visualizer.app import spec_callbacks as cb
 from visualizer.app import download_callbacks as dcb
 from visualizer.app import render_callbacks as rcb
 from visualizer.app import wiring
+from visualizer.app.controls import controls_from_spec
 from visualizer.serving.cache import ResultCache, spec_key
 
 
@@ -101,6 +102,27 @@ def test_preset_fills_the_controls(cache, monkeypatch):
     out = cb.main("preset", None, None, cache, preset="moons_adam")
     assert out["values"]["dataset"] == "moons" and out["values"]["opt_name"][3] == "adam"
     assert out["base"]["spec"]["name"].startswith("Two moons")
+
+
+def test_the_preset_menu_names_the_preset_the_spec_is_or_none(cache, monkeypatch):
+    monkeypatch.setattr(cache, "_runner", lambda spec: core.run_experiment(small_spec_dict()))
+    d = core.ExperimentSpec.preset("four_optimizers").to_dict()
+    values, extras = controls_from_spec(d)
+    base = {"spec": d, "extras": extras}
+    assert cb.main("preset", None, None, cache, preset="four_optimizers")["preset"] is no_update   # the menu's choice
+    assert cb.main("controls", values, base, cache)["preset"] == "four_optimizers"       # the controls, unchanged
+    edited = cb.main("controls", dict(values, seed=5), base, cache)
+    assert edited["alert"] == "" and edited["preset"] is None                            # no preset's any more
+    lr = dict(values, opt_lr=[1.5] + values["opt_lr"][1:])
+    assert cb.main({"type": "opt_lr", "index": 0}, lr, base, cache)["preset"] is None
+    moons = core.ExperimentSpec.preset("moons_adam").to_dict()
+    up = cb.main("upload", values, base, cache, upload_contents=_upload(json.dumps(moons).encode(), "application/json"),
+                 upload_filename="m.json")
+    assert up["alert"] == "" and up["preset"] == "moons_adam"                             # an upload of a preset's spec
+    bad = cb.main("controls", dict(values, seed=-1), base, cache)
+    assert bad["alert"] and bad["preset"] is no_update                                   # nothing new shown
+    assert all(v is no_update for v in cb.main("preset", None, None, cache, preset=None).values())
+    assert cb.preset_of(d) == "four_optimizers" and cb.preset_of(dict(d, seed=1)) is None
 
 
 def test_upload_spec_json(small, cache):

@@ -16,7 +16,7 @@ import pytest
 from dash import no_update
 
 import core
-from tests.helpers import _until
+from tests.helpers import _until, trace, traces
 from tests.helpers import small_sweep_dict as small_dict
 from visualizer.app import spec_callbacks as cb
 from visualizer.app import download_callbacks as dcb
@@ -392,6 +392,7 @@ def test_a_click_opens_the_cells_run_through_the_main_callback(service, cache, s
     assert out["alert"] == "" and out["store"]["spec"] == core.ExperimentSpec.from_dict(spec).to_dict()
     assert out["status"].startswith("Opened from the sweep: momentum at lr=") and "computed in" in out["status"]
     assert out["values"]["opt_name"][0] == "momentum" and out["values"]["seed"] == spec["seed"]
+    assert out["preset"] is None                  # the preset menu no longer names the preset (it says "custom")
     r = cache.get(out["store"]["key"])
     v = swept.blocks["momentum"].final_loss[:, 2, 1]
     assert r.trajectories[spec["optimizers"][0]["label"]].loss[-1] == np.median(v)      # 3 seeds: the median
@@ -468,15 +469,17 @@ def test_curvature_colour_equals_core_curvature_map(small_result):
     ci = SCOL.surface_colour(r, "sharpness", small)
     assert np.allclose(ci.values[np.ix_(ia, ia)], ref.top[np.ix_(ia, ia)]) and "5 × 5 points, interpolated" in ci.title
     fig = figures.animated_landscape(r, figures.ViewOptions(), colour=c)
-    surf = fig.data[0]
+    surf = trace(fig, "surface", type="surface")
     assert np.allclose(np.asarray(surf.surfacecolor, float), ref.top.astype(np.float32))
     assert surf.colorbar.title.text == c.title and "sharpness λmax" in surf.hovertemplate
     plain = figures.animated_landscape(r, figures.ViewOptions())
-    assert np.array_equal(np.asarray(surf.z), np.asarray(plain.data[0].z))   # heights untouched (frame model)
-    assert [np.asarray(t.z).tolist() for t in fig.data[1:]] == [np.asarray(t.z).tolist() for t in plain.data[1:]]
+    assert np.array_equal(np.asarray(surf.z), np.asarray(trace(plain, "surface").z))   # heights untouched
+    paths = [(t.name, t.mode, np.asarray(t.z).tolist()) for t in traces(fig, type="scatter3d")]
+    assert len(paths) == 2 * 4 and paths == [(t.name, t.mode, np.asarray(t.z).tolist())
+                                             for t in traces(plain, type="scatter3d")]
     con = figures.contour_figure(r, figures.ViewOptions(), colour=c)
-    assert con.data[-1].type == "heatmap" and np.allclose(np.asarray(con.data[-1].z, float), ref.top.astype(np.float32))
-    assert con.data[0].contours.coloring == "lines" and len(con.data) == 2 + 2 * 4
+    assert np.allclose(np.asarray(trace(con, type="heatmap").z, float), ref.top.astype(np.float32))
+    assert trace(con, type="contour").contours.coloring == "lines" and len(con.data) == 2 + 2 * 4
 
 
 def test_render_colours_by_curvature_and_caches_the_map(cache, small_result):
@@ -484,12 +487,12 @@ def test_render_colours_by_curvature_and_caches_the_map(cache, small_result):
     store = {"key": "npz:r", "spec": small_result.spec.to_dict(), "source": "upload"}
     maps = SliceCache(maxsize=4)
     out = rcb.render(store, "log", 100, 1, cache, colour="convexity", maps=maps)
-    assert out["alert"] == "" and "convexity" in out["fig3d"].data[0].colorbar.title.text
-    assert out["contour"].data[-1].type == "heatmap" and maps.misses == 1
+    assert out["alert"] == "" and "convexity" in trace(out["fig3d"], "surface").colorbar.title.text
+    assert len(traces(out["contour"], type="heatmap")) == 1 and maps.misses == 1
     again = rcb.render(store, "sqrt", 100, 1, cache, colour="sharpness", maps=maps)
-    assert maps.misses == 1 and maps.hits == 1 and "sharpness" in again["fig3d"].data[0].colorbar.title.text
+    assert maps.misses == 1 and maps.hits == 1 and "sharpness" in trace(again["fig3d"], "surface").colorbar.title.text
     plain = rcb.render(store, "log", 100, 1, cache, colour="loss", maps=maps)
-    assert "surfacecolor" not in plain["fig3d"].data[0] or plain["fig3d"].data[0].surfacecolor is None
+    assert trace(plain["fig3d"], "surface").surfacecolor is None and not traces(plain["contour"], type="heatmap")
     html = dcb.download_html(store, "log", 100, 1, cache, "sharpness", maps)
     assert "surfacecolor" in html["content"] and maps.misses == 1
 

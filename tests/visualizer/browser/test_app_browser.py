@@ -64,9 +64,10 @@ def test_page_loads_and_play_advances_the_step(dash_duo, shared_cache):
 
     # Play (the page's one step control: tests/visualizer/browser/test_step_browser.py) advances the 3D figure
     drv = dash_duo.driver
-    before = drv.execute_script(f"return {GD}._fullData[2].x[0]")
+    ball = f"{GD}._fullData.find(t => t.legendgroup === 'SGD' && t.mode === 'lines+markers')"   # SGD's ball
+    before = drv.execute_script(f"return {ball}.x[0]")
     drv.execute_script("document.getElementById('step-play').click()")      # from the end it starts over
-    until(lambda: drv.execute_script(f"return {GD}._fullData[2].x[0]") != before, timeout=20)
+    until(lambda: drv.execute_script(f"return {ball}.x[0]") != before, timeout=20)
     until(lambda: _slider_value(dash_duo) != 2000, timeout=20)           # the slider follows
     drv.execute_script("document.getElementById('step-play').click()")      # Pause
     dash_duo.wait_for_text_to_equal("#step-play", "▶ Play", timeout=10)
@@ -208,6 +209,7 @@ def test_closing_the_tab_cancels_its_computation(dash_duo, shared_cache):
     _set_input(dash_duo, "steps", 9970)
     dash_duo.wait_for_contains_text("#run-status", "training:", timeout=20)
     assert app.services.jobs.running() == 1
+    assert dash_duo.get_logs() == []
     dash_duo.driver.get("about:blank")                                 # the page goes away: no more polls
     until(lambda: app.services.jobs.running() == 0, timeout=15)
     d = core.ExperimentSpec.preset("four_optimizers").to_dict()

@@ -7,55 +7,13 @@ from dash.testing.wait import until
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
+from tests.helpers import COLOURS_JS, CUT_JS
 from visualizer.app.factory import create_app
 from visualizer.plotdata import style
 
 GRAPHS = ("graph-landscape-3d", "graph-contour", "graph-curves", "graph-sharpness", "graph-slices")
 RUNS = ["SGD", "LR annealing", "large LR", "momentum"]
 SHOTS = os.environ.get("LLN_SHOTS")          # a folder: save screenshots there (to look at them)
-
-# the colour of each run-labelled trace in every graph: {graph: {legendgroup: [colours]}}
-COLOURS_JS = """
-var out = {};
-arguments[0].forEach(function (id) {
-    var gd = document.querySelector('#' + id + ' .js-plotly-plot');
-    if (!gd || !gd._fullData) { return; }
-    var m = out[id] = {};
-    gd._fullData.forEach(function (t) {
-        var g = t.legendgroup; if (!g) { return; }
-        var c = (t.line && t.line.color) || (t.marker && t.marker.color);
-        if (typeof c === 'string') { (m[g] = m[g] || []).push(c.toUpperCase()); }
-    });
-});
-return out;
-"""
-
-# text that does not fit its box: (what, text) of every cut title, menu value, input and the table
-CUT_JS = """
-var cut = [];
-function over(el) { return el.scrollWidth > el.clientWidth + 1; }
-document.querySelectorAll('.controls input[type=text], .controls input[type=number], .controls input:not([type])')
-    .forEach(function (el) { if (el.offsetParent && over(el)) { cut.push(['input', el.id + '=' + el.value]); } });
-document.querySelectorAll('.dash-dropdown-value, .dash-dropdown-value-item, .Select-value-label')
-    .forEach(function (el) { if (el.offsetParent && over(el)) { cut.push(['menu', el.innerText]); } });
-var t = document.querySelector('#summary-table .dash-spreadsheet-container');
-var tw = document.querySelector('#summary-table');
-if (t && tw && (t.scrollWidth > tw.clientWidth + 1)) { cut.push(['table', t.scrollWidth + ' > ' + tw.clientWidth]); }
-document.querySelectorAll('.js-plotly-plot').forEach(function (gd) {
-    if (!gd.offsetParent) { return; }
-    var box = gd.getBoundingClientRect();
-    gd.querySelectorAll('.gtitle, .g-xtitle text, .g-ytitle text, .annotation-text, .legendtext')
-        .forEach(function (el) {
-            var r = el.getBoundingClientRect();
-            if (r.width === 0) { return; }
-            if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1) {
-                cut.push([gd.parentElement.id || 'plot', el.textContent.slice(0, 40)]);
-            }
-        });
-});
-return cut;
-"""
-
 
 def _start(dash_duo, shared_cache, width=1400, height=1000):
     dash_duo.driver.set_window_size(width, height)

@@ -46,10 +46,12 @@ def _type_step(dash_duo, value, key=Keys.ENTER):
 
 
 def _ball_on_marker(dash_duo):
-    """The 3D figure's first ball sits where the contour's first marker is (same α, β)."""
+    """The 3D figure's ball of the first run (SGD) sits where the contour's marker of SGD is (same α, β)."""
     return dash_duo.driver.execute_script(
-        f"var g = {GD}, c = {CONTOUR}, m = c.data[1 + {N_OPT}];"        # the marker: a plain [α], [β]
-        f" return Math.abs(g._fullData[2].x[0] - m.x[0]) < 1e-5 && Math.abs(g._fullData[2].y[0] - m.y[0]) < 1e-5")
+        f"var g = {GD}, c = {CONTOUR};"
+        " var m = c.data.find(t => t.legendgroup === 'SGD' && t.mode === 'markers+text');"   # a plain [α], [β]
+        " var b = g._fullData.find(t => t.legendgroup === 'SGD' && t.mode === 'lines+markers');"
+        " return Math.abs(b.x[0] - m.x[0]) < 1e-5 && Math.abs(b.y[0] - m.y[0]) < 1e-5")
 
 
 def test_the_3d_figure_has_no_player_of_its_own(dash_duo, shared_cache):

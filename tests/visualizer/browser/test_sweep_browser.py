@@ -45,12 +45,14 @@ def test_sweep_tab_map_threshold_and_a_click_opens_the_run(dash_duo, shared_cach
 
     # the map: median final loss over the seeds (log colour), the threshold curve (2 + 2 beta) / lambda_0
     types = drv.execute_script(f"return {HEAT}._fullData.map(t => t.type + ':' + t.name)")
-    assert types[:2] == ["heatmap:SGD", "heatmap:momentum"]
+    assert [t for t in types if t.startswith("heatmap:")] == ["heatmap:SGD", "heatmap:momentum"]
     assert types.count("scatter:initial stability edge (from λ₀)") == 2
-    z = np.array(drv.execute_script(f"return Array.from({HEAT}._fullData[1].z, r => Array.from(r))"), float)
+    z = np.array(drv.execute_script(f"return Array.from({HEAT}._fullData.find(t => t.type === 'heatmap' && "
+                                    "t.name === 'momentum').z, r => Array.from(r))"), float)
     b = ref.blocks["momentum"]
     assert np.allclose(z, np.log10(np.median(b.final_loss, axis=0).T), atol=1e-12)
-    line = drv.execute_script(f"var t = {HEAT}._fullData.filter(t => t.name === 'initial stability edge (from λ₀)')[1];"
+    line = drv.execute_script(f"var t = {HEAT}._fullData.find(t => t.name === 'initial stability edge (from λ₀)'"
+                              " && t.xaxis === 'x2');"                      # momentum's panel (the clicks' axes)
                               "return [Array.from(t.x), Array.from(t.y), t.line.dash]")
     s0 = b.sharpness0.max()
     assert np.allclose(line[0], [2 / s0, (2 + 2 * 0.9) / s0]) and line[1] == [0, 0.9] and line[2] == "dash"
@@ -71,11 +73,12 @@ def test_sweep_tab_map_threshold_and_a_click_opens_the_run(dash_duo, shared_cach
     seed = int(ref.seeds[np.argsort(v)[(len(v) - 1) // 2]])
     assert f"seed {seed} (the lower of the two middle runs of 2 seeds" in dash_duo.find_element("#run-status").text
     until(lambda: drv.execute_script(f"return {GD}._fullData.length") == 3, timeout=30)     # surface, trail, ball
-    name = drv.execute_script(f"return {GD}._fullData[1].name")
+    name = drv.execute_script(f"return {GD}._fullData.find(t => t.mode === 'lines').name")     # the one run's path
     assert name.startswith(f"momentum lr={lr:.3g}, momentum=0.9 (in plane ")   # the legend's notes follow
     table = "return document.querySelector('#summary-table').innerText"
     until(lambda: f"{v.min():.4f}" in drv.execute_script(table), timeout=20)        # the opened run's final loss
     assert dash_duo.find_element("#alert-error").text == "" and dash_duo.find_element("#sweep-alert").text == ""
+    assert dash_duo.find_element("#preset").text.startswith("custom")        # no longer four_optimizers
     until(lambda: _idle(dash_duo) and dash_duo.redux_state_rqs == [], timeout=20)
     assert app.services.sweeps.running() == 0
     assert dash_duo.get_logs() == []

@@ -21,7 +21,7 @@ from visualizer.plotdata.style import PALETTE
 from visualizer.plotdata.view import MAX_ANIMATION_FRAMES
 
 from tests.helpers import ROOT
-from tests.helpers import browser_missing, chrome_options
+from tests.helpers import browser_missing, chrome_options, frame_trace, trace, traces
 LABELS = ["SGD", "LR annealing", "large LR", "momentum"]
 
 
@@ -248,17 +248,17 @@ def test_html_panels_are_subplots_animated_together(files, tmp_path):
                            panels=("landscape", "sharpness", "curves", "slices")).validate()
     fig = html_figure(files["result"], opts)
     n = 4
-    types = [t.type for t in fig.data]
-    assert types[0] == "surface" and types[1:1 + 2 * n] == ["scatter3d"] * (2 * n)
-    assert {t.xaxis for t in fig.data[1 + 2 * n:]} == {"x", "x2", "x3", "x4", "x5"}
+    assert len(traces(fig, type="surface")) == 1 and len(traces(fig, type="scatter3d")) == 2 * n
+    assert {t.xaxis for t in fig.data if t.type == "scatter"} == {"x", "x2", "x3", "x4", "x5"}
     assert fig.layout.yaxis.type == "log" and fig.layout.yaxis2.type == "log"
     assert len(fig.frames) == 6 and [f.name for f in fig.frames] == [str(int(s)) for s in build_scene(
         files["result"], E.ExportOptions(out="x.gif", frames=6)).steps]
-    sharp_line = 1 + 2 * n + 3 * n                                       # after the sharpness traces
+    axis = trace(fig, "SGD threshold").xaxis                             # the sharpness panel's step line:
+    line = dict(xaxis=axis, mode="lines", hoverinfo="skip", showlegend=False)    # the one unnamed line there
+    assert trace(fig, **line).name is None
     for f in fig.frames:
-        assert sharp_line in f.traces and f.layout.annotations            # step line moved; slices' titles change
-        i = list(f.traces).index(sharp_line)
-        assert f.data[i].x[0] == int(f.name)
+        assert f.layout.annotations                                       # the slices' titles change
+        assert frame_trace(fig, f, **line).x[0] == int(f.name)            # the step line moved
     out = tmp_path / "p.html"
     rc, stdout, err = cli(files["run"], "--format", "html", "--panels", "landscape,sharpness", "--out", out,
                           "--frames", 5, "--quiet")

@@ -4,6 +4,7 @@ import pytest
 
 import core
 from core.landscape import loss_at, moving_plane
+from tests.helpers import frame_trace
 from visualizer import figures
 from visualizer.plotdata import frames
 from visualizer.plotdata import view as V
@@ -68,7 +69,8 @@ def test_moving_frames_use_the_cores_exact_surface_loss(small_moving_result):
             exact = loss_at(net, ds.X_train, ds.y_train, fp, p["alpha"][k:k + 1], p["beta"][k:k + 1])[0]
             assert p["surface_loss"][k] == pytest.approx(exact, rel=1e-12)
             assert fm.paths[lab].balls("surface_loss")[k] == p["surface_loss"][k]
-            assert fig.frames[k].data[2 + 2 * i].customdata[0][1] == pytest.approx(exact, rel=1e-6)   # the hover
+            ball = frame_trace(fig, fig.frames[k], legendgroup=lab, mode="lines+markers")
+            assert ball.customdata[0][1] == pytest.approx(exact, rel=1e-6)   # the hover
     # the followed run sits at the center of its own surface: its surface loss is its true loss
     np.testing.assert_allclose(mv.paths[mv.follow]["surface_loss"], mv.paths[mv.follow]["loss"], rtol=1e-9)
 
@@ -85,7 +87,7 @@ def test_the_same_step_gives_the_same_ball_in_the_app_and_the_export(small_movin
         for k in (0, len(scene.steps) // 2, len(scene.steps) - 1):
             renderer.render(k)
             for i, (lab, p) in enumerate(scene.frames.paths.items()):
-                plotly_ball = fig.frames[k].data[(1 if moving else 0) + 2 * i + 1]
+                plotly_ball = frame_trace(fig, fig.frames[k], legendgroup=lab, mode="lines+markers")
                 x, y, z = renderer.balls[i].get_data_3d()
                 if p.balls("offgrid")[k]:
                     assert np.isnan(z[0])                                  # the GIF hides balls off the grid
