@@ -395,7 +395,8 @@ def _landscape_pictures(spec_dict):
             html.Button("▶ Play", id="step-play", n_clicks=0, className="step-play",
                         title="Play / pause every panel (space); ← → one frame, Home / End"),
             html.Div(dcc.Slider(id="step-slider", min=0, max=spec_dict["training"]["steps"],
-                                value=spec_dict["training"]["steps"], step=1, marks=None, updatemode="mouseup"),
+                                value=spec_dict["training"]["steps"], step=1, marks=None, updatemode="mouseup",
+                                allow_direct_input=False),      # one number box: step-input
                      className="step-slider"),
             html.Label(["step ", dcc.Input(id="step-input", type="number", value=spec_dict["training"]["steps"],
                                            step=1, debounce=True, className="num step-input")],

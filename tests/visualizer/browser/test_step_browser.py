@@ -61,6 +61,10 @@ def test_the_3d_figure_has_no_player_of_its_own(dash_duo, shared_cache):
     assert drv.execute_script(f"return ({GD}._fullLayout.updatemenus || []).length") == 0
     assert drv.execute_script(f"return {GD}._transitionData._frames.length") == 100    # frames stay: it animates
     assert dash_duo.find_element("#step-play").text.endswith("Play")
+    # one number box for the step: the slider's own direct-input box is off
+    boxes = drv.execute_script("return Array.from(document.querySelectorAll('#step-row input[type=number]'))"
+                               ".filter(e => e.offsetParent !== null).map(e => e.id)")
+    assert boxes == ["step-input"], boxes
     assert dash_duo.get_logs() == []
 
 
