@@ -104,6 +104,15 @@ arguments[0].forEach(function (id) {
 return {notes: notes, lines: lines};
 """
 
+# {graph: [[l, t, r, b], ...]} of every 2-D plot area (where the data is drawn)
+AREAS_JS = """
+return Object.fromEntries(arguments[0].map(function (id) {
+    return [id, Array.from(document.querySelectorAll('#' + id + ' .draglayer .nsewdrag')).map(function (el) {
+        var r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; })];
+}));
+"""
+FRAME_TEXT = ("title", "axis title", "colour bar title", "colour bar tick", "tick", "legend")   # around the data
+
 TOUCH = 1.0          # px two tick labels of one axis may overlap (font boxes include empty ascent / descent)
 SLACK = 0.5          # px of sub-pixel rounding allowed everywhere else
 
@@ -151,6 +160,20 @@ def outside(texts, graphs):
             (l, top, r, b), (bl, bt, br, bb) = edge, t["box"]
             if bl < l - SLACK or bt < top - SLACK or br > r + SLACK or bb > b + SLACK:
                 bad.append((t["graph"], t["text"], what, [round(v) for v in t["box"]], [round(v) for v in edge]))
+    return bad
+
+
+def in_plot_area(texts, areas):
+    """Titles, axis titles, tick labels, colour bars and legends that enter a plot area (they frame the data;
+    the contour's "step N" ran into its plot)."""
+    bad = []
+    for t in texts:
+        if t["kind"] not in FRAME_TEXT:
+            continue
+        for a in areas[t["graph"]]:
+            w, h = _overlap(t["box"], a)
+            if w > SLACK and h > SLACK:
+                bad.append((t["graph"], t["kind"], t["text"], round(w, 1), round(h, 1)))
     return bad
 
 
@@ -204,6 +227,10 @@ def test_the_overlap_checks_catch_what_they_claim():
     assert crossed([note], [{"graph": "g", "what": "dash", "points": [[0, 30], [50, 5]]}]) == [("g", "66.7", "dash")]
     assert crossed([note], [{"graph": "g", "what": "below", "points": [[0, 30], [50, 30], None, [60, 0]]}]) == []
     assert crossed([note], [{"graph": "g", "what": "v", "points": [[25, 0], [25, 100]]}]) != []
+    areas = {"g": [[10, 30, 90, 90]]}
+    assert in_plot_area([t("step 2000", [40, 20, 80, 35])], areas) == [("g", "title", "step 2000", 40, 5)]
+    assert in_plot_area([t("title", [40, 10, 80, 29])], areas) == []
+    assert in_plot_area([t("end", [40, 40, 80, 50], "label in plot")], areas) == []   # data labels belong there
 
 
 @pytest.mark.parametrize("width", [1400, 1024])
@@ -218,6 +245,7 @@ def test_no_text_overlaps_another_or_leaves_its_graph(dash_duo, shared_cache, wi
     graphs = drv.execute_script("""return Object.fromEntries(arguments[0].map(id => { var r = document
         .querySelector('#' + id + ' .js-plotly-plot').getBoundingClientRect(); return [id, [r.left, r.top,
         r.right, r.bottom]]; }))""", list(GRAPHS))
+    areas = drv.execute_script(AREAS_JS, list(GRAPHS))
     kinds = {(t["graph"], t["kind"]) for t in texts}
     for g in GRAPHS:                                  # the check saw every graph's texts
         assert (g, "title") in kinds, g
@@ -226,6 +254,6 @@ def test_no_text_overlaps_another_or_leaves_its_graph(dash_duo, shared_cache, wi
     drawn = drv.execute_script(LINES_JS, list(GRAPHS))
     assert len(drawn["notes"]) >= 4 and len(drawn["lines"]) >= 8
     problems = {"overlap": overlaps(texts), "outside": outside(texts, graphs),
-                "crossed": crossed(drawn["notes"], drawn["lines"])}
-    assert problems == {"overlap": [], "outside": [], "crossed": []}, "\n".join(map(str, problems.items()))
+                "crossed": crossed(drawn["notes"], drawn["lines"]), "in a plot area": in_plot_area(texts, areas)}
+    assert problems == {"overlap": [], "outside": [], "crossed": [], "in a plot area": []}, "\n".join(map(str, problems.items()))
     assert dash_duo.get_logs() == []
