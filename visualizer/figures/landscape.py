@@ -43,6 +43,7 @@ from core.model.training import frame_index
 from visualizer.plotdata import frames as _frames
 from visualizer.plotdata import panels as _panels
 from visualizer.plotdata import view as _view
+from visualizer.figures import labels as _labels_mod
 from visualizer.figures.curvature import sharpness_patch
 from visualizer.plotdata.frames import current_step
 from visualizer.plotdata.style import legend_name, run_style
@@ -50,6 +51,11 @@ from visualizer.plotdata.ticks import log_ticks
 from visualizer.plotdata.view import ViewOptions
 
 COLORSCALE = "Viridis"
+CURVES_TITLE = "Training curves"
+LABEL_FONT = 12       # the contour's end labels (px)
+CONTOUR_MARGIN = dict(l=50, r=10, t=76, b=70)
+# legends of the 2-D panels: one row (two when narrow) at the bottom of the figure, under the x axis' title
+BOTTOM_LEGEND = dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left")
 FRAME_MS = 80         # playback: milliseconds per frame
 
 CAMERA_EYE = dict(x=-1.0, y=-1.6, z=1.2)        # the 3D landscape's default camera
@@ -114,9 +120,9 @@ def _plane_text(result, moving=False):
 
 
 def _title(result, extra="", moving=False):
+    """(title, subtitle) of the landscape: the spec's name, then what the plane is."""
     n = result.info.get("n_params") or result.plane.n_params
-    name = result.spec.name
-    return f"{name}<br><sup>{_plane_text(result, moving)} through {n} weights{extra}</sup>"
+    return result.spec.name, f"{_plane_text(result, moving)} through {n} weights{extra}"
 
 
 def path_name(p):
@@ -263,9 +269,18 @@ def landscape_traces(fm, cds, k, full, colour=None):
     return data
 
 
-def landscape_title(result, fm, title=None):
+def landscape_titles(result, fm, title=None):
+    """(title, subtitle or None) of the landscape; a ``title`` given replaces both."""
+    if title:
+        return title, None
     extra = f"; moving landscape: the surface follows {fm.follow}'s weights" if fm.moving else ""
-    return title or _title(result, extra, moving=fm.moving)
+    return _title(result, extra, moving=fm.moving)
+
+
+def landscape_title(result, fm, title=None):
+    """The landscape's title and subtitle as one text (two lines, the second small)."""
+    text, sub = landscape_titles(result, fm, title)
+    return f"{text}<br><sup>{sub}</sup>" if sub else text
 
 
 def scene_layout(fm, units=None):
@@ -299,9 +314,13 @@ def plane_annotations(fm, x=0.01, y=0.04):
 def _landscape_layout(result, fm, k0, height, title):
     menus, sliders = player(fm.steps, k0)
     units = _view.axis_units(result.plane, moving=fm.moving)
-    return go.Layout(      # the title sits below the modebar's row (which takes the top ~30 px)
-        title=dict(text=landscape_title(result, fm, title), x=0.01, xanchor="left", font=dict(size=15),
-                   y=1, yref="container", yanchor="top", pad=dict(t=34)),
+    text, sub = landscape_titles(result, fm, title)
+    head = dict(text=text, x=0.01, xanchor="left", font=dict(size=15), y=1, yref="container", yanchor="top",
+                pad=dict(t=34))        # below the modebar's row (which takes the top ~30 px)
+    if sub:                            # on a line of its own (the app appends " · step N" to the title's text)
+        head["subtitle"] = dict(text=sub, font=dict(size=11))
+    return go.Layout(
+        title=head,
         height=height, margin=dict(l=0, r=0, t=84, b=70), uirevision="landscape",
         template="plotly_white", legend=dict(x=0.01, y=0.92, bgcolor="rgba(255,255,255,0.7)"),
         updatemenus=menus, sliders=sliders, scene=scene_layout(fm, units), annotations=plane_annotations(fm),
@@ -340,15 +359,15 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
                                  line=dict(color=st.color, width=2.5, dash=st.dash),
                                  hovertemplate=_HOVER_PATH.replace("surface loss at (α, β)", "surface loss")))
     pos = marker_positions(result, view, step)
+    places = label_positions(result, view, pos, height)
     for lab in labels:                    # traces _contour_marker(n, k)
         a, b, _ = pos[lab]
         st = _view.style_of(result, lab)
         fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers+text", name=legend_name(lab), legendgroup=lab,
-                                 showlegend=False, text=[lab], textposition=st.text_position,
-                                 textfont=dict(color=st.color, size=12),
+                                 showlegend=False, text=[lab], textposition=places[lab],
+                                 textfont=dict(color=st.color, size=LABEL_FONT),
                                  marker=dict(size=st.size, color=st.color, symbol=st.symbol,
                                              line=dict(color="#111", width=1.5)), hoverinfo="skip"))
-    # the title sits just above the plot area, below the modebar (which takes the top ~30 px)
     if colour is not None:               # last in the list, drawn first: plotly's heatmap layer is below the rest
         fig.add_trace(go.Heatmap(x=_f32(result.alphas), y=_f32(result.betas), z=_f32(colour.values),
                                  colorscale=colour.colorscale, zmin=colour.cmin, zmax=colour.cmax, showlegend=False,
@@ -356,14 +375,38 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
                                  hovertemplate=(f"α %{{x:.3f}}, β %{{y:.3f}}<br>{colour.name} "
                                                 "%{z:.4g}<extra></extra>")))
         zlabel = f"{colour.name}, lines: loss"
-    fig.update_layout(title=dict(text=f"Contour of the same plane<br><sup>colour: {zlabel}</sup>", font=dict(size=14),
-                                 x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom",
-                                 pad=dict(b=8)),
-                      height=height, margin=dict(l=50, r=10, t=64, b=40), template="plotly_white",
-                      uirevision="contour", legend=dict(orientation="h", y=-0.15),
+    # the title, then its subtitle on a line of its own, both under the modebar's row (the top ~30 px) and above
+    # the plot (the app appends " · step N" to the title's text)
+    fig.update_layout(title=panel_title("Contour of the same plane", f"colour: {zlabel}"),
+                      height=height, margin=dict(CONTOUR_MARGIN), template="plotly_white",
+                      uirevision="contour", legend=BOTTOM_LEGEND,
                       xaxis=dict(title="α", range=[float(result.alphas[0]), float(result.alphas[-1])]),
                       yaxis=dict(title="β", range=[float(result.betas[0]), float(result.betas[-1])]))
     return fig
+
+
+def panel_title(text, subtitle=None):
+    """A 2-D panel's title: ``text`` at the top left below the modebar's row, ``subtitle`` on its own line under
+    it (the panel's margin.t leaves room for both: TITLE_ROOM)."""
+    t = dict(text=text, font=dict(size=14), x=0, xref="paper", xanchor="left", y=1, yref="container",
+             yanchor="top", pad=dict(t=30))
+    if subtitle:
+        t["subtitle"] = dict(text=subtitle, font=dict(size=11, color="#555"))
+    return t
+
+
+def label_positions(result, view, pos, height=460):
+    """label -> plotly textposition of each run's end label on the contour, beside its marker at ``pos``
+    (marker_positions), inside the plot and apart from the others (visualizer.figures.labels.place_labels), for
+    plots from the app's narrowest contour panel to its widest."""
+    a0, a1 = float(result.alphas[0]), float(result.alphas[-1])
+    b0, b1 = float(result.betas[0]), float(result.betas[-1])
+    labs = list(pos)
+    pts = [((pos[lab][0] - a0) / ((a1 - a0) or 1.0), (pos[lab][1] - b0) / ((b1 - b0) or 1.0)) for lab in labs]
+    h = height - CONTOUR_MARGIN["t"] - CONTOUR_MARGIN["b"] - 20          # 20: a second legend row
+    prefer = [_view.style_of(result, lab).text_position for lab in labs]
+    return dict(zip(labs, _labels_mod.place_labels(pts, labs, [(240, h), (820, h)], font=LABEL_FONT,
+                                                   prefer=prefer)))
 
 
 def marker_positions(result, view, step=None):
@@ -389,8 +432,11 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     for c in series:
         _add_curves(fig, c)
     target = result.spec.training.target_loss
-    fig.add_hline(y=target, line=dict(color="#888", dash="dot", width=1), row=1, col=1,
-                  annotation_text=f"target {target:g}", annotation_position="bottom left")
+    if target is not None:          # a legend entry, not a label on the plot (the loss lines cross it there)
+        last = max(float(c.history_steps[-1]) for c in series)
+        fig.add_trace(dict(type="scatter", x=[0, last], y=[target, target], mode="lines", name=f"target {target:g}",
+                           legendgroup="target", line=dict(color="#888", dash="dot", width=1), hoverinfo="skip"),
+                      1, 1)
     s = current_step(result, view, step)
     # the step lines are shapes _STEP_SHAPES, the first two (marker_patch moves them)
     marker = [dict(type="line", xref=x, yref=f"{y} domain", x0=s, x1=s, y0=0, y1=1,
@@ -400,8 +446,9 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     fig.update_yaxes(type="log", row=1, col=1, **(dict(tickvals=vals, ticktext=texts) if vals else dict(dtick="D2")))
     fig.update_yaxes(automargin=True)
     fig.update_xaxes(title_text="step", nticks=5)
-    fig.update_layout(height=height, margin=dict(l=50, r=14, t=64, b=40), template="plotly_white",
-                      uirevision="curves", legend=dict(orientation="h", y=-0.2), hovermode="closest")
+    # the title (the app appends " · step N") on its own row above the two subplots' titles
+    fig.update_layout(title=panel_title(CURVES_TITLE), height=height, margin=dict(l=50, r=14, t=96, b=84),
+                      template="plotly_white", uirevision="curves", legend=BOTTOM_LEGEND, hovermode="closest")
     return fig
 
 
@@ -448,11 +495,13 @@ def marker_patch(result, view, step=None):
     tuple of keys into the figure's JSON, e.g. ``("data", 5, "x")`` ({} for the sharpness of a run without
     curvature). render_callbacks.markers turns each dict into a Dash Patch."""
     pos = marker_positions(result, view, step)
+    places = label_positions(result, view, pos)
     n = len(pos)
     contour = {}
-    for k, (a, b, _) in enumerate(pos.values()):
+    for k, (lab, (a, b, _)) in enumerate(pos.items()):
         contour[("data", _contour_marker(n, k), "x")] = [a]
         contour[("data", _contour_marker(n, k), "y")] = [b]
+        contour[("data", _contour_marker(n, k), "textposition")] = places[lab]
     s = current_step(result, view, step)
     curves = {("layout", "shapes", j, x): s for j in _STEP_SHAPES for x in ("x0", "x1")}
     return {"contour": contour, "curves": curves, "sharpness": sharpness_patch(result, view, s)}

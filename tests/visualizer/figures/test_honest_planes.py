@@ -84,8 +84,8 @@ def test_a_ball_far_from_the_truth_shows_a_hollow_marker_at_the_true_loss(four_r
 def test_axes_say_their_units_and_follow_the_grid_spans(four_pca):
     fig = figures.animated_landscape(four_pca, ViewOptions(n_frames=3))
     sc = fig.layout.scene
-    assert sc.xaxis.title.text == "α (unit direction, Euclidean)"
-    assert sc.yaxis.title.text == "β (unit direction, Euclidean)"
+    assert sc.xaxis.title.text == "α (unit vector)"
+    assert sc.yaxis.title.text == "β (unit vector)"
     sa = four_pca.alphas[-1] - four_pca.alphas[0]
     sb = four_pca.betas[-1] - four_pca.betas[0]
     assert sc.aspectratio.y / sc.aspectratio.x == pytest.approx(sb / sa)
