@@ -150,7 +150,7 @@ def axis_units(plane, moving=False):
     if moving or m == "random":
         return "× filter norm", "× filter norm"
     if m == "interpolation":
-        return "× |θ_end − θ_centre|", "same length"
+        return "× |d₁|", "× |d₁|"                    # d₁ = θ_end − θ_centre
     return "unit vector", "unit vector"
 
 

@@ -164,7 +164,10 @@ def test_curves_have_a_step_marker(small_result):
     fig = figures.curves_figure(small_result, ViewOptions(), step=120)
     _validated(fig)
     assert fig.layout.shapes[0].x0 == 120 and fig.layout.shapes[1].x0 == 120
-    assert len(fig.data) == 4 * len(small_result.trajectories)
+    assert len(fig.data) == 4 * len(small_result.trajectories) + 1          # and the target loss's line
+    target = fig.data[-1]
+    assert target.name == f"target {small_result.spec.training.target_loss:g}" and target.line.dash == "dot"
+    assert list(target.y) == [small_result.spec.training.target_loss] * 2
     assert fig.layout.yaxis.type == "log"
 
 
@@ -346,8 +349,8 @@ def test_a_hessian_plane_says_its_eigenvalues(small_result):
     r = core.run_experiment(d)
     lam = r.plane.eigenvalues
     fig = figures.animated_landscape(r, ViewOptions(n_frames=3))
-    assert f"λ₁ = {lam[0]:.3g}, λ₂ = {lam[1]:.3g}" in fig.layout.title.text
-    assert "hessian plane (top two Hessian eigenvectors" in fig.layout.title.text
+    assert f"λ₁ = {lam[0]:.3g}, λ₂ = {lam[1]:.3g}" in fig.layout.title.subtitle.text
+    assert "hessian plane (top two Hessian eigenvectors" in fig.layout.title.subtitle.text
     from visualizer.app.render_callbacks import explain_numbers
     assert f"λ₁ = {lam[0]:.4g}" in explain_numbers(r) and "Curvature of each run" not in explain_numbers(r)
 
