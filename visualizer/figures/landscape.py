@@ -53,6 +53,7 @@ from visualizer.plotdata.view import ViewOptions
 COLORSCALE = "Viridis"
 CURVES_TITLE = "Training curves"
 LABEL_FONT = 12       # the contour's end labels (px)
+LABEL_HALO = "0px 0px 3px white, 0px 0px 2px white"   # readable on the dark valleys too
 CONTOUR_MARGIN = dict(l=50, r=10, t=76, b=70)
 # legends of the 2-D panels: one row (two when narrow) at the bottom of the figure, under the x axis' title
 BOTTOM_LEGEND = dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left")
@@ -365,7 +366,7 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
         st = _view.style_of(result, lab)
         fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers+text", name=legend_name(lab), legendgroup=lab,
                                  showlegend=False, text=[lab], textposition=places[lab],
-                                 textfont=dict(color=st.color, size=LABEL_FONT),
+                                 textfont=dict(color=st.color, size=LABEL_FONT, shadow=LABEL_HALO),
                                  marker=dict(size=st.size, color=st.color, symbol=st.symbol,
                                              line=dict(color="#111", width=1.5)), hoverinfo="skip"))
     if colour is not None:               # last in the list, drawn first: plotly's heatmap layer is below the rest
