@@ -141,6 +141,7 @@ class _LinePanel(_Part):
         lo, hi = self.value_range()
         self.lo, self.hi = lo / 1.5, hi * 1.5
         self.n = len(self.lines) + 1
+        self.plot_h = opts.size[1] * len(grid_rows(opts.panels)) * (ydom[1] - ydom[0])    # px (the page's height)
 
     def traces(self, k):
         return self.lines + [_step_line(self.fm.steps[k], self.lo, self.hi, self.xa, self.ya)]
@@ -175,8 +176,10 @@ class _Sharpness(_LinePanel):
     def value_range(self):
         return panel_data.sharpness_range(self.series)
 
-    def annotations(self, k):               # and each threshold's value on its dashed line
-        return super().annotations(k) + threshold_labels(self.series, xref=self.xa, yref=self.ya)
+    def annotations(self, k):               # and each threshold's value where its dashed line ends, right of the plot
+        yrange = (float(np.log10(self.lo)), float(np.log10(self.hi)))
+        return super().annotations(k) + threshold_labels(self.series, xref=self.xa, yref=self.ya, yrange=yrange,
+                                                         plot_height=self.plot_h, names=False)
 
 
 class _Curves(_LinePanel):
@@ -263,7 +266,8 @@ def panels_figure(result, opts):
     menus, sliders = figures.player(fm.steps, k0)
     layout = dict(title=dict(text=figures.landscape_title(result, fm, opts.title), x=0.01, xanchor="left",
                              font=dict(size=15)),
-                  template=pio.templates["plotly_white"], margin=dict(l=50, r=20, t=70, b=60), updatemenus=menus,
+                  template=pio.templates["plotly_white"], updatemenus=menus,
+                  margin=dict(l=50, r=50 if "sharpness" in opts.panels else 20, t=70, b=60),   # threshold values
                   sliders=sliders,
                   legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"), hovermode="closest",
                   annotations=[a for p in parts for a in p.annotations(k0)])

@@ -96,12 +96,13 @@ def sharpness_figure(result, view: ViewOptions | None = None, step=None, height=
     return fig
 
 
-def threshold_labels(series, xref="x", yref="y", yrange=None, plot_height=200):
+def threshold_labels(series, xref="x", yref="y", yrange=None, plot_height=200, names=True):
     """Each run's threshold value ("SGD: 28.6") in the right margin of its plot, at the height where its dashed
     line ends (its last finite point): outside the plot, so no line or step line crosses it (annotation
     dicts; y is log10 of the value, as plotly places annotations on a log axis). Labels closer than a line
     are stacked apart (labels.stack_apart), in pixels of a plot ``plot_height`` px high spanning ``yrange``
-    (log10; default: the values' own range)."""
+    (log10; default: the values' own range). ``names=False``: the value alone ("28.6", in the run's colour; the
+    hover names the run), for a narrow margin."""
     rows = []
     for s in series:
         ok = np.flatnonzero(np.isfinite(s.threshold) & (s.threshold > 0))
@@ -115,7 +116,7 @@ def threshold_labels(series, xref="x", yref="y", yrange=None, plot_height=200):
     px = (ys - r0) / ((r1 - r0) or 1.0) * plot_height
     shifts = labels.stack_apart(px, gap=labels.LINE * LABEL_FONT + 2, top=plot_height)
     return [dict(x=1, y=y, xref=f"{xref} domain", yref=yref, xanchor="left", yanchor="middle", xshift=4,
-                 yshift=float(sh), showarrow=False, text=f"{s.label}: {v:.3g}",
+                 yshift=float(sh), showarrow=False, text=f"{s.label}: {v:.3g}" if names else f"{v:.3g}",
                  font=dict(size=LABEL_FONT, color=s.color),
                  hovertext=f"{s.name}: stability threshold {s.rule} = {v:.4g} at its last step")
             for (s, v, y), sh in zip(rows, shifts)]
