@@ -55,6 +55,7 @@ CURVES_TITLE = "Training curves"
 LABEL_FONT = 12       # the contour's end labels (px)
 LABEL_HALO = "0px 0px 3px white, 0px 0px 2px white"   # readable on the dark valleys too
 CONTOUR_MARGIN = dict(l=50, r=10, t=76, b=70)
+NARROW_CONTOUR, NEAR = 240, 14     # px: the app's narrowest contour plot; markers closer share one end label
 # legends of the 2-D panels: one row (two when narrow) at the bottom of the figure, under the x axis' title
 BOTTOM_LEGEND = dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left")
 FRAME_MS = 80         # playback: milliseconds per frame
@@ -365,7 +366,7 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
         a, b, _ = pos[lab]
         st = _view.style_of(result, lab)
         fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers+text", name=legend_name(lab), legendgroup=lab,
-                                 showlegend=False, text=[lab], textposition=places[lab],
+                                 showlegend=False, text=[places[lab][1]], textposition=places[lab][0],
                                  textfont=dict(color=st.color, size=LABEL_FONT, shadow=LABEL_HALO),
                                  marker=dict(size=st.size, color=st.color, symbol=st.symbol,
                                              line=dict(color="#111", width=1.5)), hoverinfo="skip"))
@@ -397,17 +398,29 @@ def panel_title(text, subtitle=None):
 
 
 def label_positions(result, view, pos, height=460):
-    """label -> plotly textposition of each run's end label on the contour, beside its marker at ``pos``
+    """label -> (plotly textposition, text) of each run's end label on the contour, beside its marker at ``pos``
     (marker_positions), inside the plot and apart from the others (visualizer.figures.labels.place_labels), for
-    plots from the app's narrowest contour panel to its widest."""
+    plots from the app's narrowest contour panel to its widest. Runs whose markers (nearly) coincide share one
+    label, on the first one's marker: their names, one a line, each in its colour (the others' text is "")."""
     a0, a1 = float(result.alphas[0]), float(result.alphas[-1])
     b0, b1 = float(result.betas[0]), float(result.betas[-1])
     labs = list(pos)
     pts = [((pos[lab][0] - a0) / ((a1 - a0) or 1.0), (pos[lab][1] - b0) / ((b1 - b0) or 1.0)) for lab in labs]
     h = height - CONTOUR_MARGIN["t"] - CONTOUR_MARGIN["b"] - 20          # 20: a second legend row
-    prefer = [_view.style_of(result, lab).text_position for lab in labs]
-    return dict(zip(labs, _labels_mod.place_labels(pts, labs, [(240, h), (820, h)], font=LABEL_FONT,
-                                                   prefer=prefer)))
+    styles = [_view.style_of(result, lab) for lab in labs]
+    groups = _labels_mod.clusters(pts, (NARROW_CONTOUR, h), near=NEAR)
+    texts = {}
+    for g in groups:
+        texts[labs[g[0]]] = (labs[g[0]] if len(g) == 1 else
+                             "<br>".join(f"<span style='color:{styles[i].color}'>{labs[i]}</span>" for i in g))
+    lead = [g[0] for g in groups]
+    gaps = [styles[i].size / 2 + 3 for i in lead]                      # about plotly's offset: the marker's radius
+    places = _labels_mod.place_labels([pts[i] for i in lead], [texts[labs[i]] for i in lead],
+                                      [(NARROW_CONTOUR, h), (820, h)], font=LABEL_FONT, gap=gaps,
+                                      prefer=[styles[i].text_position for i in lead])
+    out = {lab: (styles[k].text_position, "") for k, lab in enumerate(labs)}
+    out.update({labs[i]: (p, texts[labs[i]]) for i, p in zip(lead, places)})
+    return out
 
 
 def marker_positions(result, view, step=None):
@@ -502,7 +515,8 @@ def marker_patch(result, view, step=None):
     for k, (lab, (a, b, _)) in enumerate(pos.items()):
         contour[("data", _contour_marker(n, k), "x")] = [a]
         contour[("data", _contour_marker(n, k), "y")] = [b]
-        contour[("data", _contour_marker(n, k), "textposition")] = places[lab]
+        contour[("data", _contour_marker(n, k), "textposition")] = places[lab][0]
+        contour[("data", _contour_marker(n, k), "text")] = [places[lab][1]]
     s = current_step(result, view, step)
     curves = {("layout", "shapes", j, x): s for j in _STEP_SHAPES for x in ("x0", "x1")}
     return {"contour": contour, "curves": curves, "sharpness": sharpness_patch(result, view, s)}

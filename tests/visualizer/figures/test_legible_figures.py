@@ -74,9 +74,12 @@ def _boxes(fig, result, n):
         out[(w, h)] = []
         for k in range(n):
             t = fig.data[L._contour_marker(n, k)]
+            if not t.text[0]:                       # its run's name is on a nearby run's label
+                continue
             x = (t.x[0] - a0) / (a1 - a0) * w
             y = (t.y[0] - b0) / (b1 - b0) * h
-            out[(w, h)].append(labels.label_box(x, y, t.textposition, labels.text_size(t.text[0], L.LABEL_FONT), 8))
+            gap = t.marker.size / 2 + 3
+            out[(w, h)].append(labels.label_box(x, y, t.textposition, labels.text_size(t.text[0], L.LABEL_FONT), gap))
     return out
 
 
@@ -85,18 +88,21 @@ def test_contour_end_labels_stay_inside_the_plot_and_apart_at_every_step(four):
     steps = figures.step_grid(four, ViewOptions())
     for step in steps[:: max(1, len(steps) // 12)] + [steps[-1]]:
         fig = figures.contour_figure(four, ViewOptions(), step=step)
+        shown = " ".join(fig.data[L._contour_marker(n, k)].text[0] for k in range(n))
+        assert all(lab in shown for lab in four.trajectories), (step, shown)     # every run named once
         for (w, h), boxes in _boxes(fig, four, n).items():
             for i, b in enumerate(boxes):
                 assert b[0] >= -1 and b[2] <= w + 1 and b[1] >= -1 and b[3] <= h + 1, (step, w, i, b)
                 for c in boxes[i + 1:]:
                     ow = min(b[2], c[2]) - max(b[0], c[0])
                     oh = min(b[3], c[3]) - max(b[1], c[1])
-                    assert ow <= 0 or oh <= 0, (step, w, b, c)
+                    assert ow <= -2 or oh <= -2, (step, w, b, c)                 # 2 px apart at least
         # the app moves the labels with the markers: the patch carries each one's position at that step
         patch = figures.marker_patch(four, ViewOptions(), step)["contour"]
         for k in range(n):
             i = L._contour_marker(n, k)
             assert patch[("data", i, "textposition")] == fig.data[i].textposition
+            assert patch[("data", i, "text")] == list(fig.data[i].text)
 
 
 def test_place_labels_keeps_four_labels_at_one_point_apart():
@@ -104,6 +110,15 @@ def test_place_labels_keeps_four_labels_at_one_point_apart():
     assert len(set(pos)) == 4
     near_edge = labels.place_labels([(0.97, 0.5), (0.02, 0.97)], ["LR annealing", "large LR"], PLOTS)
     assert near_edge[0].endswith("left") and near_edge[1].startswith("bottom") and near_edge[1].endswith("right")
+
+
+def test_runs_at_one_point_share_one_label_with_every_name(four):
+    start = figures.contour_figure(four, ViewOptions(), step=0)            # every run at its initial weights
+    n = len(four.trajectories)
+    texts = [start.data[L._contour_marker(n, k)].text[0] for k in range(n)]
+    assert texts[1:] == [""] * (n - 1)
+    assert [t.split(">")[1].split("<")[0] for t in texts[0].split("<br>")] == list(four.trajectories)
+    assert labels.clusters([(0.5, 0.5), (0.51, 0.5), (0.9, 0.1)], (240, 300), near=14) == [[0, 1], [2]]
 
 
 def test_stack_apart_moves_close_labels_a_gap_apart_and_keeps_them_under_the_top():
