@@ -23,7 +23,8 @@ Trace layout of ``contour_figure``: 0 contour; 1 + k trail; 1 + n + k marker of 
 curvature colour, 1 + 2n the colour's heatmap (plotly draws heatmaps below contours and lines whatever
 their order), the contour then drawing only its lines.
 ``curves_figure``: shapes 0 and 1 are the step lines; per run, the loss at every step (``loss_trace``), its
-recorded frames (``frames_trace``), train and test accuracy. ``marker_patch`` is the only other code that
+recorded frames (``frames_trace``), train and test accuracy; last, the target loss's dotted line (a legend entry).
+The contour's marker traces carry each run's end label (text and side: ``label_positions``). ``marker_patch`` is the only other code that
 knows these indices (the sharpness figure's own: visualizer.figures.curvature).
 
 Heights, steps and surfaces come from the frame model (visualizer.plotdata.frames.build_frames), which
@@ -389,7 +390,7 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
 
 def panel_title(text, subtitle=None):
     """A 2-D panel's title: ``text`` at the top left below the modebar's row, ``subtitle`` on its own line under
-    it (the panel's margin.t leaves room for both: TITLE_ROOM)."""
+    it (the panel's margin.t leaves room for both)."""
     t = dict(text=text, font=dict(size=14), x=0, xref="paper", xanchor="left", y=1, yref="container",
              yanchor="top", pad=dict(t=30))
     if subtitle:
