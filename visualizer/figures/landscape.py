@@ -24,8 +24,8 @@ curvature colour, 1 + 2n the colour's heatmap (plotly draws heatmaps below conto
 their order), the contour then drawing only its lines.
 ``curves_figure``: shapes 0 and 1 are the step lines; per run, the loss at every step (``loss_trace``), its
 recorded frames (``frames_trace``), train and test accuracy; last, the target loss's dotted line (a legend entry).
-The contour's marker traces carry each run's end label (text and side: ``label_positions``). ``marker_patch`` is the only other code that
-knows these indices (the sharpness figure's own: visualizer.figures.curvature).
+The contour's marker traces carry each run's end label (text and side: ``label_positions``). ``marker_patch`` is
+the only other code that knows these indices (the sharpness figure's own: visualizer.figures.curvature).
 
 Heights, steps and surfaces come from the frame model (visualizer.plotdata.frames.build_frames), which
 the matplotlib exporter draws too: a ball sits where that module's one rule puts it, and the hover
