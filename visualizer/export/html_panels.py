@@ -141,7 +141,8 @@ class _LinePanel(_Part):
         lo, hi = self.value_range()
         self.lo, self.hi = lo / 1.5, hi * 1.5
         self.n = len(self.lines) + 1
-        self.plot_h = opts.size[1] * len(grid_rows(opts.panels)) * (ydom[1] - ydom[0])    # px (the page's height)
+        row_h = opts.size[1] if opts.size else 480                 # px a row (the app's download: no size)
+        self.plot_h = row_h * len(grid_rows(opts.panels)) * (ydom[1] - ydom[0])
 
     def traces(self, k):
         return self.lines + [_step_line(self.fm.steps[k], self.lo, self.hi, self.xa, self.ya)]
