@@ -201,6 +201,8 @@ class _LinePanel(_Part):
         lo, hi = self.value_range()
         self.lo, self.hi = lo / 1.5, hi * 1.5
         self.n = len(self.lines) + 1
+        row_h = opts.size[1] if opts.size else 480                 # px a row (the app's download: no size)
+        self.plot_h = row_h * len(grid_rows(opts.panels)) * (ydom[1] - ydom[0])
 
     def traces(self, k):
         return self.lines + [_step_line(self.fm.steps[k], self.lo, self.hi, self.xa, self.ya)]
@@ -235,8 +237,10 @@ class _Sharpness(_LinePanel):
     def value_range(self):
         return panel_data.sharpness_range(self.series)
 
-    def annotations(self, k):               # and each threshold's value on its dashed line
-        return super().annotations(k) + threshold_labels(self.series, xref=self.xa, yref=self.ya)
+    def annotations(self, k):               # and each threshold's value where its dashed line ends, right of the plot
+        yrange = (float(np.log10(self.lo)), float(np.log10(self.hi)))
+        return super().annotations(k) + threshold_labels(self.series, xref=self.xa, yref=self.ya, yrange=yrange,
+                                                         plot_height=self.plot_h, names=False)
 
 
 class _Curves(_LinePanel):
@@ -327,7 +331,8 @@ def panels_figure(result, opts):
         else figures.landscape_title(result, fm, opts.title)
     layout = dict(title=dict(text=head, x=0.01, xanchor="left",
                              font=dict(size=15)),
-                  template=pio.templates["plotly_white"], margin=dict(l=50, r=20, t=70, b=60), updatemenus=menus,
+                  template=pio.templates["plotly_white"], updatemenus=menus,
+                  margin=dict(l=50, r=50 if "sharpness" in opts.panels else 20, t=70, b=60),   # threshold values
                   sliders=sliders,
                   legend=dict(orientation="h", x=0, y=1.0, yanchor="bottom"), hovermode="closest",
                   annotations=[a for p in parts for a in p.annotations(k0)])

@@ -32,7 +32,6 @@ from visualizer.plotdata.view import axis_units, check_labels, plane_aspect
 
 DPI = 100
 SCENE_WIDTH = 0.8                  # the 3D axes' share of the landscape panel's width (the colour bar: right)
-_LABEL_HA, _LABEL_VA = ("left", "right"), ("bottom", "top")   # end labels of close runs fan out
 
 
 # ---------------------------------------------------------------- frame data
@@ -185,13 +184,15 @@ class Renderer:
         if not self._laid_out:                     # the first draw lays the legend out ...
             self.canvas.draw()
             self._laid_out = True
-            return
-        for p in self.parts:                       # ... later ones reuse that layout (it is fixed in the figure)
-            p.hide_overlay()
-        self.canvas.draw()
+        else:
+            for p in self.parts:                   # ... later ones reuse that layout (it is fixed in the figure)
+                p.hide_overlay()
+            self.canvas.draw()
+            for p in self.parts:
+                p.draw_overlay(self.canvas.get_renderer())
         r = self.canvas.get_renderer()
-        for p in self.parts:
-            p.draw_overlay(r)
+        for p in self.parts:                       # over the drawn axes, with this frame's projection
+            p.draw_after(r)
 
     def render(self, k):
         for p in self.parts:
@@ -207,6 +208,67 @@ class Renderer:
 
     def close(self):
         self.fig.clear()
+
+
+class EndLabels:
+    """The runs' end labels (2-D texts), laid out when drawn, in pixels: each beside its ball's projection (to
+    its right, or its left where the right would leave the panel's region), then moved down, top to bottom,
+    until no two labels' boxes come within ``gap`` px of each other. ``points[i]``: label i's ball (x, y, z) in
+    data coordinates, None: not shown. After a draw, each text's get_window_extent is where it was drawn."""
+
+    def __init__(self, fig, ax, texts, region, gap=5.0):
+        self.fig, self.ax, self.texts, self.region, self.gap = fig, ax, list(texts), region, float(gap)
+        self.points = [None] * len(self.texts)
+        self.visible = True
+        for t in self.texts:
+            t.set_figure(fig)
+
+    def set_visible(self, v):
+        self.visible = bool(v)
+
+    def get_visible(self):
+        return self.visible
+
+    def layout(self, renderer):
+        from mpl_toolkits.mplot3d import proj3d
+        shown = [(t, p) for t, p in zip(self.texts, self.points) if p is not None and t.get_visible()]
+        w = self.fig.bbox.width
+        right = self.region[1] * w
+        boxes = []
+        for t, (x, y, z) in shown:
+            xs, ys, _ = proj3d.proj_transform(np.array([x]), np.array([y]), np.array([z]), self.ax.M)
+            px, py = self.ax.transData.transform((float(xs[0]), float(ys[0])))
+            t.set_horizontalalignment("left")
+            t.set_position((px + self.gap, py))
+            if t.get_window_extent(renderer).x1 > right:        # no room on the right: on the left of the ball
+                t.set_horizontalalignment("right")
+                t.set_position((px - self.gap, py))
+            boxes.append([t, t.get_window_extent(renderer)])
+        boxes.sort(key=lambda tb: -tb[1].y1)                      # top to bottom
+        placed = []
+        for t, bb in boxes:
+            x0, y0, x1, y1 = bb.x0, bb.y0, bb.x1, bb.y1
+            moved = True
+            while moved:                                       # below every placed label it would touch
+                moved = False
+                for p0, q0, p1, q1 in placed:
+                    if x0 < p1 + self.gap and p0 < x1 + self.gap and y0 < q1 + self.gap and q0 < y1 + self.gap:
+                        dy = y1 - (q0 - self.gap)
+                        y0, y1 = y0 - dy, y1 - dy
+                        moved = True
+            if y1 != bb.y1:
+                px, py = t.get_position()
+                t.set_position((px, py - (bb.y1 - y1)))
+            placed.append((x0, y0, x1, y1))
+
+    def draw(self, renderer):
+        """Lay the labels out with the axes' current projection (draw the axes first) and draw them."""
+        if not self.visible:
+            return
+        self.layout(renderer)
+        for t, p in zip(self.texts, self.points):
+            if p is not None and t.get_visible():
+                t.draw(renderer)
 
 
 class LandscapePanel(Panel):
@@ -232,7 +294,7 @@ class LandscapePanel(Panel):
         self._legend()
         self._warning()
         self._fit_below_legend()
-        self.dynamic = (self.trails + self.balls + self.truths + self.labels + list(self.legend_texts)
+        self.dynamic = (self.trails + self.balls + self.truths + [self.end_labels] + list(self.legend_texts)
                         + [self.counter])
         self.blittable = not self.fm.moving and self.opts.rotate == 0
 
@@ -279,6 +341,8 @@ class LandscapePanel(Panel):
     def _paths(self):
         """A trail and a ball artist per optimizer, and the points they draw (NaN off the grid: not drawn)."""
         from matplotlib import patheffects as pe
+        from matplotlib.text import Text
+        from matplotlib.transforms import IdentityTransform
         u = self.u
         stroke = [pe.Stroke(linewidth=3.6 * u, foreground="black"), pe.Normal()]
         halo = [pe.withStroke(linewidth=2.5 * u, foreground="white")]
@@ -293,13 +357,14 @@ class LandscapePanel(Panel):
             # the true loss where it is far from the ball's (frames.TRUTH_RATIO): a stalk to a hollow marker
             truth, = self.ax.plot([], [], [], ":", color=p.color, lw=1.5 * u, marker="o", markevery=[1], ms=6 * u,
                                   mfc="none", mec=p.color, mew=1.5 * u, zorder=12 + len(self.fm.paths))
-            label = self.ax.text(0, 0, 0, f" {p.label}", fontsize=self.fs * 0.9, color="#111111", zorder=30,
-                                 path_effects=halo, ha=_LABEL_HA[k % 2], va=_LABEL_VA[(k // 2) % 2])
+            label = Text(0, 0, p.label, fontsize=self.fs * 0.9, color="#111111", path_effects=halo,
+                         transform=IdentityTransform(), ha="left", va="center")
             self.trails.append(tr)
             self.balls.append(ball)
             self.truths.append(truth)
             self.labels.append(label)
             self.xyz.append(tuple(np.where(p.offgrid, np.nan, q) for q in (p.alpha, p.beta, p.height)))
+        self.end_labels = EndLabels(self.fig, self.ax, self.labels, self.region, gap=5 * u)
 
     def _legend_rows(self):
         """Legend rows "label [(failed at STEP; in plane N%)]  true loss [diverged] [off grid]" of every frame,
@@ -367,8 +432,7 @@ class LandscapePanel(Panel):
             ball.set_data_3d(x[e:e + 1], y[e:e + 1], z[e:e + 1])
             ok = bool(np.isfinite(x[e]) and np.isfinite(y[e]) and np.isfinite(z[e]))
             label.set_visible(ok)                      # the end label beside the ball (none off the grid)
-            if ok:
-                label.set_position_3d((x[e], y[e], z[e]))
+            self.end_labels.points[self.labels.index(label)] = (x[e], y[e], z[e]) if ok else None
         for p, (x, y, z), truth in zip(fm.paths.values(), self.xyz, self.truths):
             e = int(p.ends[k])
             if p.apart[e] and np.isfinite(x[e]):
@@ -388,6 +452,9 @@ class LandscapePanel(Panel):
 
     def hide_overlay(self):
         self.legend.set_visible(False)
+
+    def draw_after(self, r):
+        self.end_labels.draw(r)
 
     def draw_overlay(self, r):
         self.legend.set_visible(True)

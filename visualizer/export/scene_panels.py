@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from visualizer.figures.labels import LINE, stack_apart
 from visualizer.plotdata import slices as S
 from visualizer.plotdata.panels import loss_range, sharpness_axis_title, sharpness_range
 from core.model.training import frame_index
@@ -55,14 +56,18 @@ class Panel:
     def draw_overlay(self, r):
         pass
 
+    def draw_after(self, r):
+        """Drawn over every full draw of the frame (blitting frames draw ``dynamic`` instead)."""
+
 
 class _StepPanel(Panel):
     """Series against step on a log axis, with a step line and a dot per series that frames move."""
     title = ""
+    right = 14.0                     # px (at u = 1) right of the axes
 
     def __init__(self, r, region):
         self.r, self.fm = r, r.fm
-        self.ax = r.fig.add_axes(_rect(r, region))
+        self.ax = r.fig.add_axes(_rect(r, region, right=self.right))
         _style(self.ax, r, log=True)
         self.ax.set_title(self.title, fontsize=r.fs, pad=4 * r.u)
         self.ax.set_xlabel("step", fontsize=r.fs * 0.9, labelpad=1)
@@ -89,6 +94,25 @@ class _StepPanel(Panel):
 
 class SharpnessPanel(_StepPanel):
     title = "sharpness (solid) and stability threshold (dashed)"
+    right = 42.0                     # the thresholds' values, right of the axes
+
+    def threshold_labels(self):
+        """Each threshold's value right of the axes, level with where its dashed line ends (outside the plot: no
+        line crosses it), values closer than a line stacked apart."""
+        r, ax = self.r, self.ax
+        rows = []
+        for s in self.series:
+            ok = np.flatnonzero(np.isfinite(s.threshold) & (s.threshold > 0))
+            if ok.size:
+                rows.append((s, float(s.threshold[ok[-1]])))
+        fs = r.fs * 0.8
+        ys = [ax.transData.transform((0.0, v))[1] for _, v in rows]          # px, up
+        top = ax.transAxes.transform((0.0, 1.0))[1]
+        shifts = stack_apart(ys, gap=fs * LINE * 100 / 72 + 1, top=top)     # a line of text, in px
+        self.thresholds = [ax.annotate(f"{v:.3g}", (1.0, v), xycoords=("axes fraction", "data"),
+                                       xytext=(3 * r.u, sh * 72 / 100), textcoords="offset points", ha="left",
+                                       va="center", fontsize=fs, color=s.color, annotation_clip=False)
+                           for (s, v), sh in zip(rows, shifts)]
 
     def draw_static(self):
         r, ax = self.r, self.ax
@@ -97,11 +121,6 @@ class SharpnessPanel(_StepPanel):
         for s in self.series:
             h, = ax.plot(s.steps, np.where(s.sharpness > 0, s.sharpness, np.nan), color=s.color, lw=1.6 * r.u)
             ax.plot(s.steps, s.threshold, color=s.color, lw=1.2 * r.u, ls=(0, (4, 2.5)))
-            ok = np.flatnonzero(np.isfinite(s.threshold) & (s.threshold > 0))
-            if ok.size:                                   # the threshold's value written on its dashed line
-                i = int(ok[-1])
-                ax.annotate(f"{s.threshold[i]:.3g}", (s.steps[i], s.threshold[i]), xytext=(-2, 2),
-                            textcoords="offset points", ha="right", va="bottom", fontsize=r.fs * 0.8, color=s.color)
             handles.append(h)
         ax.set_ylabel(sharpness_axis_title(self.series).replace("; ", "\n"), fontsize=r.fs * 0.85)
         self.legend(handles, [s.name for s in self.series])
@@ -119,6 +138,7 @@ class SharpnessPanel(_StepPanel):
 
     def __init__(self, r, region):
         super().__init__(r, region)
+        self.threshold_labels()
         self.dynamic.append(self.note)
 
     def set_frame(self, k):

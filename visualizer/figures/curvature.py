@@ -18,6 +18,7 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
+from visualizer.figures import labels
 from visualizer.plotdata import panels as P
 from visualizer.plotdata import slices as S
 from visualizer.plotdata.frames import current_step
@@ -25,6 +26,8 @@ from visualizer.plotdata.ticks import log_ticks
 from visualizer.plotdata.view import ViewOptions
 
 SHARP_TRACES = 3                         # traces per run in sharpness_figure
+SHARP_MARGIN = dict(l=60, r=14, t=60, b=84)
+LABEL_FONT = 11                          # threshold values (px)
 STEP_LINE = dict(color="#333", width=1.5)
 
 
@@ -73,35 +76,50 @@ def sharpness_figure(result, view: ViewOptions | None = None, step=None, height=
     s = current_step(result, view, step)
     lo, hi = P.sharpness_range(series, min_eig)
     vals, texts = log_ticks(lo, hi)
+    # plotly's autorange (the |bottom eigenvalue| lines can be shown later) spans about the values' range
+    yrange = [float(np.log10(lo)), float(np.log10(hi))]
     yaxis = dict(title=P.SHARPNESS_AXIS_SHORT, type="log", automargin=True)
     yaxis.update(dict(tickvals=vals, ticktext=texts) if vals else dict(dtick="D2"))
+    notes = threshold_labels(series, yrange=yrange, plot_height=height - SHARP_MARGIN["t"] - SHARP_MARGIN["b"])
+    right = max([labels.text_size(a["text"], LABEL_FONT)[0] for a in notes] + [0.0]) + 12
+    # the title (the app appends " · step N") under the modebar's row; the legend at the bottom, under the x
+    # axis' title; the threshold values in the right margin, where no line crosses them
     fig.update_layout(
         title=dict(text="Sharpness (solid) and its stability threshold (dashed)", font=dict(size=14), x=0,
-                   xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom", pad=dict(b=8)),
+                   xref="paper", xanchor="left", y=1, yref="container", yanchor="top", pad=dict(t=30)),
         shapes=[dict(type="line", xref="x", yref="y domain", x0=s, x1=s, y0=0, y1=1, line=STEP_LINE)],
-        annotations=threshold_labels(series),
-        height=height, margin=dict(l=60, r=14, t=56, b=40), template="plotly_white", uirevision="sharpness",
-        legend=dict(orientation="h", y=-0.2), hovermode="closest",
-        xaxis=dict(title="step", automargin=True), yaxis=yaxis)
+        annotations=notes,
+        height=height, margin=dict(SHARP_MARGIN, r=max(SHARP_MARGIN["r"], int(np.ceil(right)))),
+        template="plotly_white", uirevision="sharpness",
+        legend=dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left"),
+        hovermode="closest", xaxis=dict(title="step", automargin=True), yaxis=yaxis)
     return fig
 
 
-def threshold_labels(series, xref="x", yref="y"):
-    """Each run's threshold value written on its dashed line, at its last finite point (annotation dicts; y is
-    log10 of the value, as plotly places annotations on a log axis). Labels of close thresholds stack."""
-    out, placed = [], []
+def threshold_labels(series, xref="x", yref="y", yrange=None, plot_height=200, names=True):
+    """Each run's threshold value ("SGD: 28.6") in the right margin of its plot, at the height where its dashed
+    line ends (its last finite point): outside the plot, so no line or step line crosses it (annotation
+    dicts; y is log10 of the value, as plotly places annotations on a log axis). Labels closer than a line
+    are stacked apart (labels.stack_apart), in pixels of a plot ``plot_height`` px high spanning ``yrange``
+    (log10; default: the values' own range). ``names=False``: the value alone ("28.6", in the run's colour; the
+    hover names the run), for a narrow margin."""
+    rows = []
     for s in series:
         ok = np.flatnonzero(np.isfinite(s.threshold) & (s.threshold > 0))
-        if not ok.size:
-            continue
-        i = int(ok[-1])
-        v = float(s.threshold[i])
-        near = sum(1 for w in placed if abs(np.log10(w / v)) < 0.08)    # about 14 px apart on a 3-decade axis
-        placed.append(v)
-        out.append(dict(x=float(s.steps[i]), y=float(np.log10(v)), xref=xref, yref=yref, xanchor="right",
-                        yanchor="bottom", showarrow=False, yshift=14 * near, text=f"{s.label}: {v:.3g}",
-                        font=dict(size=11, color=s.color), bgcolor="rgba(255,255,255,0.75)"))
-    return out
+        if ok.size:
+            v = float(s.threshold[ok[-1]])
+            rows.append((s, v, float(np.log10(v))))
+    if not rows:
+        return []
+    ys = np.array([y for _, _, y in rows])
+    r0, r1 = yrange if yrange is not None else (ys.min() - 0.5, ys.max() + 0.5)
+    px = (ys - r0) / ((r1 - r0) or 1.0) * plot_height
+    shifts = labels.stack_apart(px, gap=labels.LINE * LABEL_FONT + 2, top=plot_height)
+    return [dict(x=1, y=y, xref=f"{xref} domain", yref=yref, xanchor="left", yanchor="middle", xshift=4,
+                 yshift=float(sh), showarrow=False, text=f"{s.label}: {v:.3g}" if names else f"{v:.3g}",
+                 font=dict(size=LABEL_FONT, color=s.color),
+                 hovertext=f"{s.name}: stability threshold {s.rule} = {v:.4g} at its last step")
+            for (s, v, y), sh in zip(rows, shifts)]
 
 
 def sharpness_patch(result, view, step):

@@ -23,8 +23,9 @@ Trace layout of ``contour_figure``: 0 contour; 1 + k trail; 1 + n + k marker of 
 curvature colour, 1 + 2n the colour's heatmap (plotly draws heatmaps below contours and lines whatever
 their order), the contour then drawing only its lines.
 ``curves_figure``: shapes 0 and 1 are the step lines; per run, the loss at every step (``loss_trace``), its
-recorded frames (``frames_trace``), train and test accuracy. ``marker_patch`` is the only other code that
-knows these indices (the sharpness figure's own: visualizer.figures.curvature).
+recorded frames (``frames_trace``), train and test accuracy; last, the target loss's dotted line (a legend entry).
+The contour's marker traces carry each run's end label (text and side: ``label_positions``). ``marker_patch`` is
+the only other code that knows these indices (the sharpness figure's own: visualizer.figures.curvature).
 
 Heights, steps and surfaces come from the frame model (visualizer.plotdata.frames.build_frames), which
 the matplotlib exporter draws too: a ball sits where that module's one rule puts it, and the hover
@@ -43,6 +44,7 @@ from core.model.training import frame_index
 from visualizer.plotdata import frames as _frames
 from visualizer.plotdata import panels as _panels
 from visualizer.plotdata import view as _view
+from visualizer.figures import labels as _labels_mod
 from visualizer.figures.curvature import sharpness_patch
 from visualizer.plotdata.frames import current_step
 from visualizer.plotdata.style import legend_name, run_style
@@ -50,6 +52,13 @@ from visualizer.plotdata.ticks import log_ticks
 from visualizer.plotdata.view import ViewOptions
 
 COLORSCALE = "Viridis"
+CURVES_TITLE = "Training curves"
+LABEL_FONT = 12       # the contour's end labels (px)
+LABEL_HALO = "0px 0px 3px white, 0px 0px 2px white"   # readable on the dark valleys too
+CONTOUR_MARGIN = dict(l=50, r=10, t=76, b=70)
+NARROW_CONTOUR, NEAR = 240, 14     # px: the app's narrowest contour plot; markers closer share one end label
+# legends of the 2-D panels: one row (two when narrow) at the bottom of the figure, under the x axis' title
+BOTTOM_LEGEND = dict(orientation="h", yref="container", y=0, yanchor="bottom", x=0, xanchor="left")
 FRAME_MS = 80         # playback: milliseconds per frame
 
 CAMERA_EYE = dict(x=-1.0, y=-1.6, z=1.2)        # the 3D landscape's default camera
@@ -114,9 +123,9 @@ def _plane_text(result, moving=False):
 
 
 def _title(result, extra="", moving=False):
+    """(title, subtitle) of the landscape: the spec's name, then what the plane is."""
     n = result.info.get("n_params") or result.plane.n_params
-    name = result.spec.name
-    return f"{name}<br><sup>{_plane_text(result, moving)} through {n} weights{extra}</sup>"
+    return result.spec.name, f"{_plane_text(result, moving)} through {n} weights{extra}"
 
 
 def path_name(p):
@@ -263,9 +272,18 @@ def landscape_traces(fm, cds, k, full, colour=None):
     return data
 
 
-def landscape_title(result, fm, title=None):
+def landscape_titles(result, fm, title=None):
+    """(title, subtitle or None) of the landscape; a ``title`` given replaces both."""
+    if title:
+        return title, None
     extra = f"; moving landscape: the surface follows {fm.follow}'s weights" if fm.moving else ""
-    return title or _title(result, extra, moving=fm.moving)
+    return _title(result, extra, moving=fm.moving)
+
+
+def landscape_title(result, fm, title=None):
+    """The landscape's title and subtitle as one text (two lines, the second small)."""
+    text, sub = landscape_titles(result, fm, title)
+    return f"{text}<br><sup>{sub}</sup>" if sub else text
 
 
 def scene_layout(fm, units=None):
@@ -299,9 +317,13 @@ def plane_annotations(fm, x=0.01, y=0.04):
 def _landscape_layout(result, fm, k0, height, title):
     menus, sliders = player(fm.steps, k0)
     units = _view.axis_units(result.plane, moving=fm.moving)
-    return go.Layout(      # the title sits below the modebar's row (which takes the top ~30 px)
-        title=dict(text=landscape_title(result, fm, title), x=0.01, xanchor="left", font=dict(size=15),
-                   y=1, yref="container", yanchor="top", pad=dict(t=34)),
+    text, sub = landscape_titles(result, fm, title)
+    head = dict(text=text, x=0.01, xanchor="left", font=dict(size=15), y=1, yref="container", yanchor="top",
+                pad=dict(t=34))        # below the modebar's row (which takes the top ~30 px)
+    if sub:                            # on a line of its own (the app appends " · step N" to the title's text)
+        head["subtitle"] = dict(text=sub, font=dict(size=11))
+    return go.Layout(
+        title=head,
         height=height, margin=dict(l=0, r=0, t=84, b=70), uirevision="landscape",
         template="plotly_white", legend=dict(x=0.01, y=0.92, bgcolor="rgba(255,255,255,0.7)"),
         updatemenus=menus, sliders=sliders, scene=scene_layout(fm, units), annotations=plane_annotations(fm),
@@ -340,15 +362,15 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
                                  line=dict(color=st.color, width=2.5, dash=st.dash),
                                  hovertemplate=_HOVER_PATH.replace("surface loss at (α, β)", "surface loss")))
     pos = marker_positions(result, view, step)
+    places = label_positions(result, view, pos, height)
     for lab in labels:                    # traces _contour_marker(n, k)
         a, b, _ = pos[lab]
         st = _view.style_of(result, lab)
         fig.add_trace(go.Scatter(x=[a], y=[b], mode="markers+text", name=legend_name(lab), legendgroup=lab,
-                                 showlegend=False, text=[lab], textposition=st.text_position,
-                                 textfont=dict(color=st.color, size=12),
+                                 showlegend=False, text=[places[lab][1]], textposition=places[lab][0],
+                                 textfont=dict(color=st.color, size=LABEL_FONT, shadow=LABEL_HALO),
                                  marker=dict(size=st.size, color=st.color, symbol=st.symbol,
                                              line=dict(color="#111", width=1.5)), hoverinfo="skip"))
-    # the title sits just above the plot area, below the modebar (which takes the top ~30 px)
     if colour is not None:               # last in the list, drawn first: plotly's heatmap layer is below the rest
         fig.add_trace(go.Heatmap(x=_f32(result.alphas), y=_f32(result.betas), z=_f32(colour.values),
                                  colorscale=colour.colorscale, zmin=colour.cmin, zmax=colour.cmax, showlegend=False,
@@ -356,14 +378,50 @@ def contour_figure(result, view: ViewOptions | None = None, step=None, height=46
                                  hovertemplate=(f"α %{{x:.3f}}, β %{{y:.3f}}<br>{colour.name} "
                                                 "%{z:.4g}<extra></extra>")))
         zlabel = f"{colour.name}, lines: loss"
-    fig.update_layout(title=dict(text=f"Contour of the same plane<br><sup>colour: {zlabel}</sup>", font=dict(size=14),
-                                 x=0, xref="paper", xanchor="left", y=1, yref="paper", yanchor="bottom",
-                                 pad=dict(b=8)),
-                      height=height, margin=dict(l=50, r=10, t=64, b=40), template="plotly_white",
-                      uirevision="contour", legend=dict(orientation="h", y=-0.15),
+    # the title, then its subtitle on a line of its own, both under the modebar's row (the top ~30 px) and above
+    # the plot (the app appends " · step N" to the title's text)
+    fig.update_layout(title=panel_title("Contour of the same plane", f"colour: {zlabel}"),
+                      height=height, margin=dict(CONTOUR_MARGIN), template="plotly_white",
+                      uirevision="contour", legend=BOTTOM_LEGEND,
                       xaxis=dict(title="α", range=[float(result.alphas[0]), float(result.alphas[-1])]),
                       yaxis=dict(title="β", range=[float(result.betas[0]), float(result.betas[-1])]))
     return fig
+
+
+def panel_title(text, subtitle=None):
+    """A 2-D panel's title: ``text`` at the top left below the modebar's row, ``subtitle`` on its own line under
+    it (the panel's margin.t leaves room for both)."""
+    t = dict(text=text, font=dict(size=14), x=0, xref="paper", xanchor="left", y=1, yref="container",
+             yanchor="top", pad=dict(t=30))
+    if subtitle:
+        t["subtitle"] = dict(text=subtitle, font=dict(size=11, color="#555"))
+    return t
+
+
+def label_positions(result, view, pos, height=460):
+    """label -> (plotly textposition, text) of each run's end label on the contour, beside its marker at ``pos``
+    (marker_positions), inside the plot and apart from the others (visualizer.figures.labels.place_labels), for
+    plots from the app's narrowest contour panel to its widest. Runs whose markers (nearly) coincide share one
+    label, on the first one's marker: their names, one a line, each in its colour (the others' text is "")."""
+    a0, a1 = float(result.alphas[0]), float(result.alphas[-1])
+    b0, b1 = float(result.betas[0]), float(result.betas[-1])
+    labs = list(pos)
+    pts = [((pos[lab][0] - a0) / ((a1 - a0) or 1.0), (pos[lab][1] - b0) / ((b1 - b0) or 1.0)) for lab in labs]
+    h = height - CONTOUR_MARGIN["t"] - CONTOUR_MARGIN["b"] - 20          # 20: a second legend row
+    styles = [_view.style_of(result, lab) for lab in labs]
+    groups = _labels_mod.clusters(pts, (NARROW_CONTOUR, h), near=NEAR)
+    texts = {}
+    for g in groups:
+        texts[labs[g[0]]] = (labs[g[0]] if len(g) == 1 else
+                             "<br>".join(f"<span style='color:{styles[i].color}'>{labs[i]}</span>" for i in g))
+    lead = [g[0] for g in groups]
+    gaps = [styles[i].size / 2 + 3 for i in lead]                      # about plotly's offset: the marker's radius
+    places = _labels_mod.place_labels([pts[i] for i in lead], [texts[labs[i]] for i in lead],
+                                      [(NARROW_CONTOUR, h), (820, h)], font=LABEL_FONT, gap=gaps,
+                                      prefer=[styles[i].text_position for i in lead])
+    out = {lab: (styles[k].text_position, "") for k, lab in enumerate(labs)}
+    out.update({labs[i]: (p, texts[labs[i]]) for i, p in zip(lead, places)})
+    return out
 
 
 def marker_positions(result, view, step=None):
@@ -389,8 +447,11 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     for c in series:
         _add_curves(fig, c)
     target = result.spec.training.target_loss
-    fig.add_hline(y=target, line=dict(color="#888", dash="dot", width=1), row=1, col=1,
-                  annotation_text=f"target {target:g}", annotation_position="bottom left")
+    if target is not None:          # a legend entry, not a label on the plot (the loss lines cross it there)
+        last = max(float(c.history_steps[-1]) for c in series)
+        fig.add_trace(dict(type="scatter", x=[0, last], y=[target, target], mode="lines", name=f"target {target:g}",
+                           legendgroup="target", line=dict(color="#888", dash="dot", width=1), hoverinfo="skip"),
+                      1, 1)
     s = current_step(result, view, step)
     # the step lines are shapes _STEP_SHAPES, the first two (marker_patch moves them)
     marker = [dict(type="line", xref=x, yref=f"{y} domain", x0=s, x1=s, y0=0, y1=1,
@@ -400,8 +461,9 @@ def curves_figure(result, view: ViewOptions | None = None, step=None, height=360
     fig.update_yaxes(type="log", row=1, col=1, **(dict(tickvals=vals, ticktext=texts) if vals else dict(dtick="D2")))
     fig.update_yaxes(automargin=True)
     fig.update_xaxes(title_text="step", nticks=5)
-    fig.update_layout(height=height, margin=dict(l=50, r=14, t=64, b=40), template="plotly_white",
-                      uirevision="curves", legend=dict(orientation="h", y=-0.2), hovermode="closest")
+    # the title (the app appends " · step N") on its own row above the two subplots' titles
+    fig.update_layout(title=panel_title(CURVES_TITLE), height=height, margin=dict(l=50, r=14, t=96, b=84),
+                      template="plotly_white", uirevision="curves", legend=BOTTOM_LEGEND, hovermode="closest")
     return fig
 
 
@@ -449,11 +511,14 @@ def marker_patch(result, view, step=None):
     tuple of keys into the figure's JSON, e.g. ``("data", 5, "x")`` ({} for the sharpness of a run without
     curvature). step_state.step_table keeps them per frame; assets/app.js applies them as Dash Patches."""
     pos = marker_positions(result, view, step)
+    places = label_positions(result, view, pos)
     n = len(pos)
     contour = {}
-    for k, (a, b, _) in enumerate(pos.values()):
+    for k, (lab, (a, b, _)) in enumerate(pos.items()):
         contour[("data", _contour_marker(n, k), "x")] = [a]
         contour[("data", _contour_marker(n, k), "y")] = [b]
+        contour[("data", _contour_marker(n, k), "textposition")] = places[lab][0]
+        contour[("data", _contour_marker(n, k), "text")] = [places[lab][1]]
     s = current_step(result, view, step)
     curves = {("layout", "shapes", j, x): s for j in _STEP_SHAPES for x in ("x0", "x1")}
     return {"contour": contour, "curves": curves, "sharpness": sharpness_patch(result, view, s)}

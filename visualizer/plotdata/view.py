@@ -143,14 +143,15 @@ def animation_steps(result, n_frames=100, labels=None):
 
 def axis_units(plane, moving=False):
     """(alpha unit, beta unit) of a plane's axes, as the axis titles say them. PCA, Hessian and the random
-    completion of a rank-1 PCA plane: unit vectors, Euclidean; interpolation: both axes |d1| long (alpha = 1 is
-    the run's other end); random planes and every moving landscape: filter-normalised (x the weights' norm)."""
+    completion of a rank-1 PCA plane: unit vectors (Euclidean norm 1); interpolation: both axes |d1| long (alpha = 1
+    is the run's other end); random planes and every moving landscape: filter-normalised (x the weights' norm).
+    Short: in the 3D scene a long title runs into the height axis' (tests/visualizer/figures/test_legible_figures)."""
     m = plane.method
     if moving or m == "random":
         return "× filter norm", "× filter norm"
     if m == "interpolation":
-        return "× |θ_end − θ_centre|, Euclidean", "same length, Euclidean"
-    return "unit direction, Euclidean", "unit direction, Euclidean"
+        return "× |d₁|", "× |d₁|"                    # d₁ = θ_end − θ_centre
+    return "unit vector", "unit vector"
 
 
 def plane_aspect(alphas, betas):

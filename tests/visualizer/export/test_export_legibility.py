@@ -113,3 +113,46 @@ def test_more_than_two_panels_lie_in_a_grid_of_non_overlapping_cells(result, tmp
     assert fig.layout.height == 2 * opts.size[1] and fig.layout.width is None
     assert list(fig.layout.scene.domain.y) == list(cells[0][1])         # the 3D scene in the first row
     assert list(fig.layout.yaxis2.domain) == list(cells[2][1])          # the curves in the second
+
+
+# ---------------------------------------------------------------- no text on another (issue 16)
+@pytest.fixture(scope="module")
+def preset_result():
+    """The four_optimizers preset itself (the exported assets): its runs end close together."""
+    return core.run_experiment(core.ExperimentSpec.preset("four_optimizers"))
+
+
+def _apart(boxes, gap=1.0):
+    """Pairs of (name, Bbox) that come closer than ``gap`` px."""
+    return [(a, b) for i, (a, ba) in enumerate(boxes) for b, bb in boxes[i + 1:]
+            if min(ba.x1, bb.x1) - max(ba.x0, bb.x0) > -gap and min(ba.y1, bb.y1) - max(ba.y0, bb.y0) > -gap]
+
+
+@pytest.mark.parametrize("fmt,extra", [("gif", dict(frames=12, size=(640, 480))),
+                                       ("png", dict(step=1180, panels=("landscape", "sharpness")))])
+def test_end_labels_and_threshold_values_are_apart_and_inside_the_frame(preset_result, tmp_path, fmt, extra):
+    """As the assets are made (docs/exports.md): the runs' end labels beside their balls never touch, in any frame,
+    and stay in the frame; the sharpness panel's threshold values lie right of its axes (no line crosses them),
+    apart from each other."""
+    opts = E.ExportOptions(out=str(tmp_path / f"x.{fmt}"), scale="log", elev=35, azim=-120, **extra).validate()
+    r = Renderer(build_scene(preset_result, opts), opts)
+    w, h = opts.size
+    try:
+        for k in range(r.n):
+            r.render(k)
+            rend = r.canvas.get_renderer()
+            boxes = [(t.get_text(), t.get_window_extent(rend)) for t in r.landscape.labels if t.get_visible()]
+            assert len(boxes) == 4
+            assert _apart(boxes) == [], (k, [(n, b.bounds) for n, b in boxes])
+            for name, b in boxes:
+                assert b.x0 >= 0 and b.x1 <= w and b.y0 >= 0 and b.y1 <= h, (k, name, b.bounds)
+        sharp = next((p for p in r.parts if hasattr(p, "thresholds")), None)
+        if "sharpness" in opts.panels:
+            rend = r.canvas.get_renderer()
+            ax = sharp.ax.get_window_extent(rend)
+            notes = [(t.get_text(), t.get_window_extent(rend)) for t in sharp.thresholds]
+            assert len(notes) == 4 and _apart(notes) == []
+            for name, b in notes:
+                assert b.x0 >= ax.x1 and b.x1 <= w, (name, b.bounds, ax.bounds)
+    finally:
+        r.close()

@@ -91,7 +91,7 @@ def test_matplotlib_pca_plane_has_no_warning_and_says_its_units(four_pca):
     r, _ = _renderer(four_pca)
     try:
         assert r.landscape.warning is None
-        assert r.landscape.ax.get_xlabel() == "alpha (unit direction, Euclidean)"
+        assert r.landscape.ax.get_xlabel() == "alpha (unit vector)"
         sa = np.ptp(four_pca.alphas)
         sb = np.ptp(four_pca.betas)
         box = r.landscape.ax.get_box_aspect()

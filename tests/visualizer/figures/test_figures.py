@@ -130,10 +130,13 @@ def test_contour_and_marker_positions(small_result):
     n = len(small_result.trajectories)
     assert len(traces(fig, type="contour")) == 1 and len(fig.data) == 1 + 2 * n
     pos = figures_landscape.marker_positions(small_result, v, 50)
+    named = []
     for lab in small_result.trajectories:
         marker = trace(fig, lab, mode="markers+text")
-        assert marker.x[0] == pytest.approx(pos[lab][0]) and list(marker.text) == [lab]     # a labelled end point
+        assert marker.x[0] == pytest.approx(pos[lab][0]) and len(marker.text) == 1
+        named += [n.split(">")[1].split("<")[0] if ">" in n else n for n in marker.text[0].split("<br>") if n]
         assert pos[lab][2] <= 50
+    assert sorted(named) == sorted(small_result.trajectories)     # each end labelled once (close ones share one)
 
 
 def _apply(fig_dict, updates):
@@ -164,7 +167,10 @@ def test_curves_have_a_step_marker(small_result):
     fig = figures.curves_figure(small_result, ViewOptions(), step=120)
     _validated(fig)
     assert fig.layout.shapes[0].x0 == 120 and fig.layout.shapes[1].x0 == 120
-    assert len(fig.data) == 4 * len(small_result.trajectories)
+    assert len(fig.data) == 4 * len(small_result.trajectories) + 1          # and the target loss's line
+    target = fig.data[-1]
+    assert target.name == f"target {small_result.spec.training.target_loss:g}" and target.line.dash == "dot"
+    assert list(target.y) == [small_result.spec.training.target_loss] * 2
     assert fig.layout.yaxis.type == "log"
 
 
@@ -346,8 +352,8 @@ def test_a_hessian_plane_says_its_eigenvalues(small_result):
     r = core.run_experiment(d)
     lam = r.plane.eigenvalues
     fig = figures.animated_landscape(r, ViewOptions(n_frames=3))
-    assert f"λ₁ = {lam[0]:.3g}, λ₂ = {lam[1]:.3g}" in fig.layout.title.text
-    assert "hessian plane (top two Hessian eigenvectors" in fig.layout.title.text
+    assert f"λ₁ = {lam[0]:.3g}, λ₂ = {lam[1]:.3g}" in fig.layout.title.subtitle.text
+    assert "hessian plane (top two Hessian eigenvectors" in fig.layout.title.subtitle.text
     from visualizer.app.render_callbacks import explain_numbers
     assert f"λ₁ = {lam[0]:.4g}" in explain_numbers(r) and "Curvature of each run" not in explain_numbers(r)
 

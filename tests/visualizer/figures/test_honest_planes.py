@@ -84,8 +84,8 @@ def test_a_ball_far_from_the_truth_shows_a_hollow_marker_at_the_true_loss(four_r
 def test_axes_say_their_units_and_follow_the_grid_spans(four_pca):
     fig = figures.animated_landscape(four_pca, ViewOptions(n_frames=3))
     sc = fig.layout.scene
-    assert sc.xaxis.title.text == "α (unit direction, Euclidean)"
-    assert sc.yaxis.title.text == "β (unit direction, Euclidean)"
+    assert sc.xaxis.title.text == "α (unit vector)"
+    assert sc.yaxis.title.text == "β (unit vector)"
     sa = four_pca.alphas[-1] - four_pca.alphas[0]
     sb = four_pca.betas[-1] - four_pca.betas[0]
     assert sc.aspectratio.y / sc.aspectratio.x == pytest.approx(sb / sa)
@@ -95,8 +95,9 @@ def test_axes_say_their_units_and_follow_the_grid_spans(four_pca):
 def test_the_title_says_the_pca_is_uncentred(four_pca):
     fig = figures.animated_landscape(four_pca, ViewOptions(n_frames=3))
     ev = four_pca.plane.explained_variance * 100
-    assert f"uncentred PCA: {ev[0]:.0f}% + {ev[1]:.0f}% of the stacked squared displacement" in fig.layout.title.text
-    assert "path variance" not in fig.layout.title.text
+    sub = fig.layout.title.subtitle.text                # the plane, under the title
+    assert f"uncentred PCA: {ev[0]:.0f}% + {ev[1]:.0f}% of the stacked squared displacement" in sub
+    assert "path variance" not in sub
     assert L.variance_text(type(four_pca.plane)(four_pca.plane.center, four_pca.plane.d1, four_pca.plane.d2,
                                                 "pca-centered", explained_variance=[0.5, 0.25])).startswith(
         "centred PCA: 50% + 25% of the path variance")
@@ -107,9 +108,9 @@ def test_a_moving_landscape_on_a_pca_plane_says_its_directions_were_filter_norma
     assert r.plane.method == "pca"
     still = figures.animated_landscape(r, ViewOptions(n_frames=3))
     moving = figures.animated_landscape(r, ViewOptions(n_frames=3, moving=True))
-    assert "uncentred PCA" in still.layout.title.text
-    assert "pca directions filter-normalised to each frame's weights" in moving.layout.title.text
-    assert "PCA:" not in moving.layout.title.text and "%" not in moving.layout.title.text
+    assert "uncentred PCA" in still.layout.title.subtitle.text
+    assert "pca directions filter-normalised to each frame's weights" in moving.layout.title.subtitle.text
+    assert "PCA:" not in moving.layout.title.subtitle.text and "%" not in moving.layout.title.subtitle.text
     assert moving.layout.scene.xaxis.title.text == "α (× filter norm)"
     # each moving frame has its own plane: no single in-plane share, so no share in the legend
     assert all("in plane" not in (t.name or "") for t in moving.data[1:])

@@ -191,7 +191,7 @@ window.addEventListener("unhandledrejection", function (event) {
 })();
 
 /* A narrow window (a phone): the 3D figure gives its width to the scene. Its colour bar goes (the contour
-   below shows the same colours), its title keeps the first line, and the legend lies in one row. */
+   below shows the same colours), its title keeps the first line (no subtitle), and the legend lies in one row. */
 (function () {
     var NARROW = 640;
     function fit() {
@@ -200,7 +200,8 @@ window.addEventListener("unhandledrejection", function (event) {
         if (gd.clientWidth >= NARROW || gd._fullData[0].showscale === false) { return; }
         var title = ((gd.layout.title && gd.layout.title.text) || "").split("<br>")[0];
         window.Plotly.restyle(gd, {showscale: false}, [0]);
-        window.Plotly.relayout(gd, {"title.text": title, "title.font.size": 13, "legend.orientation": "h",
+        window.Plotly.relayout(gd, {"title.text": title, "title.subtitle.text": "", "title.font.size": 13,
+                                    "legend.orientation": "h",
                                     "legend.x": 0, "legend.y": 1, "legend.yanchor": "top",
                                     "scene.domain.y": [0, 0.84]});
     }
