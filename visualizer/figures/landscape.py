@@ -269,7 +269,9 @@ def json_ready(obj):
 
 def landscape_frames(result, view: ViewOptions | None = None):
     """The frames of ``animated_landscape(result, view)``, JSON-ready: equal to its ``to_plotly_json()["frames"]``
-    but without building plotly objects (about 10x faster; the app sends them after the first draw)."""
+    but without building plotly objects (about 10x faster; the app sends them after the first draw). One
+    difference: a moving surface's colour scale stays named ("Viridis", as in the figure's own surface trace)
+    where plotly's validator spells it out."""
     view = (view or ViewOptions()).validate()
     fm = _frames.build_frames(result, view)
     return json_ready(frame_dicts(fm, path_customdata(fm)))

@@ -462,12 +462,13 @@ def test_render_colours_by_curvature_and_caches_the_map(cache, small_result):
     store = {"key": "npz:r", "spec": small_result.spec.to_dict(), "source": "upload"}
     maps = SliceCache(maxsize=4)
     out = rcb.render(store, "log", 100, 1, cache, colour="convexity", maps=maps)
-    assert out["alert"] == "" and "convexity" in out["fig3d"].data[0].colorbar.title.text
+    assert out["alert"] == "" and "convexity" in out["fig3d"]["data"][0]["colorbar"]["title"]["text"]
     assert out["contour"].data[-1].type == "heatmap" and maps.misses == 1
     again = rcb.render(store, "sqrt", 100, 1, cache, colour="sharpness", maps=maps)
-    assert maps.misses == 1 and maps.hits == 1 and "sharpness" in again["fig3d"].data[0].colorbar.title.text
+    assert maps.misses == 1 and maps.hits == 1 and "sharpness" in again["fig3d"]["data"][0]["colorbar"]["title"]["text"]
     plain = rcb.render(store, "log", 100, 1, cache, colour="loss", maps=maps)
-    assert "surfacecolor" not in plain["fig3d"].data[0] or plain["fig3d"].data[0].surfacecolor is None
+    assert plain["fig3d"]["data"][0].get("surfacecolor") is None
+    assert again["step_table"]["landscape"]["coloured"] and not plain["step_table"]["landscape"]["coloured"]
     html = dcb.download_html(store, "log", 100, 1, cache, "sharpness", maps)
     assert "surfacecolor" in html["content"] and maps.misses == 1
 
