@@ -13,12 +13,16 @@ Prints:
   2. the size of the figure JSON sent to the browser (3D with frames, contour, curves; limit 3 MB);
   3. time to first render in headless Chromium: page open -> the 3D graph drawn with all its traces
      (server warm: the default preset already in the cache).
+  --first-figure runs only section 3 (--repeat N page loads), with the time in the page itself (navigation start
+  to the first animation frame drawn with the 3D figure, and to its animation frames attached) and the slowest
+  callback requests.
 Timings drift run to run on shared machines; compare within one run.
 """
 from __future__ import annotations
 
 import argparse
 import copy
+import logging
 import os
 import sys
 import threading
@@ -174,7 +178,6 @@ def bench_browser(cache, screenshot=None):
     from tests.helpers import chrome_options
 
     from visualizer.app.factory import create_app
-    import logging
     logging.getLogger("werkzeug").setLevel(logging.WARNING)      # no line per request
     app = create_app(cache=cache, warm=False)
     srv = make_server("127.0.0.1", 0, app.server, threaded=True)
