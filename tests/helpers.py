@@ -126,6 +126,18 @@ def chrome_options(headless=False, window_size="1400,1000"):
     return options
 
 
+FRAMES_3D = ("var g = document.querySelector('#graph-landscape-3d .js-plotly-plot');"
+             " return g && g._transitionData && g._transitionData._frames ?"
+             " g._transitionData._frames.map(function (f) { return f.name; }) : [];")
+
+
+def landscape_frames(driver, timeout=30):
+    """The app's 3D figure's frame names (training steps, as str) once the page has them: the figure is drawn
+    first and its frames come after it (visualizer/app/assets/app.js, render_callbacks.landscape_frames)."""
+    _until(lambda: len(driver.execute_script(FRAMES_3D)) > 0, timeout)
+    return driver.execute_script(FRAMES_3D)
+
+
 # ------------------------------------------------------------ small specs and computations in threads
 LRS = {"log": [0.01, 20, 6]}
 

@@ -17,9 +17,11 @@ Component ids that matter (tests and callbacks use them), Landscape tab:
   spec-store ({key, spec, source}: results stay on the server), spec-base (the loaded spec + hidden extras),
   session-id (a random id per page load: a newer request of the same page cancels its older computation),
   one step for every panel (assets/app.js, visualizer.app.step_state): step-play (Play / Pause), step-slider,
-  step-input (a step, applied on Enter or when it loses focus), step-store ({step, k, key, n}: the step every
-  panel shows), step-table (frame steps, titles and marker updates of the shown result), step-key (keys from
-  app.js), step-tick (Play's clock, every PLAY_MS), slices-step (the step the slices panel drew)
+  step-input (a step, applied on Enter or when it loses focus), step-store ({step, k, key, id, n, fresh}: the
+  step every panel shows), step-table (frame steps, titles and marker updates of the shown result), step-key
+  (keys from app.js), step-tick (Play's clock, every PLAY_MS), slices-step (the step the slices panel drew),
+  frames-request (set by app.js once the 3D figure is drawn without its frames), landscape-frames (they:
+  {id, frames}), frames-echo (the id of the frames attached),
   focus-run (a run singled out: the others fade in every panel; assets/focus.js; FOCUS_ALL: none), focus-echo,
   help-<graph id> (each panel's "What am I looking at?" sentence behind a (?) button: HELP)
 Sweep tab (visualizer.app.sweep_callbacks):
@@ -408,6 +410,8 @@ def _landscape_pictures(spec_dict):
             dcc.Store(id="focus-echo"),
             dcc.Store(id="step-store"), dcc.Store(id="step-table"), dcc.Store(id="step-key"),
             dcc.Store(id="slices-step"),
+            # the 3D figure's frames, asked for once it is drawn (outside the Loading: no spinner over the figure)
+            dcc.Store(id="frames-request"), dcc.Store(id="landscape-frames"), dcc.Store(id="frames-echo"),
             dcc.Interval(id="step-tick", interval=PLAY_MS, disabled=True),
         ], className="step-row", id="step-row"),
         html.Div([

@@ -2,13 +2,17 @@
 tests/test_render_callbacks.py; ``wiring`` connects them to the page).
 
     out = render(store, scale, clip, exaggerate, cache, min_eig, slice_label, colour, maps, jobs=, session=)
+    frames = landscape_frames(table, store, scale, clip, exaggerate, cache, jobs=, session=)  # {id, frames}
     result = result_for(store, cache, jobs, session, kind)   # from the cache, else recomputed as a job of the page
     view = view_from(scale, clip, exaggerate, result)  # ViewOptions; ValueError names the field
 
 ``render`` draws the figures, the table, the step slider, the explain numbers and the slices' run menu of
 the result a store points at (the worker's prerendered figures when they match the view; the surface
 coloured by curvature on request); the current-step markers move in the browser (assets/app.js, step_state).
-It never raises: a bad view option is the message of ``alert-view`` and the figures stay (``no_update``).
+The 3D figure goes without its animation frames (``"frames": []``; about 1 MB of the 1.3 MB the page gets):
+the page draws it first, then asks ``landscape_frames`` for them (assets/app.js), so the first figure
+appears sooner; the step table's ``landscape`` {id, coloured} names the figure the frames must match.
+Neither raises: a bad view option is the message of ``alert-view`` and the figures stay (``no_update``).
 """
 from __future__ import annotations
 
@@ -209,21 +213,33 @@ def _coloured(out, result, store, view, colour, maps, jobs=None, session=None):
         out["alert"] = msg
         return
     if c is not None:
-        out["fig3d"] = figures.animated_landscape(result, view, colour=c)
+        out["fig3d"] = figures.animated_landscape(result, view, colour=c, frames=False)
         out["contour"] = figures.contour_figure(result, view, colour=c)
+        out["coloured"] = True
 
 
 def _step_titles(out, result, view, store):
-    """Titles at the figures' step (the last frame), the 3D figure without its own player, and the page's
-    step table (step_state.step_table)."""
+    """Titles at the figures' step (the last frame), the 3D figure without its own player nor its frames, and
+    the page's step table (step_state.step_table) naming that figure (``landscape``: see ``frames_id``)."""
     last = out["slider"]["max"]
-    out["fig3d"], base3d = step_state.app_landscape(out["fig3d"], last)
+    fig3d = out["fig3d"].to_plotly_json() if hasattr(out["fig3d"], "to_plotly_json") else out["fig3d"]
+    fig3d["frames"] = []              # the page asks for them once this is drawn (landscape_frames); [] drops old ones
+    out["fig3d"], base3d = step_state.app_landscape(fig3d, last)
     titles = {"fig3d": base3d, "contour": step_state.title_of(out["contour"]), "curves": step_state.CURVES_TITLE,
               "sharpness": step_state.title_of(out["sharpness"]) if out["sharpness"] else None}
     for panel in step_state.PANELS:
         if titles[panel] is not None:
             step_state.retitle(out[panel], titles[panel], last)
-    return step_state.step_table(result, view, store_key(store), titles)
+    table = step_state.step_table(result, view, store_key(store), titles)
+    coloured = bool(out.get("coloured"))
+    table["landscape"] = {"id": frames_id(store, view, coloured), "coloured": coloured}
+    return table
+
+
+def frames_id(store, view, coloured):
+    """What identifies the app's 3D figure, so its frames (``landscape_frames``) match it: the result's key,
+    the view (tasks.view_key) and whether the surface is coloured by curvature."""
+    return "|".join(map(str, (store_key(store), *view_key(view), bool(coloured))))
 
 
 def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=None, colour="loss", maps=None,
@@ -241,7 +257,7 @@ def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=Non
         if pre is not None:
             out["fig3d"], out["contour"], out["curves"] = pre["fig3d"], pre["contour"], pre["curves"]
         else:
-            out["fig3d"] = figures.animated_landscape(result, view)
+            out["fig3d"] = figures.animated_landscape(result, view, frames=False)
             out["contour"] = figures.contour_figure(result, view)
             out["curves"] = figures.curves_figure(result, view)
         _coloured(out, result, store, view, colour, maps, jobs, session)
@@ -249,6 +265,7 @@ def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=Non
         out["table"] = figures.summary_records(result)
         out["slider"] = slider_props(result, view)
         out["step_table"] = _step_titles(out, result, view, store)
+        out.pop("coloured", None)
         out["explain"] = explain_numbers(result)
         labels = list(result.trajectories)
         out["slice_options"] = labels
@@ -266,6 +283,28 @@ def render(store, scale, clip, exaggerate, cache, min_eig=False, slice_label=Non
         out = {k: no_update for k in RENDER_KEYS}
         out["alert"] = f"Could not draw this result ({msg})."
     return out
+
+
+def landscape_frames(table, store, scale, clip, exaggerate, cache, jobs=None, session=None):
+    """{"id", "frames"}: the animation frames of the 3D figure ``render`` drew (figures.landscape_frames,
+    JSON-ready), asked by the page once that figure is drawn. ``table``: the step table of that render (its
+    ``landscape`` id and colour flag); no_update when the view has changed since (a newer figure asks for its
+    own) or on any problem."""
+    try:
+        lf = table.get("landscape") if isinstance(table, dict) else None
+        if not lf:
+            return no_update
+        result = result_for(store, cache, jobs, session, "frames")
+        view = view_from(scale, clip, exaggerate, result)
+        coloured = bool(lf.get("coloured"))
+        if lf.get("id") != frames_id(store, view, coloured):
+            return no_update
+        return {"id": lf["id"], "frames": figures.landscape_frames(result, view, coloured=coloured)}
+    except Cancelled:
+        return no_update
+    except Exception as e:
+        log.warning("landscape frames failed: %s", clip_message(f"{type(e).__name__}: {e}"))
+        return no_update
 
 
 def patch_of(updates):

@@ -12,7 +12,9 @@ slices panel is drawn by a server callback at the same step (curvature_callbacks
 The table (JSON): ``key`` (the result's key), ``steps`` (K,) the frame steps (figures.step_grid: the 3D
 figure's frame names), ``start`` (index of the step the figures are drawn at: the last), ``titles``
 {fig3d, contour, curves, sharpness: base text or None}, ``patches`` {contour, curves, sharpness: [[path,
-values (K,)], ...]}: at frame k, figure[path] = values[k] (figures.marker_patch at each frame step).
+values (K,)], ...]}: at frame k, figure[path] = values[k] (figures.marker_patch at each frame step); the render
+adds ``landscape`` {id, coloured}: which 3D figure this is, so its frames (sent after it) match it
+(render_callbacks.landscape_frames).
 """
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from visualizer.app.controls import N_ROWS, ROW_FIELDS, SPEC_FIELDS
 from visualizer.app.curvature_callbacks import min_eig_visibility, slices
 from visualizer.app.download_callbacks import download_html, download_npz, download_spec
 from visualizer.app.progress_callbacks import POLL_MS, progress_poll
-from visualizer.app.render_callbacks import render
+from visualizer.app.render_callbacks import landscape_frames, render
 
 log = logging.getLogger("visualizer")
 
@@ -126,6 +126,17 @@ def _register_render(app, cache, jobs, maps):
         hidden = no_update if note is no_update else bool(note)
         return [o["fig3d"], o["contour"], o["curves"], o["sharpness"], hidden, note, o["table"], *sl_vals,
                 o["explain"], o["slice_options"], o["slice_label"], o["alert"]]
+
+    # the 3D figure's frames, after it is drawn without them (assets/app.js asks: frames-request)
+    @app.callback(Output("landscape-frames", "data"), Input("frames-request", "data"), State("step-table", "data"),
+                  State("spec-store", "data"), *[State(i, "value") for i in VIEW_STATES], State("session-id", "data"),
+                  prevent_initial_call=True)
+    def _frames(request, table, store, scale, clip, exaggerate, session):
+        return landscape_frames(table, store, scale, clip, exaggerate, cache, jobs=jobs, session=session)
+
+    app.clientside_callback(ClientsideFunction("lln", "attachFrames"), Output("frames-echo", "data"),
+                            Input("landscape-frames", "data"), State("step-store", "data"),
+                            State("step-table", "data"), prevent_initial_call=True)
 
     @app.callback(Output("graph-sharpness", "figure", allow_duplicate=True), Input("show-min-eig", "value"),
                   State("spec-store", "data"), State("session-id", "data"), prevent_initial_call=True)

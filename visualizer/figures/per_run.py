@@ -6,7 +6,8 @@ Each panel draws that run's frame model (visualizer.plotdata.frames, on a copy o
 surface and path are the run's own: core.experiment.per_run) with the landscape's trace builders, so balls,
 true-loss markers, legends and units mean what they mean on the shared plane. All panels share the step grid
 of the whole result, so one slider and one Play button move every run to the same training step.
-``landscape(result, view)`` picks this figure or the shared plane's (visualizer.figures.animated_landscape).
+``landscape(result, view)`` picks this figure or the shared plane's (visualizer.figures.animated_landscape);
+``landscape_frames(result, view)`` gives the same figure's frames alone, JSON-ready (the app sends them apart).
 Trace layout: per panel k (of n), 1 + 2 = 3 traces from 3k: surface, trail, ball. Frames update trails and balls.
 """
 from __future__ import annotations
@@ -22,17 +23,26 @@ from visualizer.plotdata.view import ViewOptions
 
 GAP = 0.02          # between the panels (paper fraction)
 
-__all__ = ["per_run_landscape", "landscape", "per_run_title"]
+__all__ = ["per_run_landscape", "landscape", "landscape_frames", "per_run_title"]
 
 
-def landscape(result, view: ViewOptions | None = None, step=None, height=640, title=None, colour=None):
+def landscape(result, view: ViewOptions | None = None, step=None, height=640, title=None, colour=None, frames=True):
     """The app's and the HTML export's 3D landscape: small multiples for "pca_per_run" results (without a
     curvature colour), else visualizer.figures.landscape.animated_landscape. ``visualizer.figures.animated_landscape``
-    is this function."""
+    is this function. ``frames=False``: without its frames (``landscape_frames`` gives them)."""
     v = (view or ViewOptions()).validate()
     if colour is None and per_run_planes(result, v):
-        return per_run_landscape(result, v, step=step, height=height, title=title)
-    return L.animated_landscape(result, v, step=step, height=height, title=title, colour=colour)
+        return per_run_landscape(result, v, step=step, height=height, title=title, frames=frames)
+    return L.animated_landscape(result, v, step=step, height=height, title=title, colour=colour, frames=frames)
+
+
+def landscape_frames(result, view: ViewOptions | None = None, coloured=False):
+    """The frames of ``landscape(result, view, colour=...)`` (``coloured``: a colour was given), JSON-ready (plotly's
+    typed arrays): equal to that figure's ``to_plotly_json()["frames"]``, built without plotly objects."""
+    v = (view or ViewOptions()).validate()
+    if not coloured and per_run_planes(result, v):
+        return L.json_ready(_per_run_frames(per_run_frames(result, v)[1]))
+    return L.landscape_frames(result, v)
 
 
 def _panel_title(sub, p):
@@ -48,8 +58,9 @@ def per_run_title(result, zlabel):
             f"{result.spec.plane.center} weights); height and colour: {zlabel}, each panel its own range</sup>")
 
 
-def per_run_landscape(result, view: ViewOptions | None = None, step=None, height=520, title=None):
-    """One 3D panel per shown run, each on its own PCA plane, animated together over training steps."""
+def per_run_landscape(result, view: ViewOptions | None = None, step=None, height=520, title=None, frames=True):
+    """One 3D panel per shown run, each on its own PCA plane, animated together over training steps
+    (``frames=False``: without the frames)."""
     view = (view or ViewOptions()).validate()
     subs, fms = per_run_frames(result, view)
     grid = next(iter(fms.values())).steps
@@ -68,16 +79,24 @@ def per_run_landscape(result, view: ViewOptions | None = None, step=None, height
         layout_scenes[scene] = dict(L.scene_layout(fm, units), domain=dict(x=[x0, x0 + width], y=[0.08, 0.86]))
         notes.append(dict(text=_panel_title(subs[lab], fm.paths[lab]), x=x0 + width / 2, y=0.87, xref="paper",
                           yref="paper", xanchor="center", yanchor="bottom", showarrow=False, font=dict(size=12)))
-    frames = []
-    for k, s in enumerate(grid):
-        fdata, ids = [], []
-        for i, fm in enumerate(fms.values()):
-            fdata += L.landscape_traces(fm, L.path_customdata(fm), k, full=False)
-            ids += [3 * i + j for j in L.landscape_frame_traces(fm)]
-        frames.append(dict(name=str(int(s)), data=fdata, traces=ids))
     menus, sliders = L.player(grid, k0)
     text = title or per_run_title(result, next(iter(fms.values())).zlabel)
     layout = dict(title=dict(text=text, x=0.01, xanchor="left", font=dict(size=15)), height=height,
                   margin=dict(l=0, r=0, t=70, b=70), template="plotly_white", uirevision="landscape",
                   showlegend=False, updatemenus=menus, sliders=sliders, annotations=notes, **layout_scenes)
-    return go.Figure(data=data, layout=go.Layout(layout).to_plotly_json(), frames=frames, _validate=False)
+    return go.Figure(data=data, layout=go.Layout(layout).to_plotly_json(),
+                     frames=_per_run_frames(fms) if frames else None, _validate=False)
+
+
+def _per_run_frames(fms):
+    """The frames of the small multiples (plain dicts), ``fms``: label -> frame model, one panel each."""
+    grid = next(iter(fms.values())).steps
+    cds = [L.path_customdata(fm) for fm in fms.values()]
+    frames = []
+    for k, s in enumerate(grid):
+        fdata, ids = [], []
+        for i, fm in enumerate(fms.values()):
+            fdata += L.landscape_traces(fm, cds[i], k, full=False)
+            ids += [3 * i + j for j in L.landscape_frame_traces(fm)]
+        frames.append(dict(name=str(int(s)), data=fdata, traces=ids))
+    return frames

@@ -19,7 +19,7 @@ def test_render_outputs(small, cache):
     store = cb.main("controls", values, base, cache)["store"]
     out = rcb.render(store, "sqrt", 99, 1.5, cache)
     assert out["alert"] == ""
-    assert "sqrt" in out["fig3d"].layout.scene.zaxis.title.text
+    assert "sqrt" in out["fig3d"]["layout"]["scene"]["zaxis"]["title"]["text"]
     assert out["slider"]["max"] == 200 and out["slider"]["value"] == 200
     assert "166 weights" in out["explain"]
 
@@ -102,11 +102,32 @@ def test_the_step_table_holds_every_frames_markers_and_the_titles_name_the_step(
             got = {tuple(path): values_[k] for path, values_ in table["patches"][panel]}
             assert got == want[panel] and got, (panel, k)
     last = steps[-1]
-    assert out["fig3d"].layout.title.text == f"{table['titles']['fig3d']} · step {last}"
-    assert len(out["fig3d"].layout.sliders) == 0 and len(out["fig3d"].layout.updatemenus) == 0   # the page's player
-    assert len(out["fig3d"].frames) == len(steps)
+    lay = out["fig3d"]["layout"]
+    assert lay["title"]["text"] == f"{table['titles']['fig3d']} · step {last}"
+    assert "sliders" not in lay and "updatemenus" not in lay                  # the page's player drives it
+    assert out["fig3d"]["frames"] == []                                     # sent after the first draw:
+    fr = rcb.landscape_frames(table, store, "log", 100, 1, cache)
+    assert fr["id"] == table["landscape"]["id"] and [f["name"] for f in fr["frames"]] == [str(s) for s in steps]
     for panel in step_state.PANELS:
         assert step_state.title_of(out[panel]) == f"{table['titles'][panel]} · step {last}"
     assert table["titles"]["contour"].startswith("Contour of the same plane")
     assert table["titles"]["sharpness"].startswith("Sharpness")
     json.dumps(table)                                                      # what the step-table store holds
+
+
+def test_the_3d_figure_comes_without_frames_and_landscape_frames_gives_the_same_figures_frames(small, cache):
+    d, values, base = small
+    store = cb.main("controls", values, base, cache)["store"]
+    out = rcb.render(store, "sqrt", 100, 1.5, cache)
+    table = out["step_table"]
+    assert out["fig3d"]["frames"] == [] and table["landscape"]["coloured"] is False
+    got = rcb.landscape_frames(table, store, "sqrt", 100, 1.5, cache)
+    result = rcb.result_for(store, cache)
+    full = figures.animated_landscape(result, rcb.view_from("sqrt", 100, 1.5, result))
+    want = json.loads(full.to_json())["frames"]
+    assert got["id"] == table["landscape"]["id"] and json.loads(json.dumps(got["frames"])) == want
+    assert len(want) == len(table["steps"]) and want[0]["data"][0]["x"]["dtype"] == "f4"    # float32, base64
+    # frames for another view than the figure's (a newer render will ask for its own), or without a table: none
+    assert rcb.landscape_frames(table, store, "log", 100, 1.5, cache) is no_update
+    assert rcb.landscape_frames(None, store, "sqrt", 100, 1.5, cache) is no_update
+    assert rcb.landscape_frames(table, store, "sqrt", 20, 1.5, cache) is no_update         # a bad view option

@@ -487,12 +487,16 @@ def test_render_colours_by_curvature_and_caches_the_map(cache, small_result):
     store = {"key": "npz:r", "spec": small_result.spec.to_dict(), "source": "upload"}
     maps = SliceCache(maxsize=4)
     out = rcb.render(store, "log", 100, 1, cache, colour="convexity", maps=maps)
-    assert out["alert"] == "" and "convexity" in trace(out["fig3d"], "surface").colorbar.title.text
+    surf = trace(out["fig3d"], type="surface")                            # the 3D figure goes as a plain dict
+    assert out["alert"] == "" and "convexity" in surf["colorbar"]["title"]["text"]
     assert len(traces(out["contour"], type="heatmap")) == 1 and maps.misses == 1
     again = rcb.render(store, "sqrt", 100, 1, cache, colour="sharpness", maps=maps)
-    assert maps.misses == 1 and maps.hits == 1 and "sharpness" in trace(again["fig3d"], "surface").colorbar.title.text
+    assert maps.misses == 1 and maps.hits == 1
+    assert "sharpness" in trace(again["fig3d"], type="surface")["colorbar"]["title"]["text"]
     plain = rcb.render(store, "log", 100, 1, cache, colour="loss", maps=maps)
-    assert trace(plain["fig3d"], "surface").surfacecolor is None and not traces(plain["contour"], type="heatmap")
+    assert trace(plain["fig3d"], type="surface").get("surfacecolor") is None
+    assert not traces(plain["contour"], type="heatmap")
+    assert again["step_table"]["landscape"]["coloured"] and not plain["step_table"]["landscape"]["coloured"]
     html = dcb.download_html(store, "log", 100, 1, cache, "sharpness", maps)
     assert "surfacecolor" in html["content"] and maps.misses == 1
 

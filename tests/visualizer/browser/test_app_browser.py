@@ -10,6 +10,7 @@ from dash.testing.wait import until
 from selenium.webdriver.common.keys import Keys
 
 import core
+from tests.helpers import landscape_frames
 from visualizer.app.factory import create_app
 from visualizer.serving.cache import spec_key
 
@@ -58,7 +59,7 @@ def test_page_loads_and_play_advances_the_step(dash_duo, shared_cache):
     assert all(re.search(r"[(; ]in plane [0-9.]+%\)$", n) for n in names), names
     zt = dash_duo.driver.execute_script(f"return {GD}._fullLayout.scene.zaxis.title.text")
     assert zt == "log10(train loss)"                                     # the app's default height scale
-    assert dash_duo.driver.execute_script(f"return {GD}._transitionData._frames.length") == 100
+    assert len(landscape_frames(dash_duo.driver)) == 100               # sent after the first draw
     assert dash_duo.find_element("#alert-error").text == ""
     assert dash_duo.get_logs() == []
 
@@ -134,7 +135,7 @@ def test_html_download_is_a_file_that_loads(dash_duo, shared_cache):
 def test_the_step_slider_moves_the_3d_figure_and_the_markers(dash_duo, shared_cache):
     _start(dash_duo, shared_cache)
     drv = dash_duo.driver
-    frames = drv.execute_script(f"return {GD}._transitionData._frames.map(f => f.name)")
+    frames = landscape_frames(drv)
     other = frames[60]
     # the step slider (set as a drag would) moves the one step: the nearest frame, every panel
     drv.execute_script("window.dash_clientside.set_props('step-slider', {value: arguments[0]})", int(other) + 1)
@@ -235,7 +236,7 @@ def test_sharpness_panel_has_a_solid_and_a_dashed_trace_per_optimizer_and_follow
     assert drv.execute_script(f"return {SHARP}._fullLayout.yaxis.type") == "log"
     assert dash_duo.find_element("#sharpness-message").text == ""
     # the step slider moves the sharpness panel's step line (and the slices follow the step)
-    frames = drv.execute_script(f"return {GD}._transitionData._frames.map(f => f.name)")
+    frames = landscape_frames(drv)
     step = int(frames[40])
     drv.execute_script("window.dash_clientside.set_props('step-slider', {value: arguments[0]})", step)
     until(lambda: drv.execute_script(f"return {SHARP}._fullLayout.shapes[0].x0") == step, timeout=20)

@@ -1,6 +1,7 @@
 """Choosing per-run planes in the app shows small multiples: one 3D scene per optimizer, one step control."""
 from dash.testing.wait import until
 
+from tests.helpers import FRAMES_3D
 from visualizer.app.factory import create_app
 
 GD = "document.querySelector('#graph-landscape-3d .js-plotly-plot')"
@@ -21,6 +22,6 @@ def test_choosing_per_run_planes_shows_small_multiples(dash_duo, shared_cache):
     # one step control: the page's (the figure's own slider is removed in the app: visualizer/app/step_state.py)
     assert not drv.execute_script(f"return {GD}._fullLayout.sliders")
     assert dash_duo.find_element("#step-slider") is not None
-    assert drv.execute_script(f"return {GD}._transitionData._frames.length") == 100
+    until(lambda: len(drv.execute_script(FRAMES_3D)) == 100, timeout=30)     # sent after the first draw
     assert dash_duo.find_element("#alert-error").text == ""
     assert dash_duo.get_logs() == []

@@ -6,6 +6,7 @@ from dash.testing.wait import until
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
+from tests.helpers import landscape_frames
 from visualizer.app.factory import create_app
 
 N_OPT = 4
@@ -21,7 +22,7 @@ def _start(dash_duo, shared_cache):
     dash_duo.wait_for_element("#graph-landscape-3d .js-plotly-plot", timeout=60)
     until(lambda: dash_duo.driver.execute_script(f"return ({GD}._fullData || []).length") == 1 + 2 * N_OPT,
           timeout=30)
-    frames = dash_duo.driver.execute_script(f"return {GD}._transitionData._frames.map(f => +f.name)")
+    frames = [int(f) for f in landscape_frames(dash_duo.driver)]
     until(lambda: _steps(dash_duo) == [frames[-1]] * len(PANELS), timeout=30)    # every panel at the last frame
     return frames
 

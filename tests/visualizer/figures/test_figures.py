@@ -123,6 +123,32 @@ def test_moving_mode_frames_replace_the_surface(small_moving_result):
     assert trace(static, "surface").z.shape == r.surface.shape
 
 
+@pytest.mark.parametrize("moving", [False, True])
+def test_the_frames_alone_are_the_figures_frames_and_the_figure_without_them_is_the_rest(small_result,
+                                                                                          small_moving_result, moving):
+    r, v = (small_moving_result, ViewOptions(moving=True)) if moving else (small_result, ViewOptions(scale="sqrt"))
+    full = json.loads(figures.animated_landscape(r, v).to_json())
+    alone = figures.landscape_frames(r, v)            # the app sends these after the figure without them
+    got = json.loads(json.dumps(alone))
+    for f in got:                                     # plotly's validator spells a named colour scale out
+        for t in f["data"]:
+            if isinstance(t.get("colorscale"), str):
+                t["colorscale"] = [list(c) for c in go.Surface(colorscale=t["colorscale"]).colorscale]
+    assert got == full.pop("frames")
+    assert json.loads(figures.animated_landscape(r, v, frames=False).to_json()) == full
+    z = alone[0]["data"][0]["z"] if moving else None  # a moving frame's surface: a 2-D typed array with its shape
+    assert z is None or (z["dtype"] == "f4" and z["shape"] == ", ".join(map(str, r.moving.surfaces[0].shape)))
+
+
+def test_json_ready_writes_arrays_as_plotly_does():
+    arrays = {"a": np.arange(3, dtype=np.float32), "b": [np.ones((2, 2)), np.array([True, False])],
+              "c": np.zeros(0, dtype=np.float32), "d": "text"}
+    want = go.Figure(go.Scatter(x=arrays["a"], y=arrays["b"][0][0])).to_plotly_json()["data"][0]
+    got = figures_landscape.json_ready(copy.deepcopy(arrays))
+    assert got["a"] == want["x"] and got["b"][0]["shape"] == "2, 2" and got["b"][0]["dtype"] == "f8"
+    assert got["b"][1] == [True, False] and got["c"] == [] and got["d"] == "text"
+
+
 def test_contour_and_marker_positions(small_result):
     v = ViewOptions()
     fig = figures.contour_figure(small_result, v, step=50)

@@ -1,4 +1,6 @@
 """Per-run planes ("pca_per_run"): each optimizer on its own PCA plane, side by side, one step control."""
+import json
+
 import numpy as np
 import plotly.graph_objects as go
 import pytest
@@ -49,6 +51,16 @@ def test_small_multiples_one_scene_per_run_one_step_control(four_per_run):
         scene = fig.layout["scene" if i == 0 else f"scene{i + 1}"]
         assert scene.xaxis.range[0] == pytest.approx(pr.alphas[0], rel=1e-6)
     assert "each run on its own PCA plane" in fig.layout.title.text
+
+
+def test_the_small_multiples_frames_alone_are_the_figures_frames(four_per_run):
+    v = ViewOptions(n_frames=6)
+    full = json.loads(figures.animated_landscape(four_per_run, v).to_json())
+    assert json.loads(json.dumps(figures.landscape_frames(four_per_run, v))) == full.pop("frames")
+    assert json.loads(figures.animated_landscape(four_per_run, v, frames=False).to_json()) == full
+    # with a curvature colour the app draws the shared plane (visualizer.figures.per_run.landscape)
+    shared = figures.landscape_frames(four_per_run, v, coloured=True)
+    assert len(shared[0]["traces"]) == 2 * len(four_per_run.labels)
 
 
 def test_the_html_export_draws_the_small_multiples(four_per_run, tmp_path):

@@ -14,13 +14,66 @@ window.addEventListener("unhandledrejection", function (event) {
                      sharpness markers and titles (no figure resent, no server round trip)
        --server--> the slices panel, which reports the step it drew (slices-step); Play advances only once
                    the slices show the current step, so every panel's title shows the same step.
-   Frames of the 3D figure are named by their training step. */
+   Frames of the 3D figure are named by their training step. The figure comes without them (the first draw is
+   sooner): once it is drawn, the page asks for them (frames-request -> render_callbacks.landscape_frames ->
+   landscape-frames -> attachFrames: Plotly.addFrames, then the 3D shows the current step). Until then the 3D
+   stays at the step it was drawn at and Play waits; the step table's ``landscape.id`` names the figure.
+   A new step table (a new figure, drawn at the table's start step) moves nothing: the figures already show it. */
 (function () {
     var GRAPH = "#graph-landscape-3d .js-plotly-plot";
     var PLAY = "▶ Play", PAUSE = "❚❚ Pause";
     var keyCount = 0;
 
+    var frameAsks = 0;
+
     function graph() { return document.querySelector(GRAPH); }
+
+    function frames3d(gd) { return (gd && gd._transitionData && gd._transitionData._frames) || []; }
+
+    /* the 3D figure is drawn but its frames are not there yet (it always has some once they come) */
+    function waitingForFrames(table) {
+        var gd = graph();
+        return !!(table && table.landscape && gd && gd._fullData && gd._fullData.length && !frames3d(gd).length);
+    }
+
+    /* the 3D figure at the store's step: its frame and title (nothing when it shows that step already, or when
+       its frames have not come yet: attachFrames calls this again) */
+    function show3d(store, table) {
+        var gd = graph();
+        if (!gd || !window.Plotly || !table.titles.fig3d || !gd.layout) { return; }
+        var s = store.step, want = title(table.titles.fig3d, s);
+        if (gd.layout.title && gd.layout.title.text === want) { return; }
+        var name = String(s), frames = frames3d(gd);
+        for (var i = 0; i < frames.length; i++) {
+            if (frames[i].name === name) {
+                window.Plotly.animate(gd, [name], {frame: {duration: 0, redraw: true}, transition: {duration: 0},
+                                                   mode: "immediate"});
+                window.Plotly.relayout(gd, {"title.text": want});
+                return;
+            }
+        }
+    }
+
+    /* once the 3D figure is drawn without frames, ask the server for them (once per figure: Plotly.react gives
+       gd.layout a new object, a relayout keeps it) */
+    function askFrames(gd) {
+        if (frames3d(gd).length || !gd.layout || gd._llnAsked === gd.layout || !gd._fullData || !gd._fullData.length) {
+            return;
+        }
+        var dc = window.dash_clientside;
+        if (!dc || typeof dc.set_props !== "function") { return; }
+        gd._llnAsked = gd.layout;
+        frameAsks += 1;
+        dc.set_props("frames-request", {data: {n: frameAsks}});
+    }
+
+    new MutationObserver(function () {
+        var gd = graph();
+        if (!gd || gd._llnFrames || typeof gd.on !== "function") { return; }
+        gd._llnFrames = true;
+        gd.on("plotly_afterplot", function () { askFrames(gd); });
+        askFrames(gd);
+    }).observe(document.documentElement, {childList: true, subtree: true});
 
     function nearest(steps, value) {
         /* index of the frame step nearest to value (ties: the earlier frame) */
@@ -55,6 +108,8 @@ window.addEventListener("unhandledrejection", function (event) {
         dc.set_props("step-key", {data: {key: e.key, n: keyCount}});
     });
 
+    function figureId(table) { return table && table.landscape ? table.landscape.id : null; }
+
     var dc = window.dash_clientside = window.dash_clientside || {};
     dc.lln = {
         /* the field an error message names gets the class "invalid" (outlined); "" clears every outline */
@@ -72,7 +127,8 @@ window.addEventListener("unhandledrejection", function (event) {
             var trig = (ctx && ctx.triggered && ctx.triggered.length) ? ctx.triggered[0].prop_id : "";
             if (!table || !table.steps || !table.steps.length) { return [none, none, none, none, none]; }
             var steps = table.steps, last = steps.length - 1;
-            var fresh = !store || store.key !== table.key || trig.indexOf("step-table.") === 0;
+            var fresh = !store || store.key !== table.key || store.id !== figureId(table) ||
+                trig.indexOf("step-table.") === 0;
             var k = fresh ? table.start : store.k;
             var playing = tickDisabled === false;
             if (fresh) {
@@ -91,6 +147,7 @@ window.addEventListener("unhandledrejection", function (event) {
                 if (slicesStep !== null && slicesStep !== undefined && slicesStep !== steps[k]) {
                     return [none, none, none, none, none];          /* wait for the slices to show this step */
                 }
+                if (waitingForFrames(table)) { return [none, none, none, none, none]; }   /* and for the 3D's */
                 if (k >= last) { playing = false; } else { k += 1; }
                 if (k >= last) { playing = false; }
             } else if (trig.indexOf("step-key.") === 0 && key) {
@@ -105,26 +162,17 @@ window.addEventListener("unhandledrejection", function (event) {
             }
             var n = (store && store.n ? store.n : 0) + 1;
             var s = steps[k];
-            return [{step: s, k: k, key: table.key, n: n}, s, s, !playing, playing ? PAUSE : PLAY];
+            return [{step: s, k: k, key: table.key, id: figureId(table), n: n, fresh: fresh}, s, s, !playing,
+                    playing ? PAUSE : PLAY];
         },
 
         /* step-store -> the 3D frame and title, and Patches of the contour, curves and sharpness panels */
         showStep: function (store, table) {
             var none = window.dash_clientside.no_update;
             if (!store || !table || store.key !== table.key || !table.steps) { return [none, none, none]; }
+            if (store.fresh) { return [none, none, none]; }    /* a new figure: drawn at this step already */
             var k = store.k, s = store.step;
-            var gd = graph();
-            if (gd && window.Plotly && table.titles.fig3d) {
-                var frames = (gd._transitionData && gd._transitionData._frames) || [];
-                var name = String(s);
-                var has = false;
-                for (var i = 0; i < frames.length; i++) { if (frames[i].name === name) { has = true; break; } }
-                if (has) {
-                    window.Plotly.animate(gd, [name], {frame: {duration: 0, redraw: true},
-                                                       transition: {duration: 0}, mode: "immediate"});
-                    window.Plotly.relayout(gd, {"title.text": title(table.titles.fig3d, s)});
-                }
-            }
+            show3d(store, table);
             var out = [];
             ["contour", "curves", "sharpness"].forEach(function (fig) {
                 var ops = [];
@@ -134,6 +182,22 @@ window.addEventListener("unhandledrejection", function (event) {
                 out.push(pt === null ? none : pt);
             });
             return out;
+        },
+
+        /* landscape-frames (render_callbacks.landscape_frames) -> the 3D figure's frames, when they belong to the
+           figure shown (the step table's landscape.id); then the 3D moves to the current step */
+        attachFrames: function (data, store, table) {
+            var none = window.dash_clientside.no_update;
+            var gd = graph();
+            if (!data || !data.frames || !table || figureId(table) !== data.id || !gd || !window.Plotly) {
+                return none;
+            }
+            if (!frames3d(gd).length) {
+                window.Plotly.addFrames(gd, data.frames).then(function () {
+                    if (store && store.key === table.key && store.id === data.id) { show3d(store, table); }
+                });
+            }
+            return data.id;
         }
     };
 })();
