@@ -47,7 +47,7 @@ from __future__ import annotations
 import numpy as np
 
 from core.model import optimizers as _opt
-from core.model.fused_kernel import FusedKernel
+from core.model.fused_kernel import FusedKernel, output_layer
 from core.model.schedules import constant
 
 __all__ = ["descend", "by_family", "fusable", "runs_per_turn", "MAX_BATCH_BYTES"]
@@ -267,25 +267,10 @@ class _Kernel:
             _gt(Zf, _ZERO, Sf)
             _mul(Zf, Sf, Zf)                  # Z * [Z > 0] = max(Z, 0) up to the sign of a zero (module notes)
             A = Z
-        z, zf, e, u, v, s = self.z, self.zf, self.e, self.u, self.v, self.s
+        z = self.z
         _mm(wb[-1][0], A, z)                                     # (R, 1, rows)
         _add(z, wb[-1][1], z)
-        _copysign(zf, _MINUS_ONE, e)                             # e = exp(-|z|) serves the loss and the sigmoid
-        _exp(e, e)
-        np.maximum(zf, _ZERO, out=u)                             # softplus(z) - y z
-        _log1p(e, v)
-        _add(u, v, u)
-        _mul(ym, zf, v)
-        _sub(u, v, u)
-        _sum(self.u3, 2, None, self.lsum)
-        _div(self.lsum[:, 0], self.n, self.loss)
-        # sigmoid(z) = where(z >= 0, 1, e) / (1 + e); max([z >= 0], e) is that numerator (0 <= e <= 1, nan kept)
-        _ge(zf, _ZERO, s)
-        np.maximum(s, e, out=s)
-        _add(e, _ONE, v)
-        _div(s, v, s)
-        _sub(s, ym, self.dzf)                                    # dz = (sigmoid(z) - y) / rows
-        _div(self.dzf, self.n, self.dzf)
+        output_layer(self, ym)                                   # loss into self.loss, dz into self.dzf
         dZ = self.dz
         for li in range(L - 1, -1, -1):
             GW, _, _, Gb, Wrow = gv[li]

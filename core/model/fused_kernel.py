@@ -10,12 +10,35 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FusedKernel"]
+__all__ = ["FusedKernel", "output_layer"]
 
 # NumPy's functions bound once, constants as 0-d arrays (a Python float is converted at every call)
 _mm, _add, _sub, _mul, _div = np.matmul, np.add, np.subtract, np.multiply, np.divide
 _gt, _ge, _exp, _log1p, _copysign, _sum = np.greater, np.greater_equal, np.exp, np.log1p, np.copysign, np.add.reduce
 _ZERO, _ONE, _MINUS_ONE = np.array(0.0), np.array(1.0), np.array(-1.0)
+
+
+def output_layer(k, ym):
+    """The output layer of both kernels (this one and batched_training._Kernel), on kernel ``k``'s buffers:
+    from the logits k.zf (R rows,) and labels ym (R rows,), each run's mean BCE into k.loss (R,) and
+    dz = (sigmoid(z) - y) / rows into k.dzf. The same NumPy calls in the same order as MLP.loss_and_grad's."""
+    zf, e, u, v, s = k.zf, k.e, k.u, k.v, k.s
+    _copysign(zf, _MINUS_ONE, e)                             # e = exp(-|z|) serves the loss and the sigmoid
+    _exp(e, e)
+    np.maximum(zf, _ZERO, out=u)                             # softplus(z) - y z
+    _log1p(e, v)
+    _add(u, v, u)
+    _mul(ym, zf, v)
+    _sub(u, v, u)
+    _sum(k.u3, 2, None, k.lsum)
+    _div(k.lsum[:, 0], k.n, k.loss)
+    # sigmoid(z) = where(z >= 0, 1, e) / (1 + e); max([z >= 0], e) is that numerator (0 <= e <= 1, nan kept)
+    _ge(zf, _ZERO, s)
+    np.maximum(s, e, out=s)
+    _add(e, _ONE, v)
+    _div(s, v, s)
+    _sub(s, ym, k.dzf)                                       # dz = (sigmoid(z) - y) / rows
+    _div(k.dzf, k.n, k.dzf)
 
 
 class FusedKernel:
@@ -75,24 +98,10 @@ class FusedKernel:
         _mm(self.Wa, A0, Z)                                      # Z = W1 X^T + b1
         _gt(Zf, _ZERO, Sf)
         _mul(Zf, Sf, Zf)                                         # A = Z [Z > 0] (as _Kernel)
-        z, zf, e, u, v, s = self.z, self.zf, self.e, self.u, self.v, self.s
+        z = self.z
         _mm(w2, Z, z)                                            # (R, 1, rows)
         _add(z, b2, z)
-        _copysign(zf, _MINUS_ONE, e)                             # the output layer exactly as _Kernel
-        _exp(e, e)
-        np.maximum(zf, _ZERO, out=u)
-        _log1p(e, v)
-        _add(u, v, u)
-        _mul(ym, zf, v)
-        _sub(u, v, u)
-        _sum(self.u3, 2, None, self.lsum)
-        _div(self.lsum[:, 0], self.n, self.loss)
-        _ge(zf, _ZERO, s)
-        np.maximum(s, e, out=s)
-        _add(e, _ONE, v)
-        _div(s, v, s)
-        _sub(s, ym, self.dzf)
-        _div(self.dzf, self.n, self.dzf)
+        output_layer(self, ym)                                   # the output layer exactly as _Kernel
         _mm(self.dz, self.AT, gW2)                               # dW2 = dz A^T
         _sum(self.dz, 2, None, gb2[:, :, 0])                     # db2
         _mul(self.S, self.dz, self.S)                            # [Z > 0] dz
