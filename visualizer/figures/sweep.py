@@ -167,18 +167,10 @@ def _traces(result, pds):
                 x=_f(D.edges(d["x"], d["xlog"])), y=_f(ye), z=_log10(d["median"]), customdata=d["flat"],
                 text=_text(result, d, lab), hovertemplate="%{text}<extra></extra>", coloraxis="coloraxis",
                 name=lab, showlegend=False, hoverongaps=True)))
-            jj, ii = np.nonzero(d["failed"])
-            marks.append((r, go.Scatter(
-                x=_f(d["x"])[ii], y=yc[jj], mode="markers", name=FAILED_NAME, legendgroup="failed",
-                marker=dict(symbol="x-thin", size=9, color="#ff2d2d", line=dict(width=2, color="#ff2d2d")),
-                customdata=d["flat"][jj, ii], text=[D.cell_text(result, d, j, i, lab) for j, i in zip(jj, ii)],
-                hovertemplate="%{text}<extra></extra>", showlegend=False)))
-            jj, ii = np.nonzero(d["at_eos"])
-            rings.append((r, go.Scatter(
-                x=_f(d["x"])[ii], y=yc[jj], mode="markers", name=EOS_NAME, legendgroup="eos",
-                marker=dict(symbol="circle-open", size=11, color="white", line=dict(width=2, color="white")),
-                customdata=d["flat"][jj, ii], text=[D.cell_text(result, d, j, i, lab) for j, i in zip(jj, ii)],
-                hovertemplate="%{text}<extra></extra>", showlegend=False)))
+            marks.append((r, _cell_marks(result, d, lab, yc, d["failed"], FAILED_NAME, "failed",
+                                         dict(symbol="x-thin", size=9, color="#ff2d2d"))))
+            rings.append((r, _cell_marks(result, d, lab, yc, d["at_eos"], EOS_NAME, "eos",
+                                         dict(symbol="circle-open", size=11, color="white"))))
             line = _edge_line(p, d, lab, k, yc)
             if line is not None:
                 lines.append((r, line))
@@ -189,6 +181,16 @@ def _traces(result, pds):
     if lines:
         lines[0][1].showlegend = True
     return heat + marks + rings + lines
+
+
+def _cell_marks(result, d, lab, yc, where, name, group, marker):
+    """Markers on the cells where ``where`` (ny, nx) holds (failed, at the edge of stability), clickable like
+    the cells (customdata: the flat index) with the cell's hover text."""
+    jj, ii = np.nonzero(where)
+    return go.Scatter(x=_f(d["x"])[ii], y=yc[jj], mode="markers", name=name, legendgroup=group,
+                      marker=dict(marker, line=dict(width=2, color=marker["color"])), customdata=d["flat"][jj, ii],
+                      text=[D.cell_text(result, d, j, i, lab) for j, i in zip(jj, ii)],
+                      hovertemplate="%{text}<extra></extra>", showlegend=False)
 
 
 def _edge_line(p, d, lab, k, yc):
