@@ -325,6 +325,12 @@ document.querySelectorAll('h3, .field-label, .help summary, .help-text')
     .forEach(function (el) { if (el.offsetParent && over(el)) { cut.push(['text', el.innerText.slice(0, 40)]); } });
 document.querySelectorAll('.dash-dropdown-value, .dash-dropdown-value-item, .Select-value-label')
     .forEach(function (el) { if (el.offsetParent && over(el)) { cut.push(['menu', el.innerText]); } });
+document.querySelectorAll('.tab').forEach(function (el) {           // a tab's label inside its tab, with room
+    var r = el.getBoundingClientRect(), range = document.createRange();
+    range.selectNodeContents(el);
+    var s = range.getBoundingClientRect();
+    if (s.left < r.left + 4 || s.right > r.right - 4) { cut.push(['tab', el.innerText]); }
+});
 var t = document.querySelector('#summary-table .dash-spreadsheet-container');
 var tw = document.querySelector('#summary-table');
 if (t && tw && (t.scrollWidth > tw.clientWidth + 1)) { cut.push(['table', t.scrollWidth + ' > ' + tw.clientWidth]); }

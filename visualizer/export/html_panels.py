@@ -45,7 +45,17 @@ def column_domains(panels, gap=GAP):
     return out
 
 
-CLOSER = 0.7                # the 3D camera's distance in a panel page, relative to the app's
+def units_text(a, b):
+    """The plane axes' units in one short line: "α, β: unit vector" or "α: ...; β: ..."."""
+    return f"α, β: {a}" if a == b else f"α: {a}; β: {b}"
+
+
+def units_line(a, b, *, x, y):
+    """The units line above a landscape cell's scene, centred at paper x, its bottom at paper y."""
+    return dict(text=units_text(a, b), name="plane units", x=x, y=y, xref="paper", yref="paper", xanchor="center",
+                yanchor="bottom", showarrow=False, font=dict(size=11))
+
+
 ROW_GAP = 0.16              # between grid rows (paper fraction)
 PER_ROW = 2                 # more panels than this: a grid of rows of PER_ROW
 
@@ -118,17 +128,18 @@ class _Landscape(_Part):
     def layout(self):
         d0, d1 = self.dom
         scene = figures.scene_layout(self.fm, self.units)
-        scene["camera"] = dict(eye={k: v * CLOSER for k, v in figures.CAMERA_EYE.items()})   # a small cell: nearer
-        for axis, sym, unit in (("xaxis", "α", self.units[0]), ("yaxis", "β", self.units[1])):
-            # the plane's units stay in the titles (a label is a claim), in a small font: no tick label runs in
-            scene[axis] = dict(scene[axis], title=dict(text=f"{sym} ({unit})", font=dict(size=10)),
-                               tickfont=dict(size=10))
+        # the app's camera: a nearer one cut the surface and the α title at the scene's edge in this short cell
+        for axis, sym in (("xaxis", "α"), ("yaxis", "β")):
+            # symbols only: a longer title at the scene's edge is cut by its canvas in a cell this small; the
+            # plane's units are a line above the scene (annotations: a label is a claim)
+            scene[axis] = dict(scene[axis], title=dict(text=sym, font=dict(size=11)), tickfont=dict(size=10))
         scene["zaxis"] = dict(scene["zaxis"], tickfont=dict(size=10),
                               title=dict(text=self.fm.zlabel, font=dict(size=11)))
         return {"scene": dict(scene, domain=dict(x=[d0, d1 - 0.05], y=list(self.ydom)))}
 
     def annotations(self, k):
-        return figures.plane_annotations(self.fm, x=self.dom[0], y=self.ydom[0])
+        return [units_line(*self.units, x=(self.dom[0] + self.dom[1] - 0.05) / 2, y=self.ydom[1])] + \
+            figures.plane_annotations(self.fm, x=self.dom[0], y=self.ydom[1] - 0.06)
 
 
 class _PerRunLandscape(_Part):
@@ -170,8 +181,10 @@ class _PerRunLandscape(_Part):
             units = axis_units(self.subs[lab].plane)
             scene = figures.scene_layout(f, units)
             for axis, sym in (("xaxis", "α"), ("yaxis", "β")):      # small cells: the units in the cell's title
-                scene[axis] = dict(scene[axis], title=dict(text=sym, font=dict(size=10)), tickfont=dict(size=9))
-            scene["zaxis"] = dict(scene["zaxis"], tickfont=dict(size=9), title=dict(text="", font=dict(size=9)))
+                scene[axis] = dict(scene[axis], title=dict(text=sym, font=dict(size=10)), tickfont=dict(size=9),
+                                   nticks=4)                       # a few ticks: 9 px labels ran into each other
+            scene["zaxis"] = dict(scene["zaxis"], tickfont=dict(size=9), title=dict(text="", font=dict(size=9)),
+                                  nticks=4)
             x0, x1 = self.cells[i]
             out[self._scene(i)] = dict(scene, domain=dict(x=[x0, x1], y=[self.ydom[0], self.ydom[1] - 0.06]))
         return out
@@ -179,8 +192,7 @@ class _PerRunLandscape(_Part):
     def annotations(self, k):
         def title(lab, f):                      # three short lines: the cells are narrow
             ev = self.subs[lab].plane.explained_variance * 100
-            a, b = axis_units(self.subs[lab].plane)
-            units = f"α, β: {a}" if a == b else f"α: {a}; β: {b}"
+            units = units_text(*axis_units(self.subs[lab].plane))
             return (f"<b>{lab}</b>, in plane {share_text(f.paths[lab].in_plane)}<br>own uncentred PCA "
                     f"{ev[0]:.0f}% + {ev[1]:.0f}%<br>{units}")
         return [dict(text=title(lab, f), x=(x0 + x1) / 2, y=self.ydom[1] - 0.055,

@@ -156,3 +156,21 @@ def test_end_labels_and_threshold_values_are_apart_and_inside_the_frame(preset_r
                 assert b.x0 >= ax.x1 and b.x1 <= w, (name, b.bounds, ax.bounds)
     finally:
         r.close()
+
+
+def test_the_panel_pages_landscape_keeps_its_units_and_the_apps_camera(result, tmp_path):
+    # the 3D cell of an HTML --panels page is short: long axis titles and a nearer camera were cut by the scene's
+    # canvas ("β (unit vect", the surface's front edge). Symbols as titles, the units a line above the scene.
+    from visualizer.export.html import html_figure
+    from visualizer.figures.landscape import CAMERA_EYE
+    opts = E.ExportOptions(out=str(tmp_path / "p.html"), frames=3, panels=("landscape", "sharpness", "curves"),
+                           size=None).validate()
+    fig = html_figure(result, opts)
+    scene = fig.layout.scene
+    assert (scene.xaxis.title.text, scene.yaxis.title.text) == ("α", "β")
+    assert scene.camera.eye.to_plotly_json() == CAMERA_EYE
+    a, b = V.axis_units(result.plane)
+    (line,) = [a_ for a_ in fig.layout.annotations if a_.name == "plane units"]
+    assert line.text == (f"α, β: {a}" if a == b else f"α: {a}; β: {b}")
+    x0, x1 = scene.domain.x
+    assert x0 <= line.x <= x1 and line.y >= scene.domain.y[1] - 1e-9   # above its own scene, centred on it

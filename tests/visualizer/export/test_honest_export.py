@@ -117,6 +117,9 @@ def test_the_html_panels_page_draws_per_run_planes_as_the_app_does(tmp_path):
         assert [t.type for t in mine] == ["surface", "scatter3d", "scatter3d"] and mine[1].name.startswith(lab)
         assert np.array_equal(mine[0].z, theirs[0].z)                       # the run's own surface
         assert np.array_equal(mine[1].x, theirs[1].x) and np.array_equal(mine[1].y, theirs[1].y)
+        sc = fig.layout[scene]                                              # a small cell: few ticks, short titles
+        assert [sc[a].nticks for a in ("xaxis", "yaxis", "zaxis")] == [4, 4, 4]
+        assert (sc.xaxis.title.text, sc.yaxis.title.text) == ("α", "β")
     notes = [a.text for a in fig.layout.annotations]
     for lab, x in _shares(r).items():
         assert any(n.startswith(f"<b>{lab}</b>, in plane") and "own uncentred PCA" in n for n in notes)
