@@ -106,7 +106,22 @@ def test_play_advances_every_panel_together_and_pause_stops_it(dash_duo, shared_
     paused = _steps(dash_duo)
     assert paused[0] < frames[-1]                                      # it started over and stopped on the way
     until(lambda: _ball_on_marker(dash_duo), timeout=20)
+    # a Pause click that comes with a Play tick (both in one call, the tick first) still pauses: it was lost
+    # when only the first changed input was read (CI saw "❚❚ Pause" 5 s after the click)
+    tick_disabled, label, k = drv.execute_script(_BOTH_FIRED_JS)
+    assert (tick_disabled, label, k) == (True, "▶ Play", 1)
     assert dash_duo.get_logs() == []
+
+
+_BOTH_FIRED_JS = """
+var dc = window.dash_clientside, saved = dc.callback_context;
+dc.callback_context = {triggered: [{prop_id: "step-tick.n_intervals"}, {prop_id: "step-play.n_clicks"}]};
+try {
+    var table = {steps: [0, 10, 20, 30], start: 3, key: "k", landscape: {id: "f"}};
+    var out = dc.lln.stepper(table, 10, 10, 3, 7, null, {key: "k", id: "f", k: 1, n: 4}, false, null);
+    return [out[3], out[4], out[0] && out[0].k];
+} finally { dc.callback_context = saved; }
+"""
 
 
 def test_keys_move_the_one_step(dash_duo, shared_cache):

@@ -124,7 +124,16 @@ window.addEventListener("unhandledrejection", function (event) {
         stepper: function (table, sliderValue, typed, nPlay, nTick, key, store, tickDisabled, slicesStep) {
             var none = window.dash_clientside.no_update;
             var ctx = window.dash_clientside.callback_context;
-            var trig = (ctx && ctx.triggered && ctx.triggered.length) ? ctx.triggered[0].prop_id : "";
+            /* the inputs that changed since the last call: more than one when a click and a Play tick come
+               together (the tick's entry may be first); the user's action wins over the clock */
+            var fired = (ctx && ctx.triggered) ? ctx.triggered.map(function (t) { return t.prop_id; }) : [];
+            var order = ["step-table.", "step-play.", "step-key.", "step-slider.", "step-input.", "step-tick."];
+            var trig = "";
+            for (var i = 0; i < order.length && !trig; i++) {
+                for (var j = 0; j < fired.length; j++) {
+                    if (fired[j].indexOf(order[i]) === 0) { trig = fired[j]; break; }
+                }
+            }
             if (!table || !table.steps || !table.steps.length) { return [none, none, none, none, none]; }
             var steps = table.steps, last = steps.length - 1;
             var fresh = !store || store.key !== table.key || store.id !== figureId(table) ||
