@@ -82,14 +82,15 @@ def check_colourable(result):
                                 "its curvature cannot be computed; run its spec again (it is loaded in the controls)")
 
 
-def curvature_grid(result, max_res=MAX_MAP_RES, max_work=MAX_MAP_WORK):
-    """core.curvature_map of ``result``'s plane at a subgrid of its surface's grid (see the module docstring)."""
+def curvature_grid(result, max_res=MAX_MAP_RES, max_work=MAX_MAP_WORK, progress=None):
+    """core.curvature_map of ``result``'s plane at a subgrid of its surface's grid (see the module docstring);
+    ``progress(done, total)``: grid points finished, after every tile (it may raise to stop the map)."""
     check_colourable(result)
     net = core.MLP(result.layer_sizes)
     n = map_resolution(net.n_params, len(result.y_train), max_res, max_work)
     ia, ib = subgrid(len(result.alphas), n), subgrid(len(result.betas), n)
     return core.curvature_map(net, result.X_train, result.y_train, result.plane, result.alphas[ia],
-                              result.betas[ib], scheduler="inline")
+                              result.betas[ib], scheduler="inline", progress=progress)
 
 
 def interpolate(values, a, b, alphas, betas):

@@ -61,10 +61,9 @@ from core.data.csvfile import DataFiles, read_bytes
 from core.parallel.engine import CONNECT_TIMEOUT, default_workers
 from core.errors import EngineError, SchedulerUnreachable, clip_message, quote
 
-from visualizer.serving.dask_task import run_task, warm_worker
+from visualizer.serving.dask_task import CANCELLED, run_named_task, run_task, warm_worker
 from core.experiment.admission import admit
 from visualizer.serving.runner import DEFAULT_MAX_WORK, SMALL_WORK, TICK, admit_task
-from visualizer.serving.tasks import run_named
 
 log = logging.getLogger("visualizer")
 
@@ -230,30 +229,40 @@ class DaskRunner:
 
     def task(self, name, payload, progress=None, work=None):
         """A heavy task of the app (tasks.TASKS: slices, curvature map) as one Dask task, after the same
-        admission; cancelling it cancels the future (a task already running finishes on its worker: each is
-        capped by ``max_work``)."""
+        admission, progress and cancellation as an experiment (dask_task.run_named_task): cancelling it sets
+        its cancel flag, so a running task stops at its next progress call or is interrupted after
+        CANCEL_GRACE (after the NumPy call it is in)."""
         admit_task(name, payload, self.max_work, work)
         client = self._client_with_workers()
+        key = KEY_PREFIX + name + "-" + uuid.uuid4().hex
+        from distributed import Variable
+        var = Variable(key + "-progress", client=client)
+        fut = None
         try:
-            fut = client.submit(run_named, name, payload, pure=False, retries=0)
-        except Exception:
-            raise self._lost(client) from None
-        try:
+            try:
+                var.set([name, 0, 1], timeout=self.timeout)
+                fut = client.submit(run_named_task, key, name, payload, key=key, pure=False, retries=0)
+            except Exception:
+                raise self._lost(client) from None
+            with self._lock:
+                self._jobs[key] = fut
             while True:
                 if progress is not None:
                     progress(name, 0, 1)                     # may raise: cancelled
                 try:
-                    return own_arrays(fut.result(timeout=TICK))
+                    out = fut.result(timeout=TICK)
                 except TimeoutError:
                     if self._closed or client.status != "running":
                         raise self._lost(client) from None
+                    continue
+                if isinstance(out, str) and out == CANCELLED:    # stopped on the worker (its scheduler went away)
+                    raise self._lost(client)
+                return own_arrays(out)
         except BaseException:
-            with contextlib.suppress(Exception):
-                fut.cancel()
+            self._cancel(client, key, fut)
             raise
         finally:
-            with contextlib.suppress(Exception):
-                fut.release()
+            self._release(client, key, fut, var, None)
 
     def _client_with_workers(self):
         client = self._live_client()

@@ -1,13 +1,14 @@
 """The worker's side of ``serve --scheduler``: one Dask task a computation (see visualizer/dask_runner.py).
 
     fut = client.submit(run_task, key, spec_dict, csv)     # -> tasks.Computed(result, figures), or CANCELLED
-    fut = client.submit(run_named, name, payload)          # the app's other heavy tasks (tasks.TASKS)
+    fut = client.submit(run_named_task, key, name, payload)   # the app's other heavy tasks (tasks.TASKS), or CANCELLED
 
-``run_task`` runs core.run_experiment with BLAS on one thread; its progress callback records the latest stage
-and raises when the cancel flag is up. A watcher thread (``_watch``) publishes that stage to the
+``run_task`` runs core.run_experiment, ``run_named_task`` a slices or curvature-map task, with BLAS on one
+thread (``_Supervised``); the progress callback records the latest stage and raises when the cancel flag
+is up. A watcher thread (``_watch``) publishes that stage to the
 ``distributed.Variable`` "<key>-progress", waits on the ``distributed.Event`` "<key>-cancel", and, when the
 computation does not reach its next progress call within CANCEL_GRACE, raises ``_Stop`` in the task's thread
-(``_Guard``: only while run_experiment runs). A CSV arrives as bytes (``_ShippedFile``): a worker never reads
+(``_Guard``: only while the computation runs). A CSV arrives as bytes (``_ShippedFile``): a worker never reads
 the disk for data.
 """
 from __future__ import annotations
@@ -24,7 +25,7 @@ from core.data.csvfile import DataFiles
 from core.errors import quote
 
 from visualizer.serving.runner import TICK
-from visualizer.serving.tasks import Computed, figures_or_none
+from visualizer.serving.tasks import Computed, figures_or_none, run_named
 from visualizer import figures  # noqa: F401 -- imported at start-up (preload)
 
 CANCEL_GRACE = 0.3          # s after the cancel flag before the task's thread is interrupted
@@ -128,53 +129,89 @@ class _ShippedFile(DataFiles):
         return self._real
 
 
+class _Supervised:
+    """The task's side of progress and cancellation, around one computation in this (the task's) thread:
+    ``progress`` records the latest (stage, done, total) and raises _Stop once the cancel flag is up; the
+    watcher thread (``_watch``) publishes that stage and, past CANCEL_GRACE, interrupts the computation
+    (only inside ``with sup.running():``). Counts the task in worker_stats."""
+
+    def __init__(self, key, first):
+        from distributed import get_client
+        self.latest = [first]
+        self.stop, self.done, self.guard = threading.Event(), threading.Event(), _Guard()
+        client = get_client()                                # the worker's client (in the task's thread)
+        self.watcher = threading.Thread(target=_watch, args=(client, key, self.latest, self.stop, self.done,
+                                                             self.guard), daemon=True, name=f"lln-watch-{key[-8:]}")
+
+    def __enter__(self):
+        _count(running=1)
+        self.watcher.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.done.set()           # the watcher ends within TICK on its own (no join: no added latency); it
+        _count(running=-1)        # publishes nothing after this, and the guard no longer lets it interrupt
+        return False
+
+    def progress(self, stage, n, total):
+        self.latest[0] = (stage, n, total)
+        if self.stop.is_set():
+            raise _Stop
+
+    @contextlib.contextmanager
+    def running(self):
+        """The computation: BLAS on one thread, interruptible by the watcher; _Stop when cancelled meanwhile."""
+        from threadpoolctl import threadpool_limits
+        with threadpool_limits(limits=1), self.guard:
+            yield
+        if self.stop.is_set():
+            raise _Stop
+
+
 def run_task(key, spec_dict, csv=None, trained=None):
     """One computation on a worker (a Dask task): core.run_experiment with progress and cancellation as in
     the module docstring, then the first view's figures. Returns tasks.Computed(result, figures), or CANCELLED.
     ``trained``: label -> Trajectory to reuse (core.run_experiment's ``trained``; the cache's training key)."""
-    from distributed import get_client
-    from threadpoolctl import threadpool_limits
-    client = get_client()                                    # the worker's client (in the task's thread)
     spec = core.ExperimentSpec.from_dict(spec_dict)
-    latest = [("train", 0, spec.training.steps * len(spec.optimizers)) if trained is None else ("surface", 0, 1)]
-    stop, done = threading.Event(), threading.Event()
-    guard = _Guard()
-    watcher = threading.Thread(target=_watch, args=(client, key, latest, stop, done, guard), daemon=True,
-                               name=f"lln-watch-{key[-8:]}")
+    first = ("train", 0, spec.training.steps * len(spec.optimizers)) if trained is None else ("surface", 0, 1)
     tmp = None
-    _count(running=1)
-    watcher.start()
-    try:
-        files = DataFiles()                                  # nothing from the worker's disk
-        if csv is not None:
-            path, raw = csv
-            fd, tmp = tempfile.mkstemp(prefix="lln-data-", suffix=".csv")
-            with os.fdopen(fd, "wb") as f:
-                f.write(raw)
-            files = _ShippedFile(path, tmp)
-
-        def progress(stage, n, total):
-            latest[0] = (stage, n, total)
-            if stop.is_set():
-                raise _Stop
+    with _Supervised(key, first) as sup:
         try:
-            with threadpool_limits(limits=1), guard:
-                result = core.run_experiment(spec, progress=progress, files=files, trained=trained)
-            if stop.is_set():
-                raise _Stop
-            latest[0] = ("surface", 1, 1)
-            figs = figures_or_none(result)                   # None: the web process will draw them
+            files = DataFiles()                              # nothing from the worker's disk
+            if csv is not None:
+                path, raw = csv
+                fd, tmp = tempfile.mkstemp(prefix="lln-data-", suffix=".csv")
+                with os.fdopen(fd, "wb") as f:
+                    f.write(raw)
+                files = _ShippedFile(path, tmp)
+            try:
+                with sup.running():
+                    result = core.run_experiment(spec, progress=sup.progress, files=files, trained=trained)
+                sup.latest[0] = ("surface", 1, 1)
+                figs = figures_or_none(result)               # None: the web process will draw them
+                _count(finished=1)
+                return Computed(result, figs)
+            except _Stop:
+                _count(stopped=1)
+                return CANCELLED
+        finally:
+            if tmp is not None:
+                with contextlib.suppress(OSError):
+                    os.remove(tmp)
+
+
+def run_named_task(key, name, payload):
+    """One of the app's other heavy tasks (tasks.TASKS: slices, curvature map) on a worker, with the same
+    progress and cancellation as run_task: the result of tasks.run_named, or CANCELLED."""
+    with _Supervised(key, (name, 0, 1)) as sup:
+        try:
+            with sup.running():
+                out = run_named(name, payload, sup.progress)
             _count(finished=1)
-            return Computed(result, figs)
+            return out
         except _Stop:
             _count(stopped=1)
             return CANCELLED
-    finally:
-        done.set()                # the watcher ends within TICK on its own (no join: no added latency); it
-        _count(running=-1)        # publishes nothing after this, and the guard no longer lets it interrupt
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.remove(tmp)
 
 
 def warm_worker():

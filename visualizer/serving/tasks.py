@@ -78,9 +78,10 @@ def _slices(payload, progress):
 
 
 def _curvature_map(payload, progress):
-    if progress is not None:
-        progress("curvature map", 0, 1)
-    return _colour.curvature_grid(payload)
+    if progress is None:
+        return _colour.curvature_grid(payload)
+    progress("curvature map", 0, 1)
+    return _colour.curvature_grid(payload, progress=lambda done, total: progress("curvature map", done, total))
 
 
 TASKS = {"experiment": _experiment, "slices": _slices, "curvature-map": _curvature_map}

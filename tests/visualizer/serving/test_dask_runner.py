@@ -100,8 +100,6 @@ def test_slices_are_a_dask_task_with_the_same_admission(runner, small_result):
     assert capped.stats()["submitted"] == 0
     capped.close()                                                                  # not its client: left open
     assert runner.client.status == "running"
-    capped.close()                                                                  # not its client: left open
-    assert runner.client.status == "running"
 
 
 def test_own_arrays_copies_read_only_arrays_also_attributes_set_later():
@@ -182,6 +180,30 @@ def test_cancelling_interrupts_a_task_between_its_progress_calls(runner):
     _until(lambda: stats(runner)["running"] == 0, timeout=5)     # without the interrupt: its 1,000 steps take longer
     after = stats(runner)
     assert after["interrupted"] == base["interrupted"] + 1 and after["stopped"] == base["stopped"] + 1
+
+
+def test_cancelling_a_running_curvature_map_task_stops_it_on_the_worker(runner):
+    # a map of many small NumPy calls (121 points of a 661-weight Hessian, seconds of work) with no progress call
+    # until its one tile ends: only the interrupt can stop it early. Before, a running task went on to the end.
+    d = small_spec_dict()
+    d["model"]["hidden"] = [60]
+    d["optimizers"] = d["optimizers"][:1]
+    d["training"]["steps"] = 20
+    result = runner(spec_of(d)).result
+    base = stats(runner)
+    tr = Tracker()
+    t, box = _in_thread(runner.task, "curvature-map", result, tr)
+    _until(lambda: stats(runner)["running"] == 1, timeout=60)
+    tr.stop.set()
+    t.join(timeout=5)
+    assert not t.is_alive() and isinstance(box.get("error"), Stop)
+    _until(lambda: stats(runner)["running"] == 0, timeout=60)
+    after = stats(runner)
+    assert after["stopped"] == base["stopped"] + 1 and after["finished"] == base["finished"]
+    assert after["interrupted"] == base["interrupted"] + 1
+    assert runner.stats()["running"] == 0
+    cm = runner.task("curvature-map", result)                    # the worker is free and computes the next one
+    assert cm.top.shape == (11, 11) and np.isfinite(cm.top).all()
 
 
 def test_over_the_cap_is_refused_before_anything_is_sent(runner, uploads):
